@@ -1,0 +1,200 @@
+"""PCA, t-SNE and UMAP to 2-D or 3-D, as small estimator-shaped classes.
+
+All three look alike to the rest of the code: keyword-only constructor arguments
+stored unchanged, validation at ``fit`` time against the data, ``embedding_`` after
+``fit``, ``fit`` returns ``self`` and ``fit_transform`` the coordinates.  t-SNE and
+UMAP accept the shared :class:`~embeddings.knn.KnnGraph` so the neighbour search is
+done once per embedding set.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import numpy as np
+
+from embeddings.knn import KnnGraph, build_knn, check_data
+from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: Called with (step, total_steps) while an optimiser runs; for progress bars.
+ProgressFn = Callable[[int, int], None]
+
+
+class _Projection:
+    method = ""
+
+    def __init__(self, *, n_components: int = 2, random_state: int = 0):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def _validate(self, X: np.ndarray) -> np.ndarray:
+        X = check_data(X)
+        if self.n_components not in (2, 3):
+            raise ConfigError(f"n_components must be 2 or 3 (got {self.n_components})")
+        if len(X) <= self.n_components:
+            raise ConfigError(f"{self.method} needs more than {self.n_components} samples (got {len(X)})")
+        return X
+
+    def fit_transform(self, X: np.ndarray, knn: KnnGraph | None = None,
+                      progress: ProgressFn | None = None) -> np.ndarray:
+        return self.fit(X, knn=knn, progress=progress).embedding_
+
+    def fit(self, X, knn=None, progress=None):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class PCA(_Projection):
+    """Principal components (scikit-learn, full SVD for reproducibility)."""
+
+    method = "pca"
+
+    def fit(self, X: np.ndarray, knn: KnnGraph | None = None, progress: ProgressFn | None = None) -> "PCA":
+        from sklearn.decomposition import PCA as SkPCA
+
+        X = self._validate(X)
+        t0 = time.perf_counter()
+        pca = SkPCA(n_components=self.n_components, svd_solver="full", random_state=self.random_state)
+        emb = pca.fit_transform(X)
+        # Fix each component's sign so reruns and other BLAS builds agree.
+        signs = np.sign(emb[np.abs(emb).argmax(0), range(self.n_components)])
+        self.embedding_ = (emb * np.where(signs == 0, 1, signs)).astype(np.float32)
+        self.explained_variance_ratio_ = pca.explained_variance_ratio_
+        self.seconds_ = time.perf_counter() - t0
+        if progress:
+            progress(1, 1)
+        return self
+
+
+class TSNE(_Projection):
+    """FFT-accelerated t-SNE (openTSNE; Linderman et al. 2019) on the shared k-NN graph.
+
+    Parameters
+    ----------
+    perplexity : float, default 30 (van der Maaten & Hinton 2008)
+        Needs ``3 * perplexity`` neighbours; must be below the number of samples.
+    n_iter : int, default 500
+        Iterations after 250 of early exaggeration (openTSNE's defaults).
+    n_jobs : int, default -1 (all cores)
+    """
+
+    method = "tsne"
+
+    def __init__(self, *, n_components: int = 2, perplexity: float = 30.0, n_iter: int = 500,
+                 early_exaggeration_iter: int = 250, random_state: int = 0, n_jobs: int = -1):
+        super().__init__(n_components=n_components, random_state=random_state)
+        self.perplexity = perplexity
+        self.n_iter = n_iter
+        self.early_exaggeration_iter = early_exaggeration_iter
+        self.n_jobs = n_jobs
+
+    def neighbours_needed(self, n: int) -> int:
+        return min(int(3 * self.perplexity), n - 1)
+
+    def fit(self, X: np.ndarray, knn: KnnGraph | None = None, progress: ProgressFn | None = None) -> "TSNE":
+        import openTSNE
+        from openTSNE import affinity, initialization
+
+        X = self._validate(X)
+        n = len(X)
+        if not 0 < self.perplexity < n:
+            raise ConfigError(f"perplexity must be > 0 and < n_samples (got {self.perplexity} for {n} samples)")
+        if self.n_iter < 1 or self.early_exaggeration_iter < 0:
+            raise ConfigError(f"n_iter must be >= 1 and early_exaggeration_iter >= 0 "
+                              f"(got {self.n_iter}, {self.early_exaggeration_iter})")
+        k = self.neighbours_needed(n)
+        if knn is None:
+            knn = build_knn(X, k, seed=self.random_state)
+        knn = knn.head(min(k, knn.k))
+        t0 = time.perf_counter()
+        n_jobs = self.n_jobs
+        P = affinity.joint_probabilities_nn(knn.indices, knn.distances, [self.perplexity],
+                                            symmetrize=True, n_jobs=n_jobs)
+        aff = affinity.PrecomputedAffinities(P)
+        init = initialization.pca(X, n_components=self.n_components, random_state=self.random_state)
+        total = self.early_exaggeration_iter + self.n_iter
+        callbacks = []
+        if progress:
+            done = [0]
+
+            def cb(iteration, error, embedding):
+                done[0] += 10
+                progress(min(done[0], total), total)
+
+            callbacks = [cb]
+        tsne = openTSNE.TSNE(n_components=self.n_components, n_iter=self.n_iter,
+                             early_exaggeration_iter=self.early_exaggeration_iter,
+                             n_jobs=n_jobs, random_state=self.random_state,
+                             negative_gradient_method="fft" if self.n_components == 2 else "bh",
+                             callbacks=callbacks or None, callbacks_every_iters=10)
+        emb = tsne.fit(affinities=aff, initialization=init)
+        self.embedding_ = np.asarray(emb, dtype=np.float32)
+        self.kl_divergence_ = float(getattr(emb, "kl_divergence", np.nan))
+        self.seconds_ = time.perf_counter() - t0
+        return self
+
+
+class UMAP(_Projection):
+    """UMAP (McInnes et al. 2018; umap-learn) on the shared k-NN graph.
+
+    Parameters
+    ----------
+    n_neighbors : int, default 15
+    min_dist : float, default 0.1
+    n_epochs : int or None, default None (umap-learn's choice: 200 above 10,000 points, else 500)
+    """
+
+    method = "umap"
+
+    def __init__(self, *, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
+                 n_epochs: int | None = None, random_state: int = 0):
+        super().__init__(n_components=n_components, random_state=random_state)
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.n_epochs = n_epochs
+
+    def neighbours_needed(self, n: int) -> int:
+        return min(self.n_neighbors, n - 1)
+
+    def fit(self, X: np.ndarray, knn: KnnGraph | None = None, progress: ProgressFn | None = None) -> "UMAP":
+        X = self._validate(X)
+        n = len(X)
+        if not 2 <= self.n_neighbors < n:
+            raise ConfigError(f"n_neighbors must be >= 2 and < n_samples (got {self.n_neighbors} for {n} samples)")
+        if not 0 <= self.min_dist <= 1:
+            raise ConfigError(f"min_dist must be in [0, 1] (got {self.min_dist})")
+        import umap  # slow import (numba); only when UMAP is asked for
+
+        if knn is None:
+            knn = build_knn(X, self.n_neighbors - 1, seed=self.random_state)
+        idx, dist = knn.with_self(self.n_neighbors)
+        t0 = time.perf_counter()
+        reducer = umap.UMAP(n_components=self.n_components, n_neighbors=self.n_neighbors,
+                            min_dist=self.min_dist, n_epochs=self.n_epochs, random_state=self.random_state,
+                            precomputed_knn=(idx, dist), force_approximation_algorithm=True,
+                            verbose=False)
+        self.embedding_ = reducer.fit_transform(X).astype(np.float32)
+        self.seconds_ = time.perf_counter() - t0
+        if progress:
+            progress(1, 1)
+        return self
+
+
+METHODS = {"pca": PCA, "tsne": TSNE, "umap": UMAP}
+
+
+def make_projection(method: str, **params) -> _Projection:
+    """Build a projection by name, with the valid names in the error."""
+    try:
+        cls = METHODS[method]
+    except KeyError:
+        raise ConfigError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}") from None
+    try:
+        return cls(**params)
+    except TypeError as e:
+        raise ConfigError(f"bad parameter for {method}: {e}") from None

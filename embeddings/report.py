@@ -1,0 +1,103 @@
+"""The separability report: MNIST next to Fashion-MNIST, as JSON and as a side-by-side table."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import metrics
+from embeddings.extract import SPACES, load_knn, space_matrix
+from embeddings.knn import build_knn
+from pipeline.cache import ArtifactStore, config_key, load_array, read_json, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+STAGE = "report"
+K = 10
+
+
+def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_dir: Path,
+                   projections: dict[str, dict[str, Path]], k: int = K, seed: int = 0) -> dict:
+    """Separability numbers of one dataset: per space, per projection, per class pair."""
+    labels = load_array(embed_dir / "labels.npy").astype(np.int64)
+    pred = load_array(embed_dir / "pred.npy").astype(np.int64)
+    n_classes = len(class_names)
+    # The confusion of the projected samples (the test set, or all 70k), not only the model's test run.
+    confusion = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(confusion, (labels, pred), 1)
+    model_metrics = read_json(model_dir / "metrics.json")
+    out = {"title": title, "n": int(len(labels)), "class_names": class_names,
+           "test_accuracy": model_metrics["test_accuracy"], "sample_accuracy": float((labels == pred).mean()),
+           "spaces": {}}
+    for space in SPACES:
+        X = np.asarray(space_matrix(embed_dir, space))
+        graph = load_knn(embed_dir, space)
+        k_eff = min(k, graph.k, (len(X) - 1) // 2)
+        entry = {"knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
+                 "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
+        for method, folder in projections.get(space, {}).items():
+            Y = load_array(folder / "coords.npy")
+            y_graph = build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed)
+            entry["projections"][method] = {
+                "knn_accuracy": metrics.knn_accuracy(y_graph, labels, k_eff),
+                "trustworthiness": metrics.trustworthiness(X, Y, k_eff, seed=seed, y_knn=y_graph)}
+        if space == "cnn":
+            overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
+            out["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
+        out["spaces"][space] = entry
+    return out
+
+
+def build_report(entries: dict[str, dict], store: ArtifactStore, upstream: list[str], seed: int = 0) -> Path:
+    """Compute (or reuse) the report of all datasets; returns the path of ``report.json``.
+
+    ``entries`` maps dataset name to the keyword arguments of :func:`dataset_report`.
+    """
+    key = config_key({"k": K, "seed": seed}, *upstream)
+    path = store.root / STAGE / key / "report.json"
+    if path.is_file():
+        return path
+    with store.lock(f"{STAGE}-{key}"):
+        if not path.is_file():
+            report = {"k": K, "datasets": {name: dataset_report(**kw, seed=seed) for name, kw in entries.items()}}
+            (store.root / STAGE).mkdir(parents=True, exist_ok=True)
+            # Reports are one file, so an atomic file write is enough.
+            write_json_atomic(path, report)
+    return path
+
+
+def format_table(report: dict) -> str:
+    """The report as a plain-text table, datasets side by side."""
+    names = list(report["datasets"])
+    ds = [report["datasets"][n] for n in names]
+    rows: list[tuple[str, ...]] = [("", *[d["title"] for d in ds])]
+    rows.append(("CNN test accuracy", *[f"{d['test_accuracy']:.4f}" for d in ds]))
+    for space in SPACES:
+        label = "CNN embedding" if space == "cnn" else "raw pixels"
+        rows.append((f"[{label}]", *["" for _ in ds]))
+        rows.append((f"  {report['k']}-NN accuracy, high-D", *[_f(d, space, "knn_accuracy") for d in ds]))
+        rows.append(("  silhouette, high-D", *[_f(d, space, "silhouette") for d in ds]))
+        methods = sorted({m for d in ds for m in d["spaces"].get(space, {}).get("projections", {})})
+        for m in methods:
+            rows.append((f"  {m}: 2-D k-NN acc / trust.",
+                         *[_proj(d, space, m) for d in ds]))
+    rows.append(("[most confused pairs]", *["" for _ in ds]))
+    for i in range(5):
+        cells = []
+        for d in ds:
+            p = d.get("pairs", [])[i] if i < len(d.get("pairs", [])) else None
+            cells.append(f"{p['names'][0]} / {p['names'][1]}: {p['confusions']} err, {p['overlap']:.3f} ovl" if p else "")
+        rows.append((f"  #{i + 1}", *cells))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _f(d: dict, space: str, key: str) -> str:
+    v = d["spaces"].get(space, {}).get(key)
+    return "" if v is None else f"{v:.4f}"
+
+
+def _proj(d: dict, space: str, method: str) -> str:
+    p = d["spaces"].get(space, {}).get("projections", {}).get(method)
+    return "" if p is None else f"{p['knn_accuracy']:.4f} / {p['trustworthiness']:.4f}"

@@ -1,0 +1,149 @@
+/* Hover images drawn in the browser: no server round trip per hover.
+ *
+ * Every scatter (class "explorer-scatter") carries layout.meta = {dataset, version, n,
+ * class_names}. Its base traces carry their rows in customdata (a typed array), so a
+ * hover maps (curveNumber, pointNumber) to a row and shows that row's tile of the
+ * dataset's sprite sheet, enlarged with crisp pixels. Sprites and per-point labels are
+ * fetched once per dataset, after the figure is first drawn.
+ */
+(function () {
+  "use strict";
+  const SCALE = 4, TILE = 28, PER_ROW = 100, PER_PAGE = 10000;
+  const info = {};      // dataset -> {labels, pred, conf, class_names} once fetched
+  const requested = {}; // dataset/version -> true once sprites and labels were asked for
+
+  function pageSize(n, page) {
+    const count = Math.min(PER_PAGE, n - page * PER_PAGE);
+    const cols = count > PER_ROW ? PER_ROW : count;
+    return [cols * TILE, Math.ceil(count / PER_ROW) * TILE];
+  }
+  function spriteUrl(meta, page) {
+    return "/sprites/" + meta.dataset + "/" + page + ".png?v=" + meta.version;
+  }
+
+  function preload(meta) {
+    const key = meta.dataset + "/" + meta.version;
+    if (requested[key]) return;
+    requested[key] = true;
+    const go = function () {
+      fetch("/api/points/" + meta.dataset + ".json")
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j) info[meta.dataset] = j; })
+        .catch(function () { requested[key] = false; });
+      const pages = Math.max(1, Math.ceil(meta.n / PER_PAGE));
+      for (let p = 0; p < pages; p++) { const img = new Image(); img.src = spriteUrl(meta, p); }
+    };
+    // after first paint: the scatter matters more than images nobody hovered yet
+    if (window.requestIdleCallback) window.requestIdleCallback(go, {timeout: 1500});
+    else setTimeout(go, 200);
+  }
+
+  function decode(spec) {
+    // Plotly keeps {dtype, bdata} in gd.data; decode once and keep it on the spec
+    if (spec.__decoded) return spec.__decoded;
+    const bin = atob(spec.bdata), buf = new ArrayBuffer(bin.length), u8 = new Uint8Array(buf);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const T = {i4: Int32Array, u4: Uint32Array, i2: Int16Array, u2: Uint16Array, u1: Uint8Array,
+               f4: Float32Array, f8: Float64Array}[spec.dtype] || Int32Array;
+    spec.__decoded = new T(buf);
+    return spec.__decoded;
+  }
+
+  function rowOf(gd, pt) {
+    const full = gd._fullData && gd._fullData[pt.curveNumber];
+    if (!full || full.name === "highlight") return null;
+    let cd = full.customdata;
+    if (!cd || cd.length === undefined) {
+      const raw = gd.data[pt.curveNumber] && gd.data[pt.curveNumber].customdata;
+      if (!raw) return null;
+      cd = raw.bdata ? decode(raw) : raw;
+    }
+    const row = cd[pt.pointNumber];
+    return row === undefined ? null : Number(row);
+  }
+
+  function tip() { return document.getElementById("hover-tip"); }
+
+  function show(gd, ev) {
+    const el = tip(), meta = gd.layout && gd.layout.meta;
+    if (!el || !meta || !ev.points || !ev.points.length) return;
+    const row = rowOf(gd, ev.points[0]);
+    if (row === null || row < 0 || row >= meta.n) return;
+    const page = Math.floor(row / PER_PAGE), k = row % PER_PAGE;
+    const size = pageSize(meta.n, page);
+    const img = el.querySelector(".hover-img");
+    img.style.backgroundImage = "url(" + spriteUrl(meta, page) + ")";
+    img.style.backgroundSize = (size[0] * SCALE) + "px " + (size[1] * SCALE) + "px";
+    img.style.backgroundPosition = "-" + ((k % PER_ROW) * TILE * SCALE) + "px -" +
+      (Math.floor(k / PER_ROW) * TILE * SCALE) + "px";
+    const d = info[meta.dataset], text = el.querySelector(".hover-text");
+    if (d) {
+      const t = d.labels[row], p = d.pred[row], names = d.class_names;
+      text.innerHTML = "";
+      const line = function (label, value, cls) {
+        const div = document.createElement("div");
+        div.textContent = label;
+        const b = document.createElement("b");
+        b.textContent = value;
+        if (cls) b.className = cls;
+        div.appendChild(b);
+        text.appendChild(div);
+      };
+      line("True: ", names[t]);
+      line("Predicted: ", names[p], t === p ? "ok" : "bad");
+      line("Confidence: ", d.conf[row] + "%");
+      el.classList.toggle("wrong", t !== p);
+      el.dataset.true = t; el.dataset.pred = p;
+    } else {
+      text.textContent = "row " + row;
+    }
+    el.dataset.index = row;
+    el.dataset.dataset = meta.dataset;
+    el.dataset.page = page;
+    // place beside the pointer, flipped near the window's right and bottom edges
+    const e = ev.event || {}, w = 130 + 12, h = 190;
+    let x = (e.clientX || 0) + 16, y = (e.clientY || 0) + 16;
+    if (x + w > window.innerWidth) x = (e.clientX || 0) - w - 8;
+    if (y + h > window.innerHeight) y = Math.max(4, (e.clientY || 0) - h - 8);
+    el.style.left = x + "px";
+    el.style.top = y + "px";
+    el.classList.add("visible");
+  }
+
+  function hide() {
+    const el = tip();
+    if (el) { el.classList.remove("visible"); delete el.dataset.index; }
+  }
+
+  function bind(gd) {
+    if (gd.__explorerBound || typeof gd.on !== "function") return;
+    gd.__explorerBound = true;
+    gd.on("plotly_hover", function (ev) { show(gd, ev); });
+    gd.on("plotly_unhover", hide);
+    gd.on("plotly_relayouting", hide);
+    gd.on("plotly_afterplot", function () { if (gd.layout && gd.layout.meta) preload(gd.layout.meta); });
+    if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
+  }
+
+  function scan() {
+    document.querySelectorAll(".explorer-scatter .js-plotly-plot").forEach(bind);
+  }
+
+  // a click on a gallery tile or a neighbour opens it in the detail panel
+  document.addEventListener("click", function (e) {
+    const item = e.target.closest && e.target.closest(".gallery-item, .nb-item");
+    if (!item || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    window.dash_clientside.set_props("ex-clicked",
+      {data: {ds: item.dataset.dataset, row: parseInt(item.dataset.row, 10)}});
+  });
+
+  // Plotly mutates the DOM on every hover: rescan at most once a frame
+  let pending = false;
+  new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    setTimeout(function () { pending = false; scan(); }, 50);
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", scan);
+  window.explorerHover = {rowOf: rowOf, scan: scan};
+})();

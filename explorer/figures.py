@@ -1,0 +1,280 @@
+"""Plotly figures as plain dicts: the scatter, the confusion matrix, histograms, the report.
+
+Scatter coordinates and row numbers go out as base64 typed arrays (float32/int32):
+70,000 points cost about 1.1 MB before gzip, and no image is ever inlined.
+Base traces are one per colour group; each carries its rows in ``customdata``, and
+:func:`rows_from_points` maps ``(curveNumber, pointNumber)`` back to rows on the
+server, since Plotly 7 does not echo typed ``customdata`` in event data.
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Iterable
+
+import numpy as np
+from dash import Patch
+
+from .store import PROJECTION_LABELS, SPACE_LABELS, DatasetView
+
+#: Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
+HIGHLIGHT = "highlight"
+DIM_OPACITY = 0.12
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#222"}
+
+_groups_cache: dict[tuple[str, str, str], list[dict]] = {}
+_groups_lock = threading.Lock()
+
+
+def typed(array: np.ndarray) -> dict:
+    """Plotly's typed-array spec: ``{"dtype": "f4", "bdata": <base64>}``."""
+    a = np.ascontiguousarray(array)
+    code = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
+            np.dtype(np.uint8): "u1", np.dtype(np.int16): "i2", np.dtype(np.uint16): "u2"}[a.dtype]
+    return {"dtype": code, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def marker_size(n: int) -> float:
+    """Smaller markers for bigger sets so 70,000 points do not become one blob."""
+    return 5.0 if n <= 3000 else 3.5 if n <= 15000 else 2.5
+
+
+def groups(ds: DatasetView, colour: str) -> list[dict]:
+    """Colour groups of a dataset: one dict per base trace with ``name``, ``rows``, ``color``.
+
+    Deterministic for ``(dataset, colour)``, which is what lets event points map back
+    to rows.  ``color`` is a hex string, or ``None`` for the confidence colour scale.
+    """
+    key = (ds.name, ds.version, colour)
+    with _groups_lock:
+        if key in _groups_cache:
+            return _groups_cache[key]
+    names = ds.class_names
+    if colour in ("true", "pred"):
+        by = ds.labels if colour == "true" else ds.pred
+        out = [{"name": f"{names[c]}", "rows": np.flatnonzero(by == c).astype(np.int32),
+                "color": PALETTE[c % len(PALETTE)], "legendgroup": str(c)} for c in range(len(names))]
+    elif colour == "correct":
+        wrong = ds.labels != ds.pred
+        out = [{"name": f"Correct ({(~wrong).sum():,})", "rows": np.flatnonzero(~wrong).astype(np.int32),
+                "color": CORRECT_COLOUR},
+               {"name": f"Wrong ({wrong.sum():,})", "rows": np.flatnonzero(wrong).astype(np.int32),
+                "color": WRONG_COLOUR}]
+    elif colour == "confidence":
+        # least confident drawn last, on top, where the eye should go
+        order = np.argsort(-ds.confidence, kind="stable").astype(np.int32)
+        out = [{"name": "Confidence", "rows": order, "color": None}]
+    else:
+        raise ValueError(f"colour must be one of true, pred, correct, confidence (got {colour!r})")
+    with _groups_lock:
+        _groups_cache[key] = out
+    return out
+
+
+def rows_from_points(ds: DatasetView, colour: str, points: Iterable[dict]) -> np.ndarray:
+    """Rows of Plotly event points (``clickData``/``selectedData['points']``), unique, sorted.
+
+    Points of the highlight overlay are skipped: each duplicates a base point.
+    """
+    gs = groups(ds, colour)
+    rows = []
+    for p in points or []:
+        c, i = p.get("curveNumber"), p.get("pointNumber", p.get("pointIndex"))
+        if isinstance(c, int) and isinstance(i, int) and 0 <= c < len(gs) and 0 <= i < len(gs[c]["rows"]):
+            rows.append(int(gs[c]["rows"][i]))
+    return np.unique(np.asarray(rows, dtype=np.int64))
+
+
+def _overlay(ds: DatasetView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:
+    rows = np.asarray(rows if rows is not None else [], dtype=np.int32)
+    if colour in ("true", "pred"):
+        by = ds.labels if colour == "true" else ds.pred
+        color = [PALETTE[int(c) % len(PALETTE)] for c in by[rows]]
+    elif colour == "correct":
+        color = [WRONG_COLOUR if w else "#7b8794" for w in (ds.labels[rows] != ds.pred[rows])]
+    else:
+        color = "#111111"
+    return {"type": "scattergl", "mode": "markers", "name": HIGHLIGHT, "showlegend": False,
+            "hoverinfo": "skip", "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
+            "customdata": typed(rows),
+            "marker": {"size": marker_size(n) + 3, "color": color, "opacity": 1.0,
+                       "line": {"width": 1, "color": "#111"}}}
+
+
+def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
+                   highlight: np.ndarray | None = None, title: str | None = None,
+                   height: int | None = None, legend: bool = True) -> dict:
+    """The embedding scatter of one dataset, space and projection.
+
+    Parameters
+    ----------
+    ds : DatasetView
+    space, projection : str
+        ``cnn``/``pixels`` and ``umap``/``tsne``/``pca``.
+    colour : str
+        ``true``, ``pred``, ``correct`` or ``confidence``.
+    highlight : array of int, optional
+        Rows drawn on top with an outline while every other point is dimmed.
+    title : str, optional
+        Shown above the plot; defaults to "<dataset> · <space> · <projection>".
+
+    Returns
+    -------
+    dict
+        A Plotly figure whose last trace is the (possibly empty) highlight overlay
+        and whose ``layout.meta`` tells the hover script which sprite to use.
+    """
+    coords = ds.coords(space, projection)
+    n = ds.n
+    dim = highlight is not None
+    traces = []
+    for g in groups(ds, colour):
+        rows = g["rows"]
+        marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
+        if g["color"] is None:
+            marker.update(color=typed(ds.confidence[rows]), colorscale="Viridis", cmin=0.0, cmax=1.0,
+                          reversescale=True, showscale=True,
+                          colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6})
+        else:
+            marker["color"] = g["color"]
+        traces.append({"type": "scattergl", "mode": "markers", "name": g["name"],
+                       "legendgroup": g.get("legendgroup"), "hoverinfo": "none",
+                       "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
+                       "customdata": typed(rows), "marker": marker,
+                       "unselected": {"marker": {"opacity": 0.15}}})
+    traces.append(_overlay(ds, coords, colour, highlight, n))
+    if title is None:
+        title = f"{ds.title} · {SPACE_LABELS[space]} · {PROJECTION_LABELS[projection]}"
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
+    layout = {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "font": FONT, "plot_bgcolor": "#fafbfc", "paper_bgcolor": "white",
+        "xaxis": axis, "yaxis": {**axis, "scaleanchor": "x", "scaleratio": 1},
+        "dragmode": "select", "hovermode": "closest", "showlegend": legend and colour != "confidence",
+        "legend": {"title": {"text": "Click: hide · double-click: isolate", "font": {"size": 11}},
+                   "itemsizing": "constant", "bgcolor": "rgba(255,255,255,0.85)"},
+        # keeps zoom and the user's selection when only the highlight changes
+        "uirevision": f"{ds.name}/{space}/{projection}",
+        "meta": {"explorer": "scatter", "dataset": ds.name, "version": ds.version, "n": n,
+                 "class_names": ds.class_names},
+    }
+    if height:
+        layout["height"] = height
+    return {"data": traces, "layout": layout}
+
+
+def highlight_patch(ds: DatasetView, space: str, projection: str, colour: str,
+                    highlight: np.ndarray | None) -> Patch:
+    """Change only the overlay and the dimming of a figure made by :func:`scatter_figure`."""
+    coords = ds.coords(space, projection)
+    n_base = len(groups(ds, colour))
+    patch = Patch()
+    for i in range(n_base):
+        patch["data"][i]["marker"]["opacity"] = DIM_OPACITY if highlight is not None else 0.8
+    patch["data"][n_base] = _overlay(ds, coords, colour, highlight, ds.n)
+    return patch
+
+
+def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] | None = None,
+                     title: str = "Confusion matrix", height: int = 400) -> dict:
+    """Heatmap of ``matrix`` (rows = true, columns = predicted) with counts in the cells.
+
+    Off-diagonal cells (the mistakes) use a red scale of their own so that a handful
+    of errors stays visible next to diagonals of a thousand; the chosen cell is boxed.
+    """
+    m = np.asarray(matrix)
+    k = len(ds.class_names)
+    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": ds.class_names}
+    diag = np.full(m.shape, None, dtype=object)
+    off = np.full(m.shape, None, dtype=object)
+    for t in range(k):
+        for p in range(k):
+            (diag if t == p else off)[t][p] = int(m[t, p])
+    max_off = max(1, max((int(m[t, p]) for t in range(k) for p in range(k) if t != p), default=1))
+    text = [[str(int(v)) if v else "" for v in row] for row in m]
+    hover = "true %{y}, predicted %{x}: %{z}<extra></extra>"
+    common = {"type": "heatmap", "x": list(range(k)), "y": list(range(k)), "xgap": 1, "ygap": 1,
+              "showscale": False, "hovertemplate": hover, "text": text, "texttemplate": "%{text}",
+              "textfont": {"size": 10 if k > 5 else 12}}
+    traces = [
+        {**common, "z": diag.tolist(), "colorscale": [[0, "#e8eef6"], [1, "#4e79a7"]],
+         "zmin": 0, "zmax": max(1, int(np.diag(m).max()) if m.size else 1)},
+        {**common, "z": off.tolist(), "colorscale": [[0, "#ffffff"], [0.0001, "#fde0dd"], [1, "#c51b3a"]],
+         "zmin": 0, "zmax": max_off},
+    ]
+    shapes = []
+    if cell is not None:
+        t, p = cell
+        shapes.append({"type": "rect", "x0": p - 0.5, "x1": p + 0.5, "y0": t - 0.5, "y1": t + 0.5,
+                       "line": {"color": "#111", "width": 3}})
+    layout = {"title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
+              "margin": {"l": 90, "r": 10, "t": 36, "b": 80}, "font": {**FONT, "size": 11},
+              "height": height, "plot_bgcolor": "white",
+              "xaxis": {**ticks, "title": {"text": "Predicted class"}, "tickangle": -45, "side": "bottom",
+                        "fixedrange": True},
+              "yaxis": {**ticks, "title": {"text": "True class"}, "autorange": "reversed", "fixedrange": True},
+              "shapes": shapes}
+    return {"data": traces, "layout": layout}
+
+
+def selection_confusion(ds: DatasetView, rows: np.ndarray) -> np.ndarray:
+    """Confusion counts of a subset of rows."""
+    k = len(ds.class_names)
+    m = np.zeros((k, k), np.int64)
+    rows = np.asarray(rows, dtype=np.intp)
+    np.add.at(m, (ds.labels[rows].astype(np.intp), ds.pred[rows].astype(np.intp)), 1)
+    return m
+
+
+def histogram_figure(ds: DatasetView, rows: np.ndarray, height: int = 220) -> dict:
+    """Bar chart of the true classes of ``rows``; wrong predictions stacked in red."""
+    k = len(ds.class_names)
+    rows = np.asarray(rows, dtype=np.intp)
+    lab, pred = ds.labels[rows], ds.pred[rows]
+    right = np.bincount(lab[lab == pred], minlength=k)[:k]
+    wrong = np.bincount(lab[lab != pred], minlength=k)[:k]
+    x = ds.class_names
+    return {"data": [
+        {"type": "bar", "x": x, "y": right.tolist(), "name": "correct",
+         "marker": {"color": [PALETTE[c % 10] for c in range(k)]},
+         "hovertemplate": "%{x}: %{y} correct<extra></extra>"},
+        {"type": "bar", "x": x, "y": wrong.tolist(), "name": "wrong", "marker": {"color": WRONG_COLOUR},
+         "hovertemplate": "%{x}: %{y} wrong<extra></extra>"}],
+        "layout": {"barmode": "stack", "height": height, "font": {**FONT, "size": 11},
+                   "margin": {"l": 36, "r": 6, "t": 24, "b": 60}, "showlegend": False,
+                   "title": {"text": "True class of the selection (red: misclassified)", "font": {"size": 12},
+                             "x": 0.01, "xanchor": "left"},
+                   "xaxis": {"tickangle": -40, "fixedrange": True}, "yaxis": {"fixedrange": True}}}
+
+
+def separability_figure(report: dict, names: list[str], space: str, projection: str,
+                        height: int = 300) -> dict:
+    """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset."""
+    metrics = [("k-NN acc. (high-D)", lambda s, p: s.get("knn_accuracy")),
+               (f"k-NN acc. (2-D {PROJECTION_LABELS[projection]})", lambda s, p: p.get("knn_accuracy")),
+               ("Silhouette (high-D)", lambda s, p: s.get("silhouette")),
+               ("Trustworthiness", lambda s, p: p.get("trustworthiness"))]
+    colours = {"mnist": "#4e79a7", "fashion-mnist": "#f28e2b"}
+    traces = []
+    for name in names:
+        entry = report.get("datasets", {}).get(name, {})
+        s = entry.get("spaces", {}).get(space, {})
+        p = s.get("projections", {}).get(projection, {})
+        ys = [f(s, p) for _, f in metrics]
+        traces.append({"type": "bar", "name": entry.get("title", name), "x": [m for m, _ in metrics],
+                       "y": [None if v is None else round(float(v), 3) for v in ys],
+                       "text": ["n/a" if v is None else f"{float(v):.3f}" for v in ys], "textposition": "outside",
+                       "marker": {"color": colours.get(name, "#888")},
+                       "hovertemplate": "%{x}: %{y:.3f}<extra>" + entry.get("title", name) + "</extra>"})
+    return {"data": traces, "layout": {
+        "barmode": "group", "height": height, "font": FONT, "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
+        "title": {"text": f"Separability · {SPACE_LABELS[space]} · higher is better", "x": 0.01,
+                  "xanchor": "left", "font": {"size": 14}},
+        "yaxis": {"range": [min([0.0] + [v for t in traces for v in t["y"] if v is not None]), 1.12],
+                  "fixedrange": True},
+        "xaxis": {"fixedrange": True},
+        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}}}

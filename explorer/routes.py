@@ -1,0 +1,142 @@
+"""Plain HTTP routes beside the Dash app: sprites, thumbnails, per-point data, gzip.
+
+Every path parameter is validated here and answered with a 400/404 and a one-line
+message; a client never sees a traceback.
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+
+import flask
+import numpy as np
+
+from .store import SPACES, ExplorerStore
+from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
+
+log = logging.getLogger(__name__)
+
+_INT = re.compile(r"[0-9]{1,9}")
+# Responses worth compressing: Dash's JSON (figures) and our JSON; PNGs already are.
+_GZIP_TYPES = {"application/json", "text/html", "text/css", "application/javascript",
+               "text/javascript", "text/csv", "text/plain"}
+_GZIP_MIN_BYTES = 1024
+
+
+class BadRequest(ValueError):
+    """A request parameter is invalid; the message goes to the client as is."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_index(text: str, n: int, what: str = "index") -> int:
+    """Parse a row number from a URL, with the bound in the message when it fails.
+
+    Raises
+    ------
+    BadRequest
+        For anything but a decimal integer in ``[0, n)``.
+    """
+    if text is None or not _INT.fullmatch(str(text)):
+        raise BadRequest(f"{what} must be a non-negative integer (got {str(text)[:40]!r})")
+    value = int(text)
+    if value >= n:
+        raise BadRequest(f"{what} must be < {n} (got {value})")
+    return value
+
+
+def parse_scale(text: str | None, default: int = 4) -> int:
+    if text is None or text == "":
+        return default
+    if not _INT.fullmatch(text) or not 1 <= int(text) <= MAX_SCALE:
+        raise BadRequest(f"scale must be an integer from 1 to {MAX_SCALE} (got {text[:40]!r})")
+    return int(text)
+
+
+def _text(message: str, status: int) -> flask.Response:
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
+    """Add the image and data routes and response compression to ``server``."""
+    sprites = SpriteCache()
+    thumb_cache: dict[tuple[str, int, int], bytes] = {}
+
+    def dataset(name: str):
+        if name not in store.datasets:
+            raise BadRequest(f"unknown dataset {name[:40]!r}; known: {', '.join(store.names)}", 404)
+        return store.datasets[name]
+
+    def png(data: bytes, immutable: bool) -> flask.Response:
+        resp = flask.Response(data, mimetype="image/png")
+        # URLs carry the embed key (?v=...), so a cached image can never be stale
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        return resp
+
+    @server.errorhandler(BadRequest)
+    def _bad(err: BadRequest):
+        return _text(str(err), err.status)
+
+    @server.route("/sprites/<name>/<page>.png")
+    def sprite(name: str, page: str):
+        ds = dataset(name)
+        p = parse_index(page, page_count(ds.n), "page")
+        data = sprites.get(ds.name, ds.version, ds.images, p)
+        return png(data, immutable=flask.request.args.get("v") == ds.version)
+
+    @server.route("/thumb/<name>/<index>.png")
+    def thumb(name: str, index: str):
+        ds = dataset(name)
+        row = parse_index(index, ds.n)
+        scale = parse_scale(flask.request.args.get("scale"))
+        key = (ds.name, row, scale)
+        data = thumb_cache.get(key)
+        if data is None:
+            data = encode_png(np.asarray(ds.images[row]), scale)
+            if len(thumb_cache) < 20_000:  # bounded: a scan of all rows must not eat RAM
+                thumb_cache[key] = data
+        return png(data, immutable=flask.request.args.get("v") == ds.version)
+
+    @server.route("/api/points/<name>.json")
+    def points(name: str):
+        """Per-row true class, predicted class and confidence (in %), for hover labels."""
+        ds = dataset(name)
+        body = {"dataset": ds.name, "version": ds.version, "n": ds.n, "class_names": ds.class_names,
+                "labels": ds.labels.tolist(), "pred": ds.pred.tolist(),
+                "conf": np.round(ds.confidence * 100).astype(int).tolist()}
+        resp = flask.jsonify(body)
+        resp.headers["Cache-Control"] = "public, max-age=3600"
+        return resp
+
+    @server.route("/api/neighbours/<name>/<space>/<index>")
+    def neighbours(name: str, space: str, index: str):
+        ds = dataset(name)
+        if space not in SPACES:
+            raise BadRequest(f"space must be one of {', '.join(SPACES)} (got {space[:40]!r})")
+        row = parse_index(index, ds.n)
+        nb = [int(r) for r in ds.knn(space)[row]]
+        return flask.jsonify({"row": row, "label": int(ds.labels[row]), "space": space,
+                              "neighbours": [{"row": r, "label": int(ds.labels[r]),
+                                              "pred": int(ds.pred[r])} for r in nb]})
+
+    @server.route("/healthz")
+    def healthz():
+        return _text("ok", 200)
+
+    @server.after_request
+    def _gzip(resp: flask.Response) -> flask.Response:
+        # flask-compress is not a dependency; this covers Dash's large JSON figures
+        if (resp.direct_passthrough or resp.status_code != 200 or "Content-Encoding" in resp.headers
+                or resp.mimetype not in _GZIP_TYPES
+                or "gzip" not in flask.request.headers.get("Accept-Encoding", "")):
+            return resp
+        data = resp.get_data()
+        if len(data) < _GZIP_MIN_BYTES:
+            return resp
+        resp.set_data(gzip.compress(data, compresslevel=5))
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.headers["Vary"] = "Accept-Encoding"
+        return resp

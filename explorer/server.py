@@ -1,0 +1,51 @@
+"""Serve the explorer with waitress: threaded, bound to localhost by default."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipeline.cache import ArtifactStore, CacheError
+
+from .app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def serve(cache_root: Path | None = None, host: str = "127.0.0.1", port: int = 8050,
+          debug: bool = False, threads: int = 16) -> None:
+    """Serve the explorer of the cache at ``cache_root`` until interrupted; prints the URL.
+
+    Parameters
+    ----------
+    cache_root : Path, optional
+        Cache root; default ``$MNIST_EXPLORER_CACHE`` or ``./cache``.
+    host : str, default "127.0.0.1"
+        Interface to bind; anything but loopback exposes the page to the network.
+    port : int, default 8050
+    debug : bool, default False
+        Dash's debug mode (dev tools, reloader, tracebacks in the browser) on
+        Flask's development server; never for a shared machine.
+    threads : int, default 16
+        Waitress worker threads; 16 keep 50 loopback clients served since hovers cost none.
+
+    Raises
+    ------
+    pipeline.cache.CacheError
+        If the cache has no ``current.json``.
+    """
+    store = ArtifactStore(cache_root)
+    if not (store.root / "current.json").is_file():
+        raise CacheError(f"{store.root / 'current.json'} is missing: run `python -m pipeline all` first "
+                         "(or pass --cache-dir)")
+    app = create_app(store)
+    url = f"http://{host}:{port}/"
+    if debug:
+        print(f"Embedding explorer (debug) at {url}", flush=True)
+        app.run(host=host, port=port, debug=True)
+        return
+    from waitress import serve as waitress_serve
+
+    print(f"Embedding explorer at {url}  (Ctrl+C to stop)", flush=True)
+    waitress_serve(app.server, host=host, port=port, threads=threads, ident="explorer",
+                   # Dash posts whole figures' selections back; keep the body limit generous
+                   max_request_body_size=64 * 1024 * 1024)

@@ -1,0 +1,179 @@
+"""Synthetic artifact cache for the explorer's tests and screenshots.
+
+Writes a complete, valid cache (per ``docs/ARTIFACTS.md``) for "mnist" and
+"fashion-mnist" without TensorFlow: clustered coordinates per class, images that
+differ per sample (a per-class shape plus the row number drawn as bits, so a test
+can tell which image is shown) and a few known confusion cells.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.cache import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
+
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+MNIST_NAMES = [str(i) for i in range(10)]
+TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+NAMES = {"mnist": MNIST_NAMES, "fashion-mnist": FASHION_NAMES}
+
+#: (true, predicted) -> count of the deliberate mistakes per dataset; every other
+#: off-diagonal cell is empty, so a test knows exactly what each cell holds.
+KNOWN_CELLS: dict[str, dict[tuple[int, int], int]] = {
+    "mnist": {(4, 9): 6, (7, 1): 3, (9, 4): 2},
+    "fashion-mnist": {(6, 0): 7, (4, 2): 4, (0, 6): 3, (2, 4): 2},
+}
+K = 10
+BIT_ROW = 26  # the row number is drawn in binary on image rows 26-27
+N_BITS = 17   # enough for 70,000 rows
+
+
+def _images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-class shape (a bar whose position is the class) plus the row index as bits."""
+    n = len(labels)
+    img = np.zeros((n, 28, 28), np.uint8)
+    for i, c in enumerate(labels):
+        top = 2 + 2 * int(c)
+        img[i, top:top + 3, 4:24] = 200 + int(rng.integers(0, 55))
+        img[i, 4:22, 2 + 2 * int(c)] = 120
+        bits = [(i >> b) & 1 for b in range(N_BITS)]
+        for b, on in enumerate(bits):
+            if on:
+                img[i, BIT_ROW:BIT_ROW + 2, 2 + b] = 255
+    return img
+
+
+def decode_row(image: np.ndarray) -> int:
+    """Read back the row index drawn by :func:`_images` (used by tests)."""
+    row = np.asarray(image)[BIT_ROW, 2:2 + N_BITS]
+    return int(sum(1 << b for b, v in enumerate(row) if v > 127))
+
+
+def _knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    d2 = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d2, np.inf)
+    idx = np.argsort(d2, axis=1, kind="stable")[:, :k]
+    dist = np.sqrt(np.take_along_axis(d2, idx, axis=1))
+    return idx.astype(np.int32), dist.astype(np.float32)
+
+
+def _dataset(store: ArtifactStore, name: str, n: int, seed: int) -> tuple[dict, dict]:
+    rng = np.random.default_rng([seed, len(name)])
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    rng.shuffle(labels)
+    pred = labels.copy()
+    for (t, p), count in KNOWN_CELLS[name].items():
+        rows = np.flatnonzero((labels == t) & (pred == t))[:count]
+        assert len(rows) == count, "n too small for the known confusion cells"
+        pred[rows] = p
+    proba = rng.uniform(0, 1, (n, 10)).astype(np.float32)
+    conf = rng.uniform(0.45, 0.995, n)
+    proba[np.arange(n), pred] = 0
+    proba = proba / proba.sum(1, keepdims=True) * (1 - conf)[:, None]
+    proba[np.arange(n), pred] = conf
+    proba = proba.astype(np.float32)
+    images = _images(labels, rng)
+    centres = rng.normal(0, 4, (10, 16))
+    cnn = (centres[labels] + rng.normal(0, 1, (n, 16))).astype(np.float32)
+    wrong = labels != pred
+    cnn[wrong] = (0.5 * centres[labels[wrong]] + 0.5 * centres[pred[wrong]]
+                  + rng.normal(0, 0.5, (wrong.sum(), 16))).astype(np.float32)
+
+    ekey = config_key({"synthetic": name, "n": n, "seed": seed})
+    with store.writing(name, "embed", ekey, {"synthetic": True, "n": n, "seed": seed}) as d:
+        save_npy_atomic(d / "index.npy", np.arange(n, dtype=np.int64))
+        save_npy_atomic(d / "images.npy", images)
+        save_npy_atomic(d / "labels.npy", labels)
+        save_npy_atomic(d / "pred.npy", pred)
+        save_npy_atomic(d / "proba.npy", proba)
+        save_npy_atomic(d / "space-cnn.npy", cnn)
+        knn = {"cnn": _knn(cnn, K), "pixels": _knn(images.reshape(n, -1) / 255.0, K)}
+        for space, (idx, dist) in knn.items():
+            save_npy_atomic(d / f"knn-{space}-indices.npy", idx)
+            save_npy_atomic(d / f"knn-{space}-distances.npy", dist)
+
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    projections: dict[str, dict[str, str]] = {}
+    proj_metrics: dict[str, dict] = {}
+    for s, space in enumerate(("cnn", "pixels")):
+        projections[space] = {}
+        proj_metrics[space] = {}
+        for m, method in enumerate(("umap", "tsne", "pca")):
+            rot = angles + 0.4 * m + 0.9 * s
+            radius = 10.0 if space == "cnn" else 5.0
+            c2 = np.stack([np.cos(rot), np.sin(rot)], 1) * radius
+            pos = c2[labels].copy()
+            pos[wrong] = 0.5 * (c2[labels[wrong]] + c2[pred[wrong]])
+            coords = (pos + rng.normal(0, 1.0 + m * 0.3, (n, 2))).astype(np.float32)
+            pkey = config_key({"method": method, "space": space}, ekey)
+            with store.writing(name, "proj", pkey, {"method": method, "space": space,
+                                                     "seconds": 0.1}) as d:
+                save_npy_atomic(d / "coords.npy", coords)
+            projections[space][method] = f"{name}/proj/{pkey}"
+            nn = _knn(coords, K)[0]
+            proj_metrics[space][method] = {
+                "knn_accuracy": float((labels[nn] == labels[:, None]).mean(1).round().mean()),
+                "trustworthiness": round(0.9 - 0.05 * m - 0.1 * s, 3)}
+
+    confusion = np.zeros((10, 10), int)
+    np.add.at(confusion, (labels, pred), 1)
+    acc = float(np.trace(confusion) / n)
+    mkey = config_key({"synthetic-model": name, "seed": seed})
+    with store.writing(name, "model", mkey, {"synthetic": True}) as d:
+        write_json_atomic(d / "metrics.json", {
+            "test_accuracy": acc, "test_loss": 0.1, "class_names": NAMES[name],
+            "precision": (np.diag(confusion) / np.maximum(confusion.sum(0), 1)).tolist(),
+            "recall": (np.diag(confusion) / np.maximum(confusion.sum(1), 1)).tolist(),
+            "confusion": confusion.tolist(), "train_seconds": 1.0, "epochs": 1})
+        write_json_atomic(d / "history.json", {"loss": [0.5], "accuracy": [acc], "val_loss": [0.5],
+                                               "val_accuracy": [acc], "seconds": [1.0]})
+
+    pairs = []
+    knn_cnn = knn["cnn"][0]
+    for a in range(10):
+        for b in range(a + 1, 10):
+            ab, ba = int(confusion[a, b]), int(confusion[b, a])
+            ov_ab = float((labels[knn_cnn[labels == a]] == b).mean())
+            ov_ba = float((labels[knn_cnn[labels == b]] == a).mean())
+            pairs.append({"a": a, "b": b, "names": [NAMES[name][a], NAMES[name][b]],
+                          "confusions": ab + ba, "confusions_ab": ab, "confusions_ba": ba,
+                          "overlap": (ov_ab + ov_ba) / 2, "overlap_ab": ov_ab, "overlap_ba": ov_ba})
+    pairs.sort(key=lambda p: (-p["confusions"], -p["overlap"]))
+    spaces = {}
+    for s, space in enumerate(("cnn", "pixels")):
+        nn = knn[space][0]
+        spaces[space] = {"knn_accuracy": float((labels[nn] == labels[:, None]).mean()),
+                         "silhouette": round(0.5 - 0.3 * s - (0.2 if name == "fashion-mnist" else 0), 3),
+                         "projections": proj_metrics[space]}
+    report_entry = {"title": TITLES[name], "n": n, "test_accuracy": acc, "spaces": spaces, "pairs": pairs}
+    current_entry = {"title": TITLES[name], "class_names": NAMES[name], "sample_set": "test", "n": n,
+                     "model": f"{name}/model/{mkey}", "embed": f"{name}/embed/{ekey}",
+                     "projections": projections, "dynamics": None}
+    return current_entry, report_entry
+
+
+def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0) -> None:
+    """Write a complete synthetic cache under ``root``, ``current.json`` last.
+
+    Parameters
+    ----------
+    root : Path
+        Cache root; created if needed.
+    n : int, default 300
+        Samples per dataset (at least 100 so every known confusion cell fits).
+    seed : int, default 0
+        Seed of the random coordinates, probabilities and embeddings.
+    """
+    store = ArtifactStore(root)
+    current: dict = {"datasets": {}}
+    report: dict = {"k": K, "datasets": {}}
+    for name in ("mnist", "fashion-mnist"):
+        current["datasets"][name], report["datasets"][name] = _dataset(store, name, n, seed)
+    rkey = config_key({"synthetic-report": seed, "n": n})
+    # the report folder is report/<key>/ (no stage level): an empty stage does that
+    with store.writing("report", "", rkey, {"synthetic": True}) as d:
+        write_json_atomic(d / "report.json", report)
+    current["report"] = f"report/{rkey}/report.json"
+    store.write_current(current)

@@ -1,0 +1,43 @@
+"""The CNN: convolution stages, a named penultimate embedding layer, a softmax head."""
+from __future__ import annotations
+
+from training.config import EMBEDDING_LAYER, TrainConfig
+
+
+def build_cnn(config: TrainConfig, n_classes: int = 10):
+    """Build (not compile) the Keras model described by ``config``.
+
+    Each stage is ``convs_per_stage`` 3x3 convolutions (batch-normed if asked) and a
+    2x2 max-pool; then dropout, the ``embedding`` dense layer whose activations the
+    explorer projects, dropout again, and the classifier.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = inputs
+    if config.augment:
+        x = layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", seed=config.seed)(x)
+        if config.dataset == "fashion-mnist":  # clothes are mirror-symmetric, digits are not
+            x = layers.RandomFlip("horizontal", seed=config.seed)(x)
+    for stage, width in enumerate(config.widths):
+        for i in range(config.convs_per_stage):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=not config.batch_norm,
+                              name=f"conv{stage + 1}_{i + 1}")(x)
+            if config.batch_norm:
+                x = layers.BatchNormalization(name=f"bn{stage + 1}_{i + 1}")(x)
+            x = layers.ReLU()(x)
+        x = layers.MaxPooling2D(name=f"pool{stage + 1}")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(config.dropout)(x)
+    x = layers.Dense(config.embedding_dim, activation="relu", name=EMBEDDING_LAYER)(x)
+    x = layers.Dropout(config.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name=f"cnn_{config.dataset.replace('-', '_')}")
+
+
+def embedding_model(model):
+    """A model mapping images to the penultimate (``embedding``) activations and the softmax."""
+    import keras
+
+    return keras.Model(model.inputs, [model.get_layer(EMBEDDING_LAYER).output, model.output])
