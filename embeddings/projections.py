@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -177,8 +178,11 @@ class UMAP(_Projection):
         reducer = umap.UMAP(n_components=self.n_components, n_neighbors=self.n_neighbors,
                             min_dist=self.min_dist, n_epochs=self.n_epochs, random_state=self.random_state,
                             precomputed_knn=(idx, dist), force_approximation_algorithm=True,
-                            verbose=False)
-        self.embedding_ = reducer.fit_transform(X).astype(np.float32)
+                            n_jobs=1, verbose=False)
+        with warnings.catch_warnings():
+            # We never transform new points, so UMAP's search index is not needed.
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            self.embedding_ = reducer.fit_transform(X).astype(np.float32)
         self.seconds_ = time.perf_counter() - t0
         if progress:
             progress(1, 1)

@@ -196,7 +196,7 @@ class ArtifactStore:
         """Remove temporary directories left by runs that no longer exist."""
         for p in parent.glob(f"{_TMP_PREFIX}*"):
             try:
-                pid = int(p.name.split("-")[3])
+                pid = int(p.name.split("-")[2])  # .tmp-<key>-<pid>-<random>
             except (IndexError, ValueError):
                 continue
             if not _pid_alive(pid):

@@ -22,7 +22,8 @@ class TrainConfig:
     widths: tuple[int, ...] = (32, 64)   # conv filters per stage; each stage ends in 2x2 max-pooling
     convs_per_stage: int = 1
     embedding_dim: int = 128
-    dropout: float = 0.3
+    dropout: float = 0.1            # on the flattened features, before the embedding layer
+    head_dropout: float = 0.2       # on the embedding, before the classifier
     batch_norm: bool = True
     augment: bool = False           # random shifts of up to 2 px (and flips for clothes)
     label_smoothing: float = 0.0
@@ -38,6 +39,7 @@ class TrainConfig:
             ("warmup_fraction", 0 <= self.warmup_fraction < 1, "in [0, 1)"),
             ("embedding_dim", self.embedding_dim >= 2, ">= 2"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("head_dropout", 0 <= self.head_dropout < 1, "in [0, 1)"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
             ("train_subset", self.train_subset is None or 10 <= self.train_subset <= 60000, "in [10, 60000]"),
             ("snapshot_samples", 0 <= self.snapshot_samples <= 10000, "in [0, 10000]"),
@@ -55,7 +57,7 @@ PROFILES = {
     "default": {},
     # Deeper, batch-normed, augmented and longer: for users with time or a GPU.
     "strong": dict(epochs=30, widths=(32, 64, 128), convs_per_stage=2, embedding_dim=128,
-                   augment=True, dropout=0.4, label_smoothing=0.1, batch_size=128),
+                   augment=True, dropout=0.3, head_dropout=0.3, label_smoothing=0.1),
 }
 
 

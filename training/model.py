@@ -31,7 +31,7 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     x = layers.Flatten()(x)
     x = layers.Dropout(config.dropout)(x)
     x = layers.Dense(config.embedding_dim, activation="relu", name=EMBEDDING_LAYER)(x)
-    x = layers.Dropout(config.dropout)(x)
+    x = layers.Dropout(config.head_dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name=f"cnn_{config.dataset.replace('-', '_')}")
 

@@ -1,0 +1,65 @@
+"""Shared fixtures: seeded randomness, tiny synthetic data, the real datasets fetched once."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def blobs() -> tuple[np.ndarray, np.ndarray]:
+    """300 points in 3 well-separated 10-D clusters, plus one class with a single sample."""
+    r = np.random.default_rng(1)
+    centres = r.normal(scale=10, size=(3, 10))
+    labels = np.repeat([0, 1, 2], 100)
+    X = centres[labels] + r.normal(size=(300, 10))
+    X = np.vstack([X, centres[:1] * -1])
+    labels = np.append(labels, 3)
+    return X.astype(np.float32), labels.astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def tiny_images() -> dict:
+    """A dataset-shaped dict of small uint8 arrays with class-dependent patterns and a constant image."""
+    r = np.random.default_rng(2)
+
+    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.arange(n) % 10
+        x = r.integers(0, 40, size=(n, 28, 28))
+        for c in range(10):
+            x[y == c, 2 + 2 * c: 6 + 2 * c, 4:24] = 250  # a bar whose height says the class
+        x[0] = 128  # a constant image
+        return x.astype(np.uint8), y.astype(np.uint8)
+
+    xtr, ytr = make(600)
+    xte, yte = make(200)
+    return {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(tmp_path_factory) -> Path:
+    """Both real datasets, fetched once through the project's own offline-capable sources.
+
+    Reuses ``./cache/data`` when an earlier run left verified copies there, so a
+    developer's test run does not download again; CI starts clean and fetches.
+    """
+    local = ROOT / "cache" / "data"
+    if all((local / f"{n}.npz").is_file() for n in ("mnist", "fashion-mnist")):
+        return local
+    data = tmp_path_factory.mktemp("data")
+    r = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--data-dir", str(data), "-q"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return data

@@ -1,0 +1,112 @@
+"""Artifact cache: config keys, atomic directories, refusing pickles."""
+import dataclasses
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from pipeline.cache import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
+from pipeline.errors import CacheError
+
+
+@dataclasses.dataclass(frozen=True)
+class Cfg:
+    epochs: int = 3
+    seed: int = 0
+
+
+def test_key_depends_on_every_value_and_upstream():
+    base = config_key(Cfg())
+    assert base == config_key(Cfg()) == config_key({"epochs": 3, "seed": 0})
+    assert len(base) == 12
+    assert config_key(Cfg(epochs=4)) != base
+    assert config_key(Cfg(seed=1)) != base
+    assert config_key(Cfg(), "upstream-a") != config_key(Cfg(), "upstream-b")
+
+
+def test_writing_is_all_or_nothing(tmp_path):
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(RuntimeError):
+        with store.writing("mnist", "model", "k1", {"a": 1}) as out:
+            (out / "model.keras").write_bytes(b"half")
+            raise RuntimeError("killed")
+    assert not store.exists("mnist", "model", "k1")
+    assert list((tmp_path / "mnist" / "model").iterdir()) == []  # no temp dir left behind
+    with store.writing("mnist", "model", "k1", {"a": 1}) as out:
+        (out / "model.keras").write_bytes(b"whole")
+    assert store.exists("mnist", "model", "k1")
+    assert read_json(store.path("mnist", "model", "k1") / "config.json")["config"] == {"a": 1}
+
+
+def test_untrusted_leftover_without_config_is_replaced(tmp_path):
+    store = ArtifactStore(tmp_path)
+    final = store.path("mnist", "embed", "k2")
+    final.mkdir(parents=True)
+    (final / "labels.npy").write_bytes(b"partial")
+    assert not store.exists("mnist", "embed", "k2")
+    with store.writing("mnist", "embed", "k2", {}) as out:
+        save_npy_atomic(out / "labels.npy", np.arange(3))
+    assert load_array(final / "labels.npy").tolist() == [0, 1, 2]
+
+
+def test_concurrent_writers_of_the_same_key_both_succeed(tmp_path):
+    store = ArtifactStore(tmp_path)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def work(tag):
+        try:
+            with store.writing("mnist", "proj", "same", {}) as out:
+                save_npy_atomic(out / "coords.npy", np.full(4, 7.0))
+                barrier.wait(timeout=5)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert load_array(store.path("mnist", "proj", "same") / "coords.npy").tolist() == [7.0] * 4
+    assert [p.name for p in (tmp_path / "mnist" / "proj").iterdir()] == ["same"]
+
+
+def test_stale_temp_dirs_of_dead_processes_are_swept(tmp_path):
+    store = ArtifactStore(tmp_path)
+    parent = tmp_path / "mnist" / "model"
+    dead = parent / ".tmp-k-999999-abc"
+    dead.mkdir(parents=True)
+    with store.writing("mnist", "model", "k", {}):
+        pass
+    assert not dead.exists()
+
+
+def test_arrays_never_unpickle(tmp_path):
+    p = tmp_path / "obj.npy"
+    np.save(p, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(CacheError, match="obj.npy is not a valid array file"):
+        load_array(p)
+    with pytest.raises(CacheError, match="missing"):
+        load_array(tmp_path / "none.npy")
+
+
+def test_json_atomic_and_bad_json(tmp_path):
+    p = tmp_path / "a" / "b.json"
+    write_json_atomic(p, {"x": np.float32(1.5), "y": np.arange(2)})
+    assert read_json(p) == {"x": 1.5, "y": [0, 1]}
+    assert [f.name for f in p.parent.iterdir()] == ["b.json"]
+    p.write_text("{half")
+    with pytest.raises(CacheError, match="b.json is not valid JSON"):
+        read_json(p)
+
+
+def test_current_json_cannot_point_outside_the_cache(tmp_path):
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(CacheError, match="points outside the cache"):
+        store.resolve("../../etc")
+    assert store.resolve("mnist/embed/x") == (tmp_path / "mnist/embed/x").resolve()
+    with pytest.raises(CacheError, match="current.json is missing"):
+        store.read_current()
+    store.write_current({"datasets": {}})
+    assert store.read_current()["version"] == 1
+    os.replace(tmp_path / "current.json", tmp_path / "old.json")

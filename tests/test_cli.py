@@ -1,0 +1,93 @@
+"""The command line end to end on a tiny subset of the real data: results, reuse, invalidation, errors."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+TINY = ["--train-subset", "1000", "--epochs", "1", "--embed-subset", "400", "--snapshot-samples", "100",
+        "--tsne-iter", "100", "-q"]
+
+
+def run(*args, check=True):
+    r = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=900)
+    if check:
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r
+
+
+def artifact_dirs(cache: Path) -> set[str]:
+    return {str(p.parent.relative_to(cache)) for p in cache.glob("*/*/*/config.json")}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, real_data_dir):
+    cache = tmp_path_factory.mktemp("cache")
+    args = ["all", "--no-serve", "--cache-dir", str(cache), "--data-dir", str(real_data_dir), *TINY]
+    t0 = time.perf_counter()
+    r = run(*args)
+    return cache, args, r, time.perf_counter() - t0
+
+
+def test_all_produces_every_artifact(first_run):
+    cache, _, r, _ = first_run
+    current = json.loads((cache / "current.json").read_text())
+    assert set(current["datasets"]) == {"mnist", "fashion-mnist"}
+    for name, d in current["datasets"].items():
+        embed = cache / d["embed"]
+        assert np.load(embed / "space-cnn.npy").shape == (400, 128)
+        assert np.load(embed / "space-cnn.npy").dtype == np.float32
+        assert np.load(embed / "images.npy").shape == (400, 28, 28)
+        assert np.load(embed / "proba.npy").shape == (400, 10)
+        assert np.load(embed / "knn-cnn-indices.npy").shape == (400, 90)
+        for space in ("cnn", "pixels"):
+            for method in ("pca", "tsne", "umap"):
+                coords = np.load(cache / d["projections"][space][method] / "coords.npy")
+                assert coords.shape == (400, 2) and np.isfinite(coords).all()
+        assert d["dynamics"] is not None
+        assert np.load(cache / d["dynamics"] / "embeddings.npy").shape[:2] == (1, 100)
+    report = json.loads((cache / current["report"]).read_text())
+    fm = report["datasets"]["fashion-mnist"]
+    assert len(fm["pairs"]) == 45
+    assert set(fm["spaces"]["cnn"]["projections"]) == {"pca", "tsne", "umap"}
+    assert 0 <= fm["spaces"]["pixels"]["projections"]["umap"]["trustworthiness"] <= 1
+    # The side-by-side table and where results went are printed.
+    assert "MNIST" in r.stdout and "Fashion-MNIST" in r.stdout and "most confused pairs" in r.stdout
+    assert f"explorer data: {cache / 'current.json'}" in r.stdout
+
+
+def test_second_run_reuses_everything(first_run):
+    cache, args, _, first_seconds = first_run
+    before = artifact_dirs(cache)
+    stamp = {p: (cache / p / "config.json").stat().st_mtime_ns for p in before}
+    r = run(*args)
+    assert artifact_dirs(cache) == before
+    assert all((cache / p / "config.json").stat().st_mtime_ns == t for p, t in stamp.items())
+    assert "stage times" in r.stdout
+
+
+def test_changing_perplexity_recomputes_only_tsne(first_run):
+    cache, args, _, _ = first_run
+    before = artifact_dirs(cache)
+    run(*args, "--perplexity", "20")
+    added = artifact_dirs(cache) - before
+    assert len(added) == 4 and all("/proj/" in p for p in added)
+    methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in added}
+    assert methods == {"tsne"}
+
+
+def test_expected_errors_are_one_line_without_traceback(first_run, real_data_dir):
+    cache, _, _, _ = first_run
+    r = run("project", "--cache-dir", str(cache), "--data-dir", str(real_data_dir), *TINY,
+            "--perplexity", "500", "--methods", "tsne", check=False)
+    assert r.returncode == 2
+    assert "perplexity must be > 0 and < n_samples (got 500.0 for 400 samples)" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("fetch", "--dataset", "cifar", check=False)
+    assert r.returncode == 2 and "choose from mnist, fashion-mnist" in r.stderr

@@ -1,0 +1,81 @@
+"""Training on a small subset: the saved model, the named embedding layer, metrics and snapshots."""
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.cache import ArtifactStore
+from pipeline.errors import ConfigError
+from training.config import EMBEDDING_LAYER, make_config
+from training.train import balanced_subset, classification_metrics, train
+
+
+def test_classification_metrics_known_answer():
+    m = classification_metrics(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3)
+    assert m["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert m["test_accuracy"] == pytest.approx(0.6)
+    assert m["precision"] == pytest.approx([0.5, 2 / 3, 0.0])
+    assert m["recall"] == pytest.approx([0.5, 1.0, 0.0])
+
+
+def test_balanced_subset():
+    labels = np.repeat(np.arange(10), [50] * 9 + [3])
+    idx = balanced_subset(labels, 40, seed=0)
+    assert len(idx) == 40 and len(set(idx)) == 40 and (np.diff(idx) > 0).all()
+    # Round-robin over classes: the 3-sample class gives all it has, the first class one extra.
+    assert np.bincount(labels[idx], minlength=10).tolist() == [5] + [4] * 8 + [3]
+    even = balanced_subset(np.repeat(np.arange(10), 50), 40, seed=0)
+    assert np.bincount(np.repeat(np.arange(10), 50)[even]).tolist() == [4] * 10
+    assert (balanced_subset(labels, 40, seed=0) == idx).all()
+
+
+def test_config_validation_and_profiles():
+    assert make_config("mnist", "strong").augment is True
+    assert make_config("mnist", epochs=2).epochs == 2
+    with pytest.raises(ConfigError, match=r"training epochs must be >= 1 \(got 0\)"):
+        make_config("mnist", epochs=0)
+    with pytest.raises(ConfigError, match="unknown training profile 'huge'"):
+        make_config("mnist", "huge")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_images):
+    store = ArtifactStore(tmp_path_factory.mktemp("cache"))
+    cfg = make_config("mnist", epochs=2, train_subset=600, snapshot_samples=50, batch_size=64)
+    return store, cfg, train(cfg, tiny_images, store, progress=False)
+
+
+def test_training_smoke_run_saves_everything(trained, tiny_images):
+    import keras
+
+    store, cfg, folder = trained
+    model = keras.models.load_model(folder / "model.keras", safe_mode=True, compile=False)
+    assert model.get_layer(EMBEDDING_LAYER).output.shape[-1] == cfg.embedding_dim
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.5  # the bar patterns are easy; chance is 0.1
+    assert np.array(metrics["confusion"]).sum() == len(tiny_images["y_test"])
+    assert len(metrics["precision"]) == 10 and metrics["epochs"] == 2
+    history = json.loads((folder / "history.json").read_text())
+    assert len(history["val_accuracy"]) == 2 and len(history["seconds"]) == 2
+    saved = json.loads((folder / "config.json").read_text())["config"]
+    assert saved["epochs"] == 2 and saved["train_subset"] == 600
+
+
+def test_snapshots_per_epoch(trained):
+    _, cfg, folder = trained
+    emb = np.load(folder / "dynamics" / "embeddings.npy", allow_pickle=False)
+    proba = np.load(folder / "dynamics" / "proba.npy", allow_pickle=False)
+    idx = np.load(folder / "dynamics" / "index.npy", allow_pickle=False)
+    assert emb.shape == (2, 50, cfg.embedding_dim) and proba.shape == (2, 50, 10) and idx.shape == (50,)
+    np.testing.assert_allclose(proba.sum(-1), 1.0, rtol=1e-4)
+    assert not np.allclose(emb[0], emb[1])  # the second epoch moved the embeddings
+
+
+def test_cached_model_is_reused_and_config_change_retrains(trained, tiny_images):
+    store, cfg, folder = trained
+    mtime = (folder / "model.keras").stat().st_mtime_ns
+    assert train(cfg, tiny_images, store, progress=False) == folder
+    assert (folder / "model.keras").stat().st_mtime_ns == mtime
+    other = make_config("mnist", epochs=1, train_subset=600, snapshot_samples=0, batch_size=64)
+    folder2 = train(other, tiny_images, store, progress=False)
+    assert folder2 != folder and not (folder2 / "dynamics").exists()
