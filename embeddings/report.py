@@ -18,8 +18,9 @@ K = 10
 
 
 def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_dir: Path,
-                   projections: dict[str, dict[str, Path]], k: int = K, seed: int = 0) -> dict:
-    """Separability numbers of one dataset: per space, per projection, per class pair."""
+                   projections: dict[str, dict[str, Path]], dynamics_dir: Path | None = None,
+                   k: int = K, seed: int = 0) -> dict:
+    """Separability numbers of one dataset: per space, per projection, per class pair, per epoch."""
     labels = load_array(embed_dir / "labels.npy").astype(np.int64)
     pred = load_array(embed_dir / "pred.npy").astype(np.int64)
     n_classes = len(class_names)
@@ -46,6 +47,10 @@ def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_di
             overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
             out["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
         out["spaces"][space] = entry
+    if dynamics_dir is not None:
+        # Per-epoch separability of the CNN embedding (training dynamics); confusions live in the folder.
+        out["epochs"] = [{k_: v for k_, v in row.items() if k_ != "confusion"}
+                         for row in read_json(Path(dynamics_dir) / "epochs.json")]
     return out
 
 
@@ -89,6 +94,14 @@ def format_table(report: dict) -> str:
             p = d.get("pairs", [])[i] if i < len(d.get("pairs", [])) else None
             cells.append(f"{p['names'][0]} / {p['names'][1]}: {p['confusions']} err, {p['overlap']:.3f} ovl" if p else "")
         rows.append((f"  #{i + 1}", *cells))
+    if any("epochs" in d for d in ds):
+        rows.append(("[per epoch: k-NN acc / silhouette]", *["" for _ in ds]))
+        for e in range(max(len(d.get("epochs", [])) for d in ds)):
+            cells = []
+            for d in ds:
+                ep = d.get("epochs", [])
+                cells.append(f"{ep[e]['knn_accuracy']:.4f} / {ep[e]['silhouette']:.4f}" if e < len(ep) else "")
+            rows.append((f"  epoch {e + 1}", *cells))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.cache import ArtifactStore
+from pipeline.cache import ArtifactStore, load_array
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +143,44 @@ class Pipeline:
                 inner.close()
                 r.setdefault("projections", {}).setdefault(space, {})[method] = folder
 
+    def dynamics(self) -> None:
+        """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
+        from tqdm.auto import tqdm
+
+        from embeddings.dynamics import DynamicsConfig, build_dynamics
+
+        self.train()
+        config = DynamicsConfig(seed=self.options.seed)
+        with self.timings.stage("dynamics"):
+            for name in self.options.datasets:
+                r = self.results[name]
+                bar = tqdm(total=1, desc=f"dynamics {name}", unit="frame", disable=not self.options.progress,
+                           leave=False)
+
+                def step(done: int, total: int, bar=bar) -> None:
+                    bar.total, bar.n = total, done
+                    bar.refresh()
+
+                r["dynamics"] = build_dynamics(name, r["model"], r["model_key"], config, self.store, step)
+                bar.close()
+
     def report(self) -> Path:
         from embeddings.report import build_report
         from training.datasets import get_info
 
         self.project()
+        self.dynamics()
         with self.timings.stage("report"):
             entries, upstream = {}, []
             for name in self.options.datasets:
                 r, info = self.results[name], get_info(name)
                 entries[name] = dict(title=info.title, class_names=list(info.class_names),
                                      model_dir=r["model"], embed_dir=r["embed"],
-                                     projections=r.get("projections", {}))
+                                     projections=r.get("projections", {}), dynamics_dir=r.get("dynamics"))
                 upstream += [r["embed_key"]] + sorted(str(p.name) for s in r.get("projections", {}).values()
                                                        for p in s.values())
+                if r.get("dynamics"):
+                    upstream.append(Path(r["dynamics"]).name)
             path = build_report(entries, self.store, upstream, seed=self.options.seed)
         self.report_path = path
         return path
@@ -169,14 +193,13 @@ class Pipeline:
         datasets = {}
         for name in self.options.datasets:
             r, info = self.results[name], get_info(name)
-            dyn = Path(r["model"]) / "dynamics"
-            n = len(__import__("numpy").load(Path(r["embed"]) / "labels.npy", allow_pickle=False))
+            n = len(load_array(Path(r["embed"]) / "labels.npy", mmap=True))
             datasets[name] = {
                 "title": info.title, "class_names": list(info.class_names),
                 "sample_set": self.embed_config.sample_set, "n": n,
                 "model": rel(r["model"]), "embed": rel(r["embed"]),
                 "projections": {s: {m: rel(p) for m, p in ms.items()} for s, ms in r.get("projections", {}).items()},
-                "dynamics": rel(dyn) if (dyn / "embeddings.npy").is_file() else None,
+                "dynamics": rel(r["dynamics"]) if r.get("dynamics") else None,
             }
         current = {"datasets": datasets, "report": rel(self.report_path)}
         self.store.write_current(current)

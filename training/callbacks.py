@@ -20,7 +20,7 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         steps = self.params.get("steps") or 0
-        self.bar = tqdm(total=self.epochs * steps, desc=f"train {self.name}", unit="batch",
+        self.bar = tqdm(total=self.epochs * steps, desc=f"train {self.name}", unit="batch", mininterval=1.0,
                         disable=not self.enabled, dynamic_ncols=True)
 
     def on_epoch_begin(self, epoch, logs=None):
