@@ -182,14 +182,8 @@ def register_callbacks(app, store: ExplorerStore) -> None:
                                filename=f"{ds_name}-{space}-{proj}-selection.csv", type="text/csv")
 
     # -- Explore: clicked point --------------------------------------------------------
-    @app.callback(Output(L.CLICKED, "data"), Input(L.SCATTER, "clickData"),
-                  State(L.DATASET, "value"), State(L.COLOUR, "value"), prevent_initial_call=True)
-    def on_point_click(click, ds_name, colour):
-        rows = F.rows_from_points(store.get(ds_name), colour, (click or {}).get("points", [])[:1])
-        if not len(rows):
-            raise PreventUpdate
-        return {"ds": ds_name, "row": int(rows[0])}
-
+    # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
+    # the browser knows the hovered row, and Plotly sends no click in select drag mode
     @app.callback(Output(L.DETAIL, "children"), Input(L.CLICKED, "data"), Input(L.SPACE, "value"),
                   Input(L.DATASET, "value"))
     def render_detail(clicked, space, ds_name):
@@ -362,7 +356,9 @@ def report_tables(store: ExplorerStore, report: dict, space: str, proj: str) -> 
                 (f"k-NN accuracy, 2-D {PROJECTION_LABELS[proj]}", fmt(p.get("knn_accuracy"))),
                 ("Silhouette", fmt(s.get("silhouette"))),
                 (f"Trustworthiness, {PROJECTION_LABELS[proj]}", fmt(p.get("trustworthiness")))]
-        pairs = e.get("pairs", [])[:5]
+        # pairs the CNN never mixes up and whose neighbourhoods barely touch say nothing
+        pairs = [pr for pr in e.get("pairs", [])
+                 if pr.get("confusions", 0) > 0 or pr.get("overlap", 0) >= 0.01][:5]
         cards.append(html.Div([
             html.H4(e.get("title", n)),
             html.Table([html.Tr([html.Td(k), html.Td(v, className="num")]) for k, v in rows],

@@ -195,16 +195,21 @@ def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] 
         for p in range(k):
             (diag if t == p else off)[t][p] = int(m[t, p])
     max_off = max(1, max((int(m[t, p]) for t in range(k) for p in range(k) if t != p), default=1))
-    text = [[str(int(v)) if v else "" for v in row] for row in m]
-    hover = "true %{y}, predicted %{x}: %{z}<extra></extra>"
+    names = ds.class_names
+    hover = [[f"true {names[t]}, predicted {names[p]}: {int(m[t, p])}" for p in range(k)] for t in range(k)]
+
+    def text(diagonal: bool) -> list[list[str]]:
+        return [[str(int(m[t, p])) if m[t, p] and (t == p) == diagonal else "" for p in range(k)]
+                for t in range(k)]
     common = {"type": "heatmap", "x": list(range(k)), "y": list(range(k)), "xgap": 1, "ygap": 1,
-              "showscale": False, "hovertemplate": hover, "text": text, "texttemplate": "%{text}",
-              "textfont": {"size": 10 if k > 5 else 12}}
+              "showscale": False, "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>",
+              "texttemplate": "%{text}", "textfont": {"size": 10 if k > 5 else 12, "color": "#111"}}
     traces = [
-        {**common, "z": diag.tolist(), "colorscale": [[0, "#e8eef6"], [1, "#4e79a7"]],
+        # light blues: the counts printed on the diagonal must stay readable
+        {**common, "z": diag.tolist(), "text": text(True), "colorscale": [[0, "#eef3f9"], [1, "#8fb0d6"]],
          "zmin": 0, "zmax": max(1, int(np.diag(m).max()) if m.size else 1)},
-        {**common, "z": off.tolist(), "colorscale": [[0, "#ffffff"], [0.0001, "#fde0dd"], [1, "#c51b3a"]],
-         "zmin": 0, "zmax": max_off},
+        {**common, "z": off.tolist(), "text": text(False),
+         "colorscale": [[0, "#ffffff"], [0.0001, "#fcd5d0"], [1, "#e0394f"]], "zmin": 0, "zmax": max_off},
     ]
     shapes = []
     if cell is not None:

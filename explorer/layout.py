@@ -101,8 +101,8 @@ def explore_tab(store: ExplorerStore) -> html.Div:
 def datasets_tab(store: ExplorerStore) -> html.Div:
     return html.Div([
         html.P(HELP["datasets"], className="help"),
-        html.Div([html.Div(_scatter({"type": CD_SCATTER, "dataset": n}, "min(62vh, 560px)"), className="half")
-                  for n in store.names], className="pair"),
+        html.Div([html.Div(_scatter({"type": CD_SCATTER, "dataset": n}, "min(62vh, 560px)"), className="half",
+                           id=f"cd-half-{n}") for n in store.names], className="pair"),
         html.Div([
             html.Div(dcc.Graph(id=CD_BARS, config={"displayModeBar": False}), className="report-bars"),
             html.Div(id=CD_REPORT, className="report-table"),

@@ -64,6 +64,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     """Add the image and data routes and response compression to ``server``."""
     sprites = SpriteCache()
     thumb_cache: dict[tuple[str, int, int], bytes] = {}
+    static_gz: dict[tuple[str, int], bytes] = {}
 
     def dataset(name: str):
         if name not in store.datasets:
@@ -136,7 +137,16 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         data = resp.get_data()
         if len(data) < _GZIP_MIN_BYTES:
             return resp
-        resp.set_data(gzip.compress(data, compresslevel=5))
+        path = flask.request.path
+        if path.startswith("/_dash-component-suites/"):
+            # fingerprinted bundles (plotly.js is 4 MB): compress once, not per client
+            key = (path, len(data))
+            packed = static_gz.get(key)
+            if packed is None:
+                packed = static_gz[key] = gzip.compress(data, compresslevel=6)
+        else:
+            packed = gzip.compress(data, compresslevel=5)
+        resp.set_data(packed)
         resp.headers["Content-Encoding"] = "gzip"
         resp.headers["Vary"] = "Accept-Encoding"
         return resp

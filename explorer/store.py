@@ -42,7 +42,8 @@ class DatasetView:
     model_dir: Path
     projection_dirs: dict[str, dict[str, Path]]
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def version(self) -> str:

@@ -63,6 +63,7 @@
   }
 
   function tip() { return document.getElementById("hover-tip"); }
+  let hovered = null;   // {gd, row} of the point under the pointer, for clicks
 
   function show(gd, ev) {
     const el = tip(), meta = gd.layout && gd.layout.meta;
@@ -97,6 +98,7 @@
     } else {
       text.textContent = "row " + row;
     }
+    hovered = {gd: gd, row: row, x: (ev.event || {}).clientX, y: (ev.event || {}).clientY}
     el.dataset.index = row;
     el.dataset.dataset = meta.dataset;
     el.dataset.page = page;
@@ -120,6 +122,17 @@
     gd.__explorerBound = true;
     gd.on("plotly_hover", function (ev) { show(gd, ev); });
     gd.on("plotly_unhover", hide);
+    // In select drag mode Plotly turns a click into an empty "selected" event and sends
+    // no click at all; either way the point under the pointer is the one clicked.
+    const open = function () {
+      // Plotly unhovers as the press starts: accept the last hover if the press was on it
+      if (!hovered || hovered.gd !== gd || !gd.closest("#ex-scatter") || !pressed) return;
+      if (Math.abs(pressed.x - hovered.x) > 8 || Math.abs(pressed.y - hovered.y) > 8) return;
+      if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+      window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: hovered.row}});
+    };
+    gd.on("plotly_click", open);
+    gd.on("plotly_selected", function (ev) { if (ev === undefined) open(); });
     gd.on("plotly_relayouting", hide);
     gd.on("plotly_afterplot", function () { if (gd.layout && gd.layout.meta) preload(gd.layout.meta); });
     if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
@@ -128,6 +141,9 @@
   function scan() {
     document.querySelectorAll(".explorer-scatter .js-plotly-plot").forEach(bind);
   }
+
+  let pressed = null;
+  document.addEventListener("mousedown", function (e) { pressed = {x: e.clientX, y: e.clientY}; }, true);
 
   // a click on a gallery tile or a neighbour opens it in the detail panel
   document.addEventListener("click", function (e) {

@@ -1,0 +1,240 @@
+"""The explorer in a real headless Chromium: load, hover, click, select, share a URL.
+
+The synthetic cache (``tests/explorer_data.py``) draws each image's row number into
+its pixels, so a test can tell from the rendered tooltip which image is shown.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer_data import KNOWN_CELLS, decode_row
+
+GD = "document.querySelector('{sel} .js-plotly-plot')"
+
+# Points of one scatter as page coordinates: [{row, x, y, curve}] of every visible base trace.
+POINTS_JS = """(sel) => {
+  const gd = document.querySelector(sel + ' .js-plotly-plot');
+  const fl = gd._fullLayout, box = gd.getBoundingClientRect(), out = [];
+  gd._fullData.forEach((t, c) => {
+    if (t.name === 'highlight' || t.visible !== true) return;
+    for (let i = 0; i < t._length; i++) {
+      const row = window.explorerHover.rowOf(gd, {curveNumber: c, pointNumber: i});
+      out.push({row: row, curve: c, x: box.left + fl._size.l + fl.xaxis.l2p(t.x[i]),
+                y: box.top + fl._size.t + fl.yaxis.l2p(t.y[i])});
+    }
+  });
+  return out;
+}"""
+
+TRACE_LENGTHS_JS = """(sel) => {
+  const gd = document.querySelector(sel + ' .js-plotly-plot');
+  return gd._fullData.map(t => ({name: t.name, n: t._length || 0, opacity: t.marker ? t.marker.opacity : null}));
+}"""
+
+
+def wait_scatter(page, sel: str = "#ex-scatter") -> None:
+    page.wait_for_function(
+        f"() => {{ const gd = {GD.format(sel=sel)}; return gd && gd._fullData && gd._fullData.length > 1 "
+        "&& gd._fullLayout && gd._fullLayout._size && window.explorerHover; }")
+
+
+def base_points(page, sel: str = "#ex-scatter") -> int:
+    return sum(t["n"] for t in page.evaluate(TRACE_LENGTHS_JS, sel) if t["name"] != "highlight")
+
+
+def highlight_count(page, sel: str = "#ex-scatter") -> int:
+    return next(t["n"] for t in page.evaluate(TRACE_LENGTHS_JS, sel) if t["name"] == "highlight")
+
+
+def isolated_point(page, sel: str = "#ex-scatter") -> dict:
+    """The point farthest from its nearest neighbour on screen, so a hover cannot miss it."""
+    pts = page.evaluate(POINTS_JS, sel)
+    xy = np.array([[p["x"], p["y"]] for p in pts])
+    d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    return pts[int(d.min(1).argmax())]
+
+
+def edge_in_gap(values: np.ndarray, lo: float, hi: float) -> float:
+    """A box edge in the widest gap between sorted ``values`` within quantiles lo..hi.
+
+    An edge right on a point would make the expected count depend on rounding.
+    """
+    v = np.sort(values)
+    i0, i1 = int(lo * len(v)), int(hi * len(v))
+    gaps = np.diff(v[i0:i1 + 1])
+    j = i0 + int(gaps.argmax())
+    assert v[j + 1] - v[j] > 4, "no clear gap for a box edge"
+    return float(round((v[j] + v[j + 1]) / 2))
+
+
+def open_app(page, url: str, query: str = "", scatter: str = "#ex-scatter") -> None:
+    page.goto(url + "/" + query)
+    wait_scatter(page, scatter)
+
+
+def test_page_loads_both_datasets_with_all_points(page, explorer_url, explorer_app):
+    store = explorer_app.explorer_store
+    open_app(page, explorer_url)
+    labels = page.locator(f"#ctl-dataset label").all_inner_texts()
+    assert [s.strip() for s in labels] == ["MNIST", "Fashion-MNIST"]
+    assert base_points(page) == store.get("mnist").n == 300
+    assert highlight_count(page) == 0
+    # legend carries the class names; the confusion matrix is drawn
+    assert page.locator("#ex-scatter .legendtext").all_text_contents()[:3] == ["0", "1", "2"]
+    page.wait_for_selector("#ex-confusion .heatmaplayer")
+
+    page.get_by_text("Fashion-MNIST", exact=True).first.click()
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.meta.dataset === 'fashion-mnist'")
+    assert base_points(page) == store.get("fashion-mnist").n
+    texts = page.locator("#ex-scatter .legendtext").all_text_contents()
+    assert "Shirt" in texts and "T-shirt/top" in texts
+
+    page.locator("#tabs").get_by_text("Compare datasets").click()
+    for ds in ("mnist", "fashion-mnist"):
+        sel = f"#cd-half-{ds}"
+        wait_scatter(page, sel)
+        assert base_points(page, sel) == 300
+    cards = page.locator(".report-table .card")
+    assert cards.count() == 2
+    assert "Most confused pairs" in cards.nth(1).text_content()
+    assert "T-shirt/top ↔ Shirt: 10 errors" in cards.nth(1).inner_text()  # 3 + 7: the top pair
+
+
+def test_hover_shows_that_samples_image(page, explorer_url, explorer_app):
+    ds = explorer_app.explorer_store.get("mnist")
+    open_app(page, explorer_url)
+    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
+    pt = isolated_point(page)
+    page.mouse.move(pt["x"] - 30, pt["y"] - 30)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    tip = page.locator("#hover-tip.visible")
+    tip.wait_for()
+    assert int(tip.get_attribute("data-index")) == pt["row"]
+    page.wait_for_function("() => document.querySelector('#hover-tip .hover-text').innerText.includes('True')")
+    text = tip.inner_text()
+    names = ds.class_names
+    assert f"True: {names[ds.labels[pt['row']]]}" in text
+    assert f"Predicted: {names[ds.pred[pt['row']]]}" in text
+    # the pixels on screen are that sample's image: read the row number drawn into it
+    page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
+        .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
+    png = page.locator("#hover-tip .hover-img").screenshot()
+    shot = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.int16)
+    assert shot.shape == (112, 112)
+    tile = shot[2::4, 2::4]  # centre of each 4x4 block: the 28x28 source pixels
+    assert decode_row(tile) == pt["row"]
+    assert np.abs(tile - ds.images[pt["row"]].astype(np.int16)).max() <= 8
+
+    page.mouse.move(5, 5)
+    page.wait_for_selector("#hover-tip.visible", state="hidden")
+
+
+@pytest.mark.parametrize("dataset", ["fashion-mnist", "mnist"])
+def test_confusion_cell_highlights_exactly_its_points(page, explorer_url, explorer_app, dataset):
+    (t, p), count = next(iter(KNOWN_CELLS[dataset].items()))
+    open_app(page, explorer_url, f"?ds={dataset}")
+    page.wait_for_selector("#ex-confusion .heatmaplayer")
+    pos = page.evaluate("""([t, p]) => { const gd = document.querySelector('#ex-confusion .js-plotly-plot');
+        const fl = gd._fullLayout, b = gd.getBoundingClientRect();
+        return [b.left + fl._size.l + fl.xaxis.l2p(p), b.top + fl._size.t + fl.yaxis.l2p(t)]; }""", [t, p])
+    page.mouse.click(*pos)
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}._fullData.at(-1)._length === {count}")
+    lengths = page.evaluate(TRACE_LENGTHS_JS, "#ex-scatter")
+    assert all(tr["opacity"] < 0.5 for tr in lengths if tr["name"] != "highlight")  # the rest dimmed
+    rows = explorer_app.explorer_store.get(dataset).rows_in_cell(t, p)
+    page.wait_for_function(f"() => document.querySelectorAll('#ex-gallery .gallery-item').length === {count}")
+    shown = sorted(int(r) for r in page.locator("#ex-gallery .gallery-item").evaluate_all(
+        "els => els.map(e => e.dataset.row)"))
+    assert shown == rows.tolist()
+    assert page.locator("#focus-count").inner_text() == str(count)
+    page.wait_for_function(f"() => location.search.includes('cell={t}-{p}')")
+
+
+def test_box_selection_fills_gallery(page, explorer_url, explorer_app):
+    open_app(page, explorer_url)
+    pts = page.evaluate(POINTS_JS, "#ex-scatter")
+    xy = np.array([[q["x"], q["y"]] for q in pts])
+    # a box around the left third of the plot: several clusters, a known set of points
+    x0, x1 = xy[:, 0].min() - 5, edge_in_gap(xy[:, 0], 0.2, 0.45)
+    y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5
+    expected = sorted(q["row"] for q in pts if x0 <= q["x"] <= x1 and y0 <= q["y"] <= y1)
+    assert 10 < len(expected) < 300
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#ex-gallery .gallery-item').length === {len(expected)}")
+    shown = sorted(int(r) for r in page.locator("#ex-gallery .gallery-item").evaluate_all(
+        "els => els.map(e => e.dataset.row)"))
+    assert shown == expected
+    assert page.locator("#focus-count").inner_text() == str(len(expected))
+    assert f"within the selection ({len(expected)} points)" in page.locator("#ex-confusion").inner_text()
+    # the CSV holds the same rows
+    with page.expect_download() as dl:
+        page.click("#ex-download-btn")
+    lines = open(dl.value.path()).read().strip().splitlines()
+    assert lines[0].startswith("row,index,true,true_name,predicted")
+    assert sorted(int(line.split(",")[0]) for line in lines[1:]) == expected
+
+
+def test_click_point_shows_detail_with_neighbours(page, explorer_url, explorer_app):
+    ds = explorer_app.explorer_store.get("mnist")
+    open_app(page, explorer_url)
+    pt = isolated_point(page)
+    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")  # as a user sees it first
+    page.mouse.click(pt["x"], pt["y"])
+    page.wait_for_selector("#detail-img")
+    assert int(page.get_attribute("#detail-img", "data-row")) == pt["row"]
+    nb = page.locator("#nb-strip .nb-item")
+    expected = [int(r) for r in ds.knn("cnn")[pt["row"]]]
+    assert [int(r) for r in nb.evaluate_all("els => els.map(e => e.dataset.row)")] == expected
+    other = [int(ds.labels[r]) != int(ds.labels[pt["row"]]) for r in expected]
+    marked = nb.evaluate_all("els => els.map(e => e.classList.contains('other'))")
+    assert marked == other
+    assert page.locator(".detail .bar-row").count() == 3
+
+
+def test_url_restores_view_and_follows_controls(page, explorer_url):
+    open_app(page, explorer_url, "?tab=explore&ds=fashion-mnist&space=pixels&proj=pca&colour=pred&cell=6-0")
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('Raw pixels · PCA')")
+    assert "Fashion-MNIST" in page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text")
+    for ctl, value in (("ctl-dataset", "fashion-mnist"), ("ctl-space", "pixels"), ("ctl-proj", "pca"),
+                       ("ctl-colour", "pred")):
+        assert page.locator(f"#{ctl} input[value='{value}']").is_checked()
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}._fullData.at(-1)._length === "
+                           f"{KNOWN_CELLS['fashion-mnist'][(6, 0)]}")
+    # colouring by predicted class: the legend lists predicted classes
+    assert "Shirt" in page.locator("#ex-scatter .legendtext").all_text_contents()
+    page.locator("#ctl-proj input[value='tsne']").check()
+    page.wait_for_function("() => location.search.includes('proj=tsne')")
+    assert "cell=6-0" in page.evaluate("location.search")
+
+
+def test_compare_projections_links_selection(page, explorer_url):
+    open_app(page, explorer_url, "?tab=projections&ds=mnist&space=cnn&proj=umap&space2=cnn&proj2=tsne",
+             "#cp-left")
+    wait_scatter(page, "#cp-right")
+    assert base_points(page, "#cp-left") == base_points(page, "#cp-right") == 300
+    pts = page.evaluate(POINTS_JS, "#cp-left")
+    xy = np.array([[q["x"], q["y"]] for q in pts])
+    x0, x1 = edge_in_gap(xy[:, 0], 0.55, 0.8), xy[:, 0].max() + 5
+    y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5
+    expected = sorted(q["row"] for q in pts if x0 <= q["x"] <= x1 and y0 <= q["y"] <= y1)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"() => {GD.format(sel='#cp-right')}._fullData.at(-1)._length === {len(expected)}")
+    right = page.evaluate(f"""() => {{ const gd = {GD.format(sel='#cp-right')};
+        return Array.from(window.explorerHover.rowOf ? gd._fullData.at(-1).customdata : []); }}""")
+    assert sorted(int(r) for r in right) == expected
+    assert f"{len(expected)} selected" in page.locator("#cp-count").inner_text()
