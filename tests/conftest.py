@@ -63,3 +63,62 @@ def real_data_dir(tmp_path_factory) -> Path:
                        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     return data
+
+
+# -- explorer: a synthetic cache, a live server and a headless Chromium -------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def explorer_cache(tmp_path_factory) -> Path:
+    """A complete synthetic cache (300 points per dataset) written by ``tests/explorer_data.py``."""
+    from explorer_data import write_synthetic_cache
+
+    root = tmp_path_factory.mktemp("explorer-cache")
+    write_synthetic_cache(root, n=300, seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def explorer_app(explorer_cache):
+    from explorer.app import create_app
+    from pipeline.cache import ArtifactStore
+
+    return create_app(ArtifactStore(explorer_cache))
+
+
+@pytest.fixture(scope="session")
+def explorer_url(explorer_app):
+    """Base URL of the explorer served by waitress on a free loopback port, in a thread."""
+    import threading
+
+    from waitress import create_server
+
+    server = create_server(explorer_app.server, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh laptop-sized page (1366x768) per test."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
