@@ -88,9 +88,11 @@ def _tsne_from(X: np.ndarray, knn, init: np.ndarray, config: DynamicsConfig) -> 
     """t-SNE optimisation started from ``init`` without early exaggeration."""
     from openTSNE import TSNEEmbedding, affinity
 
+    from embeddings.projections import gradient_method
+
     P = affinity.joint_probabilities_nn(knn.indices, knn.distances, [config.perplexity], symmetrize=True)
     emb = TSNEEmbedding(init.astype(np.float64), affinity.PrecomputedAffinities(P),
-                        negative_gradient_method="fft", random_state=config.seed)
+                        negative_gradient_method=gradient_method(len(X)), random_state=config.seed)
     emb = emb.optimize(n_iter=config.warm_iter, exaggeration=1, momentum=0.8)
     return np.asarray(emb, dtype=np.float32)
 

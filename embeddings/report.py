@@ -54,21 +54,29 @@ def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_di
     return out
 
 
-def build_report(entries: dict[str, dict], store: ArtifactStore, upstream: list[str], seed: int = 0) -> Path:
-    """Compute (or reuse) the report of all datasets; returns the path of ``report.json``.
+def dataset_part(name: str, entry: dict, store: ArtifactStore, upstream: list[str], seed: int = 0) -> Path:
+    """Compute (or reuse) one dataset's part of the report, cached in ``<dataset>/report/<key>/``.
 
-    ``entries`` maps dataset name to the keyword arguments of :func:`dataset_report`.
+    ``entry`` holds the keyword arguments of :func:`dataset_report`; ``upstream`` the keys
+    of the artifacts it reads.
     """
     key = config_key({"k": K, "seed": seed}, *upstream)
+    folder = store.path(name, STAGE, key)
+    if not store.exists(name, STAGE, key):
+        with store.lock(f"{name}-{STAGE}-{key}"):
+            if not store.exists(name, STAGE, key):
+                part = dataset_report(**entry, seed=seed)
+                with store.writing(name, STAGE, key, {"k": K, "seed": seed, "upstream": upstream}) as out:
+                    write_json_atomic(out / "report.json", part)
+    return folder / "report.json"
+
+
+def combine(parts: dict[str, Path], store: ArtifactStore) -> Path:
+    """The report of several datasets side by side, from their cached parts (cheap; atomic)."""
+    key = config_key({"k": K}, *[str(p.parent.name) for p in parts.values()], *parts)
     path = store.root / STAGE / key / "report.json"
-    if path.is_file():
-        return path
-    with store.lock(f"{STAGE}-{key}"):
-        if not path.is_file():
-            report = {"k": K, "datasets": {name: dataset_report(**kw, seed=seed) for name, kw in entries.items()}}
-            (store.root / STAGE).mkdir(parents=True, exist_ok=True)
-            # Reports are one file, so an atomic file write is enough.
-            write_json_atomic(path, report)
+    if not path.is_file():
+        write_json_atomic(path, {"k": K, "datasets": {name: read_json(p) for name, p in parts.items()}})
     return path
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "MNIST_EXPLORER_CACHE"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "cache"
 CURRENT_FILE = "current.json"
+#: Tests set this to a stage name to SIGKILL the process with that stage's files written but not renamed.
+CRASH_ENV = "MNIST_EXPLORER_CRASH_BEFORE_RENAME"
 SCHEMA_VERSION = 1
 _TMP_PREFIX = ".tmp-"
 
@@ -178,6 +181,8 @@ class ArtifactStore:
                                                    "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                                    "config": config})
             _fsync_dir(tmp)
+            if os.environ.get(CRASH_ENV) == stage:  # fault injection for the interruption tests
+                os.kill(os.getpid(), signal.SIGKILL)
             try:
                 os.rename(tmp, final)
             except OSError:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pipeline.errors import ProjectError
@@ -95,21 +95,59 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
     if args.command == "serve":
-        return _serve(args, started)
+        from explorer.server import serve
+
+        serve(cache_root=args.cache_dir, host=args.host, port=args.port, debug=args.debug)
+        return 0
     fields = {f for f in RunOptions.__dataclass_fields__}
     options = RunOptions(**{k: v for k, v in vars(args).items() if k in fields}, progress=not args.quiet)
     pipe = Pipeline(options)
-    stage = args.command if args.command != "all" else "report"
-    getattr(pipe, stage)()
-    _summary(pipe, stage)
-    if args.command == "all":
-        current = pipe.publish()
-        print(f"explorer data: {current}")
-        if not args.no_serve:
-            return _serve(args, started)
-    return 0
+    if args.command != "all":
+        stage = "report" if args.command == "report" else args.command
+        getattr(pipe, stage)()
+        _summary(pipe, stage)
+        return 0
+    server = _ExplorerProcess(args) if not args.no_serve else None
+    try:
+        current = pipe.run_all(on_first_ready=server.start if server else None)
+        _summary(pipe, "report")
+        print(f"explorer data: {current}", flush=True)
+        if server:
+            server.start()
+            return server.wait()
+        return 0
+    finally:
+        if server:
+            server.stop()
+
+
+class _ExplorerProcess:
+    """The explorer in a child process, so it serves finished datasets while the rest are prepared."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.cmd = [sys.executable, "-m", "explorer", "--host", args.host, "--port", str(args.port)]
+        if args.cache_dir:
+            self.cmd += ["--cache-dir", str(args.cache_dir)]
+        if args.debug:
+            self.cmd.append("--debug")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.proc is None:
+            self.proc = subprocess.Popen(self.cmd)
+
+    def wait(self) -> int:
+        assert self.proc is not None
+        return self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 def _summary(pipe: Pipeline, stage: str) -> None:
@@ -135,10 +173,3 @@ def _summary(pipe: Pipeline, stage: str) -> None:
         lines.append(format_table(read_json(pipe.report_path)))
     lines.append("\nstage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in pipe.timings.seconds.items()))
     print("\n".join(lines), flush=True)
-
-
-def _serve(args: argparse.Namespace, started: float) -> int:
-    from explorer.server import serve
-
-    serve(cache_root=args.cache_dir, host=args.host, port=args.port, debug=args.debug)
-    return 0

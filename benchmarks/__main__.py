@@ -1,0 +1,136 @@
+"""``python -m benchmarks``: measure every stage against the tools a user would pick instead.
+
+Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
+description). Sections: ``training``, ``pipeline``, ``projections`` (t-SNE and UMAP at
+70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium).
+Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
+all 70,000 Fashion-MNIST images with the cached model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import Row, machine, to_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SECTIONS = ("training", "pipeline", "projections", "dynamics", "app")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
+    p.add_argument("--cache-dir", type=Path, default=ROOT / "cache")
+    p.add_argument("--quick", action="store_true", help="skip the slow scikit-learn t-SNE reference")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        p.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+
+    from pipeline.cache import ArtifactStore
+
+    store = ArtifactStore(args.cache_dir)
+    current = store.read_current()
+    rows: list[Row] = []
+    started = time.perf_counter()
+    for section in sections:
+        t0 = time.perf_counter()
+        print(f"== {section}", flush=True)
+        new = globals()[f"section_{section}"](store, current, args)
+        rows += new
+        print(to_markdown(new), flush=True)
+        print(f"   ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    text = [f"# Benchmark results", "",
+            f"Machine: {machine()}.  ",
+            f"Run: `python -m benchmarks --sections {','.join(sections)}`"
+            f"{' --quick' if args.quick else ''}, {time.strftime('%Y-%m-%d')}, {time.perf_counter() - started:.0f} s in all.  ",
+            "Every comparison is a ratio of two things measured in the same run; absolute times on this "
+            "shared 2-core machine vary by tens of percent from run to run.", to_markdown(rows), ""]
+    args.out.write_text("\n".join(text))
+    print(f"results written to {args.out}")
+    return 0
+
+
+def section_training(store, current, args) -> list[Row]:
+    from pipeline.cache import read_json
+
+    targets = {"mnist": 0.992, "fashion-mnist": 0.920}
+    rows = []
+    for name, d in current["datasets"].items():
+        folder = store.resolve(d["model"])
+        hist, cfg = read_json(folder / "history.json"), read_json(folder / "config.json")["config"]
+        ips = hist.get("images_per_second", [])
+        cum, reached = 0.0, None
+        for e, (acc, sec) in enumerate(zip(hist["val_accuracy"], hist["seconds"])):
+            cum += sec
+            if reached is None and acc >= targets[name]:
+                reached = (e + 1, cum)
+        section = f"training, {cfg['profile']} profile"
+        final = hist["val_accuracy"][-1]
+        rows.append(Row(section, f"{d['title']}: test accuracy after {cfg['epochs']} epochs", f"{final:.4f}", "",
+                        "", f">= {targets[name]}", final >= targets[name]))
+        rows.append(Row(section, f"{d['title']}: total training time (s)", f"{sum(hist['seconds']):.0f}", "", "",
+                        "<= 180", sum(hist["seconds"]) <= 180))
+        rows.append(Row(section, f"{d['title']}: images/s per epoch",
+                        ", ".join(f"{v:.0f}" for v in ips) if ips else "n/a"))
+        rows.append(Row(section, f"{d['title']}: time to reach {targets[name]}",
+                        f"epoch {reached[0]}, {reached[1]:.0f} s" if reached else "not reached"))
+    return rows
+
+
+def section_pipeline(store, current, args) -> list[Row]:
+    from benchmarks.pipeline_bench import bench_pipeline
+
+    return bench_pipeline(store)
+
+
+def _fashion_70k(store):
+    """CNN embeddings of all 70,000 Fashion-MNIST images, embedded with the cached default model."""
+    import numpy as np
+
+    from pipeline.run import Pipeline, RunOptions
+
+    pipe = Pipeline(RunOptions(datasets=("fashion-mnist",), cache_dir=store.root, sample_set="all",
+                               progress=False))
+    pipe.embed()
+    folder = pipe.results["fashion-mnist"]["embed"]
+    return np.load(folder / "space-cnn.npy"), np.load(folder / "labels.npy").astype(np.int64)
+
+
+def section_projections(store, current, args) -> list[Row]:
+    from benchmarks.projections import bench_shared_graph, bench_tsne, bench_umap
+
+    X, labels = _fashion_70k(store)
+    graph, seconds, rows = bench_shared_graph(X)
+    rows += bench_tsne(X, labels, graph, seconds, run_sklearn=not args.quick)
+    rows += bench_umap(X, labels, graph, seconds)
+    return rows
+
+
+def section_dynamics(store, current, args) -> list[Row]:
+    from benchmarks.dynamics import bench_alignments
+
+    dirs = {d["title"]: store.resolve(d["model"]) / "dynamics" for d in current["datasets"].values()}
+    return bench_alignments({k: v for k, v in dirs.items() if (v / "embeddings.npy").is_file()})
+
+
+def section_app(store, current, args) -> list[Row]:
+    from benchmarks.app import bench_app
+
+    return bench_app(store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Interrupted and concurrent runs: nothing partial is trusted, only what is missing is redone,
+and the results equal those of one uninterrupted run with the same seed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.cache import CRASH_ENV
+from tests.conftest import ROOT
+
+TINY = ["--dataset", "mnist", "--train-subset", "1500", "--epochs", "2", "--embed-subset", "300",
+        "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
+
+
+def start(cache: Path, data: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args, "--cache-dir", str(cache),
+                             "--data-dir", str(data), *TINY], cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(p: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
+    out, err = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def run_all(cache: Path, data: Path) -> None:
+    r = finish(start(cache, data, "all", "--no-serve"))
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+def wait_for(predicate, timeout: float = 300, proc: subprocess.Popen | None = None) -> None:
+    t0 = time.time()
+    while not predicate():
+        assert proc is None or proc.poll() is None, "the pipeline ended before the point to interrupt it"
+        assert time.time() - t0 < timeout, "timed out waiting"
+        time.sleep(0.05)
+
+
+def trusted(cache: Path) -> dict[str, float]:
+    """Artifact folders a run would trust, with their completion times."""
+    return {str(p.parent.relative_to(cache)): p.stat().st_mtime for p in cache.glob("*/*/*/config.json")}
+
+
+def results(cache: Path) -> dict[str, np.ndarray | str]:
+    """Every array and the report that the explorer would show, by role (not by path)."""
+    cur = json.loads((cache / "current.json").read_text())
+    out = {"report": (cache / cur["report"]).read_text(), "keys": json.dumps(cur["datasets"], sort_keys=True)}
+    for name, d in cur["datasets"].items():
+        for f in ("space-cnn", "proba", "knn-cnn-indices", "knn-pixels-indices"):
+            out[f"{name}/{f}"] = np.load(cache / d["embed"] / f"{f}.npy")
+        for space, methods in d["projections"].items():
+            for method, rel in methods.items():
+                out[f"{name}/{space}/{method}"] = np.load(cache / rel / "coords.npy")
+        out[f"{name}/frames"] = np.load(cache / d["dynamics"] / "frames.npy")
+    return out
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    ra, rb = results(a), results(b)
+    assert ra.keys() == rb.keys()
+    for k in ra:
+        if isinstance(ra[k], str):
+            assert ra[k] == rb[k], k
+        else:
+            np.testing.assert_array_equal(ra[k], rb[k], err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, real_data_dir) -> Path:
+    cache = tmp_path_factory.mktemp("reference")
+    run_all(cache, real_data_dir)
+    return cache
+
+
+def test_sigkill_during_training(tmp_path, real_data_dir, reference):
+    cache = tmp_path / "cache"
+    p = start(cache, real_data_dir, "all", "--no-serve")
+    model_dir = cache / "mnist" / "model"
+    wait_for(lambda: model_dir.is_dir() and any(model_dir.glob(".tmp-*")), proc=p)
+    time.sleep(1.0)  # well inside the fit
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert trusted(cache) == {}  # the half-trained model is not trusted
+    run_all(cache, real_data_dir)
+    assert not list(model_dir.glob(".tmp-*"))  # the dead run's temp folder was swept
+    assert_same_results(cache, reference)
+
+
+def test_sigkill_during_projection_redoes_only_the_projections(tmp_path, real_data_dir, reference):
+    cache = tmp_path / "cache"
+    p = start(cache, real_data_dir, "all", "--no-serve")
+    wait_for(lambda: any("mnist/embed/" in k for k in trusted(cache)), proc=p)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    before = trusted(cache)
+    assert any("/model/" in k for k in before) and any("/embed/" in k for k in before)
+    run_all(cache, real_data_dir)
+    after = trusted(cache)
+    for k, mtime in before.items():
+        assert after[k] == mtime, f"{k} was recomputed"  # finished work is reused, not redone
+    assert_same_results(cache, reference)
+
+
+def test_sigkill_while_an_artifact_is_being_written(tmp_path, real_data_dir, reference):
+    cache = tmp_path / "cache"
+    r = finish(start(cache, real_data_dir, "all", "--no-serve", env={CRASH_ENV: "proj"}))
+    assert r.returncode == -signal.SIGKILL
+    leftovers = list((cache / "mnist" / "proj").glob(".tmp-*"))
+    assert leftovers and (leftovers[0] / "coords.npy").is_file()  # complete files, never renamed
+    assert not any("/proj/" in k for k in trusted(cache))
+    assert not (cache / "current.json").exists()
+    run_all(cache, real_data_dir)
+    assert not list((cache / "mnist" / "proj").glob(".tmp-*"))
+    assert_same_results(cache, reference)
+
+
+def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
+    cache = tmp_path / "cache"
+    a = start(cache, real_data_dir, "all", "--no-serve")
+    b = start(cache, real_data_dir, "all", "--no-serve")
+    ra, rb = finish(a), finish(b)
+    assert ra.returncode == 0, ra.stderr[-3000:]
+    assert rb.returncode == 0, rb.stderr[-3000:]
+    folders = trusted(cache)
+    # One folder per artifact: the lock made the second run reuse the first's work.
+    assert sum("/model/" in k for k in folders) == 1 and sum("/proj/" in k for k in folders) == 6
+    assert not list(cache.glob("*/*/.tmp-*"))
+    assert_same_results(cache, reference)
+
+
+@pytest.mark.parametrize("change,expected", [
+    (["--epochs", "3"], {"model": 1, "embed": 1, "proj": 6, "dynamics": 1}),
+    (["--seed", "1"], {"model": 1, "embed": 1, "proj": 6, "dynamics": 1}),
+    (["--embed-subset", "250"], {"embed": 1, "proj": 6}),
+    (["--umap-min-dist", "0.3"], {"proj": 2}),
+])
+def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tmp_path, real_data_dir, reference):
+    import shutil
+
+    cache = tmp_path / "cache"
+    shutil.copytree(reference, cache)
+    before = set(trusted(cache))
+    # The last value given wins in argparse, so appending overrides TINY.
+    r = finish(subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--no-serve", "--cache-dir", str(cache),
+                                 "--data-dir", str(real_data_dir), *TINY, *change], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    assert r.returncode == 0, r.stderr[-3000:]
+    added = set(trusted(cache)) - before
+    stages = {}
+    for k in added:
+        stage = k.split("/")[1]
+        stages[stage] = stages.get(stage, 0) + 1
+    assert stages == expected
