@@ -336,12 +336,40 @@ def selection_csv(ds: DatasetView, rows: np.ndarray, space: str, proj: str) -> s
     return buf.getvalue()
 
 
+def summary_line(store: ExplorerStore, report: dict, space: str, proj: str) -> html.P:
+    """One sentence: which dataset separates better, by how much, on which measures."""
+    entries = {n: report.get("datasets", {}).get(n) for n in store.names}
+    entries = {n: e for n, e in entries.items() if e}
+    if len(entries) < 2:
+        return html.P("Only one dataset in the report.", className="summary")
+    (a, ea), (b, eb) = list(entries.items())[:2]
+
+    def vals(e):
+        s = e.get("spaces", {}).get(space, {})
+        p = s.get("projections", {}).get(proj, {})
+        return {"k-NN accuracy in the full space": s.get("knn_accuracy"),
+                f"k-NN accuracy in 2-D {PROJECTION_LABELS[proj]}": p.get("knn_accuracy"),
+                "silhouette": s.get("silhouette")}
+    va, vb = vals(ea), vals(eb)
+    parts = []
+    for k in va:
+        if va[k] is None or vb[k] is None:
+            continue
+        hi, lo = (ea, eb) if va[k] >= vb[k] else (eb, ea)
+        x, y = max(va[k], vb[k]), min(va[k], vb[k])
+        parts.append(f"{k} {x:.3f} ({hi['title']}) vs {y:.3f} ({lo['title']})")
+    wins = sum(1 for k in va if va[k] is not None and vb[k] is not None and va[k] > vb[k])
+    better = ea["title"] if wins * 2 >= len(parts) else eb["title"]
+    return html.P([html.B(f"{better} separates more cleanly"),
+                   f" in the {SPACE_LABELS[space]}: " + "; ".join(parts) + "."], className="summary")
+
+
 def report_tables(store: ExplorerStore, report: dict, space: str, proj: str) -> list:
     """One card per dataset: headline numbers and its most confused class pairs."""
     if not report:
         return [html.P("No separability report in the cache; run the pipeline's report stage.",
                        className="placeholder")]
-    cards = []
+    cards = [summary_line(store, report, space, proj)]
     for n in store.names:
         e = report.get("datasets", {}).get(n)
         if not e:

@@ -22,7 +22,7 @@ PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
 HIGHLIGHT = "highlight"
-DIM_OPACITY = 0.12
+DIM_OPACITY = 0.2  # dimmed, still readable as clusters
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#222"}
 
 _groups_cache: dict[tuple[str, str, str], list[dict]] = {}
@@ -220,8 +220,9 @@ def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] 
               "margin": {"l": 90, "r": 10, "t": 36, "b": 80}, "font": {**FONT, "size": 11},
               "height": height, "plot_bgcolor": "white",
               "xaxis": {**ticks, "title": {"text": "Predicted class"}, "tickangle": -45, "side": "bottom",
-                        "fixedrange": True},
-              "yaxis": {**ticks, "title": {"text": "True class"}, "autorange": "reversed", "fixedrange": True},
+                        "fixedrange": True, "ticks": "", "showgrid": False, "zeroline": False},
+              "yaxis": {**ticks, "title": {"text": "True class"}, "autorange": "reversed", "fixedrange": True,
+                        "ticks": "", "showgrid": False, "zeroline": False},
               "shapes": shapes}
     return {"data": traces, "layout": layout}
 
@@ -253,7 +254,9 @@ def histogram_figure(ds: DatasetView, rows: np.ndarray, height: int = 220) -> di
                    "margin": {"l": 36, "r": 6, "t": 24, "b": 60}, "showlegend": False,
                    "title": {"text": "True class of the selection (red: misclassified)", "font": {"size": 12},
                              "x": 0.01, "xanchor": "left"},
-                   "xaxis": {"tickangle": -40, "fixedrange": True}, "yaxis": {"fixedrange": True}}}
+                   # class names such as "0".."9" must stay categories, every one labelled
+                   "xaxis": {"tickangle": -40, "fixedrange": True, "type": "category"},
+                   "yaxis": {"fixedrange": True}}}
 
 
 def separability_figure(report: dict, names: list[str], space: str, projection: str,

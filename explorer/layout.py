@@ -53,9 +53,9 @@ def _control(label: str, component, id_: str | None = None) -> html.Div:
     return html.Div([html.Span(label, className="ctl-label"), component], className="ctl", id=id_ or "")
 
 
-def _scatter(id_, height: str) -> dcc.Graph:
-    return dcc.Graph(id=id_, className="explorer-scatter", config=GRAPH_CONFIG, style={"height": height},
-                     clear_on_unhover=True)
+def _scatter(id_, height: str | None) -> dcc.Graph:
+    return dcc.Graph(id=id_, className="explorer-scatter", config=GRAPH_CONFIG,
+                     style={"height": height} if height else {}, clear_on_unhover=True)
 
 
 def controls(store: ExplorerStore) -> html.Div:
@@ -72,7 +72,8 @@ def explore_tab(store: ExplorerStore) -> html.Div:
     return html.Div([
         html.P(HELP["explore"], className="help"),
         html.Div([
-            html.Div(_scatter(SCATTER, "calc(100vh - 215px)"), className="main-plot"),
+            # min-height, not height: the plot also grows to the side column's height
+            html.Div(_scatter(SCATTER, None), className="main-plot", style={"minHeight": "calc(100vh - 215px)"}),
             html.Div([
                 dcc.Graph(id=CONFUSION, config={"displayModeBar": False}, className="confusion"),
                 html.Div(id=DETAIL, className="detail",

@@ -1,0 +1,183 @@
+"""Screenshots of the real explorer for the README, taken with headless Chromium.
+
+Usage::
+
+    python scripts/screenshots.py                      # the cache in ./cache (or $MNIST_EXPLORER_CACHE)
+    python scripts/screenshots.py --synthetic          # a throwaway synthetic cache (no pipeline run)
+    python scripts/screenshots.py --out docs/screenshots --cache-dir /path/to/cache
+
+Serves the app with waitress on a free loopback port, drives Debian's Chromium
+(``/usr/bin/chromium``; never ``playwright install``) and writes PNGs to ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+log = logging.getLogger("screenshots")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+POINTS_JS = """(sel) => {
+  const gd = document.querySelector(sel + ' .js-plotly-plot');
+  const fl = gd._fullLayout, box = gd.getBoundingClientRect(), out = [];
+  gd._fullData.forEach((t, c) => {
+    if (t.name === 'highlight' || t.visible !== true) return;
+    for (let i = 0; i < t._length; i++)
+      out.push({row: window.explorerHover.rowOf(gd, {curveNumber: c, pointNumber: i}),
+                x: box.left + fl._size.l + fl.xaxis.l2p(t.x[i]), y: box.top + fl._size.t + fl.yaxis.l2p(t.y[i])});
+  });
+  return out;
+}"""
+
+
+def wait_scatter(page, sel: str, meta_dataset: str | None = None) -> None:
+    cond = f" && gd.layout.meta.dataset === '{meta_dataset}'" if meta_dataset else ""
+    page.wait_for_function(
+        "(sel) => { const gd = document.querySelector(sel + ' .js-plotly-plot'); "
+        f"return gd && gd._fullData && gd._fullData.length > 1 && window.explorerHover{cond}; }}",
+        arg=sel, timeout=60_000)
+    page.wait_for_timeout(600)  # let WebGL draw and sprites arrive
+
+
+def hover_point(page, sel: str, quantile: float = 0.5) -> dict:
+    """Hover a point of ``sel`` (a wrong prediction if one is visible) and wait for the tooltip."""
+    pts = page.evaluate(POINTS_JS, sel)
+    tip = page.locator("#hover-tip.visible")
+    for p in sorted(pts, key=lambda q: q["x"])[int(quantile * len(pts)):][:40]:
+        page.mouse.move(p["x"] - 15, p["y"] - 15)
+        page.mouse.move(p["x"], p["y"], steps=4)
+        try:
+            tip.wait_for(timeout=1500)
+            page.wait_for_timeout(300)
+            return p
+        except Exception:  # a neighbour took the hover: try the next one
+            continue
+    raise RuntimeError("no point could be hovered")
+
+
+def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -> None:
+    box = page.locator(f"{sel} .nsewdrag").first.bounding_box()
+    x0, x1 = box["x"] + fx0 * box["width"], box["x"] + fx1 * box["width"]
+    y0, y1 = box["y"] + fy0 * box["height"], box["y"] + fy1 * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=10)
+    page.mouse.up()
+
+
+def take(url: str, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+        def page_at(w: int, h: int):
+            return browser.new_context(viewport={"width": w, "height": h}, device_scale_factor=1).new_page()
+
+        def shot(page, name: str, full: bool = False) -> None:
+            path = out / name
+            page.screenshot(path=str(path), full_page=full)
+            written.append(path)
+            log.info("wrote %s", path)
+
+        # 1. Explore, Fashion-MNIST, the Shirt -> T-shirt/top cell chosen, a point hovered and clicked
+        for w, h in ((1366, 768), (1920, 1080)):
+            page = page_at(w, h)
+            page.goto(f"{url}/?ds=fashion-mnist&space=cnn&proj=umap&colour=true&cell=6-0")
+            wait_scatter(page, "#ex-scatter", "fashion-mnist")
+            page.wait_for_selector("#ex-gallery .gallery-item")
+            pt = hover_point(page, "#ex-scatter", 0.45)
+            page.mouse.click(pt["x"], pt["y"])
+            page.wait_for_selector("#nb-strip .nb-item")
+            page.mouse.move(pt["x"] + 1, pt["y"])
+            hover_point(page, "#ex-scatter", 0.45)
+            shot(page, f"explore-{w}x{h}.png")
+            if w == 1366:
+                page.mouse.move(5, 5)
+                shot(page, "explore-full-page.png", full=True)
+            page.context.close()
+
+        # 2. A box selection: gallery, histogram, the selection's own confusion counts
+        page = page_at(1366, 768)
+        page.goto(f"{url}/?ds=mnist&space=cnn&proj=tsne&colour=correct")
+        wait_scatter(page, "#ex-scatter", "mnist")
+        box_select(page, "#ex-scatter", 0.05, 0.45, 0.05, 0.6)
+        page.wait_for_selector("#ex-gallery .gallery-item")
+        page.wait_for_timeout(800)
+        shot(page, "explore-selection.png", full=True)
+        page.context.close()
+
+        # 3. Compare datasets
+        page = page_at(1366, 768)
+        page.goto(f"{url}/?tab=datasets&space=cnn&proj=umap&colour=true")
+        wait_scatter(page, "#cd-half-fashion-mnist")
+        page.wait_for_selector(".report-table .card")
+        page.wait_for_timeout(500)
+        shot(page, "compare-datasets.png", full=True)
+        page.context.close()
+
+        # 4. Compare projections with a linked selection
+        page = page_at(1366, 768)
+        page.goto(f"{url}/?tab=projections&ds=fashion-mnist&space=cnn&proj=umap&space2=pixels&proj2=umap")
+        wait_scatter(page, "#cp-left")
+        wait_scatter(page, "#cp-right")
+        box_select(page, "#cp-left", 0.5, 0.95, 0.05, 0.5)
+        page.wait_for_function("() => document.querySelector('#cp-right .js-plotly-plot')._fullData.at(-1)._length > 0")
+        page.wait_for_timeout(600)
+        shot(page, "compare-projections.png")
+        page.context.close()
+        browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache-dir", type=Path, default=None, help="cache root (default ./cache)")
+    ap.add_argument("--synthetic", action="store_true", help="use a throwaway synthetic cache")
+    ap.add_argument("--n", type=int, default=2000, help="points per dataset with --synthetic")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+
+    from waitress import create_server
+
+    from explorer.app import create_app
+    from pipeline.cache import ArtifactStore
+
+    tmp = None
+    cache = args.cache_dir
+    if args.synthetic:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from explorer_data import write_synthetic_cache
+
+        tmp = tempfile.TemporaryDirectory(prefix="explorer-shots-")
+        cache = Path(tmp.name)
+        write_synthetic_cache(cache, n=args.n, seed=0)
+    app = create_app(ArtifactStore(cache))
+    server = create_server(app.server, host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    t0 = time.perf_counter()
+    try:
+        written = take(f"http://127.0.0.1:{server.effective_port}", args.out)
+    finally:
+        server.close()
+        if tmp is not None:
+            tmp.cleanup()
+    log.info("%d screenshots in %.1f s", len(written), time.perf_counter() - t0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
