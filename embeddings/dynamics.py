@@ -126,9 +126,14 @@ def frame_stability(frames: np.ndarray, embeddings: np.ndarray, k: int = 10) -> 
             "trustworthiness_per_epoch": [float(t) for t in trust]}
 
 
-def epoch_metrics(embeddings: np.ndarray, proba: np.ndarray, labels: np.ndarray, history: dict,
-                  k: int = 10, seed: int = 0) -> list[dict]:
-    """Per epoch: k-NN accuracy and silhouette in the embedding space, snapshot and test accuracy."""
+def epoch_metrics(embeddings: np.ndarray, proba: np.ndarray, labels: np.ndarray, epochs: np.ndarray,
+                  test_accuracy: np.ndarray, k: int = 10, seed: int = 0) -> list[dict]:
+    """Per frame: k-NN accuracy and silhouette in the embedding space, snapshot and test accuracy.
+
+    ``epochs`` gives each frame's point in training (0 = untrained, 0.25 = a quarter
+    into the first epoch, 1 = after the first epoch...); ``test_accuracy`` the whole
+    test set's accuracy at that point.
+    """
     labels = labels.astype(np.int64)
     n_classes = proba.shape[-1]
     rows = []
@@ -137,13 +142,22 @@ def epoch_metrics(embeddings: np.ndarray, proba: np.ndarray, labels: np.ndarray,
         pred = proba[e].argmax(1)
         confusion = np.zeros((n_classes, n_classes), np.int64)
         np.add.at(confusion, (labels, pred), 1)
-        rows.append({"epoch": e + 1,
+        rows.append({"frame": e, "epoch": float(epochs[e]),
                      "knn_accuracy": metrics.knn_accuracy(knn, labels, k),
                      "silhouette": metrics.silhouette(embeddings[e], labels, seed=seed),
                      "snapshot_accuracy": float((pred == labels).mean()),
-                     "test_accuracy": float(history["val_accuracy"][e]) if e < len(history.get("val_accuracy", [])) else None,
+                     "test_accuracy": float(test_accuracy[e]),
                      "confusion": confusion.tolist()})
     return rows
+
+
+def snapshot_schedule(snap: Path, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, test accuracy) of each snapshot frame; models from before fractional
+    snapshots have one frame per epoch, whose accuracy is the history's ``val_accuracy``."""
+    if (snap / "epochs.npy").is_file():
+        return load_array(snap / "epochs.npy"), load_array(snap / "test_accuracy.npy")
+    history = read_json(snap.parent / "history.json")
+    return np.arange(1, n_frames + 1, dtype=np.float32), np.asarray(history["val_accuracy"][:n_frames], np.float32)
 
 
 def build_dynamics(dataset: str, model_dir: Path, model_key: str, config: DynamicsConfig,
@@ -151,8 +165,9 @@ def build_dynamics(dataset: str, model_dir: Path, model_key: str, config: Dynami
     """Compute (or reuse) the aligned frames of a model's snapshots; None if it has none.
 
     Folder ``<cache>/<dataset>/dynamics/<key>/``: ``frames.npy`` float32 (epochs, n, 2),
-    ``index.npy`` (test-set ids), ``labels.npy``, ``proba.npy`` (epochs, n, 10) and
-    ``epochs.json`` (per-epoch metrics, see :func:`epoch_metrics`).
+    ``index.npy`` (test-set ids), ``labels.npy``, ``proba.npy`` (epochs, n, 10),
+    ``epochs.npy`` (each frame's point in training) and ``epochs.json`` (per-frame
+    metrics, see :func:`epoch_metrics`).
     """
     snap = Path(model_dir) / "dynamics"
     if not (snap / "embeddings.npy").is_file():
@@ -168,13 +183,15 @@ def build_dynamics(dataset: str, model_dir: Path, model_key: str, config: Dynami
             t0 = time.perf_counter()
             frames = project_frames(emb, config, progress=progress)
             seconds = time.perf_counter() - t0
-            rows = epoch_metrics(emb, proba, labels, read_json(Path(model_dir) / "history.json"), config.k, config.seed)
+            epochs, accuracy = snapshot_schedule(snap, len(emb))
+            rows = epoch_metrics(emb, proba, labels, epochs, accuracy, config.k, config.seed)
             with store.writing(dataset, STAGE, key, {**dataclasses.asdict(config), "model": model_key,
                                                      "seconds": seconds}) as out:
                 save_npy_atomic(out / "frames.npy", frames)
                 save_npy_atomic(out / "index.npy", load_array(snap / "index.npy"))
                 save_npy_atomic(out / "labels.npy", labels)
                 save_npy_atomic(out / "proba.npy", proba.astype(np.float32))
+                save_npy_atomic(out / "epochs.npy", np.asarray(epochs, np.float32))
                 write_json_atomic(out / "epochs.json", rows)
             log.info("%s: %d aligned frames (%s) in %.1f s", dataset, len(frames), config.alignment, seconds)
     return store.path(dataset, STAGE, key)

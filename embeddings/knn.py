@@ -90,7 +90,7 @@ def build_knn(X: np.ndarray, k: int, method: str = "auto", seed: int = 0, n_jobs
         raise ConfigError(f"k must be in [1, n_samples) (got k={k} for {n} samples)")
     if method == "auto":
         method = "exact" if float(n) ** 2 * X.shape[1] <= EXACT_BUDGET else "nndescent"
-        log.info("k-NN graph of %d x %d: using %s search", n, X.shape[1], method)
+        log.debug("k-NN graph of %d x %d: using %s search", n, X.shape[1], method)
     t0 = time.perf_counter()
     if method == "exact":
         idx, dist = _exact(X, k)

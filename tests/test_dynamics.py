@@ -50,9 +50,9 @@ def test_epoch_metrics_follow_separation(epochs_of_blobs):
     emb, y = epochs_of_blobs
     proba = np.eye(10, dtype=np.float32)[np.stack([y, y, y])]
     proba[0, :50] = np.eye(10)[(y[:50] + 1) % 10]
-    rows = epoch_metrics(emb, proba, y, {"val_accuracy": [0.5, 0.6, 0.7]})
-    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    rows = epoch_metrics(emb, proba, y, np.array([0, 0.5, 1.0]), np.array([0.5, 0.6, 0.7]))
+    assert [r["epoch"] for r in rows] == [0, 0.5, 1] and [r["frame"] for r in rows] == [0, 1, 2]
     assert rows[0]["silhouette"] < rows[2]["silhouette"]
     assert rows[0]["snapshot_accuracy"] == pytest.approx(250 / 300) and rows[2]["snapshot_accuracy"] == 1.0
-    assert rows[1]["test_accuracy"] == 0.6
+    assert rows[1]["test_accuracy"] == pytest.approx(0.6)
     assert np.array(rows[0]["confusion"]).sum() == 300

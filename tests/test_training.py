@@ -66,9 +66,18 @@ def test_snapshots_per_epoch(trained):
     emb = np.load(folder / "dynamics" / "embeddings.npy", allow_pickle=False)
     proba = np.load(folder / "dynamics" / "proba.npy", allow_pickle=False)
     idx = np.load(folder / "dynamics" / "index.npy", allow_pickle=False)
-    assert emb.shape == (2, 50, cfg.embedding_dim) and proba.shape == (2, 50, 10) and idx.shape == (50,)
+    epochs = np.load(folder / "dynamics" / "epochs.npy")
+    acc = np.load(folder / "dynamics" / "test_accuracy.npy")
+    # untrained, fractions of the first epoch, then one per epoch
+    assert epochs.tolist() == pytest.approx([*cfg.snapshot_fractions, 1, 2])
+    frames = len(epochs)
+    assert emb.shape == (frames, 50, cfg.embedding_dim) and proba.shape == (frames, 50, 10) and idx.shape == (50,)
     np.testing.assert_allclose(proba.sum(-1), 1.0, rtol=1e-4)
-    assert not np.allclose(emb[0], emb[1])  # the second epoch moved the embeddings
+    assert not np.allclose(emb[0], emb[-1])  # training moved the embeddings
+    history = json.loads((folder / "history.json").read_text())
+    # at epoch ends the frame's accuracy is exactly the saved history's
+    assert acc[-2:].tolist() == pytest.approx(history["val_accuracy"], abs=1e-6)
+    assert acc[0] < 0.5 < acc[-1]  # untrained is near chance; trained is not
 
 
 def test_cached_model_is_reused_and_config_change_retrains(trained, tiny_images):

@@ -44,22 +44,57 @@ class EpochProgress(keras.callbacks.Callback):
 
 
 class Snapshot(keras.callbacks.Callback):
-    """After each epoch, embed a fixed test subset and keep its softmax (training dynamics)."""
+    """Embed a fixed test subset at chosen moments of training (training dynamics).
 
-    def __init__(self, embedder: keras.Model, x: np.ndarray, out: Path):
+    Snapshots are taken before training (fraction 0.0), at fractions of the first
+    epoch, and after every epoch. Each records the subset's embeddings and softmax and
+    the whole test set's accuracy: at epoch ends the fit's own ``val_accuracy`` (so it
+    equals the saved history), elsewhere a prediction of the test set.
+    """
+
+    def __init__(self, embedder: keras.Model, x: np.ndarray, subset: np.ndarray, y_test: np.ndarray,
+                 fractions: tuple[float, ...], out: Path):
         super().__init__()
-        self.embedder, self.x, self.out = embedder, x, Path(out)
+        self.embedder, self.x, self.subset, self.y_test = embedder, x, subset, y_test
+        self.fractions = sorted(f for f in fractions if 0 <= f < 1)
+        self.out = Path(out)
+        self.epochs: list[float] = []
+        self.accuracy: list[float] = []
         self.embeddings: list[np.ndarray] = []
         self.probas: list[np.ndarray] = []
+        self._at_batch: dict[int, float] = {}
 
-    def on_epoch_end(self, epoch, logs=None):
-        emb, proba = self.embedder.predict(self.x, batch_size=1000, verbose=0)
+    def _take(self, epoch: float, accuracy: float | None) -> None:
+        if accuracy is None:
+            proba_all = self.embedder.predict(self.x, batch_size=1000, verbose=0)[1]
+            accuracy = float((proba_all.argmax(1) == self.y_test).mean())
+        emb, proba = self.embedder.predict(self.x[self.subset], batch_size=1000, verbose=0)
+        self.epochs.append(float(epoch))
+        self.accuracy.append(float(accuracy))
         self.embeddings.append(emb.astype(np.float32))
         self.probas.append(proba.astype(np.float32))
 
+    def on_train_begin(self, logs=None):
+        steps = self.params.get("steps") or 0
+        self._at_batch = {max(1, round(f * steps)): f for f in self.fractions if f > 0}
+        if 0.0 in self.fractions:
+            self._take(0.0, None)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.epochs or self.epochs[-1] < 1:  # only inside the first epoch
+            f = self._at_batch.get(batch + 1)
+            if f is not None and (not self.epochs or self.epochs[-1] < f):
+                self._take(f, None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._take(epoch + 1, (logs or {}).get("val_accuracy"))
+
     def finish(self, labels: np.ndarray) -> None:
-        """Write ``embeddings.npy`` (epochs, n, d), ``proba.npy`` (epochs, n, 10), ``labels.npy``."""
+        """Write ``embeddings.npy`` (frames, n, d), ``proba.npy`` (frames, n, 10), ``labels.npy``,
+        ``epochs.npy`` (frames,: 0 = untrained, fractions, then 1, 2, ...) and ``test_accuracy.npy``."""
         self.out.mkdir(parents=True, exist_ok=True)
         np.save(self.out / "embeddings.npy", np.stack(self.embeddings), allow_pickle=False)
         np.save(self.out / "proba.npy", np.stack(self.probas), allow_pickle=False)
         np.save(self.out / "labels.npy", labels.astype(np.uint8), allow_pickle=False)
+        np.save(self.out / "epochs.npy", np.asarray(self.epochs, np.float32), allow_pickle=False)
+        np.save(self.out / "test_accuracy.npy", np.asarray(self.accuracy, np.float32), allow_pickle=False)

@@ -30,6 +30,8 @@ class TrainConfig:
     seed: int = 0
     train_subset: int | None = None  # first N training images (smoke tests); None = all 60,000
     snapshot_samples: int = 2000     # class-balanced test images embedded after every epoch (0 = off)
+    # Extra snapshots inside the first epoch, where most of the separation happens (0.0 = untrained).
+    snapshot_fractions: tuple[float, ...] = (0.0, 0.05, 0.15, 0.35, 0.6)
 
     def __post_init__(self) -> None:
         checks = [
@@ -48,6 +50,8 @@ class TrainConfig:
         for name, ok, bound in checks:
             if not ok:
                 raise ConfigError(f"training {name} must be {bound} (got {getattr(self, name)!r})")
+        if any(not 0 <= f < 1 for f in self.snapshot_fractions):
+            raise ConfigError(f"training snapshot_fractions must be in [0, 1) (got {self.snapshot_fractions!r})")
         if not self.widths or any(w < 1 for w in self.widths):
             raise ConfigError(f"training widths must be positive integers (got {self.widths!r})")
 

@@ -96,7 +96,8 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     snapshot = None
     if config.snapshot_samples:
         snap_idx = balanced_subset(y_test, config.snapshot_samples, config.seed)
-        snapshot = Snapshot(embedding_model(model), xte[snap_idx], out / "dynamics")
+        snapshot = Snapshot(embedding_model(model), xte, snap_idx, y_test, config.snapshot_fractions,
+                            out / "dynamics")
         save_npy_atomic(out / "dynamics" / "index.npy", snap_idx)
 
     callbacks = [EpochProgress(config.dataset, config.epochs, enabled=progress)]
