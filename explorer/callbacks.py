@@ -22,6 +22,7 @@ from .thumbnails import sprite_style
 log = logging.getLogger(__name__)
 
 GALLERY_MAX = 300  # more tiles than this make the page slow and say nothing new
+NEIGHBOURS_SHOWN = 10  # the cache may hold more (t-SNE/UMAP want ~90); ten read at a glance
 EX_RENDERED, CD_RENDERED, CP_RENDERED = L.EX_RENDERED, L.CD_RENDERED, L.CP_RENDERED
 
 
@@ -292,7 +293,7 @@ def detail_panel(ds: DatasetView, row: int, space: str) -> list:
         html.Div(html.Div(style={"width": _pct(proba[c]), "background": F.PALETTE[c % 10]}, className="bar-fill"),
                  className="bar"),
         html.Span(_pct(proba[c]), className="bar-value")], className="bar-row") for c in top]
-    nb = [int(r) for r in ds.knn(space)[row]]
+    nb = [int(r) for r in ds.knn(space)[row][:NEIGHBOURS_SHOWN]]
     strip = []
     for r in nb:
         other = int(ds.labels[r]) != t

@@ -101,7 +101,7 @@ def _overlay(ds: DatasetView, coords: np.ndarray, colour: str, rows: np.ndarray 
             "hoverinfo": "skip", "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
             "customdata": typed(rows),
             "marker": {"size": marker_size(n) + 3, "color": color, "opacity": 1.0,
-                       "line": {"width": 1, "color": "#111"}}}
+                       "line": {"width": 1 if len(rows) <= 2000 else 0.5, "color": "#111"}}}
 
 
 def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
@@ -180,7 +180,7 @@ def highlight_patch(ds: DatasetView, space: str, projection: str, colour: str,
 
 
 def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] | None = None,
-                     title: str = "Confusion matrix", height: int = 400) -> dict:
+                     title: str = "Confusion matrix", height: int = 370) -> dict:
     """Heatmap of ``matrix`` (rows = true, columns = predicted) with counts in the cells.
 
     Off-diagonal cells (the mistakes) use a red scale of their own so that a handful

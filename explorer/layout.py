@@ -72,8 +72,8 @@ def explore_tab(store: ExplorerStore) -> html.Div:
     return html.Div([
         html.P(HELP["explore"], className="help"),
         html.Div([
-            # min-height, not height: the plot also grows to the side column's height
-            html.Div(_scatter(SCATTER, None), className="main-plot", style={"minHeight": "calc(100vh - 215px)"}),
+            # a fixed height: opening a sample's neighbours must not resize (and move) the plot
+            html.Div(_scatter(SCATTER, None), className="main-plot"),
             html.Div([
                 dcc.Graph(id=CONFUSION, config={"displayModeBar": False}, className="confusion"),
                 html.Div(id=DETAIL, className="detail",

@@ -195,7 +195,7 @@ def test_click_point_shows_detail_with_neighbours(page, explorer_url, explorer_a
     page.wait_for_selector("#detail-img")
     assert int(page.get_attribute("#detail-img", "data-row")) == pt["row"]
     nb = page.locator("#nb-strip .nb-item")
-    expected = [int(r) for r in ds.knn("cnn")[pt["row"]]]
+    expected = [int(r) for r in ds.knn("cnn")[pt["row"]][:10]]
     assert [int(r) for r in nb.evaluate_all("els => els.map(e => e.dataset.row)")] == expected
     other = [int(ds.labels[r]) != int(ds.labels[pt["row"]]) for r in expected]
     marked = nb.evaluate_all("els => els.map(e => e.classList.contains('other'))")
