@@ -163,7 +163,9 @@ def register_callbacks(app, store: ExplorerStore) -> None:
         if rows is None:
             return ("Selection: drag a box on the scatter or click a confusion cell", no_update,
                     {"display": "none"}, [], True)
-        shown = rows[:GALLERY_MAX]
+        # misclassified images first: they are what a selection is usually made to find
+        order = np.argsort(ds.labels[rows] == ds.pred[rows], kind="stable")
+        shown = rows[order][:GALLERY_MAX]
         more = f" (showing the first {len(shown):,})" if len(rows) > len(shown) else ""
         title = [html.Span(f"{len(rows):,}", className="count", id="focus-count"),
                  f" images · {label}{more}"]
