@@ -1,0 +1,80 @@
+"""`pipeline all` serves the first finished dataset while the second is prepared, and the
+explorer reading while the pipeline writes never serves a half-written artifact."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT
+
+TINY = ["--train-subset", "1500", "--epochs", "2", "--embed-subset", "300", "--snapshot-samples", "100",
+        "--tsne-iter", "100", "-q"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def test_first_dataset_is_served_while_the_second_trains(tmp_path, real_data_dir):
+    port = free_port()
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--cache-dir", str(cache),
+                             "--data-dir", str(real_data_dir), "--port", str(port), *TINY],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    served_over_time: list[tuple[str, ...]] = []
+    bad: list[str] = []
+    progress_seen = False
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()[-3000:]
+            try:
+                status, body = get(port, "/api/status")
+            except OSError:
+                time.sleep(0.2)  # not serving yet
+                continue
+            assert status == 200, body[:500]
+            info = json.loads(body)
+            names = tuple(info["datasets"])
+            progress_seen |= bool(info.get("progress"))
+            if not served_over_time or served_over_time[-1] != names:
+                served_over_time.append(names)
+            for name in names:
+                # Whatever is listed must be whole: every row's labels and an image answer.
+                s, b = get(port, f"/api/points/{name}.json")
+                if s != 200 or len(json.loads(b)["labels"]) != info["sizes"][name]["n"]:
+                    bad.append(f"/api/points/{name}.json -> {s}")
+                s, b = get(port, f"/thumb/{name}/{info['sizes'][name]['n'] - 1}.png")
+                if s != 200 or not b.startswith(b"\x89PNG"):
+                    bad.append(f"/thumb/{name} -> {s}")
+                if b"Traceback" in b:
+                    bad.append(f"traceback from {name}")
+            if len(names) == 2:
+                break
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert bad == []
+    assert served_over_time[0] == ("mnist",), served_over_time  # explorable before the second is done
+    assert set(served_over_time[-1]) == {"mnist", "fashion-mnist"}
+    assert progress_seen  # the page could tell the user what is still being prepared
