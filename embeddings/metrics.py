@@ -34,7 +34,7 @@ def silhouette(X: np.ndarray, labels: np.ndarray, sample_size: int | None = 1000
 
 
 def trustworthiness(X: np.ndarray, Y: np.ndarray, k: int = 10, max_queries: int | None = 10000,
-                    seed: int = 0, chunk: int = 512, y_knn: KnnGraph | None = None) -> float:
+                    seed: int = 0, chunk: int = 256, y_knn: KnnGraph | None = None) -> float:
     """Trustworthiness of embedding ``Y`` of ``X`` (Venna & Kaski 2001), as scikit-learn defines it.
 
     ``1 - 2 / (n k (2n - 3k - 1)) * sum_i sum_{j in N_k^Y(i) \\ N_k^X(i)} (r_X(i, j) - k)``,
@@ -45,31 +45,40 @@ def trustworthiness(X: np.ndarray, Y: np.ndarray, k: int = 10, max_queries: int 
     counted in chunks of query rows, and above ``max_queries`` points a seeded sample of
     query points estimates the mean (the ranks are still against all n points).
     """
-    X, Y = check_data(X, "X"), check_data(Y, "Y")
+    return trustworthiness_many(X, [Y], k, max_queries, seed, chunk, [y_knn])[0]
+
+
+def trustworthiness_many(X: np.ndarray, Ys: list[np.ndarray], k: int = 10, max_queries: int | None = 10000,
+                         seed: int = 0, chunk: int = 256, y_knns: list[KnnGraph | None] | None = None) -> list[float]:
+    """:func:`trustworthiness` of several embeddings of one ``X``, sharing the distance computation."""
+    from embeddings.knn import build_knn
+
+    X = check_data(X, "X").astype(np.float64)
     n = len(X)
-    if len(Y) != n:
-        raise ConfigError(f"X and Y must have the same number of rows (got {n} and {len(Y)})")
     if not 1 <= k < n / 2:
         raise ConfigError(f"trustworthiness k must be in [1, n_samples / 2) (got k={k} for {n} samples)")
-    if y_knn is None:
-        from embeddings.knn import build_knn
-
-        y_knn = build_knn(Y, k, method="exact")
-    emb_nb = y_knn.head(k).indices
+    y_knns = list(y_knns) if y_knns is not None else [None] * len(Ys)
+    neighbours = []
+    for Y, g in zip(Ys, y_knns):
+        Y = check_data(Y, "Y")
+        if len(Y) != n:
+            raise ConfigError(f"X and Y must have the same number of rows (got {n} and {len(Y)})")
+        neighbours.append((g if g is not None else build_knn(Y, k, method="exact")).head(k).indices.astype(np.int64))
     rng = np.random.default_rng(seed)
     queries = np.arange(n) if not max_queries or n <= max_queries else np.sort(rng.choice(n, max_queries, replace=False))
-    sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    penalty = 0.0
+    sq = np.einsum("ij,ij->i", X, X)
+    penalty = np.zeros(len(Ys))
     for s in range(0, len(queries), chunk):
         q = queries[s:s + chunk]
-        d = sq[q, None] - 2 * (X[q].astype(np.float64) @ X.T.astype(np.float64)) + sq[None, :]
+        d = sq[q, None] - 2 * (X[q] @ X.T) + sq[None, :]
         d[np.arange(len(q)), q] = -np.inf  # the query itself ranks 0
-        dj = np.take_along_axis(d, emb_nb[q].astype(np.int64), 1)  # (m, k)
-        # rank of j = number of other points strictly closer, plus one
-        ranks = (d[:, None, :] < dj[:, :, None]).sum(-1)  # includes the query itself (-inf)
-        penalty += np.maximum(ranks - k, 0).sum()
+        for i, nb in enumerate(neighbours):
+            dj = np.take_along_axis(d, nb[q], 1)  # (m, k)
+            # rank of j = number of points strictly closer than j (the query itself included, at -inf)
+            ranks = (d[:, None, :] < dj[:, :, None]).sum(-1)
+            penalty[i] += np.maximum(ranks - k, 0).sum()
     m = len(queries)
-    return float(1.0 - 2.0 / (m * k * (2.0 * n - 3.0 * k - 1.0)) * penalty)
+    return [float(1.0 - 2.0 / (m * k * (2.0 * n - 3.0 * k - 1.0)) * p) for p in penalty]
 
 
 def neighbourhood_overlap(knn: KnnGraph, labels: np.ndarray, n_classes: int, k: int = 10) -> np.ndarray:

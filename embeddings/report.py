@@ -37,12 +37,13 @@ def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_di
         k_eff = min(k, graph.k, (len(X) - 1) // 2)
         entry = {"knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
                  "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
-        for method, folder in projections.get(space, {}).items():
-            Y = load_array(folder / "coords.npy")
-            y_graph = build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed)
-            entry["projections"][method] = {
-                "knn_accuracy": metrics.knn_accuracy(y_graph, labels, k_eff),
-                "trustworthiness": metrics.trustworthiness(X, Y, k_eff, seed=seed, y_knn=y_graph)}
+        methods = list(projections.get(space, {}))
+        coords = [np.asarray(load_array(projections[space][m] / "coords.npy")) for m in methods]
+        graphs = [build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed) for Y in coords]
+        trust = metrics.trustworthiness_many(X, coords, k_eff, seed=seed, y_knns=graphs) if methods else []
+        for method, graph, t in zip(methods, graphs, trust):
+            entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
+                                            "trustworthiness": t}
         if space == "cnn":
             overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
             out["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
