@@ -17,7 +17,7 @@ from pipeline.errors import ConfigError
 log = logging.getLogger(__name__)
 
 #: Above this many distance evaluations (n**2 * d) the exact search gives way to NN-descent.
-EXACT_BUDGET = 5e12
+EXACT_BUDGET = 1e12
 
 
 @dataclasses.dataclass
