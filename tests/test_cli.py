@@ -91,3 +91,10 @@ def test_expected_errors_are_one_line_without_traceback(first_run, real_data_dir
     assert "Traceback" not in r.stderr
     r = run("fetch", "--dataset", "cifar", check=False)
     assert r.returncode == 2 and "choose from mnist, fashion-mnist" in r.stderr
+
+
+def test_serve_without_a_cache_says_what_to_run(tmp_path):
+    r = run("serve", "--cache-dir", str(tmp_path), check=False)
+    assert r.returncode == 2
+    assert "current.json is missing" in r.stderr and "python -m pipeline all" in r.stderr
+    assert "Traceback" not in r.stderr
