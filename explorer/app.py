@@ -8,7 +8,7 @@ import dash
 
 from pipeline.cache import ArtifactStore
 
-from .callbacks import register_callbacks
+from .callbacks import on_callback_error, register_callbacks
 from .layout import build_layout
 from .routes import register_routes
 from .store import ExplorerStore
@@ -37,8 +37,11 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
     """
     data = store if isinstance(store, ExplorerStore) else ExplorerStore(store)
     app = dash.Dash(__name__, assets_folder=str(ASSETS), title="Embedding explorer",
-                    update_title=None, serve_locally=True)
-    app.layout = build_layout(data)
+                    update_title=None, serve_locally=True,
+                    # a failing callback shows a message in the page, never a traceback
+                    on_error=on_callback_error)
+    # a function: each page load sees the datasets current.json lists now
+    app.layout = lambda: build_layout(data)
     register_callbacks(app, data)
     register_routes(app.server, data)
     app.explorer_store = data  # for tests and the screenshot script

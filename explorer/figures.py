@@ -82,6 +82,8 @@ def rows_from_points(ds: DatasetView, colour: str, points: Iterable[dict]) -> np
     gs = groups(ds, colour)
     rows = []
     for p in points or []:
+        if not isinstance(p, dict):
+            continue  # not a Plotly point: nothing to map
         c, i = p.get("curveNumber"), p.get("pointNumber", p.get("pointIndex"))
         if isinstance(c, int) and isinstance(i, int) and 0 <= c < len(gs) and 0 <= i < len(gs[c]["rows"]):
             rows.append(int(gs[c]["rows"][i]))

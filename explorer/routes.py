@@ -1,7 +1,8 @@
-"""Plain HTTP routes beside the Dash app: sprites, thumbnails, per-point data, gzip.
+"""Plain HTTP routes beside the Dash app: sprites, thumbnails, per-point data, status, gzip.
 
 Every path parameter is validated here and answered with a 400/404 and a one-line
-message; a client never sees a traceback.
+message; a client never sees a traceback, also not from a malformed Dash callback
+request.  Every request first lets the store notice a rewritten ``current.json``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import re
 
 import flask
 import numpy as np
+from werkzeug.exceptions import HTTPException
 
+from .dynamics import points_payload
 from .store import SPACES, ExplorerStore
 from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
 
@@ -81,6 +84,21 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def _bad(err: BadRequest):
         return _text(str(err), err.status)
 
+    @server.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        if isinstance(err, HTTPException):
+            return err  # 404s, 405s... as Flask words them
+        if flask.request.path.endswith("/_dash-update-component"):
+            # Dash itself fails on a body that is not a callback request: say so, briefly
+            log.info("malformed callback request: %r", err)
+            return _text(f"malformed callback request ({type(err).__name__})", 400)
+        log.exception("request %s failed", flask.request.path, exc_info=err)
+        return _text("internal error; the server log has the details", 500)
+
+    @server.before_request
+    def _follow_current():
+        store.maybe_reload()  # at most one stat a second
+
     @server.route("/sprites/<name>/<page>.png")
     def sprite(name: str, page: str):
         ds = dataset(name)
@@ -122,6 +140,29 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         return flask.jsonify({"row": row, "label": int(ds.labels[row]), "space": space,
                               "neighbours": [{"row": r, "label": int(ds.labels[r]),
                                               "pred": int(ds.pred[r])} for r in nb]})
+
+    @server.route("/api/dynamics/<name>.json")
+    def dynamics(name: str):
+        """Every frame's positions, predictions and confidences of one dataset's snapshot images."""
+        ds = dataset(name)
+        dyn = ds.dynamics
+        if dyn is None:
+            raise BadRequest(f"{ds.title} has no training dynamics in the cache", 404)
+        resp = flask.jsonify(points_payload(ds))
+        resp.headers["Cache-Control"] = ("public, max-age=31536000, immutable"
+                                         if flask.request.args.get("v") == dyn.version else "no-cache")
+        return resp
+
+    @server.route("/api/status")
+    def status():
+        """Datasets served now, their sizes, and the running pipeline's progress (or null)."""
+        names = store.names
+        body = {"datasets": names,
+                "sizes": {n: {"n": store.get(n).n, "title": store.get(n).title} for n in names},
+                "progress": store.progress()}
+        resp = flask.jsonify(body)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @server.route("/healthz")
     def healthz():

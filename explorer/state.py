@@ -1,8 +1,9 @@
 """The view's shareable state and its query-string form.
 
 ``?tab=explore&ds=fashion-mnist&space=cnn&proj=umap&colour=true&cell=6-0&space2=cnn&proj2=tsne``
-restores a view exactly; unknown or invalid values fall back to defaults rather
-than failing, since URLs get hand-edited and outlive caches.
+``&frame=3&pair=mnist:4-9&pair=fashion-mnist:0-6`` restores a view exactly; unknown or
+invalid values fall back to defaults rather than failing, since URLs get hand-edited
+and outlive caches.
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from urllib.parse import parse_qs, urlencode
 
 from .store import PROJECTIONS, SPACES
 
-TABS = ("explore", "datasets", "projections")
+TABS = ("explore", "datasets", "projections", "dynamics")
+MAX_QUERY = 4096  # longer query strings are not ours: read none of it
+MAX_FRAME = 10_000
 COLOURS = ("true", "pred", "correct", "confidence")
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
                  "confidence": "Confidence"}
@@ -23,7 +26,9 @@ class ViewState:
     """What the page shows; every field is one query parameter.
 
     ``cell`` is ``(true, predicted)`` of the chosen confusion cell of dataset ``ds``;
-    ``space2``/``proj2`` are the right-hand view of "Compare projections".
+    ``space2``/``proj2`` are the right-hand view of "Compare projections";
+    ``frame`` is the step of the training-dynamics slider and ``pairs`` the class pair
+    charted per dataset there, as ``((dataset, a, b), ...)``.
     """
 
     tab: str = "explore"
@@ -34,6 +39,8 @@ class ViewState:
     cell: tuple[int, int] | None = None
     space2: str = "cnn"
     proj2: str = "tsne"
+    frame: int = 0
+    pairs: tuple[tuple[str, int, int], ...] = ()
 
 
 def default_state(datasets: list[str]) -> ViewState:
@@ -54,29 +61,56 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10) ->
         Bound of the class numbers in ``cell``.
     """
     base = default_state(datasets)
-    q = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    if not isinstance(search, str) or len(search) > MAX_QUERY:
+        return base
+    lists = parse_qs(search.lstrip("?"))
+    q = {k: v[-1] for k, v in lists.items()}
 
     def pick(key: str, allowed, default):
         v = q.get(key)
         return v if v in allowed else default
 
-    cell = None
-    if "cell" in q:
-        parts = q["cell"].split("-")
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
-            t, p = int(parts[0]), int(parts[1])
-            if t < n_classes and p < n_classes:
-                cell = (t, p)
+    cell = parse_pair(q.get("cell", ""), n_classes)
+    frame = base.frame
+    f = q.get("frame", "")
+    # isascii: str.isdigit accepts other scripts' digits, which int() would then read
+    if f.isascii() and f.isdigit() and len(f) <= 5 and int(f) <= MAX_FRAME:
+        frame = int(f)
+    pairs = {}
+    for item in lists.get("pair", []):
+        name, _, ab = item.partition(":")
+        pair = parse_pair(ab, n_classes, distinct=True)
+        if name in datasets and pair is not None:
+            pairs[name] = pair
     return ViewState(tab=pick("tab", TABS, base.tab), ds=pick("ds", datasets, base.ds),
                      space=pick("space", SPACES, base.space), proj=pick("proj", PROJECTIONS, base.proj),
                      colour=pick("colour", COLOURS, base.colour), cell=cell,
-                     space2=pick("space2", SPACES, base.space2), proj2=pick("proj2", PROJECTIONS, base.proj2))
+                     space2=pick("space2", SPACES, base.space2), proj2=pick("proj2", PROJECTIONS, base.proj2),
+                     frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())))
+
+
+def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, int] | None:
+    """``"6-0"`` -> ``(6, 0)``; ``None`` for anything but two class numbers below ``n_classes``.
+
+    ``distinct`` refuses ``a == b`` (a class pair for confusions, not a matrix cell).
+    """
+    if not isinstance(text, str) or len(text) > 9:
+        return None
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    a, b = int(parts[0]), int(parts[1])
+    if a >= n_classes or b >= n_classes or (distinct and a == b):
+        return None
+    return a, b
 
 
 def to_query(state: ViewState) -> str:
-    """The query string (with ``?``) of ``state``; ``cell`` only when one is chosen."""
+    """The query string (with ``?``) of ``state``; ``cell`` only when one is chosen, one ``pair`` per dataset."""
     d = dataclasses.asdict(state)
     cell = d.pop("cell")
+    pairs = d.pop("pairs")
     if cell is not None:
         d["cell"] = f"{cell[0]}-{cell[1]}"
-    return "?" + urlencode(d)
+    items = list(d.items()) + [("pair", f"{n}:{a}-{b}") for n, a, b in pairs]
+    return "?" + urlencode(items)

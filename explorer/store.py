@@ -1,13 +1,17 @@
 """Read-only view of the pipeline's artifacts for the explorer.
 
-``current.json`` is read once; each dataset's arrays are loaded on first use
-(images memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.
+``current.json`` is re-read when it changes (the pipeline serves the first dataset
+while it still prepares the second); each dataset's arrays are loaded on first use
+(images memory-mapped) and kept, behind a lock so that waitress threads never load
+the same file twice.  Datasets whose folders did not change keep their loaded arrays.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ class DatasetView:
     embed_dir: Path
     model_dir: Path
     projection_dirs: dict[str, dict[str, Path]]
+    dynamics_dir: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -136,14 +141,135 @@ class DatasetView:
     def has(self, space: str, projection: str) -> bool:
         return projection in self.projection_dirs.get(space, {})
 
+    @property
+    def dynamics(self) -> DynamicsView | None:
+        """The aligned training-dynamics frames, or ``None`` for a model without snapshots."""
+        if self.dynamics_dir is None:
+            return None
+        return self._get("dynamics", lambda: DynamicsView(self.dynamics_dir, self))
+
+
+class DynamicsView:
+    """The aligned per-snapshot frames of one dataset (``dynamics/<key>/``), loaded at once.
+
+    ``m`` test images (class-balanced, ~2,000) were embedded at every snapshot;
+    ``rows[k]`` is the row of the dataset's embed folder that holds image ``k``'s
+    picture, or -1 when the shown sample set lacks it.
+
+    Parameters
+    ----------
+    folder : Path
+        The ``dynamics/<key>/`` folder.
+    ds : DatasetView
+        The dataset whose embed folder gives the pictures.
+
+    Raises
+    ------
+    pipeline.cache.CacheError
+        If the arrays are missing or their shapes disagree.
+    """
+
+    def __init__(self, folder: Path, ds: DatasetView):
+        self.folder = Path(folder)
+        self.version = self.folder.name
+        self.frames = load_array(self.folder / "frames.npy")
+        self.index = load_array(self.folder / "index.npy").astype(np.int64)
+        self.labels = load_array(self.folder / "labels.npy").astype(np.uint8)
+        self.proba = load_array(self.folder / "proba.npy")
+        self.rows_json: list[dict] = read_json(self.folder / "epochs.json")
+        n_frames, m = self.frames.shape[:2] if self.frames.ndim == 3 else (0, 0)
+        if (self.frames.ndim != 3 or self.frames.shape[2] < 2 or len(self.index) != m
+                or len(self.labels) != m or self.proba.shape[:2] != (n_frames, m)
+                or len(self.rows_json) != n_frames or n_frames == 0):
+            raise CacheError(f"{self.folder} is inconsistent (frames {self.frames.shape}, index "
+                             f"{self.index.shape}, proba {self.proba.shape}, {len(self.rows_json)} "
+                             "epochs.json rows); rerun the pipeline")
+        self.frames = np.ascontiguousarray(self.frames[:, :, :2], dtype=np.float32)
+        if (self.folder / "epochs.npy").is_file():
+            # float32 on disk: 0.05 reads back as 0.0500000007
+            self.epochs = np.round(load_array(self.folder / "epochs.npy").astype(np.float64), 6)
+        else:  # folders from before fractional snapshots: one frame per epoch, epochs.json says which
+            self.epochs = np.array([float(r.get("epoch", i + 1)) for i, r in enumerate(self.rows_json)])
+        self.pred = self.proba.argmax(axis=2).astype(np.uint8)  # (frames, m)
+        self.confidence = self.proba.max(axis=2).astype(np.float32)
+        self.rows = rows_of_test_ids(self.index, ds.sample_ids, ds.sample_set)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frames)
+
+    @property
+    def m(self) -> int:
+        return self.frames.shape[1]
+
+    def confusion(self, frame: int) -> np.ndarray:
+        """(k, k) counts on the snapshot subset at ``frame`` (rows = true), from ``epochs.json``."""
+        c = self.rows_json[frame].get("confusion")
+        if c is not None:
+            return np.asarray(c, dtype=np.int64)
+        k = self.proba.shape[2]
+        m = np.zeros((k, k), np.int64)
+        np.add.at(m, (self.labels.astype(np.intp), self.pred[frame].astype(np.intp)), 1)
+        return m
+
+    def metric(self, name: str) -> list[float | None]:
+        """One ``epochs.json`` field over the frames (``None`` where a frame lacks it)."""
+        return [None if r.get(name) is None else float(r[name]) for r in self.rows_json]
+
+
+def rows_of_test_ids(test_ids: np.ndarray, sample_ids: np.ndarray, sample_set: str) -> np.ndarray:
+    """Rows of an embed folder holding the given test-set images; -1 where it holds none.
+
+    Parameters
+    ----------
+    test_ids : array of int, shape (m,)
+        Test-set ids (0-9999).
+    sample_ids : array of int, shape (n,)
+        The embed folder's ``index.npy``: test ids with ``sample_set="test"``, or
+        0-69999 with ``"all"`` (test id ``t`` is sample id ``60000 + t``).
+    sample_set : str
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+    """
+    wanted = np.asarray(test_ids, dtype=np.int64) + (60_000 if sample_set == "all" else 0)
+    ids = np.asarray(sample_ids, dtype=np.int64)
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, np.int64)
+    # looked up, not assumed: the embed set may be a subset or in another order
+    order = np.argsort(ids, kind="stable")
+    pos = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
+    return np.where(ids[order][pos] == wanted, order[pos], -1).astype(np.int64)
+
+
+def pid_alive(pid: Any) -> bool:
+    """Whether process ``pid`` runs (a stale progress file outlives a killed pipeline)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+PROGRESS_FILE = "progress.json"
+RELOAD_CHECK_SECONDS = 1.0
+
 
 class ExplorerStore:
-    """Everything the explorer shows, read from one cache root.
+    """Everything the explorer shows, read from one cache root, following ``current.json``.
 
     Parameters
     ----------
     artifacts : ArtifactStore
-        The pipeline's store; only ``current.json`` and the paths it names are read.
+        The pipeline's store; only ``current.json``, ``progress.json`` and the paths
+        ``current.json`` names are read.
 
     Raises
     ------
@@ -153,28 +279,98 @@ class ExplorerStore:
 
     def __init__(self, artifacts: ArtifactStore):
         self.artifacts = artifacts
-        current = artifacts.read_current()
+        self._lock = threading.Lock()
+        self._entries: dict[str, str] = {}
+        self.datasets: dict[str, DatasetView] = {}
+        self._report_rel: str | None = None
+        self._report: dict | None = None
+        self._stamp = self._current_stamp()
+        self._checked = time.monotonic()
+        self._load(artifacts.read_current())
+
+    def _current_stamp(self) -> tuple | None:
+        try:
+            st = (self.artifacts.root / "current.json").stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def _load(self, current: dict) -> None:
+        artifacts = self.artifacts
         try:
             entries = current["datasets"]
-        except (KeyError, TypeError):
+            entries.items()
+        except (KeyError, TypeError, AttributeError):
             raise CacheError(f"{artifacts.root}/current.json has no 'datasets'; rerun the pipeline") from None
-        self.datasets: dict[str, DatasetView] = {}
+        datasets: dict[str, DatasetView] = {}
+        signatures: dict[str, str] = {}
         for name, e in entries.items():
+            sig = json.dumps(e, sort_keys=True, default=str)
+            if self._entries.get(name) == sig:  # unchanged folders: keep the loaded arrays
+                datasets[name], signatures[name] = self.datasets[name], sig
+                continue
             try:
-                self.datasets[name] = DatasetView(
+                dyn = e.get("dynamics")
+                datasets[name] = DatasetView(
                     name=name, title=e.get("title", name), class_names=list(e["class_names"]),
                     sample_set=e.get("sample_set", "test"), n=int(e["n"]),
                     embed_dir=artifacts.resolve(e["embed"]), model_dir=artifacts.resolve(e["model"]),
                     projection_dirs={s: {p: artifacts.resolve(r) for p, r in ps.items()}
-                                     for s, ps in e["projections"].items()})
-            except (KeyError, TypeError, ValueError) as err:
+                                     for s, ps in e["projections"].items()},
+                    dynamics_dir=artifacts.resolve(dyn) if dyn else None)
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise CacheError(f"current.json entry {name!r} is incomplete ({err!r}); "
                                  "rerun the pipeline") from None
-        if not self.datasets:
+            signatures[name] = sig
+        if not datasets:
             raise CacheError(f"{artifacts.root}/current.json lists no datasets; run the pipeline")
-        self._report_rel = current.get("report")
-        self._report: dict | None = None
-        self._lock = threading.Lock()
+        report_rel = current.get("report")
+        with self._lock:
+            if report_rel != self._report_rel:
+                self._report = None
+            self._report_rel = report_rel
+            # one assignment each: a request thread sees the old or the new view, never a mix
+            self.datasets = datasets
+            self._entries = signatures
+
+    def maybe_reload(self, force: bool = False) -> bool:
+        """Re-read ``current.json`` if it changed; checked at most once a second.
+
+        Cheap enough to call on every request.  A ``current.json`` that cannot be
+        read (mid-rewrite on a filesystem without atomic rename, or broken) keeps
+        the current view and logs why.
+
+        Returns
+        -------
+        bool
+            True if the dataset list was reloaded.
+        """
+        now = time.monotonic()
+        if not force and now - self._checked < RELOAD_CHECK_SECONDS:
+            return False
+        self._checked = now
+        stamp = self._current_stamp()
+        if stamp is None or stamp == self._stamp:
+            return False
+        try:
+            self._load(self.artifacts.read_current())
+        except CacheError as e:
+            log.warning("current.json changed but could not be read (%s); keeping the current view", e)
+            return False
+        self._stamp = stamp
+        log.info("current.json changed: now serving %s", ", ".join(self.names))
+        return True
+
+    def progress(self) -> dict | None:
+        """The running pipeline's ``progress.json``, or ``None`` when none runs (or its pid is gone)."""
+        try:
+            with open(self.artifacts.root / PROGRESS_FILE) as f:
+                p = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(p, dict) or not pid_alive(p.get("pid")) or not isinstance(p.get("datasets"), dict):
+            return None
+        return p
 
     @property
     def names(self) -> list[str]:
@@ -186,8 +382,9 @@ class ExplorerStore:
         """The dataset called ``name``; ``KeyError`` with the known names otherwise."""
         try:
             return self.datasets[name]
-        except KeyError:
-            raise KeyError(f"unknown dataset {name!r}; known: {', '.join(self.names)}") from None
+        except (KeyError, TypeError):
+            shown = repr(name)[:40] if isinstance(name, str) else type(name).__name__
+            raise KeyError(f"unknown dataset {shown}; known: {', '.join(self.names)}") from None
 
     @property
     def report(self) -> dict:

@@ -3,7 +3,9 @@
 Writes a complete, valid cache (per ``docs/ARTIFACTS.md``) for "mnist" and
 "fashion-mnist" without TensorFlow: clustered coordinates per class, images that
 differ per sample (a per-class shape plus the row number drawn as bits, so a test
-can tell which image is shown) and a few known confusion cells.
+can tell which image is shown) and a few known confusion cells.  Datasets named
+in ``dynamics`` also get a training-dynamics folder whose frames move every point and
+whose per-frame test accuracy differs per frame; the others get ``"dynamics": null``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ KNOWN_CELLS: dict[str, dict[tuple[int, int], int]] = {
     "fashion-mnist": {(6, 0): 7, (4, 2): 4, (0, 6): 3, (2, 4): 2},
 }
 K = 10
+#: when each synthetic dynamics frame was taken: untrained, inside epoch 1, then epochs 1 and 2
+DYNAMICS_EPOCHS = (0.0, 0.05, 0.5, 1.0, 2.0)
+DYNAMICS_MISSING = 10  # snapshot images whose test id is not in the embed set (n..n+9)
 BIT_ROW = 26  # the row number is drawn in binary on image rows 26-27
 N_BITS = 17   # enough for 70,000 rows
 
@@ -75,7 +80,57 @@ def _knn_fake(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.
     return idx, dist
 
 
-def _dataset(store: ArtifactStore, name: str, n: int, seed: int) -> tuple[dict, dict]:
+def _dynamics(store: ArtifactStore, name: str, n: int, labels: np.ndarray, acc: float, mkey: str,
+              rng: np.random.Generator) -> tuple[str, list[float]]:
+    """A dynamics folder: points drift from noise to class clusters, accuracy climbs to ``acc``.
+
+    Returns the folder (relative to the root) and the per-frame test accuracy.
+    """
+    n_frames = len(DYNAMICS_EPOCHS)
+    m_present = min(n - 10, 190)
+    ids = np.concatenate([np.sort(rng.choice(n, m_present, replace=False)),
+                          np.arange(n, n + DYNAMICS_MISSING)]).astype(np.int64)
+    lab = np.concatenate([labels[ids[:m_present]],
+                          rng.integers(0, 10, DYNAMICS_MISSING).astype(np.uint8)]).astype(np.uint8)
+    m = len(ids)
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    centres = np.stack([np.cos(angles), np.sin(angles)], 1) * 10.0
+    start = rng.normal(0, 4, (m, 2))
+    progress = np.linspace(0, 1, n_frames) ** 0.7
+    test_acc = [round(float(v), 4) for v in np.linspace(0.1, acc, n_frames)]
+    test_acc[0] = 0.1013  # untrained: chance
+    frames = np.empty((n_frames, m, 2), np.float32)
+    proba = np.empty((n_frames, m, 10), np.float32)
+    rows_json = []
+    for f in range(n_frames):
+        t = progress[f]
+        frames[f] = (1 - t) * start + t * centres[lab] + rng.normal(0, 0.6, (m, 2))
+        correct = rng.random(m) < max(0.1, test_acc[f])
+        pred = np.where(correct, lab, rng.integers(0, 10, m)).astype(np.uint8)
+        conf = rng.uniform(0.12, 0.3, m) + 0.69 * t
+        p = rng.uniform(0, 1, (m, 10))
+        p[np.arange(m), pred] = 0
+        p = p / p.sum(1, keepdims=True) * (1 - conf)[:, None]
+        p[np.arange(m), pred] = conf
+        proba[f] = p
+        cm = np.zeros((10, 10), int)
+        np.add.at(cm, (lab.astype(np.intp), pred.astype(np.intp)), 1)
+        rows_json.append({"frame": f, "epoch": DYNAMICS_EPOCHS[f], "knn_accuracy": round(0.2 + 0.75 * t, 4),
+                          "silhouette": round(-0.05 + 0.4 * t, 4), "snapshot_accuracy": float((pred == lab).mean()),
+                          "test_accuracy": test_acc[f], "confusion": cm.tolist()})
+    dkey = config_key({"synthetic-dynamics": name}, mkey)
+    with store.writing(name, "dynamics", dkey, {"alignment": "synthetic", "model": mkey}) as d:
+        save_npy_atomic(d / "frames.npy", frames)
+        save_npy_atomic(d / "epochs.npy", np.asarray(DYNAMICS_EPOCHS, np.float32))
+        save_npy_atomic(d / "index.npy", ids)
+        save_npy_atomic(d / "labels.npy", lab)
+        save_npy_atomic(d / "proba.npy", proba)
+        write_json_atomic(d / "epochs.json", rows_json)
+    return f"{name}/dynamics/{dkey}", test_acc
+
+
+def _dataset(store: ArtifactStore, name: str, n: int, seed: int,
+             with_dynamics: bool = False) -> tuple[dict, dict]:
     rng = np.random.default_rng([seed, len(name)])
     labels = (np.arange(n) % 10).astype(np.uint8)
     rng.shuffle(labels)
@@ -140,15 +195,21 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int) -> tuple[dict, 
     confusion = np.zeros((10, 10), int)
     np.add.at(confusion, (labels, pred), 1)
     acc = float(np.trace(confusion) / n)
-    mkey = config_key({"synthetic-model": name, "seed": seed})
+    mkey = config_key({"synthetic-model": name, "seed": seed, "dynamics": with_dynamics})
+    dynamics_rel, val_acc = None, [acc]
+    if with_dynamics:
+        dynamics_rel, test_acc = _dynamics(store, name, n, labels, acc, mkey, rng)
+        # whole-epoch frames are the history's val_accuracy, as the real pipeline saves them
+        val_acc = [a for e, a in zip(DYNAMICS_EPOCHS, test_acc) if e >= 1 and float(e).is_integer()]
     with store.writing(name, "model", mkey, {"synthetic": True}) as d:
         write_json_atomic(d / "metrics.json", {
             "test_accuracy": acc, "test_loss": 0.1, "class_names": NAMES[name],
             "precision": (np.diag(confusion) / np.maximum(confusion.sum(0), 1)).tolist(),
             "recall": (np.diag(confusion) / np.maximum(confusion.sum(1), 1)).tolist(),
-            "confusion": confusion.tolist(), "train_seconds": 1.0, "epochs": 1})
-        write_json_atomic(d / "history.json", {"loss": [0.5], "accuracy": [acc], "val_loss": [0.5],
-                                               "val_accuracy": [acc], "seconds": [1.0]})
+            "confusion": confusion.tolist(), "train_seconds": 1.0, "epochs": len(val_acc)})
+        e = len(val_acc)
+        write_json_atomic(d / "history.json", {"loss": [0.5] * e, "accuracy": val_acc, "val_loss": [0.5] * e,
+                                               "val_accuracy": val_acc, "seconds": [1.0] * e})
 
     pairs = []
     knn_cnn = knn["cnn"][0]
@@ -170,11 +231,12 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int) -> tuple[dict, 
     report_entry = {"title": TITLES[name], "n": n, "test_accuracy": acc, "spaces": spaces, "pairs": pairs}
     current_entry = {"title": TITLES[name], "class_names": NAMES[name], "sample_set": "test", "n": n,
                      "model": f"{name}/model/{mkey}", "embed": f"{name}/embed/{ekey}",
-                     "projections": projections, "dynamics": None}
+                     "projections": projections, "dynamics": dynamics_rel}
     return current_entry, report_entry
 
 
-def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0) -> None:
+def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
+                          dynamics: tuple[str, ...] = ("mnist",)) -> None:
     """Write a complete synthetic cache under ``root``, ``current.json`` last.
 
     Parameters
@@ -185,12 +247,16 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0) -> None:
         Samples per dataset (at least 100 so every known confusion cell fits).
     seed : int, default 0
         Seed of the random coordinates, probabilities and embeddings.
+    dynamics : tuple of str, default ("mnist",)
+        Datasets that get a training-dynamics folder; the others get ``"dynamics": null``
+        like a model trained without snapshots.
     """
     store = ArtifactStore(root)
     current: dict = {"datasets": {}}
     report: dict = {"k": K, "datasets": {}}
     for name in ("mnist", "fashion-mnist"):
-        current["datasets"][name], report["datasets"][name] = _dataset(store, name, n, seed)
+        current["datasets"][name], report["datasets"][name] = _dataset(store, name, n, seed,
+                                                                             with_dynamics=name in dynamics)
     rkey = config_key({"synthetic-report": seed, "n": n})
     # the report folder is report/<key>/ (no stage level): an empty stage does that
     with store.writing("report", "", rkey, {"synthetic": True}) as d:

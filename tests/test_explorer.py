@@ -251,3 +251,253 @@ def test_selection_csv(store):
     first = lines[1].split(",")
     assert first[3] == "Shirt" and first[5] == "T-shirt/top"
     assert float(first[7]) == pytest.approx(float(ds.coords("cnn", "umap")[rows[0], 0]), abs=1e-3)
+
+
+# -- training dynamics ---------------------------------------------------------------------
+def test_dynamics_loaded_and_mapped_to_embed_rows(store):
+    from explorer_data import DYNAMICS_EPOCHS, DYNAMICS_MISSING
+
+    assert store.get("fashion-mnist").dynamics is None  # "dynamics": null in current.json
+    ds = store.get("mnist")
+    dyn = ds.dynamics
+    assert dyn.frames.shape == (len(DYNAMICS_EPOCHS), dyn.m, 2) and dyn.epochs.tolist() == list(DYNAMICS_EPOCHS)
+    assert not np.allclose(dyn.frames[0], dyn.frames[-1])
+    present = dyn.rows >= 0
+    assert (~present).sum() == DYNAMICS_MISSING  # test ids the embed set lacks map to -1
+    assert np.array_equal(ds.sample_ids[dyn.rows[present]], dyn.index[present])
+    assert np.array_equal(ds.labels[dyn.rows[present]], dyn.labels[present])
+    assert len(set(dyn.metric("test_accuracy"))) == dyn.n_frames
+
+
+def test_rows_of_test_ids_with_full_set_and_subsets():
+    from explorer.store import rows_of_test_ids
+
+    ids = np.array([60_000 + 5, 3, 60_000 + 0, 59_999])  # shuffled "all" set, missing test id 7
+    assert rows_of_test_ids(np.array([0, 5, 7]), ids, "all").tolist() == [2, 0, -1]
+    assert rows_of_test_ids(np.array([3, 4]), np.array([9, 3]), "test").tolist() == [1, -1]
+    assert rows_of_test_ids(np.array([3]), np.array([], np.int64), "test").tolist() == [-1]
+
+
+def test_dynamics_figures_and_words(store):
+    from explorer import dynamics as D
+
+    ds = store.get("mnist")
+    dyn = ds.dynamics
+    epochs = D.steps(store)
+    assert epochs == [0.0, 0.05, 0.5, 1.0, 2.0]
+    assert [D.mark_label(e) for e in epochs] == ["untrained", "5%", "50%", "epoch 1", "epoch 2"]
+    assert D.epoch_label(0.05) == "5% of epoch 1" and D.epoch_label(2.4) == "40% of epoch 3"
+    for colour in ("true", "pred", "correct", "confidence"):
+        fig = D.scatter_figure(ds, 3, colour, list(range(5)), epochs)
+        pts = fig["data"][0]
+        assert np.array_equal(decode_typed(pts["x"]), dyn.frames[3, :, 0])
+        assert decode_typed(pts["customdata"]).tolist() == dyn.rows.tolist()
+        assert fig["layout"]["meta"]["explorer"] == "dynamics"
+    legend = [t["name"] for t in D.scatter_figure(ds, 3, "true", [0], epochs)["data"][1:]]
+    assert legend == ds.class_names
+    chart = D.chart_figure(ds, 3, (4, 9))
+    assert chart["data"][0]["y"][3] == pytest.approx(100 * dyn.rows_json[3]["test_accuracy"])
+    c = dyn.confusion(3)
+    assert chart["data"][1]["y"][3] == c[4, 9] + c[9, 4]
+    line = D.stats_line(ds, 3, (4, 9))
+    assert line.startswith(f"epoch 1 · test accuracy {100 * dyn.rows_json[3]['test_accuracy']:.1f}% · 4↔9")
+    # whole epochs: the frame's test accuracy is the model's val_accuracy
+    hist = json.loads((ds.model_dir / "history.json").read_text())
+    assert [dyn.rows_json[i]["test_accuracy"] for i in (3, 4)] == hist["val_accuracy"]
+
+
+def test_dynamics_route(client, store):
+    dyn = store.get("mnist").dynamics
+    r = client.get("/api/dynamics/mnist.json")
+    assert r.status_code == 200
+    xy = decode_typed(r.json["xy"]).reshape(dyn.n_frames, dyn.m, 2)
+    assert np.array_equal(xy, dyn.frames)
+    r = client.get("/api/dynamics/fashion-mnist.json")
+    assert r.status_code == 404 and b"no training dynamics" in r.data
+
+
+# -- live reload, progress, status ------------------------------------------------------------
+def test_store_follows_current_json_and_progress(tmp_path):
+    import os
+    import time
+
+    from explorer_data import write_synthetic_cache
+    from explorer.app import create_app
+    from pipeline.cache import write_json_atomic
+
+    write_synthetic_cache(tmp_path, n=120, seed=1)
+    full = json.loads((tmp_path / "current.json").read_text())
+    only_mnist = {**full, "datasets": {"mnist": full["datasets"]["mnist"]}}
+    write_json_atomic(tmp_path / "current.json", only_mnist)
+    app = create_app(ArtifactStore(tmp_path))
+    store, client = app.explorer_store, app.server.test_client()
+    assert callable(app.layout)  # built per page load
+    assert client.get("/api/status").json == {"datasets": ["mnist"], "progress": None,
+                                              "sizes": {"mnist": {"n": 120, "title": "MNIST"}}}
+    progress = {"pid": os.getpid(), "updated": time.time(),
+                "datasets": {"mnist": {"stage": "ready", "detail": ""},
+                             "fashion-mnist": {"stage": "train", "detail": "8 epochs"}}}
+    write_json_atomic(tmp_path / "progress.json", progress)
+    assert client.get("/api/status").json["progress"] == progress
+    assert b"Fashion-MNIST is still being prepared: training (8 epochs)" in client.get("/_dash-layout").data
+    mnist_view = store.get("mnist")
+    mnist_view.labels  # loaded arrays must survive the reload
+
+    write_json_atomic(tmp_path / "current.json", full)
+    os.utime(tmp_path / "current.json", ns=(time.time_ns() + 10**9,) * 2)  # coarse-mtime filesystems
+    store._checked = 0.0  # the once-a-second check is due
+    body = client.get("/api/status").json
+    assert body["datasets"] == ["mnist", "fashion-mnist"] and body["sizes"]["fashion-mnist"]["n"] == 120
+    assert store.get("mnist") is mnist_view and "labels.npy" in mnist_view._cache
+    assert b'"fashion-mnist"' in client.get("/_dash-layout").data  # a new page load shows it
+
+    # a page loaded before: the poll announces the new dataset and offers a reload
+    r = dash_post(client, app, "poll_status", {"status-poll.n_intervals": 3, "page-datasets.data": ["mnist"]})
+    assert r.status_code == 200 and "Fashion-MNIST is ready" in r.get_data(as_text=True)
+    # a dead pid: no progress (a killed pipeline leaves its file behind)
+    write_json_atomic(tmp_path / "progress.json", {**progress, "pid": 2**22 + 12345})
+    assert client.get("/api/status").json["progress"] is None
+    (tmp_path / "progress.json").unlink()
+    assert client.get("/api/status").json["progress"] is None
+
+
+# -- hostile requests ----------------------------------------------------------------------------
+def _specs(key: str) -> list[tuple[str, str]]:
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [tuple(p.rsplit(".", 1)) for p in parts]
+
+
+def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",), changed: list | None = None,
+              raw: bool = False):
+    """POST the callback called ``name`` as the browser would, with ``values`` by ``"id.prop"``.
+
+    Pattern-matching (ALL) ids expand to one entry per dataset in ``datasets``; their
+    value in ``values`` is a ``{dataset: value}`` dict.
+    """
+    key, cb = next((k, v) for k, v in app.callback_map.items()
+                   if getattr(v.get("callback"), "__name__", None) == name)
+
+    def expand(id_: str, prop: str, with_value: bool):
+        if id_.startswith("{"):
+            pat = json.loads(id_)
+            vals = values.get(f"{pat['type']}.{prop}", {})
+            return [{"id": {**pat, "dataset": d}, "property": prop,
+                     **({"value": vals.get(d)} if with_value else {})} for d in datasets]
+        return {"id": id_, "property": prop, **({"value": values.get(f"{id_}.{prop}")} if with_value else {})}
+
+    body = {"output": key, "outputs": [expand(i, p, False) for i, p in _specs(key)],
+            "inputs": [expand(s["id"], s["property"], True) for s in cb["inputs"]],
+            "state": [expand(s["id"], s["property"], True) for s in cb["state"]],
+            "changedPropIds": changed if changed is not None else [next(iter(values))]}
+    if len(body["outputs"]) == 1 and not key.startswith(".."):
+        body["outputs"] = body["outputs"][0]
+    return client.post("/_dash-update-component", json=body)
+
+
+GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-space.value": "cnn", "ctl-proj.value": "umap",
+        "ctl-colour.value": "true", "ctl-space2.value": "cnn", "ctl-proj2.value": "tsne"}
+HOSTILE = [
+    ("render_scatter", {"ctl-dataset.value": {"x": 1}}, "unknown dataset dict"),
+    ("render_scatter", {"ctl-dataset.value": "ñ" * 5000}, "unknown dataset"),
+    ("render_scatter", {"ctl-colour.value": "rainbow"}, "colour must be one of"),
+    ("render_scatter", {"ctl-proj.value": "isomap"}, "projection must be one of"),
+    ("on_select", {"ex-scatter.selectedData": {"points": [0] * 1_000_001}}, "1,000,001 points is too large"),
+    ("on_select", {"ex-scatter.selectedData": "garbage"}, "event data must be an object"),
+    ("on_select", {"ex-scatter.selectedData": {"points": [{"curveNumber": 99, "pointNumber": -5},
+                                                          {"curveNumber": "a", "pointNumber": []}, 5, None,
+                                                          {"curveNumber": 0, "pointNumber": 10**12}]}}, None),
+    ("on_cell_click", {"ex-confusion.clickData": {"points": [{"x": "a", "y": "b"}]}}, "must be an integer"),
+    ("on_cell_click", {"ex-confusion.clickData": {"points": [{"x": 3, "y": 99}]}}, "must be from 0 to 9 (got 99)"),
+    ("on_cell_click", {"ex-confusion.clickData": {"points": [{"x": -1, "y": 2}]}}, "must be from 0 to 9 (got -1)"),
+    ("on_cell_click", {"ex-confusion.clickData": {"points": "x"}}, "points must be a list"),
+    ("render_focus", {"ex-cell.data": {"ds": "mnist", "cell": [99, 3]}}, "must be from 0 to 9 (got 99)"),
+    ("render_focus", {"ex-cell.data": {"ds": "mnist", "cell": "a-b"}}, "cell must be [true, predicted]"),
+    ("render_focus", {"ex-selection.data": {"ds": "mnist", "rows": [-1, 5]}}, "selection rows must be from 0"),
+    ("render_focus", {"ex-selection.data": {"ds": "mnist", "rows": [10**30]}}, "selection rows must be"),
+    ("render_focus", {"ex-selection.data": {"ds": "mnist", "rows": "abc"}}, "selection must be a list"),
+    ("render_focus", {"ex-selection.data": {"ds": "mnist", "rows": list(range(10**6))}}, "at most 300 rows"),
+    ("render_confusion", {"ex-selection.data": {"ds": "mnist", "rows": [{"a": 1}]}}, "selection rows must be"),
+    ("render_detail", {"ex-clicked.data": {"ds": "mnist", "row": 10**9}}, "clicked row must be from 0 to 299"),
+    ("render_detail", {"ex-clicked.data": {"ds": "mnist", "row": "x"}}, "clicked row must be an integer"),
+    ("render_detail", {"ex-clicked.data": [1, 2]}, "clicked point must be an object"),
+    ("download", {"ex-download-btn.n_clicks": 1, "ex-selection.data": {"ds": "mnist", "rows": [300]}},
+     "selection rows must be from 0 to 299"),
+    ("on_linked_select", {"cp-left.selectedData": {"points": [{"curveNumber": 42, "pointNumber": 1}]}}, None),
+    ("render_projections", {"tabs.value": "projections", "ctl-proj2.value": None}, "projection must be one of"),
+    ("sync_url", {"url.search": "?" + "x" * 100_000}, None),
+    ("sync_url", {"url.search": "?ds=ñ&frame=٣&cell=①-②&pair=mnist:٤-٩&tab=%00"}, None),
+    ("sync_url", {"url.search": 12345}, None),
+    ("sync_url", {"tabs.value": "evil"}, "tab must be one of"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": 999, "dy-pair.value": {"mnist": "4-9"}},
+     "frame must be from 0 to 4 (got 999)"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": -1, "dy-pair.value": {"mnist": "4-9"}},
+     "frame must be from 0 to 4 (got -1)"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": "3", "dy-pair.value": {"mnist": "4-9"}},
+     "frame must be an integer"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": 1, "dy-pair.value": {"mnist": "9-9"}},
+     "class pair of MNIST must be two different classes"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": 1, "dy-pair.value": {"mnist": "a-b"}},
+     "class pair of MNIST"),
+    ("render_dynamics", {"tabs.value": "dynamics", "dy-frame.value": 2.5}, "frame must be an integer"),
+    ("render_dynamics", {"tabs.value": "dynamics", "dy-frame.value": 1}, None),
+    ("poll_status", {"status-poll.n_intervals": 1, "page-datasets.data": "garbage"}, None),
+]
+
+
+@pytest.mark.parametrize("name, values, message", HOSTILE,
+                         ids=[f"{h[0]}-{i}" for i, h in enumerate(HOSTILE)])
+def test_hostile_callback_inputs_answer_with_a_message(client, explorer_app, name, values, message):
+    r = dash_post(client, explorer_app, name, {**values, **{k: v for k, v in GOOD.items() if k not in values}},
+                  changed=[next(iter(values))])
+    body = r.get_data(as_text=True)
+    assert r.status_code in (200, 204), (r.status_code, body[:300])
+    assert "Traceback" not in body and 'File "' not in body
+    if message is not None:
+        assert r.status_code == 200 and message in body, body[:500]
+        assert json.loads(body)["sideUpdate"]["alert"]["style"]["display"] == "flex"
+    assert client.get("/healthz").data == b"ok\n"
+
+
+def test_pattern_output_for_unknown_dataset_answers_with_a_message(client, explorer_app):
+    r = dash_post(client, explorer_app, "render_datasets", {**GOOD, "tabs.value": "datasets"},
+                  datasets=("mnist", "nope"), changed=["tabs.value"])
+    assert r.status_code == 200 and "unknown dataset 'nope'" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", [{"x": 1}, {"output": "nope.children", "inputs": [], "changedPropIds": []},
+                                  "not json", [1, 2]])
+def test_malformed_callback_requests_get_400_without_traceback(client, body):
+    kw = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {"json": body}
+    r = client.post("/_dash-update-component", **kw)
+    assert r.status_code == 400 and "Traceback" not in r.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_bound_to_localhost_and_debug_off_by_default(explorer_app):
+    import inspect
+
+    from explorer.__main__ import main
+    from explorer.server import serve
+
+    params = inspect.signature(serve).parameters
+    assert params["host"].default == "127.0.0.1" and params["debug"].default is False
+    assert not explorer_app.server.debug and not explorer_app.config.get("debug")
+    seen = {}
+    import explorer.server as server_mod
+    real = server_mod.serve
+    server_mod.serve = lambda cache, **kw: seen.update(kw)
+    try:
+        main(["--cache-dir", "/nonexistent"])
+    finally:
+        server_mod.serve = real
+    assert seen["host"] == "127.0.0.1" and seen["debug"] is False
+
+
+def test_query_frame_and_pairs():
+    s = parse_query("?tab=dynamics&frame=3&pair=mnist:4-9&pair=fashion-mnist:0-6&pair=mnist:9-9", DATASETS)
+    assert s.tab == "dynamics" and s.frame == 3
+    assert s.pairs == (("fashion-mnist", 0, 6), ("mnist", 4, 9))  # 9-9 is no pair: the earlier one stays
+    assert parse_query(to_query(s), DATASETS) == s
+    for bad in ("?frame=-1", "?frame=abc", "?frame=99999999", "?frame=٣"):
+        assert parse_query(bad, DATASETS).frame == 0
+    assert parse_query("?pair=cifar:1-2&pair=mnist:1-10", DATASETS).pairs == ()

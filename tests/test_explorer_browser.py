@@ -6,6 +6,7 @@ its pixels, so a test can tell from the rendered tooltip which image is shown.
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -238,3 +239,103 @@ def test_compare_projections_links_selection(page, explorer_url):
         return Array.from(window.explorerHover.rowOf ? gd._fullData.at(-1).customdata : []); }}""")
     assert sorted(int(r) for r in right) == expected
     assert f"{len(expected)} selected" in page.locator("#cp-count").inner_text()
+
+
+# -- training dynamics -------------------------------------------------------------------
+DY = "#dy-half-mnist"
+DY_GD = f"document.querySelector('{DY} .dynamics-scatter .js-plotly-plot')"
+# x, y of snapshot image k as the figure holds them now (typed arrays decoded by Plotly)
+DY_XY_JS = f"""(k) => {{ const t = {DY_GD}._fullData[0]; return [Number(t.x[k]), Number(t.y[k])]; }}"""
+
+
+def open_dynamics(page, url: str, query: str = "") -> None:
+    page.goto(url + "/?tab=dynamics" + query)
+    page.wait_for_function(f"() => {{ const gd = {DY_GD}; return gd && gd._fullData && gd._fullData.length > 1 "
+                           "&& window.explorerDynamics; }")
+
+
+def click_mark(page, label: str) -> None:
+    """Click the slider's track above the mark ``label``, as a user does."""
+    mark = page.locator(".dy-slider").get_by_text(label, exact=True).bounding_box()
+    track = page.locator(".dy-slider [role=slider]").bounding_box()
+    page.mouse.click(mark["x"] + mark["width"] / 2, track["y"] + track["height"] / 2)
+
+
+def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explorer_url, explorer_app):
+    ds = explorer_app.explorer_store.get("mnist")
+    dyn = ds.dynamics
+    open_dynamics(page, explorer_url)
+    k = int(np.flatnonzero(dyn.rows >= 0)[0])
+    before = page.evaluate(DY_XY_JS, k)
+    assert before == pytest.approx(dyn.frames[0, k].tolist(), abs=1e-4)
+    stats = page.locator("#dy-half-mnist .dy-stats")
+    assert stats.inner_text().startswith("untrained · test accuracy 10.1%")
+
+    click_mark(page, "epoch 1")  # step 3: the frame taken after the first epoch
+    page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '3'")
+    after = page.evaluate(DY_XY_JS, k)
+    assert after == pytest.approx(dyn.frames[3, k].tolist(), abs=1e-4) and after != pytest.approx(before)
+    val_acc = json.loads((ds.model_dir / "history.json").read_text())["val_accuracy"][0]
+    assert dyn.rows_json[3]["test_accuracy"] == val_acc
+    page.wait_for_function("() => document.querySelector('#dy-half-mnist .dy-stats').innerText.startsWith('epoch 1')")
+    assert f"test accuracy {100 * val_acc:.1f}%" in stats.inner_text()
+    assert "4↔9 confusions" in stats.inner_text()
+    page.wait_for_function("() => location.search.includes('frame=3')")
+    # the chart marks the frame: its ring sits at epoch 1 and that frame's accuracy
+    ring = page.evaluate("() => { const gd = document.querySelector('#dy-half-mnist .dy-chart .js-plotly-plot');"
+                         " return [gd.data[2].x[0], gd.data[2].y[0]]; }")
+    assert ring == pytest.approx([1.0, 100 * val_acc])
+    # hover: the tooltip shows that snapshot image, with its classes at this frame
+    pos = page.evaluate(f"""(k) => {{ const gd = {DY_GD}, fl = gd._fullLayout, b = gd.getBoundingClientRect(),
+        t = gd._fullData[0]; return [b.left + fl._size.l + fl.xaxis.l2p(t.x[k]), b.top + fl._size.t + fl.yaxis.l2p(t.y[k])]; }}""", k)
+    page.mouse.move(pos[0] - 20, pos[1] - 20)
+    page.mouse.move(pos[0], pos[1], steps=3)
+    tip = page.locator("#hover-tip.visible")
+    tip.wait_for()
+    row = int(tip.get_attribute("data-index"))
+    assert row in dyn.rows.tolist()
+    kk = dyn.rows.tolist().index(row)
+    assert f"True: {ds.class_names[dyn.labels[kk]]}" in tip.inner_text()
+    assert f"Predicted: {ds.class_names[dyn.pred[3, kk]]}" in tip.inner_text()
+
+
+def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_app):
+    dyn = explorer_app.explorer_store.get("mnist").dynamics
+    open_dynamics(page, explorer_url, "&frame=1&colour=pred")
+    page.wait_for_function("() => location.search.includes('frame=1')")
+    page.click("#dy-play")
+    assert "Pause" in page.locator("#dy-play").inner_text()
+    # mid-way: the points sit between two frames (interpolated, not jumped)
+    page.wait_for_function(f"() => {DY_GD}.getAttribute('data-moving') === '1'")
+    page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '{dyn.n_frames - 1}'", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#dy-play').innerText.includes('Play')")
+    xy = page.evaluate(DY_XY_JS, 0)
+    assert xy == pytest.approx(dyn.frames[-1, 0].tolist(), abs=1e-4)
+    # coloured by the prediction at the last frame
+    colour = page.evaluate(f"() => {DY_GD}.data[0].marker.color[0]")
+    from explorer.figures import PALETTE
+    assert colour == PALETTE[int(dyn.pred[-1, 0])]
+    assert f"frame={dyn.n_frames - 1}" in page.evaluate("location.search")
+
+
+def test_dynamics_message_for_a_model_without_snapshots(page, explorer_url):
+    open_dynamics(page, explorer_url)
+    half = page.locator("#dy-half-fashion-mnist")
+    assert "No per-epoch snapshots for this model: retrain with `python -m pipeline all`" in half.inner_text()
+    assert half.locator(".js-plotly-plot").count() == 0
+    # the rest of the app still works
+    page.locator("#tabs").get_by_text("Explore").click()
+    wait_scatter(page)
+    assert base_points(page) == 300
+
+
+def test_hostile_url_shows_defaults_and_bad_state_shows_a_message(page, explorer_url):
+    open_app(page, explorer_url, "?ds=%F0%9F%92%A3&cell=99-3&frame=-4&colour=" + "x" * 3000)
+    assert page.locator("#ctl-dataset input[value='mnist']").is_checked()
+    # a selection store the page would never write: the alert says so, the page lives on
+    page.evaluate("() => window.dash_clientside.set_props('ex-selection', {data: {ds: 'mnist', rows: [-1, 5]}})")
+    alert = page.locator("#alert")
+    alert.wait_for(state="visible")
+    assert "selection rows must be from 0 to 299" in alert.inner_text()
+    page.click("#alert-close")
+    alert.wait_for(state="hidden")

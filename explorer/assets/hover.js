@@ -69,17 +69,34 @@
     const el = tip(), meta = gd.layout && gd.layout.meta;
     if (!el || !meta || !ev.points || !ev.points.length) return;
     const row = rowOf(gd, ev.points[0]);
-    if (row === null || row < 0 || row >= meta.n) return;
-    const page = Math.floor(row / PER_PAGE), k = row % PER_PAGE;
-    const size = pageSize(meta.n, page);
+    // a training-dynamics point may show an image the explorer's sample set lacks (row -1):
+    // its classes are still worth a tooltip, without a picture
+    const dyn = meta.explorer === "dynamics";
+    if (row === null || (!dyn && (row < 0 || row >= meta.n))) return;
+    const hasImage = row >= 0 && row < meta.n;
     const img = el.querySelector(".hover-img");
-    img.style.backgroundImage = "url(" + spriteUrl(meta, page) + ")";
-    img.style.backgroundSize = (size[0] * SCALE) + "px " + (size[1] * SCALE) + "px";
-    img.style.backgroundPosition = "-" + ((k % PER_ROW) * TILE * SCALE) + "px -" +
-      (Math.floor(k / PER_ROW) * TILE * SCALE) + "px";
-    const d = info[meta.dataset], text = el.querySelector(".hover-text");
+    img.style.display = hasImage ? "" : "none";
+    let page = "";
+    if (hasImage) {
+      page = Math.floor(row / PER_PAGE);
+      const k = row % PER_PAGE, size = pageSize(meta.n, page);
+      img.style.backgroundImage = "url(" + spriteUrl(meta, page) + ")";
+      img.style.backgroundSize = (size[0] * SCALE) + "px " + (size[1] * SCALE) + "px";
+      img.style.backgroundPosition = "-" + ((k % PER_ROW) * TILE * SCALE) + "px -" +
+        (Math.floor(k / PER_ROW) * TILE * SCALE) + "px";
+    }
+    let d = null;
+    if (dyn) {
+      // classes at the frame on screen, not the trained model's
+      const at = window.explorerDynamics && window.explorerDynamics.describe(gd, ev.points[0].pointNumber);
+      if (at) d = {t: at.t, p: at.p, conf: at.conf, names: at.names};
+    } else if (info[meta.dataset] && hasImage) {
+      const i = info[meta.dataset];
+      d = {t: i.labels[row], p: i.pred[row], conf: i.conf[row], names: i.class_names};
+    }
+    const text = el.querySelector(".hover-text");
     if (d) {
-      const t = d.labels[row], p = d.pred[row], names = d.class_names;
+      const t = d.t, p = d.p, names = d.names;
       text.innerHTML = "";
       const line = function (label, value, cls) {
         const div = document.createElement("div");
@@ -92,11 +109,12 @@
       };
       line("True: ", names[t]);
       line("Predicted: ", names[p], t === p ? "ok" : "bad");
-      line("Confidence: ", d.conf[row] + "%");
+      line("Confidence: ", d.conf + "%");
+      if (!hasImage) line("", "(image not in the shown sample set)");
       el.classList.toggle("wrong", t !== p);
       el.dataset.true = t; el.dataset.pred = p;
     } else {
-      text.textContent = "row " + row;
+      text.textContent = hasImage ? "row " + row : "image not in the shown sample set";
     }
     hovered = {gd: gd, row: row, x: (ev.event || {}).clientX, y: (ev.event || {}).clientY}
     el.dataset.index = row;

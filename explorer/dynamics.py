@@ -1,0 +1,228 @@
+"""The "Training dynamics" tab's data: the shared frame schedule, figures and words.
+
+One slider steps through the union of both datasets' snapshot times; each dataset
+shows its latest frame taken at or before the step's time.  The scatter is drawn
+once by the server for a frame and colouring; ``assets/dynamics.js`` then moves the
+points between frames in the browser (positions from ``/api/dynamics/<name>.json``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .figures import CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, typed
+from .store import DatasetView, DynamicsView, ExplorerStore
+
+#: class pairs charted by default: the pairs each dataset is known to mix up
+DEFAULT_PAIRS = {"fashion-mnist": (0, 6), "mnist": (4, 9)}
+MARKER_SIZE = 5.0
+
+
+def steps(store: ExplorerStore) -> list[float]:
+    """Snapshot times (in epochs) of every dataset with dynamics, merged and sorted."""
+    times: set[float] = set()
+    for n in store.names:
+        dyn = store.get(n).dynamics
+        if dyn is not None:
+            times.update(round(float(e), 4) for e in dyn.epochs)
+    return sorted(times)
+
+
+def frame_at(dyn: DynamicsView, epoch: float) -> int:
+    """The dataset's latest frame taken at or before ``epoch`` (its first if none was)."""
+    i = int(np.searchsorted(np.round(dyn.epochs, 4), round(float(epoch), 4), side="right")) - 1
+    return min(max(i, 0), dyn.n_frames - 1)
+
+
+def mark_label(epoch: float) -> str:
+    """Short slider mark: ``untrained``, ``5%`` (of the first epoch), ``epoch 2``."""
+    e = float(epoch)
+    if e <= 0:
+        return "untrained"
+    if e < 1:
+        return f"{100 * e:.0f}%"
+    return f"epoch {e:g}"
+
+
+def epoch_label(epoch: float) -> str:
+    """Long label: ``untrained``, ``5% of epoch 1``, ``epoch 2``, ``40% of epoch 3``."""
+    e = float(epoch)
+    if e <= 0:
+        return "untrained"
+    whole = int(np.floor(e + 1e-9))
+    frac = e - whole
+    if frac < 1e-6:
+        return f"epoch {whole}"
+    return f"{100 * frac:.0f}% of epoch {whole + 1}"
+
+
+def default_pair(ds: DatasetView) -> tuple[int, int]:
+    """The dataset's known hard pair, or its most confused pair at the last frame."""
+    if ds.name in DEFAULT_PAIRS:
+        return DEFAULT_PAIRS[ds.name]
+    dyn = ds.dynamics
+    k = len(ds.class_names)
+    if dyn is None:
+        return (0, 1)
+    c = dyn.confusion(dyn.n_frames - 1)
+    both = c + c.T
+    np.fill_diagonal(both, -1)
+    a, b = np.unravel_index(int(both.argmax()), both.shape)
+    return (int(min(a, b)), int(max(a, b))) if k > 1 else (0, 0)
+
+
+def pair_options(ds: DatasetView) -> list[dict]:
+    names = ds.class_names
+    return [{"label": f"{names[a]} vs {names[b]}", "value": f"{a}-{b}"}
+            for a in range(len(names)) for b in range(a + 1, len(names))]
+
+
+def _colours(ds: DatasetView, dyn: DynamicsView, frame: int, colour: str):
+    """Per-point marker colour and the legend entries ``[(name, colour)]`` at ``frame``."""
+    names = ds.class_names
+    if colour in ("true", "pred"):
+        by = dyn.labels if colour == "true" else dyn.pred[frame]
+        return ([PALETTE[int(c) % len(PALETTE)] for c in by],
+                [(names[c], PALETTE[c % len(PALETTE)]) for c in range(len(names))])
+    if colour == "correct":
+        wrong = dyn.labels != dyn.pred[frame]
+        return ([WRONG_COLOUR if w else CORRECT_COLOUR for w in wrong],
+                [(f"Correct ({int((~wrong).sum()):,})", CORRECT_COLOUR), (f"Wrong ({int(wrong.sum()):,})",
+                                                                          WRONG_COLOUR)])
+    if colour == "confidence":
+        return None, []
+    raise ValueError(f"colour must be one of true, pred, correct, confidence (got {str(colour)[:40]!r})")
+
+
+def scatter_figure(ds: DatasetView, frame: int, colour: str, step_frames: list[int], epochs: list[float]) -> dict:
+    """The aligned layout of ``ds``'s snapshot images at ``frame``.
+
+    Parameters
+    ----------
+    ds : DatasetView
+        A dataset with dynamics.
+    frame : int
+        Frame of ``ds.dynamics`` to draw.
+    colour : str
+        ``true``, ``pred`` (at that frame), ``correct`` (at that frame) or ``confidence``.
+    step_frames : list of int
+        The dataset's frame for each slider step (``assets/dynamics.js`` reads it).
+    epochs : list of float
+        The slider steps' times, for the title the script writes while animating.
+
+    Returns
+    -------
+    dict
+        Trace 0 holds every snapshot image (``customdata`` = its embed row, -1 if the
+        shown set lacks it); the traces after it only draw the legend.
+    """
+    dyn = ds.dynamics
+    xy = dyn.frames[frame]
+    point_colour, legend = _colours(ds, dyn, frame, colour)
+    marker: dict = {"size": MARKER_SIZE, "opacity": 0.85}
+    if point_colour is None:
+        marker.update(color=typed(dyn.confidence[frame]), colorscale="Viridis", cmin=0.0, cmax=1.0,
+                      reversescale=True, showscale=True,
+                      colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6})
+    else:
+        marker["color"] = point_colour
+    traces = [{"type": "scattergl", "mode": "markers", "name": "points", "showlegend": False,
+               "hoverinfo": "none", "x": typed(xy[:, 0]), "y": typed(xy[:, 1]),
+               "customdata": typed(dyn.rows.astype(np.int32)), "marker": marker}]
+    # legend-only traces: the one real trace changes colour per point as frames change
+    for name, c in legend:
+        traces.append({"type": "scatter", "mode": "markers", "name": name, "x": [None], "y": [None],
+                       "marker": {"color": c, "size": 9}, "hoverinfo": "skip", "showlegend": True})
+    lo, hi = dyn.frames.min(axis=(0, 1)), dyn.frames.max(axis=(0, 1))
+    pad = 0.04 * (hi - lo)
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
+    return {"data": traces, "layout": {
+        "title": {"text": f"{ds.title} · {epoch_label(dyn.epochs[frame])}", "x": 0.01, "xanchor": "left",
+                  "font": {"size": 15}},
+        "margin": {"l": 6, "r": 6, "t": 36, "b": 6}, "font": FONT,
+        "plot_bgcolor": "#fafbfc", "paper_bgcolor": "white",
+        # fixed ranges over all frames: points move, the axes do not
+        "xaxis": {**axis, "range": [float(lo[0] - pad[0]), float(hi[0] + pad[0])], "autorange": False},
+        "yaxis": {**axis, "range": [float(lo[1] - pad[1]), float(hi[1] + pad[1])], "autorange": False,
+                  "scaleanchor": "x", "scaleratio": 1},
+        "dragmode": "zoom", "hovermode": "closest", "showlegend": bool(legend),
+        "legend": {"itemclick": False, "itemdoubleclick": False, "font": {"size": 11},
+                   "bgcolor": "rgba(255,255,255,0.85)", "itemsizing": "constant"},
+        "uirevision": f"dyn/{ds.name}/{dyn.version}",
+        "meta": {"explorer": "dynamics", "dataset": ds.name, "title": ds.title, "version": ds.version,
+                 "n": ds.n, "dyn_version": dyn.version, "colour": colour, "frame": frame,
+                 "steps": step_frames, "step_epochs": epochs, "class_names": ds.class_names},
+    }}
+
+
+def pair_confusions(dyn: DynamicsView, a: int, b: int) -> list[int]:
+    """Per frame: snapshot images of class ``a`` predicted ``b`` plus those of ``b`` predicted ``a``."""
+    return [int(dyn.confusion(f)[a, b] + dyn.confusion(f)[b, a]) for f in range(dyn.n_frames)]
+
+
+def chart_figure(ds: DatasetView, frame: int, pair: tuple[int, int], height: int = 210) -> dict:
+    """Test accuracy (left axis) and the pair's confusions (right axis) over training, frame marked."""
+    dyn = ds.dynamics
+    x = [float(e) for e in dyn.epochs]
+    acc = [None if v is None else 100 * v for v in dyn.metric("test_accuracy")]
+    a, b = pair
+    conf = pair_confusions(dyn, a, b)
+    names = ds.class_names
+    pair_name = f"{names[a]}↔{names[b]}"
+    top = max(4, max(conf))
+    acc_colour, conf_colour = "#4e79a7", "#e15759"
+    traces = [
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": acc, "name": "test accuracy (%)",
+         "line": {"color": acc_colour, "width": 2}, "marker": {"size": 5},
+         "hovertemplate": "epoch %{x:.2f}: %{y:.1f}%<extra>test accuracy</extra>"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": conf, "name": f"{pair_name} confusions",
+         "yaxis": "y2", "line": {"color": conf_colour, "width": 2, "dash": "dot"}, "marker": {"size": 5},
+         "hovertemplate": "epoch %{x:.2f}: %{y}<extra>" + pair_name + "</extra>"},
+    ]
+    ring = {"size": 13, "color": "rgba(0,0,0,0)", "line": {"color": "#111", "width": 2}}
+    for y, axis in ((acc[frame], "y"), (conf[frame], "y2")):  # the current frame, on each axis
+        traces.append({"type": "scatter", "mode": "markers", "x": [x[frame]], "y": [y], "yaxis": axis,
+                       "showlegend": False, "hoverinfo": "skip", "marker": ring})
+    return {"data": traces, "layout": {
+        "height": height, "font": {**FONT, "size": 11}, "margin": {"l": 44, "r": 44, "t": 30, "b": 34},
+        "showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                                       "font": {"size": 11}},
+        "xaxis": {"title": {"text": "epoch", "standoff": 4}, "fixedrange": True, "zeroline": False,
+                  "range": [-0.15, max(x) + 0.15]},
+        "yaxis": {"title": {"text": "test acc. %", "font": {"color": acc_colour}}, "fixedrange": True,
+                  "range": [0, 101], "tickfont": {"color": acc_colour}},
+        # whole counts only: a small count must not get ticks at 2.21 and 4.42
+        "yaxis2": {"title": {"text": f"{pair_name} confusions", "font": {"color": conf_colour}},
+                   "overlaying": "y", "side": "right", "fixedrange": True, "showgrid": False,
+                   "range": [0, top * 1.04], "tickmode": "linear", "tick0": 0, "dtick": max(1, -(-top // 4)),
+                   "tickfont": {"color": conf_colour}},
+        "shapes": [{"type": "line", "xref": "x", "yref": "paper", "x0": x[frame], "x1": x[frame],
+                    "y0": 0, "y1": 1, "line": {"color": "#888", "width": 1, "dash": "dash"}}],
+        "meta": {"explorer": "dynamics-chart", "dataset": ds.name, "frame": frame}}}
+
+
+def stats_line(ds: DatasetView, frame: int, pair: tuple[int, int]) -> str:
+    """``epoch 2 · test accuracy 98.3% · 4↔9 confusions: 12 · k-NN acc 0.987 · silhouette 0.33``."""
+    dyn = ds.dynamics
+    row = dyn.rows_json[frame]
+    a, b = pair
+    parts = [epoch_label(dyn.epochs[frame])]
+    if row.get("test_accuracy") is not None:
+        parts.append(f"test accuracy {100 * float(row['test_accuracy']):.1f}%")
+    parts.append(f"{ds.class_names[a]}↔{ds.class_names[b]} confusions: {pair_confusions(dyn, a, b)[frame]}")
+    if row.get("knn_accuracy") is not None:
+        parts.append(f"k-NN acc {float(row['knn_accuracy']):.3f}")
+    if row.get("silhouette") is not None:
+        parts.append(f"silhouette {float(row['silhouette']):.2f}")
+    return " · ".join(parts)
+
+
+def points_payload(ds: DatasetView) -> dict:
+    """What ``assets/dynamics.js`` needs to animate: every frame's positions, predictions, confidences."""
+    dyn = ds.dynamics
+    return {"dataset": ds.name, "version": dyn.version, "frames": dyn.n_frames, "m": dyn.m,
+            "epochs": [float(e) for e in dyn.epochs], "class_names": ds.class_names,
+            "xy": typed(dyn.frames.reshape(-1)),  # (frames, m, 2) flattened
+            "labels": typed(dyn.labels), "pred": typed(dyn.pred.reshape(-1)),
+            "conf": typed(np.round(dyn.confidence * 100).astype(np.uint8).reshape(-1)),
+            "rows": typed(dyn.rows.astype(np.int32)), "palette": PALETTE,
+            "correct_colour": CORRECT_COLOUR, "wrong_colour": WRONG_COLOUR}
