@@ -1,20 +1,25 @@
 """Bounded load test of the explorer on loopback: N clients asking for hover images and neighbours.
 
-``python -m benchmarks.load [--clients 50] [--seconds 60] [--url http://127.0.0.1:8050]``
+``python -m benchmarks.load [--cache-dir cache] [--clients 50] [--seconds 60] [--url http://127.0.0.1:8050]``
 starts its own explorer on the cache (a free loopback port) unless ``--url`` is given,
 then reports requests, errors, and p50/p99 latency. It only ever talks to 127.0.0.1.
+Dataset sizes come from the server's ``/api/status`` or, where that route is missing,
+from the cache's ``current.json``.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
 import json
+import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -28,35 +33,92 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def default_cache(cache: Path | None = None) -> Path:
+    """The cache root the explorer would use: ``cache``, ``$MNIST_EXPLORER_CACHE`` or ``./cache``."""
+    return Path(cache or os.environ.get("MNIST_EXPLORER_CACHE") or ROOT / "cache")
+
+
+def sizes_from_cache(cache: Path | None = None) -> dict[str, int]:
+    """``{dataset: n}`` from the cache's ``current.json`` (the points the explorer serves)."""
+    with open(default_cache(cache) / "current.json") as f:
+        current = json.load(f)
+    return {name: int(d["n"]) for name, d in current["datasets"].items()}
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 90.0) -> None:
+    """Poll ``/healthz`` until it answers 200; ``RuntimeError`` if the process exits or time runs out."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"explorer exited with status {proc.returncode}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"explorer did not answer /healthz within {timeout:.0f} s")
+
+
 def start_server(cache: Path | None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     cmd = [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "-q"]
     if cache:
         cmd += ["--cache-dir", str(cache)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a file, not a pipe: a server logging under load must never block on a full pipe
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while time.time() - t0 < 60:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"explorer did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    try:
+        wait_healthy(proc, port)
+    except RuntimeError as e:
+        proc.kill()
+        proc.wait(10)
+        log.seek(0)
+        raise RuntimeError(f"{e}: {log.read().decode(errors='replace')[-2000:]}") from None
+    return proc, url
 
 
-def load_test(url: str, clients: int = 50, seconds: float = 60.0, seed: int = 0) -> dict:
-    """Run ``clients`` threads for ``seconds``; each loops over random hover-image and neighbour requests."""
+def fetch_sizes(url: str, cache: Path | None = None) -> dict[str, int]:
+    """Dataset sizes from the server's ``/api/status``; from ``current.json`` when that route is missing."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", "/api/status")
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    # a missing route is a 404, or Dash's page (200, text/html: Dash answers any path with it)
+    if resp.status == 404 or "json" not in (resp.getheader("Content-Type") or ""):
+        return sizes_from_cache(cache)
+    if resp.status != 200:
+        raise RuntimeError(f"/api/status answered {resp.status}: {body[:200]!r}")
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return sizes_from_cache(cache)
+    sizes = status.get("sizes") if isinstance(status, dict) else None
+    if not isinstance(sizes, dict) or not sizes:
+        return sizes_from_cache(cache)
+    return {name: int(info["n"] if isinstance(info, dict) else info) for name, info in sizes.items()}
+
+
+def load_test(url: str, clients: int = 50, seconds: float = 60.0, seed: int = 0,
+              sizes: dict[str, int] | None = None, cache: Path | None = None) -> dict:
+    """Run ``clients`` threads for ``seconds``; each loops over random hover-image and neighbour requests.
+
+    ``sizes`` (``{dataset: n}``) defaults to the server's ``/api/status``, or, where the
+    server has no such route, to ``current.json`` of ``cache`` (default: the explorer's).
+    """
     parts = urllib.parse.urlsplit(url)
     if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError(f"load tests only target loopback, not {parts.hostname}")
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    conn.request("GET", "/api/status")
-    status = json.loads(conn.getresponse().read())
-    targets = [(name, int(info["n"])) for name, info in status["sizes"].items()]
+    if sizes is None:
+        sizes = fetch_sizes(url, cache)
+    targets = [(name, int(n)) for name, n in sizes.items()]
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -109,12 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60.0)
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the explorer on the way out
     proc = None
     url = args.url
     if url is None:
         proc, url = start_server(args.cache_dir)
     try:
-        res = load_test(url, args.clients, args.seconds)
+        res = load_test(url, args.clients, args.seconds, cache=args.cache_dir)
     finally:
         if proc:
             proc.terminate()

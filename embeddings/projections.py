@@ -79,7 +79,7 @@ def gradient_method(n: int, n_components: int = 2) -> str:
     (about 30 ms per iteration even at 100 points); it only works in 2-D.
     """
     method = "fft" if n >= 10_000 and n_components == 2 else "bh"
-    log.info("t-SNE of %d points in %d-D: %s gradients", n, n_components, method.upper())
+    log.debug("t-SNE of %d points in %d-D: %s gradients", n, n_components, method.upper())
     return method
 
 
