@@ -81,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("tensorflow", "absl", "h5py", "numba", "matplotlib", "PIL", "filelock", "openTSNE"):
+    for noisy in ("tensorflow", "absl", "h5py", "numba", "matplotlib", "PIL", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # openTSNE warns that precomputed affinities make it ignore perplexity: intended here.
+    logging.getLogger("openTSNE").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF prints version-skew noise at ERROR level
     try:
         return _dispatch(args)
