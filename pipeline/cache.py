@@ -59,14 +59,18 @@ def config_key(config: Any, *upstream: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_file(path: Path, suffix: str = "") -> Iterator:
+    """Open a temporary binary file beside ``path``; on success it replaces ``path`` atomically.
+
+    A crash at any point leaves either the old file or the new one, never half of one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False, default=_json_default)
+        with os.fdopen(fd, "wb") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -74,23 +78,18 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and an atomic rename."""
+    with atomic_file(path, ".json") as f:
+        f.write(json.dumps(obj, indent=1, default=_json_default).encode())
 
 
 def save_npy_atomic(path: Path, array: np.ndarray) -> None:
     """Save one array as ``.npy`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, ".npy") as f:
+        np.save(f, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _json_default(o: Any) -> Any:

@@ -1,7 +1,6 @@
 """Dataset sources and verification against pinned checksums."""
 import dataclasses
 import gzip
-import io
 import pickle
 
 import numpy as np

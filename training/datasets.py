@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from pipeline.cache import atomic_file
 from pipeline.errors import DataError
 from training.idx import read_idx
 
@@ -129,17 +130,8 @@ def _from_idx_dir(folder: Path) -> Arrays | None:
 
 
 def _save_npz_atomic(path: Path, arrays: Arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, ".npz") as f:
+        np.savez(f, **arrays)
 
 
 def _load_npz(path: Path) -> Arrays:
