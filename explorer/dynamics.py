@@ -191,7 +191,7 @@ def chart_figure(ds: DatasetView, frame: int, pair: tuple[int, int], height: int
         "yaxis": {"title": {"text": "test acc. %", "font": {"color": acc_colour}}, "fixedrange": True,
                   "range": [0, 101], "tickfont": {"color": acc_colour}},
         # whole counts only: a small count must not get ticks at 2.21 and 4.42
-        "yaxis2": {"title": {"text": f"{pair_name} confusions", "font": {"color": conf_colour}},
+        "yaxis2": {"title": {"text": "confusions", "font": {"color": conf_colour}},  # the legend names the pair
                    "overlaying": "y", "side": "right", "fixedrange": True, "showgrid": False,
                    "range": [0, top * 1.04], "tickmode": "linear", "tick0": 0, "dtick": max(1, -(-top // 4)),
                    "tickfont": {"color": conf_colour}},

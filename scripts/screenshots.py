@@ -78,8 +78,15 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
 def take(url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
+    import json
+    import urllib.request
+
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    # a cache the pipeline is still filling may serve one dataset only
+    served = json.load(urllib.request.urlopen(f"{url}/api/status"))["datasets"]
+    fm = "fashion-mnist" if "fashion-mnist" in served else served[0]
+    mn = "mnist" if "mnist" in served else served[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
 
@@ -95,8 +102,8 @@ def take(url: str, out: Path) -> list[Path]:
         # 1. Explore, Fashion-MNIST, the Shirt -> T-shirt/top cell chosen, a point hovered and clicked
         for w, h in ((1366, 768), (1920, 1080)):
             page = page_at(w, h)
-            page.goto(f"{url}/?ds=fashion-mnist&space=cnn&proj=umap&colour=true&cell=6-0")
-            wait_scatter(page, "#ex-scatter", "fashion-mnist")
+            page.goto(f"{url}/?ds={fm}&space=cnn&proj=umap&colour=true&cell=" + ("6-0" if fm == "fashion-mnist" else "4-9"))
+            wait_scatter(page, "#ex-scatter", fm)
             page.wait_for_selector("#ex-gallery .gallery-item")
             pt = hover_point(page, "#ex-scatter", 0.45)
             page.mouse.click(pt["x"], pt["y"])
@@ -111,8 +118,8 @@ def take(url: str, out: Path) -> list[Path]:
 
         # 2. A box selection: gallery, histogram, the selection's own confusion counts
         page = page_at(1366, 768)
-        page.goto(f"{url}/?ds=mnist&space=cnn&proj=tsne&colour=correct")
-        wait_scatter(page, "#ex-scatter", "mnist")
+        page.goto(f"{url}/?ds={mn}&space=cnn&proj=tsne&colour=correct")
+        wait_scatter(page, "#ex-scatter", mn)
         box_select(page, "#ex-scatter", 0.05, 0.45, 0.05, 0.6)
         page.wait_for_selector("#ex-gallery .gallery-item")
         page.wait_for_timeout(800)
@@ -122,7 +129,7 @@ def take(url: str, out: Path) -> list[Path]:
         # 3. Compare datasets
         page = page_at(1366, 768)
         page.goto(f"{url}/?tab=datasets&space=cnn&proj=umap&colour=true")
-        wait_scatter(page, "#cd-half-fashion-mnist")
+        wait_scatter(page, f"#cd-half-{fm}")
         page.wait_for_selector(".report-table .card")
         page.wait_for_timeout(500)
         shot(page, "compare-datasets.png", full=True)
@@ -130,13 +137,42 @@ def take(url: str, out: Path) -> list[Path]:
 
         # 4. Compare projections with a linked selection
         page = page_at(1366, 768)
-        page.goto(f"{url}/?tab=projections&ds=fashion-mnist&space=cnn&proj=umap&space2=pixels&proj2=umap")
+        page.goto(f"{url}/?tab=projections&ds={fm}&space=cnn&proj=umap&space2=pixels&proj2=umap")
         wait_scatter(page, "#cp-left")
         wait_scatter(page, "#cp-right")
         box_select(page, "#cp-left", 0.5, 0.95, 0.05, 0.5)
         page.wait_for_function("() => document.querySelector('#cp-right .js-plotly-plot')._fullData.at(-1)._length > 0")
         page.wait_for_timeout(600)
         shot(page, "compare-projections.png")
+        page.context.close()
+
+        # 5. Training dynamics: mid-animation (points between two frames) and the final frame
+        page = page_at(1366, 768)
+        page.goto(f"{url}/?tab=dynamics&colour=true&frame=0")
+        dyn = ".dynamics-scatter .js-plotly-plot"
+        page.wait_for_selector(".dy-half")
+        if page.locator(".dy-plot").count():
+            page.wait_for_function(f"() => {{ const g = document.querySelector('{dyn}'); "
+                                   "return g && g._fullData && window.explorerDynamics; }",
+                                   timeout=60_000)
+            page.wait_for_timeout(800)
+            last = int(page.locator(".dy-slider [role=slider]").get_attribute("aria-valuemax") or 0)
+            # one step inside the first epoch, caught half-way
+            page.evaluate("() => window.dash_clientside.set_props('dy-frame', {value: 2})")
+            page.wait_for_selector(f"{dyn}[data-moving='1']")
+            page.wait_for_timeout(150)
+            shot(page, "dynamics-mid-animation.png")
+            page.goto(f"{url}/?tab=dynamics&colour=correct&frame={last}")
+            page.wait_for_function(f"() => {{ const g = document.querySelector('{dyn}'); "
+                                   "return g && g._fullData && window.explorerDynamics; }",
+                                   timeout=60_000)
+            page.wait_for_selector(".dy-stats:not(:empty)")
+            page.wait_for_timeout(1200)
+            shot(page, "dynamics-final.png")
+            shot(page, "dynamics-final-full-page.png", full=True)
+        else:
+            log.warning("no dataset in this cache has training dynamics: no dynamics screenshots")
+            shot(page, "dynamics-none.png")
         page.context.close()
         browser.close()
     return written
