@@ -303,12 +303,18 @@ def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_a
     dyn = explorer_app.explorer_store.get("mnist").dynamics
     open_dynamics(page, explorer_url, "&frame=1&colour=pred")
     page.wait_for_function("() => location.search.includes('frame=1')")
+    # record what the scatter goes through: frames shown, and moments between two frames
+    page.evaluate(f"""() => {{ const gd = {DY_GD}; window.__seen = {{frames: [], moving: 0}};
+        new MutationObserver(() => {{ if (gd.getAttribute('data-moving') === '1') window.__seen.moving++;
+            const f = gd.getAttribute('data-frame'); if (f !== null && window.__seen.frames.at(-1) !== f)
+            window.__seen.frames.push(f); }}).observe(gd, {{attributes: true}}); }}""")
     page.click("#dy-play")
     assert "Pause" in page.locator("#dy-play").inner_text()
-    # mid-way: the points sit between two frames (interpolated, not jumped)
-    page.wait_for_function(f"() => {DY_GD}.getAttribute('data-moving') === '1'")
     page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '{dyn.n_frames - 1}'", timeout=20_000)
     page.wait_for_function("() => document.querySelector('#dy-play').innerText.includes('Play')")
+    seen = page.evaluate("() => window.__seen")
+    assert seen["moving"] > 0  # interpolated between frames, not jumped
+    assert seen["frames"] == [str(f) for f in range(2, dyn.n_frames)]  # every frame in turn
     xy = page.evaluate(DY_XY_JS, 0)
     assert xy == pytest.approx(dyn.frames[-1, 0].tolist(), abs=1e-4)
     # coloured by the prediction at the last frame
