@@ -46,6 +46,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -354,11 +355,41 @@ def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0) -
     return measures, ctx, page
 
 
-def profile_load(browser, url: str) -> dict[str, float]:
-    """Main-thread time (microseconds) by script of one load, from V8's sampling profiler.
+_WEBGL = re.compile(r"^(getContext|readPixels|buffer(Sub)?Data|draw(Arrays|Elements)\w*|tex(Sub)?Image2D|"
+                    r"texParameter\w*|compileShader|linkProgram|get(Program|Shader)\w*|getExtension|getParameter|"
+                    r"clear\w*|viewport|uniform\w+|vertexAttrib\w*|useProgram|bind(Buffer|Texture|Framebuffer|"
+                    r"Renderbuffer)|create(Buffer|Texture|Program|Shader|Framebuffer)|shaderSource|attachShader|"
+                    r"get(Uniform|Attrib)Location|enableVertexAttribArray|scissor|blend\w*|depth\w*|pixelStorei|"
+                    r"activeTexture|colorMask|flush|finish)$")
+PHASES = ("to plotly.js loaded", "plotly.js loaded to figure received", "figure received to afterplot",
+          "afterplot to drawn")
+
+
+def _bucket(cf: dict) -> str:
+    name, src = cf["functionName"], cf["url"].split("?")[0].rsplit("/", 1)[-1]
+    if "plotly" in src and "async-" not in src:
+        return "plotly.js"
+    if src.endswith(".js") and "hover" in src:
+        return "hover.js"
+    if src:
+        return "Dash/React"
+    if name in ("(idle)", "(root)"):
+        return "idle"
+    if name == "(program)":
+        return "native (parse, compile, style, layout, paint)"
+    if name == "(garbage collector)":
+        return "GC"
+    if _WEBGL.match(name):
+        return "WebGL calls (software GL)"
+    return "other built-ins"
+
+
+def profile_load(browser, url: str) -> dict[str, dict[str, float]]:
+    """Main-thread seconds by script in each phase of one load, from V8's sampling profiler.
 
     The profiler needs the page's renderer before navigation, so the page is opened
-    once and then reloaded with the HTTP cache disabled; the profile runs until drawn.
+    once and then reloaded with the HTTP cache disabled. Samples are placed on the
+    page's clock by the Document request's CDP timestamp (the same monotonic clock).
     """
     ctx = browser.new_context(viewport=VIEWPORT)
     ctx.add_init_script(DRAWN_JS)
@@ -367,6 +398,9 @@ def profile_load(browser, url: str) -> dict[str, float]:
         page.goto(url + "/")
         page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", timeout=90_000)
         cdp = ctx.new_cdp_session(page)
+        doc = {}
+        cdp.on("Network.requestWillBeSent",
+               lambda e: doc.setdefault("t", e["timestamp"]) if e.get("type") == "Document" else None)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         cdp.send("Profiler.enable")
@@ -375,36 +409,24 @@ def profile_load(browser, url: str) -> dict[str, float]:
         page.reload(wait_until="commit")
         page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", timeout=90_000)
         prof = cdp.send("Profiler.stop")["profile"]
+        tl = page.evaluate(TIMELINE_JS)
     finally:
         ctx.close()
+    bounds = [0.0, tl["plotly_end"] or 0, tl["fig_end"] or 0, tl["afterplot"], tl["drawn"]]
     nodes = {n["id"]: n["callFrame"] for n in prof["nodes"]}
-    out = {"plotly.js": 0.0, "Dash renderer + React + components": 0.0, "hover.js": 0.0,
-           "garbage collector": 0.0, "WebGL getContext": 0.0, "other built-ins (DOM, fetch, ...)": 0.0,
-           "native (parse, compile, style, layout, paint)": 0.0, "idle": 0.0}
-    deltas = prof["timeDeltas"][1:] + [0]
-    for sid, dt in zip(prof["samples"], deltas):
-        cf = nodes[sid]
-        name, src = cf["functionName"], cf["url"].split("?")[0].rsplit("/", 1)[-1]
-        if "plotly" in src and "async-" not in src:
-            key = "plotly.js"
-        elif src.endswith(".js") and "hover" in src:
-            key = "hover.js"
-        elif src:
-            key = "Dash renderer + React + components"
-        elif name == "(idle)":
-            key = "idle"
-        elif name == "(program)":
-            key = "native (parse, compile, style, layout, paint)"
-        elif name == "(garbage collector)":
-            key = "garbage collector"
-        elif name == "getContext":
-            key = "WebGL getContext"
-        elif name == "(root)":
-            key = "idle"
-        else:
-            key = "other built-ins (DOM, fetch, ...)"
-        out[key] += dt / 1e6
-    return {k: v for k, v in out.items() if v >= 0.005}
+    out = {ph: {} for ph in PHASES}
+    t = prof["startTime"]
+    origin = doc.get("t", prof["startTime"] / 1e6) * 1000  # ms, monotonic
+    for sid, dt in zip(prof["samples"], prof["timeDeltas"]):
+        t += dt
+        at = t / 1000 - origin
+        for ph, lo, hi in zip(PHASES, bounds[:-1], bounds[1:]):
+            if lo <= at < hi:
+                key = _bucket(nodes[sid])
+                out[ph][key] = out[ph].get(key, 0.0) + dt / 1e6
+                break
+    out["bounds"] = bounds
+    return out
 
 
 # -- hovers ----------------------------------------------------------------------------------
@@ -606,10 +628,13 @@ def bench_cache(browser, cache: Path, label: str, note: str, targets: bool, load
                              "JSON parse + Plotly.react + WebGL upload"))
         # -- hovers --
         prof = profile_load(browser, server.url)
-        rows.append(Row(section, "  main-thread time of a profiled load, by script",
-                        ", ".join(f"{k} {v:.2f} s" for k, v in prof.items()),
-                        note="V8 sampling profile of one more fresh load (cache disabled), navigation to drawn; "
-                             "'native' is parsing, style, layout, paint and WebGL calls outside JS"))
+        bounds = prof.pop("bounds")
+        for (ph, split), lo, hi in zip(prof.items(), bounds[:-1], bounds[1:]):
+            top = sorted(split.items(), key=lambda kv: -kv[1])
+            rows.append(Row(section, f"  main thread, {ph} ({lo / 1000:.2f}-{hi / 1000:.2f} s of a profiled load)",
+                            ", ".join(f"{k} {v:.2f} s" for k, v in top if v >= 0.01) or "-",
+                            note="V8 sampling profile (0.5 ms) of one more load, HTTP cache disabled"
+                            if ph == PHASES[0] else ""))
         hv = measure_hovers(page, cache, count=hovers)
         ctx.close()
         lat, srv, trips = hv["lat"], hv["server"], hv["trips"]
