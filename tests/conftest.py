@@ -119,6 +119,6 @@ def page(browser):
     """A fresh laptop-sized page (1366x768) per test."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
     pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    pg.set_default_timeout(30_000)  # generous: CI shares 2 cores with the server under test
     yield pg
     context.close()
