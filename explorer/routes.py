@@ -170,15 +170,17 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
 
     @server.after_request
     def _gzip(resp: flask.Response) -> flask.Response:
-        # flask-compress is not a dependency; this covers Dash's large JSON figures
-        if (resp.direct_passthrough or resp.status_code != 200 or "Content-Encoding" in resp.headers
+        # flask-compress is not a dependency; this covers Dash's large JSON figures and scripts
+        if (resp.status_code != 200 or "Content-Encoding" in resp.headers
                 or resp.mimetype not in _GZIP_TYPES
                 or "gzip" not in flask.request.headers.get("Accept-Encoding", "")):
             return resp
+        path = flask.request.path
+        if resp.direct_passthrough:
+            return _gzip_static(resp, path)
         data = resp.get_data()
         if len(data) < _GZIP_MIN_BYTES:
             return resp
-        path = flask.request.path
         if path.startswith("/_dash-component-suites/"):
             # fingerprinted bundles (plotly.js is 4 MB): compress once, not per client
             key = (path, len(data))
@@ -187,6 +189,31 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
                 packed = static_gz[key] = gzip.compress(data, compresslevel=6)
         else:
             packed = gzip.compress(data, compresslevel=5)
+        return _encoded(resp, packed)
+
+    def _gzip_static(resp: flask.Response, path: str) -> flask.Response:
+        """A file Flask streams from disk (assets/*.js, *.css): compressed once per file version."""
+        if (resp.content_length or 0) < _GZIP_MIN_BYTES:
+            return resp
+        etag, _weak = resp.get_etag()
+        key = (path, etag or str(resp.last_modified))
+        packed = static_gz.get(key)
+        body = resp.response
+        try:
+            if packed is None:
+                packed = static_gz[key] = gzip.compress(b"".join(body), compresslevel=6)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        resp.direct_passthrough = False
+        resp.headers.pop("Accept-Ranges", None)  # byte ranges would count the uncompressed file
+        if etag:
+            # as nginx does: a weak ETag names both encodings, and Flask's conditional
+            # check compares weakly, so a revalidation still gets its 304
+            resp.set_etag(etag, weak=True)
+        return _encoded(resp, packed)
+
+    def _encoded(resp: flask.Response, packed: bytes) -> flask.Response:
         resp.set_data(packed)
         resp.headers["Content-Encoding"] = "gzip"
         resp.headers["Vary"] = "Accept-Encoding"

@@ -161,6 +161,21 @@ def test_page_and_layout_served_without_debug(client, explorer_app):
     assert client.get("/healthz").data == b"ok\n"
 
 
+
+@pytest.mark.parametrize("asset", ["hover.js", "dynamics.js", "style.css"])
+def test_assets_sent_gzipped_and_revalidated(client, asset):
+    raw = (ROOT / "explorer" / "assets" / asset).read_bytes()
+    r = client.get(f"/assets/{asset}", headers={"Accept-Encoding": "gzip, deflate"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(r.data) == raw and int(r.headers["Content-Length"]) == len(r.data)
+    assert r.headers["ETag"].startswith('W/"') and "Accept-Encoding" in r.headers["Vary"]
+    again = client.get(f"/assets/{asset}", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    plain = client.get(f"/assets/{asset}")  # no Accept-Encoding: the file as is
+    assert plain.headers.get("Content-Encoding") is None and plain.data == raw
+    for resp in (r, again, plain):
+        resp.close()
+
 # -- URL state ---------------------------------------------------------------------------
 DATASETS = ["mnist", "fashion-mnist"]
 
