@@ -23,7 +23,8 @@ def run(*args, check=True):
 
 
 def artifact_dirs(cache: Path) -> set[str]:
-    return {str(p.parent.relative_to(cache)) for p in cache.glob("*/*/*/config.json")}
+    return {str(p.parent.relative_to(cache)) for p in cache.glob("*/*/*/config.json")
+            if not p.parent.name.startswith(".tmp-")}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,10 @@ def test_all_produces_every_artifact(first_run):
             for method in ("pca", "tsne", "umap"):
                 coords = np.load(cache / d["projections"][space][method] / "coords.npy")
                 assert coords.shape == (400, 2) and np.isfinite(coords).all()
-        assert d["dynamics"] is not None
-        assert np.load(cache / d["dynamics"] / "embeddings.npy").shape[:2] == (1, 100)
+        frames = np.load(cache / d["dynamics"] / "frames.npy")
+        epochs = np.load(cache / d["dynamics"] / "epochs.npy")
+        # untrained, five points inside the first epoch, then after it
+        assert frames.shape == (len(epochs), 100, 2) and epochs[0] == 0 and epochs[-1] == 1
     report = json.loads((cache / current["report"]).read_text())
     fm = report["datasets"]["fashion-mnist"]
     assert len(fm["pairs"]) == 45
@@ -77,8 +80,10 @@ def test_changing_perplexity_recomputes_only_tsne(first_run):
     before = artifact_dirs(cache)
     run(*args, "--perplexity", "20")
     added = artifact_dirs(cache) - before
-    assert len(added) == 4 and all("/proj/" in p for p in added)
-    methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in added}
+    projections = {p for p in added if "/proj/" in p}
+    assert len(projections) == 4 and len(added - projections) == 2  # + each dataset's report part
+    assert all("/report/" in p for p in added - projections)
+    methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in projections}
     assert methods == {"tsne"}
 
 
