@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     p.add_argument("--cache-dir", type=Path, default=ROOT / "cache")
     p.add_argument("--quick", action="store_true", help="skip the slow scikit-learn t-SNE reference")
+    p.add_argument("--with-70k", action="store_true", help="pipeline section: also the full 70,000-image run")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -122,7 +123,7 @@ def section_training(store, current, args) -> list[Row]:
 def section_pipeline(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_pipeline
 
-    return bench_pipeline(store)
+    return bench_pipeline(store, with_70k=args.with_70k)
 
 
 def _fashion_70k(store):
