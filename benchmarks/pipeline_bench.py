@@ -51,6 +51,13 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
                 both = now
                 break
             time.sleep(0.1)
+        # The summary with the stage times is printed right after the last dataset is published.
+        t_end = time.perf_counter()
+        while both is not None and time.perf_counter() - t_end < 60:
+            log.seek(0)
+            if "stage times" in log.read():
+                break
+            time.sleep(0.2)
     finally:
         proc.terminate()
         try:
