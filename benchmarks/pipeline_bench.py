@@ -38,8 +38,10 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
     cmd = [sys.executable, "-m", "pipeline", "all", "--cache-dir", str(cache), "--data-dir", str(data),
            "--port", str(port), "-q", *extra]
     t0 = time.perf_counter()
-    log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    # The child appends to its own handle; reading through another never moves its write offset.
+    log_path = Path(tempfile.mkstemp(prefix="bench-pipeline-", suffix=".log")[1])
+    child_out = open(log_path, "ab")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=child_out, stderr=subprocess.STDOUT)
     first = both = None
     try:
         while time.perf_counter() - t0 < timeout and proc.poll() is None:
@@ -54,8 +56,7 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
         # The summary with the stage times is printed right after the last dataset is published.
         t_end = time.perf_counter()
         while both is not None and time.perf_counter() - t_end < 60:
-            log.seek(0)
-            if "stage times" in log.read():
+            if "stage times" in log_path.read_text(errors="replace"):
                 break
             time.sleep(0.2)
     finally:
@@ -64,8 +65,9 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    log.seek(0)
-    out = log.read()
+    child_out.close()
+    out = log_path.read_text(errors="replace")
+    log_path.unlink(missing_ok=True)
     stages = {}
     m = re.search(r"stage times: (.*)", out)
     if m:
