@@ -309,7 +309,8 @@ def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_a
             const f = gd.getAttribute('data-frame'); if (f !== null && window.__seen.frames.at(-1) !== f)
             window.__seen.frames.push(f); }}).observe(gd, {{attributes: true}}); }}""")
     page.click("#dy-play")
-    assert "Pause" in page.locator("#dy-play").inner_text()
+    # the label flips after a server round trip, which can take a moment on a loaded machine
+    page.wait_for_function("() => document.querySelector('#dy-play').innerText.includes('Pause')")
     page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '{dyn.n_frames - 1}'", timeout=20_000)
     page.wait_for_function("() => document.querySelector('#dy-play').innerText.includes('Play')")
     seen = page.evaluate("() => window.__seen")
