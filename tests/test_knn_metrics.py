@@ -19,10 +19,12 @@ def test_exact_graph_matches_sklearn_and_excludes_self(blobs):
     assert (np.sort(g.indices, 1) == np.sort(ref_i[:, 1:], 1)).mean() > 0.99
 
 
-def test_nndescent_graph_is_close_to_exact(blobs):
+@pytest.mark.parametrize("method", ["nndescent", "annoy"])
+def test_approximate_graphs_are_close_to_exact(blobs, method):
     X, _ = blobs
     exact = build_knn(X, 10, method="exact")
-    approx = build_knn(X, 10, method="nndescent")
+    approx = build_knn(X, 10, method=method)
+    assert approx.indices.shape == (len(X), 10)
     assert not (approx.indices == np.arange(len(X))[:, None]).any()
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.indices, approx.indices)])
     assert recall > 0.95
