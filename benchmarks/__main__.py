@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
 
-    from pipeline.cache import ArtifactStore
+    from core.store import ArtifactStore
 
     store = ArtifactStore(args.cache_dir)
     current = store.read_current()
@@ -83,7 +83,7 @@ def section_training(store, current, args) -> list[Row]:
     import statistics
     import tempfile
 
-    from pipeline.cache import ArtifactStore, read_json
+    from core.store import ArtifactStore, read_json
     from training import datasets
     from training.config import make_config
     from training.train import train

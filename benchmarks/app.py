@@ -688,7 +688,7 @@ def bench_app(store, cache_70k: Path | None = None, loads: int = 3, hovers: int 
 
     Parameters
     ----------
-    store : pipeline.cache.ArtifactStore
+    store : core.store.ArtifactStore
         The real cache.
     cache_70k : Path, optional
         A cache of 70,000 points per dataset; default: a synthetic one written to a
@@ -755,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the explorer on the way out
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    from pipeline.cache import ArtifactStore
+    from core.store import ArtifactStore
 
     rows = bench_app(ArtifactStore(args.cache_dir), args.cache_70k, loads=args.loads, hovers=args.hovers,
                      load_seconds=args.load_seconds, clients=args.clients)

@@ -7,7 +7,7 @@ import numpy as np
 
 from benchmarks.common import Row, timed
 from embeddings.dynamics import ALIGNMENTS, DEFAULT_ALIGNMENT, DynamicsConfig, frame_stability, project_frames
-from pipeline.cache import load_array
+from core.store import load_array
 
 
 def bench_alignments(snapshot_dirs: dict[str, Path]) -> list[Row]:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import ConfigError
+from core.options import option, validate
+from core.store import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
 from embeddings import metrics
 from embeddings.knn import build_knn
-from pipeline.cache import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
-from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,23 @@ DEFAULT_ALIGNMENT = "tsne-warm"
 
 @dataclasses.dataclass(frozen=True)
 class DynamicsConfig:
-    alignment: str = DEFAULT_ALIGNMENT
-    perplexity: float = 30.0
-    n_iter: int = 500         # first frame; later warm-started frames use warm_iter
-    warm_iter: int = 250
-    k: int = 10               # for the per-epoch k-NN accuracy
-    seed: int = 0
+    """How the training snapshots become aligned frames (the training-dynamics view)."""
+
+    alignment: str = option(DEFAULT_ALIGNMENT, "how consecutive snapshot layouts are kept comparable",
+                            choices=ALIGNMENTS, flag="--dynamics-alignment")
+    perplexity: float = option(30.0, "t-SNE perplexity of the frames", lo=0, lo_open=True,
+                               flag="--dynamics-perplexity")
+    # first frame; later warm-started frames use warm_iter
+    n_iter: int = option(500, "t-SNE iterations of the first frame", lo=1, flag="--dynamics-iter")
+    warm_iter: int = option(250, "t-SNE iterations of each warm-started frame", lo=1,
+                            flag="--dynamics-warm-iter")
+    k: int = option(10, "neighbours of the per-frame k-NN accuracy", lo=1, derived=True)
+    seed: int = option(0, "seed of the frames' layouts", derived=True)
 
     def __post_init__(self) -> None:
         if self.alignment not in ALIGNMENTS:
             raise ConfigError(f"unknown alignment {self.alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+        validate(self, "dynamics")
 
 
 def procrustes_align(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -172,26 +180,24 @@ def build_dynamics(dataset: str, model_dir: Path, model_key: str, config: Dynami
     snap = Path(model_dir) / "dynamics"
     if not (snap / "embeddings.npy").is_file():
         return None
-    key = config_key(config, model_key)
-    if store.exists(dataset, STAGE, key):
-        return store.path(dataset, STAGE, key)
-    with store.lock(f"{dataset}-{STAGE}-{key}"):
-        if not store.exists(dataset, STAGE, key):
-            emb = load_array(snap / "embeddings.npy")
-            proba = load_array(snap / "proba.npy")
-            labels = load_array(snap / "labels.npy")
-            t0 = time.perf_counter()
-            frames = project_frames(emb, config, progress=progress)
-            seconds = time.perf_counter() - t0
-            epochs, accuracy = snapshot_schedule(snap, len(emb))
-            rows = epoch_metrics(emb, proba, labels, epochs, accuracy, config.k, config.seed)
-            with store.writing(dataset, STAGE, key, {**dataclasses.asdict(config), "model": model_key,
-                                                     "seconds": seconds}) as out:
-                save_npy_atomic(out / "frames.npy", frames)
-                save_npy_atomic(out / "index.npy", load_array(snap / "index.npy"))
-                save_npy_atomic(out / "labels.npy", labels)
-                save_npy_atomic(out / "proba.npy", proba.astype(np.float32))
-                save_npy_atomic(out / "epochs.npy", np.asarray(epochs, np.float32))
-                write_json_atomic(out / "epochs.json", rows)
-            log.info("%s: %d aligned frames (%s) in %.1f s", dataset, len(frames), config.alignment, seconds)
-    return store.path(dataset, STAGE, key)
+
+    def make(out: Path) -> dict:
+        emb = store.load_array(snap / "embeddings.npy")
+        proba = store.load_array(snap / "proba.npy")
+        labels = store.load_array(snap / "labels.npy")
+        t0 = time.perf_counter()
+        frames = project_frames(emb, config, progress=progress)
+        seconds = time.perf_counter() - t0
+        epochs, accuracy = snapshot_schedule(snap, len(emb))
+        rows = epoch_metrics(emb, proba, labels, epochs, accuracy, config.k, config.seed)
+        save_npy_atomic(out / "frames.npy", frames)
+        save_npy_atomic(out / "index.npy", store.load_array(snap / "index.npy"))
+        save_npy_atomic(out / "labels.npy", labels)
+        save_npy_atomic(out / "proba.npy", proba.astype(np.float32))
+        save_npy_atomic(out / "epochs.npy", np.asarray(epochs, np.float32))
+        write_json_atomic(out / "epochs.json", rows)
+        log.info("%s: %d aligned frames (%s) in %.1f s", dataset, len(frames), config.alignment, seconds)
+        return {"seconds": seconds}
+
+    return store.build(dataset, STAGE, config_key(config, model_key),
+                       {**dataclasses.asdict(config), "model": model_key}, make)

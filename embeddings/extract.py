@@ -7,34 +7,34 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import ConfigError
+from core.options import option, validate
+from core.store import ArtifactStore, config_key, load_array
+from core.vocab import SAMPLE_SETS, SPACES
 from embeddings.knn import build_knn, check_data
-from pipeline.cache import ArtifactStore, config_key, load_array
-from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 STAGE = "embed"
-SPACES = ("cnn", "pixels")
-SAMPLE_SETS = ("test", "all")
+KNN_METHODS = ("auto", "exact", "annoy", "nndescent")
 
 
 @dataclasses.dataclass(frozen=True)
 class EmbedConfig:
-    """Which samples to embed and how many neighbours the shared graph keeps."""
+    """Which samples to embed, and the shared k-NN graph built of them."""
 
-    sample_set: str = "test"   # "test": the 10,000 test images; "all": 60,000 train + 10,000 test
-    knn_k: int = 90            # 3 x t-SNE's default perplexity of 30; UMAP and the metrics use fewer
-    knn_method: str = "auto"   # "auto", "exact" or "nndescent" (see embeddings.knn.build_knn)
-    subset: int | None = None  # first N samples of the set (tests and quick looks)
-    seed: int = 0
+    sample_set: str = option("test", "project the 10,000 test images or all 70,000 (train + test)",
+                             choices=SAMPLE_SETS)
+    embed_subset: int | None = option(None, "only the first N samples of the set", lo=3)
+    # Neighbours the shared graph keeps: set by the run config from its largest consumer
+    # (t-SNE's 3 x perplexity, UMAP's n_neighbors, the report's k); see pipeline.config.
+    knn_k: int = option(90, "neighbours per point in the shared graph", lo=2, derived=True)
+    knn_method: str = option("auto", "k-NN search: exact below 1e11 distance terms, Annoy above",
+                             choices=KNN_METHODS)
+    seed: int = option(0, "seed of the approximate k-NN search", derived=True)
 
     def __post_init__(self) -> None:
-        if self.sample_set not in SAMPLE_SETS:
-            raise ConfigError(f"sample_set must be one of {', '.join(SAMPLE_SETS)} (got {self.sample_set!r})")
-        if self.knn_k < 2:
-            raise ConfigError(f"knn_k must be >= 2 (got {self.knn_k})")
-        if self.subset is not None and self.subset < 3:
-            raise ConfigError(f"embed subset must be >= 3 samples (got {self.subset})")
+        validate(self, "embed")
 
 
 def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,17 +46,21 @@ def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.nd
         ids = np.arange(len(arrays["x_train"]) + len(arrays["x_test"]))
         images = np.concatenate([arrays["x_train"], arrays["x_test"]])
         labels = np.concatenate([arrays["y_train"], arrays["y_test"]])
-    if config.subset:
-        ids, images, labels = ids[: config.subset], images[: config.subset], labels[: config.subset]
+    if config.embed_subset:
+        n = config.embed_subset
+        ids, images, labels = ids[:n], images[:n], labels[:n]
     return ids.astype(np.int64), images, labels
 
 
-def space_matrix(folder: Path, space: str, images: np.ndarray | None = None) -> np.ndarray:
-    """The high-dimensional matrix of ``space`` for the samples of an embed folder."""
+def space_matrix(folder: Path, space: str, images: np.ndarray | None = None,
+                 store: ArtifactStore | None = None) -> np.ndarray:
+    """The high-dimensional matrix of ``space`` for the samples of an embed folder
+    (verified against the folder's record when ``store`` is given)."""
+    load = store.load_array if store is not None else load_array
     if space == "cnn":
-        return load_array(folder / "space-cnn.npy")
+        return load(folder / "space-cnn.npy")
     if space == "pixels":
-        images = load_array(folder / "images.npy") if images is None else images
+        images = load(folder / "images.npy") if images is None else images
         return images.reshape(len(images), -1).astype(np.float32) / 255.0
     raise ConfigError(f"unknown embedding space {space!r}; choose one of {', '.join(SPACES)}")
 
@@ -70,17 +74,12 @@ def embed(dataset: str, model_dir: Path, model_key: str, arrays: dict, config: E
     (folder, key)
     """
     key = config_key(config, model_key)
-    if store.exists(dataset, STAGE, key):
-        log.info("%s: reusing embeddings %s", dataset, store.path(dataset, STAGE, key))
-        return store.path(dataset, STAGE, key), key
-    with store.lock(f"{dataset}-{STAGE}-{key}"):
-        if not store.exists(dataset, STAGE, key):
-            with store.writing(dataset, STAGE, key, {**dataclasses.asdict(config), "model": model_key}) as out:
-                _embed(model_dir, arrays, config, out)
-    return store.path(dataset, STAGE, key), key
+    folder = store.build(dataset, STAGE, key, {**dataclasses.asdict(config), "model": model_key},
+                         lambda out: _embed(store, model_dir, arrays, config, out))
+    return folder, key
 
 
-def _embed(model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> None:
+def _embed(store: ArtifactStore, model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> None:
     import keras
 
     from training.model import embedding_model
@@ -88,7 +87,7 @@ def _embed(model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> Non
 
     ids, images, labels = select_samples(arrays, config)
     # safe_mode refuses lambda layers and other deserialised code in the model file.
-    model = keras.models.load_model(model_dir / "model.keras", safe_mode=True, compile=False)
+    model = keras.models.load_model(store.check(model_dir / "model.keras"), safe_mode=True, compile=False)
     emb, proba = embedding_model(model).predict(to_input(images), batch_size=1000, verbose=0)
     emb = check_data(emb, f"CNN embeddings from {model_dir / 'model.keras'}")
     np.save(out / "index.npy", ids, allow_pickle=False)
@@ -106,8 +105,9 @@ def _embed(model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> Non
         np.save(out / f"knn-{space}-distances.npy", graph.distances, allow_pickle=False)
 
 
-def load_knn(folder: Path, space: str):
+def load_knn(folder: Path, space: str, store: ArtifactStore | None = None):
+    """The shared k-NN graph of ``space`` (verified against the folder's record when ``store`` is given)."""
     from embeddings.knn import KnnGraph
 
-    return KnnGraph(load_array(folder / f"knn-{space}-indices.npy"),
-                    load_array(folder / f"knn-{space}-distances.npy"))
+    load = store.load_array if store is not None else load_array
+    return KnnGraph(load(folder / f"knn-{space}-indices.npy"), load(folder / f"knn-{space}-distances.npy"))

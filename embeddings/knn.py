@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: Above this many distance terms (n**2 * d) the exact search gives way to NN-descent:
-#: 10,000 x 784 pixels stays exact (~3 s); 70,000 x 128 took 129 s exact here, so it is approximate.
+#: Above this many distance terms (n**2 * d) the exact search gives way to Annoy (approximate):
+#: 10,000 x 784 pixels stays exact (~3 s); 70,000 x 128 took 129 s exact here.
 EXACT_BUDGET = 1e11
 
 
@@ -29,7 +29,7 @@ class KnnGraph:
     ----------
     indices : int32 (n, k)
     distances : float32 (n, k), euclidean
-    method : {"exact", "nndescent"}
+    method : {"exact", "annoy", "nndescent"}
     seconds : float
     """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from embeddings.knn import KnnGraph, check_data
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 
 def knn_accuracy(knn: KnnGraph, labels: np.ndarray, k: int = 10) -> float:

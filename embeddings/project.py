@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.options import option, validate
+from core.store import ArtifactStore, config_key, save_npy_atomic
+from core.vocab import METHODS, SPACES
 from embeddings.extract import load_knn, space_matrix
-from embeddings.projections import make_projection
-from pipeline.cache import ArtifactStore, config_key, save_npy_atomic
-from pipeline.errors import ConfigError
+from embeddings.projections import (DEFAULT_PERPLEXITY, DEFAULT_TSNE_ITER, DEFAULT_UMAP_MIN_DIST,
+                                    DEFAULT_UMAP_NEIGHBORS, make_projection, tsne_neighbours)
 
 log = logging.getLogger(__name__)
 
@@ -20,27 +22,36 @@ STAGE = "proj"
 
 @dataclasses.dataclass(frozen=True)
 class ProjectConfig:
-    """Parameters of every projection method; only the chosen method's enter its cache key."""
+    """Which layouts to compute and every method's parameters; only the chosen method's
+    parameters enter a layout's cache key (:meth:`params`)."""
 
-    n_components: int = 2
-    seed: int = 0
-    tsne_perplexity: float = 30.0
-    tsne_n_iter: int = 500
-    umap_n_neighbors: int = 15
-    umap_min_dist: float = 0.1
+    methods: tuple[str, ...] = option(METHODS, "projections to compute", choices=METHODS, many=True)
+    spaces: tuple[str, ...] = option(SPACES, "embedding spaces to project", choices=SPACES, many=True)
+    dims: int = option(2, "2-D or 3-D layouts", choices=(2, 3))
+    perplexity: float = option(DEFAULT_PERPLEXITY, "t-SNE perplexity (needs 3 x perplexity neighbours)",
+                               lo=0, lo_open=True)
+    tsne_iter: int = option(DEFAULT_TSNE_ITER, "t-SNE iterations after early exaggeration", lo=1)
+    umap_neighbors: int = option(DEFAULT_UMAP_NEIGHBORS, "UMAP n_neighbors", lo=2)
+    umap_min_dist: float = option(DEFAULT_UMAP_MIN_DIST, "UMAP min_dist", lo=0, hi=1)
+    seed: int = option(0, "seed of every layout", derived=True)
 
     def __post_init__(self) -> None:
-        if self.n_components not in (2, 3):
-            raise ConfigError(f"n_components must be 2 or 3 (got {self.n_components})")
+        validate(self, "projection")
 
     def params(self, method: str) -> dict:
-        """Constructor arguments of ``method``'s estimator."""
-        common = {"n_components": self.n_components, "random_state": self.seed}
+        """Constructor arguments of ``method``'s estimator (:mod:`embeddings.projections`)."""
+        common = {"n_components": self.dims, "random_state": self.seed}
         if method == "tsne":
-            return {**common, "perplexity": self.tsne_perplexity, "n_iter": self.tsne_n_iter}
+            return {**common, "perplexity": self.perplexity, "n_iter": self.tsne_iter}
         if method == "umap":
-            return {**common, "n_neighbors": self.umap_n_neighbors, "min_dist": self.umap_min_dist}
+            return {**common, "n_neighbors": self.umap_neighbors, "min_dist": self.umap_min_dist}
         return common
+
+    def neighbours_needed(self) -> int:
+        """Neighbours the shared graph must hold for the chosen methods (before clipping to n - 1)."""
+        needs = [tsne_neighbours(self.perplexity) if "tsne" in self.methods else 0,
+                 self.umap_neighbors - 1 if "umap" in self.methods else 0]  # UMAP counts the point itself
+        return max(needs)
 
 
 def project(dataset: str, embed_dir: Path, embed_key: str, space: str, method: str,
@@ -49,18 +60,15 @@ def project(dataset: str, embed_dir: Path, embed_key: str, space: str, method: s
     params = config.params(method)
     estimator = make_projection(method, **params)  # validates the name and parameters early
     desc = {"method": method, "space": space, **params}
-    key = config_key(desc, embed_key)
-    if store.exists(dataset, STAGE, key):
-        log.info("%s: reusing %s of %s", dataset, method, space)
-        return store.path(dataset, STAGE, key)
-    with store.lock(f"{dataset}-{STAGE}-{key}"):
-        if not store.exists(dataset, STAGE, key):
-            X = space_matrix(embed_dir, space)
-            knn = load_knn(embed_dir, space)
-            t0 = time.perf_counter()
-            coords = estimator.fit_transform(np.asarray(X), knn=knn, progress=progress)
-            seconds = time.perf_counter() - t0
-            with store.writing(dataset, STAGE, key, {**desc, "embed": embed_key, "seconds": seconds}) as out:
-                save_npy_atomic(out / "coords.npy", coords.astype(np.float32))
-            log.info("%s: %s of %s (%d points) in %.1f s", dataset, method, space, len(coords), seconds)
-    return store.path(dataset, STAGE, key)
+
+    def make(out: Path) -> dict:
+        X = space_matrix(embed_dir, space, store=store)
+        knn = load_knn(embed_dir, space, store=store)
+        t0 = time.perf_counter()
+        coords = estimator.fit_transform(np.asarray(X), knn=knn, progress=progress)
+        seconds = time.perf_counter() - t0
+        save_npy_atomic(out / "coords.npy", coords.astype(np.float32))
+        log.info("%s: %s of %s (%d points) in %.1f s", dataset, method, space, len(coords), seconds)
+        return {"embed": embed_key, "seconds": seconds}
+
+    return store.build(dataset, STAGE, config_key(desc, embed_key), desc, make)

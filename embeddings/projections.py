@@ -16,12 +16,31 @@ from typing import Callable
 import numpy as np
 
 from embeddings.knn import KnnGraph, build_knn, check_data
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 #: Called with (step, total_steps) while an optimiser runs; for progress bars.
 ProgressFn = Callable[[int, int], None]
+
+#: Defaults of the estimators below, which the pipeline's config also starts from.
+DEFAULT_PERPLEXITY = 30.0      # van der Maaten & Hinton 2008
+DEFAULT_TSNE_ITER = 500        # after 250 of early exaggeration (openTSNE's defaults)
+DEFAULT_UMAP_NEIGHBORS = 15    # McInnes et al. 2018 (umap-learn's defaults)
+DEFAULT_UMAP_MIN_DIST = 0.1
+
+
+def tsne_neighbours(perplexity: float) -> int:
+    """Neighbours t-SNE's affinities need: 3 x perplexity (van der Maaten 2014; openTSNE's rule)."""
+    return int(3 * perplexity)
+
+
+def _require(knn: KnnGraph, k: int, method: str, what: str) -> None:
+    """Refuse a shared graph that is too short: truncating it would change the affinities silently."""
+    if knn.k < k:
+        raise ConfigError(f"{method} with {what} needs {k} neighbours per point but the k-NN graph has "
+                          f"{knn.k}; rebuild the graph with k >= {k} (the pipeline derives it from "
+                          f"--perplexity and --umap-neighbors)")
 
 
 class _Projection:
@@ -88,7 +107,7 @@ class TSNE(_Projection):
 
     Parameters
     ----------
-    perplexity : float, default 30 (van der Maaten & Hinton 2008)
+    perplexity : float, default :data:`DEFAULT_PERPLEXITY`
         Needs ``3 * perplexity`` neighbours; must be below the number of samples.
     n_iter : int, default 500
         Iterations after 250 of early exaggeration (openTSNE's defaults).
@@ -97,7 +116,8 @@ class TSNE(_Projection):
 
     method = "tsne"
 
-    def __init__(self, *, n_components: int = 2, perplexity: float = 30.0, n_iter: int = 500,
+    def __init__(self, *, n_components: int = 2, perplexity: float = DEFAULT_PERPLEXITY,
+                 n_iter: int = DEFAULT_TSNE_ITER,
                  early_exaggeration_iter: int = 250, random_state: int = 0, n_jobs: int = -1):
         super().__init__(n_components=n_components, random_state=random_state)
         self.perplexity = perplexity
@@ -106,7 +126,7 @@ class TSNE(_Projection):
         self.n_jobs = n_jobs
 
     def neighbours_needed(self, n: int) -> int:
-        return min(int(3 * self.perplexity), n - 1)
+        return min(tsne_neighbours(self.perplexity), n - 1)
 
     def fit(self, X: np.ndarray, knn: KnnGraph | None = None, progress: ProgressFn | None = None) -> "TSNE":
         import openTSNE
@@ -122,7 +142,8 @@ class TSNE(_Projection):
         k = self.neighbours_needed(n)
         if knn is None:
             knn = build_knn(X, k, seed=self.random_state)
-        knn = knn.head(min(k, knn.k))
+        _require(knn, k, "t-SNE", f"perplexity {self.perplexity:g}")
+        knn = knn.head(k)
         t0 = time.perf_counter()
         n_jobs = self.n_jobs
         P = affinity.joint_probabilities_nn(knn.indices, knn.distances, [self.perplexity],
@@ -156,14 +177,15 @@ class UMAP(_Projection):
 
     Parameters
     ----------
-    n_neighbors : int, default 15
+    n_neighbors : int, default :data:`DEFAULT_UMAP_NEIGHBORS`
     min_dist : float, default 0.1
     n_epochs : int or None, default None (umap-learn's choice: 200 above 10,000 points, else 500)
     """
 
     method = "umap"
 
-    def __init__(self, *, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
+    def __init__(self, *, n_components: int = 2, n_neighbors: int = DEFAULT_UMAP_NEIGHBORS,
+                 min_dist: float = DEFAULT_UMAP_MIN_DIST,
                  n_epochs: int | None = None, random_state: int = 0):
         super().__init__(n_components=n_components, random_state=random_state)
         self.n_neighbors = n_neighbors
@@ -184,6 +206,7 @@ class UMAP(_Projection):
 
         if knn is None:
             knn = build_knn(X, self.n_neighbors - 1, seed=self.random_state)
+        _require(knn, self.n_neighbors - 1, "UMAP", f"n_neighbors {self.n_neighbors}")
         idx, dist = knn.with_self(self.n_neighbors)
         t0 = time.perf_counter()
         reducer = umap.UMAP(n_components=self.n_components, n_neighbors=self.n_neighbors,

@@ -1,177 +1,143 @@
-"""Command line: ``python -m pipeline {fetch,train,embed,project,report,serve,all}``.
+"""Command line: ``python -m pipeline {fetch,train,embed,project,report,serve,all,verify}``.
 
 Every stage runs the ones before it, and each reuses what is already cached, so
-``all`` on a warm cache goes straight to serving the explorer.
+``all`` on a warm cache goes straight to serving the explorer.  The options are
+generated from the run config's fields (``pipeline/config.py``): each command takes the
+options of the stages it runs, with the defaults, choices and bounds those fields carry.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
-import subprocess
+import signal
 import sys
-from pathlib import Path
 
-from pipeline.errors import ProjectError
-from pipeline.run import DATASET_NAMES, METHOD_NAMES, SPACE_NAMES, Pipeline, RunOptions
+from core.errors import ProjectError
+from core.options import bound_text, meta
+from pipeline.config import COMMANDS, SECTIONS, TITLES, RunConfig
 
 log = logging.getLogger("pipeline")
 
-STAGES = ("fetch", "train", "embed", "project", "report", "all")
+HELPS = {"fetch": "download and verify the datasets", "train": "train the CNNs",
+         "embed": "extract embeddings and k-NN graphs", "project": "PCA, t-SNE and UMAP layouts",
+         "report": "separability report (JSON + table); updates what the explorer shows",
+         "serve": "serve the explorer on the cache",
+         "all": "every stage, then serve the explorer",
+         "verify": "check every cached artifact against the hashes recorded when it was published"}
+_SEP = "__"  # argparse dest: <section>__<field>, so two sections may share a field name
 
 
-def _csv(choices: tuple[str, ...]):
-    def parse(text: str) -> tuple[str, ...]:
-        items = tuple(t.strip() for t in text.split(",") if t.strip())
-        bad = [t for t in items if t not in choices]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(f"{text!r}: choose from {', '.join(choices)} (comma-separated)")
+def _parser_of(m: dict, default):
+    """The argparse ``type`` of an option: its own, or that of its default, split on commas if ``many``."""
+    base = m["type"] or (type(default[0]) if m["many"] and default else type(default))
+    if default is None and m["type"] is None:
+        base = int
+    choices = m["choices"]
+
+    def parse_one(text: str):
+        try:
+            value = base(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {base.__name__}") from None
+        if choices is not None and value not in choices:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: choose from {', '.join(map(str, choices))}" + (" (comma-separated)" if m["many"] else ""))
+        return value
+
+    if not m["many"]:
+        return parse_one
+
+    def parse_many(text: str) -> tuple:
+        items = tuple(parse_one(t.strip()) for t in text.split(",") if t.strip())
+        if not items:
+            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of {', '.join(map(str, choices))}")
         return items
-    return parse
+
+    return parse_many
+
+
+def add_section(parser: argparse.ArgumentParser, section: str) -> None:
+    """One argument group: an option per settable field of the section's dataclass."""
+    group = parser.add_argument_group(TITLES[section])
+    for f in dataclasses.fields(SECTIONS[section]):
+        m = meta(f)
+        if m is None or m["derived"]:
+            continue
+        flag = m["flag"] or "--" + f.name.replace("_", "-")
+        names = [m["short"], flag] if m["short"] else [flag]
+        dest = f"{section}{_SEP}{f.name}"
+        default = f.default
+        shown = ",".join(map(str, default)) if m["many"] else default
+        extra = [f"default {shown}" if default is not None and default is not False else ""]
+        if bound_text(m):
+            extra.append(bound_text(m))
+        text = m["help"] + "".join(f"; {e}" for e in extra if e)
+        if isinstance(default, bool):
+            group.add_argument(*names, dest=dest, action="store_true", default=argparse.SUPPRESS, help=text)
+        else:
+            metavar = f.name.upper()
+            if m["choices"] is not None:
+                metavar = "{" + ",".join(map(str, m["choices"])) + "}" + (",..." if m["many"] else "")
+            group.add_argument(*names, dest=dest, type=_parser_of(m, default), default=argparse.SUPPRESS,
+                               help=text, metavar=metavar)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    g = common.add_argument_group("what and where")
-    g.add_argument("--dataset", dest="datasets", type=_csv(DATASET_NAMES), default=DATASET_NAMES,
-                   help="comma-separated: mnist,fashion-mnist (default: both)")
-    g.add_argument("--cache-dir", type=Path, default=None,
-                   help="artifact cache (default: ./cache or $MNIST_EXPLORER_CACHE)")
-    g.add_argument("--data-dir", type=Path, default=None, help="local data folder (default: <cache>/data)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    t = common.add_argument_group("training")
-    t.add_argument("--profile", choices=("default", "strong"), default="default",
-                   help="default: ~3 min per dataset on 2 cores; strong: augmented, deeper, longer")
-    t.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
-    t.add_argument("--train-subset", type=int, default=None, help="train on the first N images only")
-    t.add_argument("--snapshot-samples", type=int, default=None,
-                   help="test images embedded after every epoch for the training-dynamics view (0 = off)")
-    e = common.add_argument_group("embeddings and projections")
-    e.add_argument("--sample-set", choices=("test", "all"), default="test",
-                   help="project the 10,000 test images (default) or all 70,000")
-    e.add_argument("--embed-subset", type=int, default=None, help="only the first N samples of the set")
-    e.add_argument("--methods", type=_csv(METHOD_NAMES), default=METHOD_NAMES, help="pca,tsne,umap")
-    e.add_argument("--spaces", type=_csv(SPACE_NAMES), default=SPACE_NAMES, help="cnn,pixels")
-    e.add_argument("--dims", dest="n_components", type=int, choices=(2, 3), default=2)
-    e.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
-    e.add_argument("--tsne-iter", dest="tsne_n_iter", type=int, default=500, help="t-SNE iterations after exaggeration")
-    e.add_argument("--umap-neighbors", dest="umap_n_neighbors", type=int, default=15)
-    e.add_argument("--umap-min-dist", type=float, default=0.1)
-    s = common.add_argument_group("explorer")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    s.add_argument("--port", type=int, default=8050)
-    s.add_argument("--debug", action="store_true", help="Dash debug mode (never on a shared network)")
-
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    helps = {"fetch": "download and verify the datasets", "train": "train the CNNs",
-             "embed": "extract embeddings and k-NN graphs", "project": "PCA, t-SNE and UMAP layouts",
-             "report": "separability report (JSON + table)", "serve": "serve the explorer on the cache",
-             "all": "every stage, then serve the explorer"}
-    for name, text in helps.items():
-        p = sub.add_parser(name, parents=[common], help=text, description=text)
-        if name == "all":
+    for command, sections in COMMANDS.items():
+        p = sub.add_parser(command, help=HELPS[command], description=HELPS[command])
+        for section in sections:
+            add_section(p, section)
+        if command == "all":
             p.add_argument("--no-serve", action="store_true", help="stop after the report")
+        if command == "verify":
+            p.add_argument("--repair", action="store_true",
+                           help="rebuild what is damaged (reruns the stages of the recorded run)")
     return parser
+
+
+def config_of(args: argparse.Namespace) -> RunConfig:
+    """The run config of parsed arguments: given options over each section's defaults."""
+    sections: dict[str, dict] = {s: {} for s in COMMANDS[args.command]}
+    for dest, value in vars(args).items():
+        if _SEP in dest:
+            section, field = dest.split(_SEP, 1)
+            sections[section][field] = value
+    return RunConfig.from_sections(sections)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end the run like Ctrl+C, so ``finally`` blocks stop every child."""
+    def raise_interrupt(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, raise_interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    quiet = getattr(args, f"data{_SEP}quiet", False)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("tensorflow", "absl", "h5py", "numba", "matplotlib", "PIL", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # openTSNE warns that precomputed affinities make it ignore perplexity: intended here.
     logging.getLogger("openTSNE").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF prints version-skew noise at ERROR level
+    _stop_on_signals()
     try:
-        return _dispatch(args)
+        from pipeline.commands import dispatch
+
+        return dispatch(args.command, config_of(args), args)
     except ProjectError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; completed artifacts are kept, partial ones are discarded", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        why = f" ({e.args[0]})" if e.args else ""
+        print(f"\ninterrupted{why}: finished artifacts are kept, partial ones are discarded", file=sys.stderr)
         return 130
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "serve":
-        from explorer.server import serve
-
-        serve(cache_root=args.cache_dir, host=args.host, port=args.port, debug=args.debug)
-        return 0
-    fields = {f for f in RunOptions.__dataclass_fields__}
-    options = RunOptions(**{k: v for k, v in vars(args).items() if k in fields}, progress=not args.quiet)
-    pipe = Pipeline(options)
-    if args.command != "all":
-        stage = "report" if args.command == "report" else args.command
-        getattr(pipe, stage)()
-        _summary(pipe, stage)
-        return 0
-    server = _ExplorerProcess(args) if not args.no_serve else None
-    try:
-        current = pipe.run_all(on_first_ready=server.start if server else None)
-        _summary(pipe, "report")
-        print(f"explorer data: {current}", flush=True)
-        if server:
-            server.start()
-            return server.wait()
-        return 0
-    finally:
-        if server:
-            server.stop()
-
-
-class _ExplorerProcess:
-    """The explorer in a child process, so it serves finished datasets while the rest are prepared."""
-
-    def __init__(self, args: argparse.Namespace):
-        self.cmd = [sys.executable, "-m", "explorer", "--host", args.host, "--port", str(args.port)]
-        if args.cache_dir:
-            self.cmd += ["--cache-dir", str(args.cache_dir)]
-        if args.debug:
-            self.cmd.append("--debug")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        if self.proc is None:
-            self.proc = subprocess.Popen(self.cmd)
-
-    def wait(self) -> int:
-        assert self.proc is not None
-        return self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def _summary(pipe: Pipeline, stage: str) -> None:
-    store = pipe.store
-    lines = [f"\nresults in {store.root}:"]
-    for name, r in pipe.results.items():
-        for what in ("model", "embed"):
-            if what in r:
-                lines.append(f"  {name:14s} {what:7s} {r[what]}")
-        if "model" in r:
-            import json
-
-            acc = json.loads((Path(r["model"]) / "metrics.json").read_text())["test_accuracy"]
-            lines.append(f"  {name:14s} test accuracy {acc:.4f}")
-        for space, ms in r.get("projections", {}).items():
-            for method, folder in ms.items():
-                lines.append(f"  {name:14s} {method:5s} of {space:6s} {folder / 'coords.npy'}")
-    if stage == "report":
-        from embeddings.report import format_table
-        from pipeline.cache import read_json
-
-        lines.append(f"  report {pipe.report_path}\n")
-        lines.append(format_table(read_json(pipe.report_path)))
-    lines.append("\nstage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in pipe.timings.seconds.items()))
-    print("\n".join(lines), flush=True)

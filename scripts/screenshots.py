@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     from waitress import create_server
 
     from explorer.app import create_app
-    from pipeline.cache import ArtifactStore
+    from core.store import ArtifactStore
 
     tmp = None
     cache = args.cache_dir

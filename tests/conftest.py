@@ -84,7 +84,7 @@ def explorer_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def explorer_app(explorer_cache):
     from explorer.app import create_app
-    from pipeline.cache import ArtifactStore
+    from core.store import ArtifactStore
 
     return create_app(ArtifactStore(explorer_cache))
 

@@ -6,8 +6,8 @@ import threading
 import numpy as np
 import pytest
 
-from pipeline.cache import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
-from pipeline.errors import CacheError
+from core.store import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
+from core.errors import CacheError
 
 
 @dataclasses.dataclass(frozen=True)

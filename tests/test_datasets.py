@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pipeline.errors import DataError
+from core.errors import DataError
 from training import datasets
 from training.datasets import DATASETS, decode_mnist_pickle, from_local, load, verify
 

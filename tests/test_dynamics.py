@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from embeddings.dynamics import DynamicsConfig, epoch_metrics, frame_stability, procrustes_align, project_frames
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

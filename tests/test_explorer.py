@@ -18,7 +18,7 @@ from explorer import figures as F
 from explorer.state import ViewState, parse_query, to_query
 from explorer.store import ExplorerStore
 from explorer.thumbnails import TILE, page_size, sprite_page, tile_position
-from pipeline.cache import ArtifactStore, CacheError
+from core.store import ArtifactStore, CacheError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -338,7 +338,7 @@ def test_store_follows_current_json_and_progress(tmp_path):
 
     from explorer_data import write_synthetic_cache
     from explorer.app import create_app
-    from pipeline.cache import write_json_atomic
+    from core.store import write_json_atomic
 
     write_synthetic_cache(tmp_path, n=120, seed=1)
     full = json.loads((tmp_path / "current.json").read_text())

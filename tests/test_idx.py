@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import DataError
+from core.errors import DataError
 from training.idx import parse_idx, read_idx
 
 

@@ -6,7 +6,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from embeddings import metrics
 from embeddings.knn import KnnGraph, build_knn
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 
 def test_exact_graph_matches_sklearn_and_excludes_self(blobs):

@@ -5,7 +5,7 @@ import pytest
 from embeddings import metrics
 from embeddings.knn import build_knn
 from embeddings.projections import PCA, TSNE, UMAP, make_projection
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 
 @pytest.mark.parametrize("cls,params", [(PCA, {}), (TSNE, {"perplexity": 10, "n_iter": 150}),

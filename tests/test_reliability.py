@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.cache import CRASH_ENV
+from core.store import CRASH_ENV
 from tests.conftest import ROOT
 
 TINY = ["--dataset", "mnist", "--train-subset", "1500", "--epochs", "2", "--embed-subset", "300",

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.cache import ArtifactStore
-from pipeline.errors import ConfigError
+from core.store import ArtifactStore
+from core.errors import ConfigError
 from training.config import EMBEDDING_LAYER, make_config
 from training.train import balanced_subset, classification_metrics, train
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
+from core.options import option, validate
 
 #: Name of the penultimate layer; extraction looks it up by this name, never by position.
 EMBEDDING_LAYER = "embedding"
@@ -11,49 +12,54 @@ EMBEDDING_LAYER = "embedding"
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that changes a trained model (and so its cache key)."""
+    """Everything that changes a trained model (and so its cache key); one per dataset."""
 
     dataset: str = "mnist"
     profile: str = "default"
-    epochs: int = 8                 # default profile: fits ~3 min per dataset on 2 CPU cores
-    batch_size: int = 128
-    learning_rate: float = 3e-3     # peak of a warm-up + cosine schedule (Loshchilov & Hutter 2017)
-    warmup_fraction: float = 0.1
+    epochs: int = option(8, "epochs", lo=1)   # default profile: fits ~3 min per dataset on 2 CPU cores
+    batch_size: int = option(128, "batch size", lo=1)
+    # peak of a warm-up + cosine schedule (Loshchilov & Hutter 2017)
+    learning_rate: float = option(3e-3, "peak learning rate", lo=0, lo_open=True)
+    warmup_fraction: float = option(0.1, "share of the steps spent warming up", lo=0, hi=0.999)
     widths: tuple[int, ...] = (32, 64)   # conv filters per stage; each stage ends in 2x2 max-pooling
-    convs_per_stage: int = 1
-    embedding_dim: int = 128
-    dropout: float = 0.1            # on the flattened features, before the embedding layer
-    head_dropout: float = 0.2       # on the embedding, before the classifier
+    convs_per_stage: int = option(1, "convolutions per stage", lo=1)
+    embedding_dim: int = option(128, "width of the embedding layer", lo=2)
+    dropout: float = option(0.1, "dropout before the embedding layer", lo=0, hi=0.999)
+    head_dropout: float = option(0.2, "dropout on the embedding, before the classifier", lo=0, hi=0.999)
     batch_norm: bool = True
-    augment: bool = False           # random shifts of up to 2 px (and flips for clothes)
-    label_smoothing: float = 0.0
+    augment: bool = False           # random shifts of up to 2 px (and flips for mirror-symmetric classes)
+    label_smoothing: float = option(0.0, "label smoothing", lo=0, hi=0.999)
     seed: int = 0
-    train_subset: int | None = None  # first N training images (smoke tests); None = all 60,000
-    snapshot_samples: int = 2000     # class-balanced test images embedded after every epoch (0 = off)
+    # first N training images (smoke tests); None = all 60,000
+    train_subset: int | None = option(None, "first N training images", lo=10, hi=60000)
+    # class-balanced test images embedded at every snapshot (0 = off)
+    snapshot_samples: int = option(2000, "snapshot images", lo=0, hi=10000)
     # Extra snapshots inside the first epoch, where most of the separation happens (0.0 = untrained).
     snapshot_fractions: tuple[float, ...] = (0.0, 0.05, 0.15, 0.35, 0.6)
 
     def __post_init__(self) -> None:
-        checks = [
-            ("epochs", self.epochs >= 1, ">= 1"),
-            ("batch_size", self.batch_size >= 1, ">= 1"),
-            ("learning_rate", self.learning_rate > 0, "> 0"),
-            ("warmup_fraction", 0 <= self.warmup_fraction < 1, "in [0, 1)"),
-            ("embedding_dim", self.embedding_dim >= 2, ">= 2"),
-            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
-            ("head_dropout", 0 <= self.head_dropout < 1, "in [0, 1)"),
-            ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
-            ("train_subset", self.train_subset is None or 10 <= self.train_subset <= 60000, "in [10, 60000]"),
-            ("snapshot_samples", 0 <= self.snapshot_samples <= 10000, "in [0, 10000]"),
-            ("convs_per_stage", self.convs_per_stage >= 1, ">= 1"),
-        ]
-        for name, ok, bound in checks:
-            if not ok:
-                raise ConfigError(f"training {name} must be {bound} (got {getattr(self, name)!r})")
+        validate(self, "training")
         if any(not 0 <= f < 1 for f in self.snapshot_fractions):
             raise ConfigError(f"training snapshot_fractions must be in [0, 1) (got {self.snapshot_fractions!r})")
         if not self.widths or any(w < 1 for w in self.widths):
             raise ConfigError(f"training widths must be positive integers (got {self.widths!r})")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+    """What the command line sets about training; :func:`make_config` turns it into a
+    :class:`TrainConfig` per dataset (a profile's values, then these overrides)."""
+
+    profile: str = option("default", "default: ~3 min per dataset on 2 cores; "
+                          "strong: augmented, deeper, longer", choices=("default", "strong"))
+    epochs: int | None = option(None, "override the profile's epochs")
+    train_subset: int | None = option(None, "train on the first N images only")
+    snapshot_samples: int | None = option(
+        None, "test images embedded at every snapshot for the training-dynamics view (0 = off)")
+
+    def config(self, dataset: str, seed: int) -> "TrainConfig":
+        return make_config(dataset, self.profile, epochs=self.epochs, seed=seed, train_subset=self.train_subset,
+                           snapshot_samples=self.snapshot_samples)
 
 
 PROFILES = {

@@ -28,15 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from pipeline.cache import atomic_file
-from pipeline.errors import DataError
+from core.store import atomic_file
+from core import datasets as facts
+from core.errors import DataError
 from training.idx import read_idx
 
 log = logging.getLogger(__name__)
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-DIGIT_CLASSES = tuple(str(i) for i in range(10))
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
@@ -44,23 +42,23 @@ IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1
 
 
 @dataclasses.dataclass(frozen=True)
-class DatasetInfo:
+class Pinned:
+    """The checksums a dataset's decoded arrays must match (its other facts: ``core.datasets``)."""
+
     name: str
-    title: str
-    class_names: tuple[str, ...]
     #: sha256 of each decoded uint8 array's C-order bytes.
     sha256: dict
 
 
 DATASETS = {
-    "mnist": DatasetInfo(
-        "mnist", "MNIST", DIGIT_CLASSES,
+    "mnist": Pinned(
+        "mnist",
         {"x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
          "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
          "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
          "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"}),
-    "fashion-mnist": DatasetInfo(
-        "fashion-mnist", "Fashion-MNIST", FASHION_CLASSES,
+    "fashion-mnist": Pinned(
+        "fashion-mnist",
         {"x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
          "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
          "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
@@ -75,12 +73,10 @@ FASHION_DEB = {"package": "dataset-fashion-mnist", "dir": "usr/share/datasets/fa
 Arrays = dict  # {"x_train": uint8 (60000,28,28), "y_train": uint8 (60000,), ...}
 
 
-def get_info(name: str) -> DatasetInfo:
-    """Look a dataset up by name, with the list of valid names in the error."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+def pinned(name: str) -> Pinned:
+    """The pinned checksums of a dataset, with the list of valid names in the error."""
+    facts.get(name)
+    return DATASETS[name]
 
 
 def sha256_array(a: np.ndarray) -> str:
@@ -95,7 +91,7 @@ def verify(name: str, arrays: Arrays, source: str) -> Arrays:
     DataError
         Naming the source, the array and how to fix it.
     """
-    info = get_info(name)
+    info = pinned(name)
     fix = f"delete {source} and run `python -m pipeline fetch --dataset {name}` again"
     for split in ("train", "test"):
         x, y = arrays.get(f"x_{split}"), arrays.get(f"y_{split}")
@@ -289,7 +285,7 @@ def load(name: str, data_dir: Path, allow_download: bool = True) -> Arrays:
     DataError
         Unknown name, a corrupt or mismatching source, or no source available.
     """
-    get_info(name)
+    pinned(name)
     local = from_local(name, data_dir)
     if local is not None:
         arrays, source = local

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import DataError
+from core.errors import DataError
 
 _UBYTE = 0x08
 #: Guard against a corrupt header asking for an absurd allocation.

@@ -1,6 +1,7 @@
 """The CNN: convolution stages, a named penultimate embedding layer, a softmax head."""
 from __future__ import annotations
 
+from core import datasets as facts
 from training.config import EMBEDDING_LAYER, TrainConfig
 
 
@@ -18,7 +19,7 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     x = inputs
     if config.augment:
         x = layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", seed=config.seed)(x)
-        if config.dataset == "fashion-mnist":  # clothes are mirror-symmetric, digits are not
+        if facts.get(config.dataset).mirror_symmetric:  # clothes are, digits are not
             x = layers.RandomFlip("horizontal", seed=config.seed)(x)
     for stage, width in enumerate(config.widths):
         for i in range(config.convs_per_stage):

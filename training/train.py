@@ -1,16 +1,16 @@
 """Fit the CNN on one dataset and save the model, its history, test metrics and per-epoch snapshots."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.cache import ArtifactStore, config_key, save_npy_atomic
+from core import datasets as facts
+from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
 from training.config import TrainConfig
-from training.datasets import Arrays, get_info
+from training.datasets import Arrays
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,8 @@ def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: b
     ``dynamics/`` (per-epoch embeddings and predictions of a fixed class-balanced
     test subset, when ``snapshot_samples > 0``).
     """
-    key = model_key(config)
-    if store.exists(config.dataset, STAGE, key):
-        log.info("%s: reusing trained model %s", config.dataset, store.path(config.dataset, STAGE, key))
-        return store.path(config.dataset, STAGE, key)
-    with store.lock(f"{config.dataset}-{STAGE}-{key}"):
-        if store.exists(config.dataset, STAGE, key):
-            return store.path(config.dataset, STAGE, key)
-        with store.writing(config.dataset, STAGE, key, config) as out:
-            _fit(config, arrays, out, progress)
-    return store.path(config.dataset, STAGE, key)
+    return store.build(config.dataset, STAGE, model_key(config), config,
+                       lambda out: _fit(config, arrays, out, progress))
 
 
 def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None:
@@ -76,7 +68,7 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     from training.callbacks import EpochProgress, Snapshot
 
     _seed_everything(config.seed)
-    info = get_info(config.dataset)
+    info = facts.get(config.dataset)
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     if config.train_subset:
         x_train, y_train = x_train[: config.train_subset], y_train[: config.train_subset]
@@ -120,10 +112,8 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     metrics.update(test_loss=float(history["val_loss"][-1]), class_names=list(info.class_names),
                    train_seconds=train_seconds, epochs=config.epochs, train_images=int(len(xtr)))
     model.save(out / "model.keras")
-    with open(out / "history.json", "w") as f:
-        json.dump(history, f, indent=1)
-    with open(out / "metrics.json", "w") as f:
-        json.dump(metrics, f, indent=1)
+    write_json_atomic(out / "history.json", history)
+    write_json_atomic(out / "metrics.json", metrics)
     if snapshot is not None:
         snapshot.finish(y_test[snap_idx])
     log.info("%s: test accuracy %.4f after %d epochs in %.0f s", config.dataset,

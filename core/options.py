@@ -1,0 +1,100 @@
+"""Config fields that carry their own help, choices and bounds, so each exists once.
+
+A stage's config is a frozen dataclass whose fields are made with :func:`option`; the
+command line (``pipeline/cli.py``) is generated from that metadata, and
+:func:`validate` checks the same bounds when a config is built from Python::
+
+    @dataclasses.dataclass(frozen=True)
+    class ProjectConfig:
+        perplexity: float = option(30.0, "t-SNE perplexity", lo=0, lo_open=True)
+
+        def __post_init__(self):
+            validate(self, "projection")
+
+Fields made with ``derived=True`` are set by a cross-field rule (the run config's
+``__post_init__``), never from the command line.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from core.errors import ConfigError
+
+
+def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
+           many: bool = False, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+           type: Any = None, derived: bool = False, short: str | None = None) -> Any:
+    """A dataclass field with command-line metadata.
+
+    Parameters
+    ----------
+    default : the default value (a tuple for ``many`` options)
+    help : one line for ``--help``
+    flag : str, optional
+        The option's name on the command line; default ``--`` + the field name with dashes.
+    choices : tuple, optional
+        Allowed values (of each item when ``many``).
+    many : bool
+        A comma-separated list on the command line, a tuple in the config.
+    lo, hi : float, optional
+        Inclusive bounds (``lo`` exclusive with ``lo_open``); ``None`` values skip them.
+    type : callable, optional
+        Parser of the command-line text; default the type of ``default`` (int, float, str).
+    derived : bool
+        Set by a rule of the composed config, not on the command line.
+    short : str, optional
+        A one-letter alias such as ``-q``.
+    """
+    meta = {"help": help, "flag": flag, "choices": choices, "many": many, "lo": lo, "hi": hi,
+            "lo_open": lo_open, "type": type, "derived": derived, "short": short}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use a tuple default for list options")
+    return dataclasses.field(default=default, metadata={"option": meta})
+
+
+def meta(field: dataclasses.Field) -> dict | None:
+    """The :func:`option` metadata of a field, or None for plain fields."""
+    return field.metadata.get("option")
+
+
+def bound_text(m: dict) -> str:
+    """``"> 0"``, ``">= 1"``, ``"in [0, 1]"``: the bound as the help and the errors say it."""
+    lo, hi = m.get("lo"), m.get("hi")
+    if lo is not None and hi is not None:
+        return f"in {'(' if m.get('lo_open') else '['}{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f"{'>' if m.get('lo_open') else '>='} {lo:g}"
+    if hi is not None:
+        return f"<= {hi:g}"
+    return ""
+
+
+def validate(config: Any, section: str) -> None:
+    """Check every :func:`option` field of ``config`` against its choices and bounds.
+
+    Raises
+    ------
+    ConfigError
+        ``"<section> <field> must be <bound> (got <value>)"``, or the list of choices.
+    """
+    for f in dataclasses.fields(config):
+        m = meta(f)
+        if m is None:
+            continue
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        items = value if m["many"] else (value,)
+        if m["many"] and not items:
+            raise ConfigError(f"{section} {f.name} needs at least one value")
+        for v in items:
+            if m["choices"] is not None and v not in m["choices"]:
+                raise ConfigError(f"{section} {f.name} must be one of {', '.join(map(str, m['choices']))} "
+                                  f"(got {v!r})")
+            lo, hi = m["lo"], m["hi"]
+            if lo is None and hi is None:
+                continue
+            low_ok = lo is None or (v > lo if m["lo_open"] else v >= lo)
+            if not low_ok or (hi is not None and v > hi):
+                raise ConfigError(f"{section} {f.name} must be {bound_text(m)} (got {v!r})")

@@ -1,0 +1,197 @@
+"""What each command does with its run config: run stages, serve, verify, and say where results went."""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from core.errors import CacheError
+from core.store import ArtifactStore, read_json
+from pipeline.config import RunConfig, SECTIONS
+from pipeline.run import Pipeline
+
+STAGE_OF = {"fetch": "fetch", "train": "train", "embed": "embed", "project": "project", "report": "report"}
+
+
+def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
+    if command == "serve":
+        from explorer.server import serve
+
+        s = config.serve
+        serve(cache_root=config.where.cache_dir, host=s.host, port=s.port, debug=s.debug)
+        return 0
+    if command == "verify":
+        return verify(ArtifactStore(config.where.cache_dir), repair=args.repair, quiet=config.data.quiet)
+    pipe = Pipeline(config)
+    if command != "all":
+        getattr(pipe, STAGE_OF[command])()
+        if command == "report":
+            pipe.publish()  # everything the explorer reads exists now: show it
+        summary(pipe, command)
+        return 0
+    server = None if args.no_serve else ExplorerProcess(config)
+    try:
+        current = pipe.run_all(on_first_ready=server.start if server else None)
+        summary(pipe, "all")
+        print(f"explorer data: {current}", flush=True)
+        if server:
+            server.start()
+            return server.wait()
+        return 0
+    finally:
+        if server:
+            server.stop()
+
+
+def _die_with_parent() -> None:
+    """In the explorer child: get SIGTERM when the runner dies, even by SIGKILL (Linux prctl)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the runner's signal handlers still stop it
+
+
+class ExplorerProcess:
+    """The explorer in a child process, so it serves finished datasets while the rest are prepared.
+
+    The runner stops it on exit, on Ctrl+C, SIGTERM and SIGHUP (``pipeline.cli``), and the
+    kernel stops it if the runner is killed outright.
+    """
+
+    def __init__(self, config: RunConfig):
+        s = config.serve
+        self.cmd = [sys.executable, "-m", "explorer", "--host", s.host, "--port", str(s.port)]
+        if config.where.cache_dir:
+            self.cmd += ["--cache-dir", str(config.where.cache_dir)]
+        if s.debug:
+            self.cmd.append("--debug")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.proc is None:
+            self.proc = subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)
+
+    def wait(self) -> int:
+        assert self.proc is not None
+        return self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def summary(pipe: Pipeline, command: str) -> None:
+    """Where every result went, the report table, stage times, and how to see the results."""
+    store = pipe.store
+    lines = [f"\nresults in {store.root}:"]
+    for name, r in pipe.results.items():
+        for what in ("model", "embed"):
+            if what in r:
+                lines.append(f"  {name:14s} {what:7s} {r[what]}")
+        if "model" in r:
+            acc = json.loads((Path(r["model"]) / "metrics.json").read_text())["test_accuracy"]
+            lines.append(f"  {name:14s} test accuracy {acc:.4f}")
+        for space, ms in r.get("projections", {}).items():
+            for method, folder in ms.items():
+                lines.append(f"  {name:14s} {method:5s} of {space:6s} {folder / 'coords.npy'}")
+    if command in ("report", "all"):
+        from embeddings.report import format_table
+
+        lines.append(f"  report {pipe.report_path}\n")
+        lines.append(format_table(read_json(pipe.report_path)))
+    lines.append("\nstage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in pipe.timings.seconds.items()))
+    if command == "report":
+        lines.append(f"explorer: {store.root / 'current.json'} now shows these results; "
+                     f"`python -m pipeline serve{_cache_flag(store)}` to open it")
+    elif command in ("train", "embed", "project"):
+        lines.append(f"explorer: not updated by `{command}` (it shows what {store.root / 'current.json'} names); "
+                     f"to see these results run `python -m pipeline all` with the same options "
+                     f"(it reuses what was just computed)")
+    print("\n".join(lines), flush=True)
+
+
+def _cache_flag(store: ArtifactStore) -> str:
+    from core.store import DEFAULT_ROOT
+
+    return "" if store.root.resolve() == DEFAULT_ROOT.resolve() else f" --cache-dir {store.root}"
+
+
+def verify(store: ArtifactStore, repair: bool = False, quiet: bool = False) -> int:
+    """Check every published folder; say what is damaged and what a run would rebuild.
+
+    Returns 0 when everything is intact (or was repaired), 1 when damage remains.
+    """
+    if not store.root.is_dir():
+        raise CacheError(f"{store.root} does not exist; run `python -m pipeline all` first (or pass --cache-dir)")
+    folders = store.published()
+    damaged = {}
+    for folder in folders:
+        problems = store.verify(folder)
+        if problems:
+            damaged[folder] = problems
+    try:
+        current = store.read_current()
+    except CacheError:
+        current = None
+    shown = _folders_in(store, current) if current else set()
+    print(f"verified {len(folders)} artifact folders in {store.root}: "
+          f"{len(damaged)} damaged" + ("" if damaged else ", all intact"), flush=True)
+    for folder, problems in damaged.items():
+        where = "used by the explorer's current view" if folder.resolve() in shown else "not in the current view"
+        print(f"  {store.relative(folder)} ({where}):")
+        for p in problems:
+            print(f"    {p}")
+    if not damaged:
+        return 0
+    if not repair:
+        print("a run rebuilds each damaged folder when it needs it; "
+              "`python -m pipeline verify --repair` rebuilds them now", flush=True)
+        return 1
+    for folder in damaged:
+        store.discard(folder)
+    if current is None or "run" not in current:
+        print("removed the damaged folders; current.json records no run to repeat, so run "
+              "`python -m pipeline all` with your options to rebuild them", flush=True)
+        return 0
+    config = recorded_run(current["run"], store, quiet)
+    print(f"repairing: rerunning the recorded run for {', '.join(config.datasets)}", flush=True)
+    pipe = Pipeline(config)
+    pipe.report()
+    pipe.publish()
+    left = [f for f in damaged if f.resolve() in shown and store.verify(f)]
+    print(f"repaired: {len(damaged) - len(left)} of {len(damaged)} damaged folders rebuilt"
+          + ("" if not left else f"; still damaged: {', '.join(map(str, left))}"), flush=True)
+    return 1 if left else 0
+
+
+def recorded_run(run: dict, store: ArtifactStore, quiet: bool) -> RunConfig:
+    """The run config ``current.json`` recorded, for this cache."""
+    sections = {}
+    for name, fields in run.items():
+        if name not in SECTIONS or not isinstance(fields, dict):
+            continue
+        sections[name] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    sections["where"] = {"cache_dir": store.root}
+    sections.setdefault("data", {})["quiet"] = quiet
+    return RunConfig.from_sections(sections)
+
+
+def _folders_in(store: ArtifactStore, current: dict) -> set[Path]:
+    """Artifact folders ``current.json`` names (and the model folders behind them)."""
+    out = set()
+    for entry in (current.get("datasets") or {}).values():
+        for key in ("model", "embed", "dynamics"):
+            if entry.get(key):
+                out.add(store.resolve(entry[key]))
+        for methods in (entry.get("projections") or {}).values():
+            out.update(store.resolve(rel) for rel in methods.values())
+    return out

@@ -1,0 +1,142 @@
+"""One run config: every stage's dataclass composed, with the rules that join them.
+
+Each section is the dataclass of the stage that uses it (its fields, defaults, bounds and
+help live there, once); the command line (``pipeline/cli.py``) is generated from these
+fields, and :class:`RunConfig.__post_init__` holds the cross-field rules:
+
+- one ``seed`` for every stage;
+- the shared k-NN graph keeps as many neighbours as its largest consumer needs
+  (t-SNE's 3 x perplexity, UMAP's n_neighbors, the report's k), at least
+  :data:`KNN_K_FLOOR`.
+
+A parameter's road: ``--perplexity 40`` -> ``RunConfig.project.perplexity`` (field of
+``embeddings.project.ProjectConfig``) -> ``ProjectConfig.params("tsne")`` ->
+``embeddings.projections.TSNE(perplexity=40)``; the same value sets
+``RunConfig.embed.knn_k`` (120) here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from core import datasets as facts
+from core.options import option, validate
+from embeddings.dynamics import DynamicsConfig
+from embeddings.extract import EmbedConfig
+from embeddings.project import ProjectConfig
+from embeddings.report import ReportConfig
+from training.config import TrainConfig, TrainOptions
+
+#: The shared graph never keeps fewer neighbours than this: the perplexity-30 default's 90,
+#: so a lower perplexity reuses the graph (its first 3 x perplexity columns) instead of
+#: building a shorter one.
+KNN_K_FLOOR = 90
+
+
+@dataclasses.dataclass(frozen=True)
+class WhereOptions:
+    """Where the cache lives."""
+
+    cache_dir: Path | None = option(None, "artifact cache (default: ./cache or $MNIST_EXPLORER_CACHE)", type=Path)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataOptions:
+    """Which datasets, from where, and how chatty."""
+
+    dataset: tuple[str, ...] = option(facts.NAMES, "datasets, comma-separated",
+                                      choices=facts.NAMES, many=True)
+    data_dir: Path | None = option(None, "local data folder (default: <cache>/data)", type=Path)
+    quiet: bool = option(False, "no progress bars", short="-q")
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedOptions:
+    """The one seed of every random step."""
+
+    seed: int = option(0, "seed of training, k-NN search, layouts and sampled metrics")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServeOptions:
+    """How the explorer is served."""
+
+    host: str = option("127.0.0.1", "address to bind (127.0.0.1: this machine only)")
+    port: int = option(8050, "port", lo=1, hi=65535)
+    debug: bool = option(False, "Dash debug mode (never on a shared network)")
+
+
+#: Section name -> its dataclass, in the order ``--help`` lists them.
+SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "train": TrainOptions,
+            "embed": EmbedConfig, "project": ProjectConfig, "dynamics": DynamicsConfig,
+            "report": ReportConfig, "serve": ServeOptions}
+TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "train": "training",
+          "embed": "embeddings", "project": "projections", "dynamics": "training dynamics",
+          "report": "report", "serve": "explorer"}
+
+_THROUGH_REPORT = ("where", "data", "seed", "train", "embed", "project", "dynamics", "report")
+#: The sections each command uses: a stage runs the ones before it, so it takes their options.
+COMMANDS = {
+    "fetch": ("where", "data"),
+    "train": ("where", "data", "seed", "train"),
+    "embed": ("where", "data", "seed", "train", "embed", "project", "report"),
+    "project": ("where", "data", "seed", "train", "embed", "project", "report"),
+    "report": _THROUGH_REPORT,
+    "all": _THROUGH_REPORT + ("serve",),
+    "serve": ("where", "serve"),
+    "verify": ("where", "data"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Every section of a run; build it with keyword sections or :meth:`from_flat`."""
+
+    where: WhereOptions = WhereOptions()
+    data: DataOptions = DataOptions()
+    seed: SeedOptions = SeedOptions()
+    train: TrainOptions = TrainOptions()
+    embed: EmbedConfig = EmbedConfig()
+    project: ProjectConfig = ProjectConfig()
+    dynamics: DynamicsConfig = DynamicsConfig()
+    report: ReportConfig = ReportConfig()
+    serve: ServeOptions = ServeOptions()
+
+    def __post_init__(self) -> None:
+        for name in SECTIONS:
+            validate(getattr(self, name), TITLES[name])
+        seed = self.seed.seed
+        replace = dataclasses.replace
+        knn_k = max(KNN_K_FLOOR, self.project.neighbours_needed(), self.report.k)
+        # frozen sections: the derived values are set once, here
+        object.__setattr__(self, "embed", replace(self.embed, knn_k=knn_k, seed=seed))
+        object.__setattr__(self, "project", replace(self.project, seed=seed))
+        object.__setattr__(self, "dynamics", replace(self.dynamics, seed=seed))
+        object.__setattr__(self, "report", replace(self.report, seed=seed))
+        for name in self.datasets:  # a bad training value fails now, before any work
+            self.train_config(name)
+
+    @classmethod
+    def from_sections(cls, values: dict[str, dict]) -> "RunConfig":
+        """Build from ``{section: {field: value}}``; sections and fields not given keep their defaults."""
+        return cls(**{name: SECTIONS[name](**fields) for name, fields in values.items()})
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return self.data.dataset
+
+    @property
+    def progress(self) -> bool:
+        return not self.data.quiet
+
+    def train_config(self, dataset: str) -> TrainConfig:
+        return self.train.config(dataset, self.seed.seed)
+
+    def settable(self, sections: tuple[str, ...] | None = None) -> dict[str, dict]:
+        """``{section: {field: value}}`` of the fields the command line sets, for records and reruns."""
+        out = {}
+        for name in sections or tuple(SECTIONS):
+            section = getattr(self, name)
+            out[name] = {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+                         if not (f.metadata.get("option") or {}).get("derived")}
+        return out
