@@ -130,10 +130,13 @@ def _fashion_70k(store):
     """CNN embeddings of all 70,000 Fashion-MNIST images, embedded with the cached default model."""
     import numpy as np
 
-    from pipeline.run import Pipeline, RunOptions
+    from embeddings.extract import EmbedConfig
+    from pipeline.config import DataOptions, RunConfig, WhereOptions
+    from pipeline.run import Pipeline
 
-    pipe = Pipeline(RunOptions(datasets=("fashion-mnist",), cache_dir=store.root, sample_set="all",
-                               progress=False))
+    pipe = Pipeline(RunConfig(where=WhereOptions(cache_dir=store.root),
+                              data=DataOptions(dataset=("fashion-mnist",), quiet=True),
+                              embed=EmbedConfig(sample_set="all")))
     pipe.embed()
     folder = pipe.results["fashion-mnist"]["embed"]
     return np.load(folder / "space-cnn.npy"), np.load(folder / "labels.npy").astype(np.int64)

@@ -11,6 +11,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+#: Every process the tests start inherits this variable, so the session can find any left running.
+RUN_MARKER = "MNIST_EXPLORER_TEST_RUN"
+
+
+def _processes_of_this_run(marker: str) -> list[str]:
+    """``"pid command"`` of every live process (but this one) whose environment carries ``marker``."""
+    found = []
+    needle = f"{RUN_MARKER}={marker}".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if needle in (proc / "environ").read_bytes().split(b"\0"):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{proc.name} {command[:120]}")
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_tests():
+    """Fail the run if any process a test started (a pipeline, an explorer, a browser) is still running."""
+    import time
+
+    marker = f"{os.getpid()}-{time.time_ns()}"
+    os.environ[RUN_MARKER] = marker
+    yield
+    deadline = time.time() + 15
+    while (left := _processes_of_this_run(marker)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes started by the tests are still running: {left}"
 
 
 @pytest.fixture

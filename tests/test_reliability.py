@@ -162,3 +162,75 @@ def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tm
         stage = k.split("/")[1]
         stages[stage] = stages.get(stage, 0) + 1
     assert stages == expected
+
+
+# -- damaged artifacts: what a user might do to a finished cache --------------------------
+def _overwrite_rows(path: Path) -> None:
+    a = np.load(path)
+    a[:20] = a[20:40]  # same size, same dtype: only a hash can tell
+    np.save(path, a)
+
+
+def _change_labels(path: Path) -> None:
+    a = np.load(path)
+    a[:10] = (a[:10] + 1) % 10
+    np.save(path, a)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+DAMAGE = {"coords": ("projections", _overwrite_rows), "labels": ("embed", _change_labels),
+          "knn": ("embed", _truncate)}
+
+
+def _damaged_file(cache: Path, case: str) -> Path:
+    d = json.loads((cache / "current.json").read_text())["datasets"]["mnist"]
+    if case == "coords":
+        return cache / d["projections"]["cnn"]["tsne"] / "coords.npy"
+    return cache / d["embed"] / ("labels.npy" if case == "labels" else "knn-cnn-indices.npy")
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_a_damaged_artifact_is_rebuilt_not_trusted(case, tmp_path, real_data_dir, reference):
+    import shutil
+
+    cache = tmp_path / "cache"
+    shutil.copytree(reference, cache)
+    target = _damaged_file(cache, case)
+    DAMAGE[case][1](target)
+    before = trusted(cache)
+    r = finish(start(cache, real_data_dir, "all", "--no-serve"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"{target.parent} is damaged" in r.stderr  # said, with the folder, before it is rebuilt
+    after = trusted(cache)
+    rebuilt = {k for k in before if after.get(k) != before[k]}
+    assert rebuilt == {str(target.parent.relative_to(cache))}  # only the damaged folder
+    assert_same_results(cache, reference)
+
+
+def test_verify_reports_damage_and_repair_rebuilds_it(tmp_path, reference):
+    import shutil
+
+    cache = tmp_path / "cache"
+    shutil.copytree(reference, cache)
+
+    def verify(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pipeline", "verify", "--cache-dir", str(cache), "-q", *extra],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    r = verify()
+    assert r.returncode == 0 and "0 damaged, all intact" in r.stdout, r.stdout + r.stderr
+    for case in DAMAGE:
+        DAMAGE[case][1](_damaged_file(cache, case))
+    r = verify()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "2 damaged" in r.stdout  # the embed folder (labels and graph) and the t-SNE folder
+    for case in DAMAGE:
+        assert str(_damaged_file(cache, case)) in r.stdout
+    assert "used by the explorer's current view" in r.stdout and "verify --repair" in r.stdout
+    r = verify("--repair")
+    assert r.returncode == 0 and "repaired: 2 of 2" in r.stdout, r.stdout + r.stderr[-3000:]
+    assert verify().returncode == 0
+    assert_same_results(cache, reference)

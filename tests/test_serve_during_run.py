@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import socket
 import subprocess
 import sys
 import time
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -78,3 +81,60 @@ def test_first_dataset_is_served_while_the_second_trains(tmp_path, real_data_dir
     assert served_over_time[0] == ("mnist",), served_over_time  # explorable before the second is done
     assert set(served_over_time[-1]) == {"mnist", "fashion-mnist"}
     assert progress_seen  # the page could tell the user what is still being prepared
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def finished_cache(tmp_path_factory, real_data_dir):
+    cache = tmp_path_factory.mktemp("finished")
+    r = subprocess.run([sys.executable, "-m", "pipeline", "all", "--no-serve", "--dataset", "mnist",
+                        "--cache-dir", str(cache), "--data-dir", str(real_data_dir), *TINY],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return cache
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL],
+                         ids=lambda s: s.name)
+def test_stopping_the_runner_stops_the_explorer_it_started(sig, finished_cache, real_data_dir):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--dataset", "mnist", "--cache-dir",
+                             str(finished_cache), "--data-dir", str(real_data_dir), "--port", str(port), *TINY],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while True:
+            assert proc.poll() is None and time.time() < deadline, "the explorer never answered"
+            try:
+                if get(port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        children = _children(proc.pid)
+        assert children, "the explorer runs in a child process"
+        proc.send_signal(sig)
+        proc.wait(30)
+        deadline = time.time() + 20
+        while any(_alive(c) for c in children) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(c) for c in children), f"the explorer outlived its runner ({sig.name})"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # the port is free for the next ./run.sh
+    finally:
+        if proc.poll() is None:
+            proc.kill()
