@@ -119,8 +119,27 @@ def _stop_on_signals() -> None:
         signal.signal(sig, raise_interrupt)
 
 
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv``; an option of another command is named as such (``serve --perplexity``)."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        owners = {}
+        for command, sub in parser._subparsers._group_actions[0].choices.items():  # noqa: SLF001
+            for action in sub._actions:  # noqa: SLF001
+                for flag in action.option_strings:
+                    owners.setdefault(flag, []).append(command)
+        flag = next((e.split("=")[0] for e in extra if e.startswith("-")), extra[0])
+        if flag in owners:
+            parser.error(f"`{args.command}` takes no {flag} (an option of {', '.join(owners[flag])}); "
+                         + ("`serve` shows what the last `report` or `all` published: rerun `all` with it"
+                            if args.command == "serve" else f"see `python -m pipeline {args.command} --help`"))
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     quiet = getattr(args, f"data{_SEP}quiet", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")

@@ -10,7 +10,7 @@ import pytest
 from core.errors import ConfigError
 from embeddings.knn import build_knn
 from embeddings.projections import TSNE, UMAP
-from pipeline.cli import build_parser, config_of
+from pipeline.cli import build_parser, config_of, parse as parse_args
 from pipeline.config import COMMANDS, KNN_K_FLOOR, RunConfig
 from tests.conftest import ROOT
 
@@ -56,9 +56,15 @@ def test_each_command_takes_only_the_options_it_uses(capsys):
     for command, flag in [("serve", "--perplexity"), ("fetch", "--umap-min-dist"), ("train", "--port"),
                           ("project", "--host")]:
         with pytest.raises(SystemExit) as e:
-            build_parser().parse_args([command, flag, "1"])
+            parse_args([command, flag, "1"])
         assert e.value.code == 2
-        assert f"unrecognized arguments: {flag}" in capsys.readouterr().err
+        assert f"`{command}` takes no {flag} (an option of " in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["serve", "--perplexity", "40"])
+    assert "`serve` shows what the last `report` or `all` published: rerun `all` with it" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["all", "--frobnicate"])
+    assert "unrecognized arguments: --frobnicate" in capsys.readouterr().err
     assert set(COMMANDS) == {"fetch", "train", "embed", "project", "report", "serve", "all", "verify"}
 
 
