@@ -2,7 +2,8 @@
 
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
 description). Sections: ``training``, ``pipeline``, ``projections`` (t-SNE and UMAP at
-70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium).
+70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
+``verify`` (the cost of checking artifacts against their recorded hashes).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -21,7 +22,7 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "pipeline", "projections", "dynamics", "app")
+SECTIONS = ("training", "pipeline", "projections", "dynamics", "app", "verify")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +158,12 @@ def section_dynamics(store, current, args) -> list[Row]:
 
     dirs = {d["title"]: store.resolve(d["model"]) / "dynamics" for d in current["datasets"].values()}
     return bench_alignments({k: v for k, v in dirs.items() if (v / "embeddings.npy").is_file()})
+
+
+def section_verify(store, current, args) -> list[Row]:
+    from benchmarks.verify import bench_verify
+
+    return bench_verify()
 
 
 def section_app(store, current, args) -> list[Row]:
