@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.cache import CacheError
+from core.store import CacheError
 
 
 def main(argv: list[str] | None = None) -> int:

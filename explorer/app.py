@@ -1,17 +1,24 @@
-"""The Dash app factory: data loaded here, layout and callbacks from their modules."""
+"""The Dash app factory: the store, the page shell, one module per tab, the HTTP routes.
+
+``create_app`` wires them together; every piece of state (loaded arrays, sprite
+pages, compressed bundles) hangs off the app it made, so two apps in one process
+share nothing.
+"""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 import dash
+import flask
 
-from pipeline.cache import ArtifactStore
+from core.store import ArtifactStore
 
-from .callbacks import on_callback_error, register_callbacks
-from .layout import build_layout
-from .routes import register_routes
+from . import page
+from .checks import on_callback_error
+from .routes import COMPRESSION, register_routes
 from .store import ExplorerStore
+from .tabs import TAB_MODULES
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -32,17 +39,22 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
 
     Raises
     ------
-    pipeline.cache.CacheError
+    core.store.CacheError
         If ``current.json`` is missing or incomplete.
     """
     data = store if isinstance(store, ExplorerStore) else ExplorerStore(store)
-    app = dash.Dash(__name__, assets_folder=str(ASSETS), title="Embedding explorer",
-                    update_title=None, serve_locally=True,
+    # flask-compress reads its settings when Dash attaches it: they must be on the server first
+    server = flask.Flask(__name__)
+    server.config.update(COMPRESSION)
+    app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="Embedding explorer",
+                    update_title=None, serve_locally=True, compress=True,
                     # a failing callback shows a message in the page, never a traceback
                     on_error=on_callback_error)
     # a function: each page load sees the datasets current.json lists now
-    app.layout = lambda: build_layout(data)
-    register_callbacks(app, data)
+    app.layout = lambda: page.build_layout(data)
+    page.register(app, data)
+    for tab in TAB_MODULES.values():
+        tab.register(app, data)
     register_routes(app.server, data)
     app.explorer_store = data  # for tests and the screenshot script
     log.info("explorer ready: %s", ", ".join(f"{n} ({data.get(n).n:,} points)" for n in data.names))

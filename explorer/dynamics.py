@@ -1,27 +1,39 @@
 """The "Training dynamics" tab's data: the shared frame schedule, figures and words.
 
-One slider steps through the union of both datasets' snapshot times; each dataset
-shows its latest frame taken at or before the step's time.  The scatter is drawn
+The tab's layout and callbacks are in :mod:`explorer.tabs.dynamics`; this module
+holds what they draw.  One slider steps through the union of the datasets' snapshot
+times; each dataset shows its latest frame taken at or before the step's time.  The scatter is drawn
 once by the server for a frame and colouring; ``assets/dynamics.js`` then moves the
 points between frames in the browser (positions from ``/api/dynamics/<name>.json``).
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+
+from core.errors import CacheError
 
 from .figures import CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, typed
 from .store import DatasetView, DynamicsView, ExplorerStore
 
-#: class pairs charted by default: the pairs each dataset is known to mix up
-DEFAULT_PAIRS = {"fashion-mnist": (0, 6), "mnist": (4, 9)}
+log = logging.getLogger(__name__)
 MARKER_SIZE = 5.0
 
 
 def steps(store: ExplorerStore) -> list[float]:
-    """Snapshot times (in epochs) of every dataset with dynamics, merged and sorted."""
+    """Snapshot times (in epochs) of every dataset with dynamics, merged and sorted.
+
+    A dataset whose dynamics folder cannot be read is left out here (logged); the
+    tab names the problem where that dataset's panel would be.
+    """
     times: set[float] = set()
     for n in store.names:
-        dyn = store.get(n).dynamics
+        try:
+            dyn = store.get(n).dynamics
+        except CacheError as e:
+            log.warning("training dynamics of %s left out: %s", n, e)
+            continue
         if dyn is not None:
             times.update(round(float(e), 4) for e in dyn.epochs)
     return sorted(times)
@@ -56,18 +68,16 @@ def epoch_label(epoch: float) -> str:
 
 
 def default_pair(ds: DatasetView) -> tuple[int, int]:
-    """The dataset's known hard pair, or its most confused pair at the last frame."""
-    if ds.name in DEFAULT_PAIRS:
-        return DEFAULT_PAIRS[ds.name]
-    dyn = ds.dynamics
-    k = len(ds.class_names)
-    if dyn is None:
+    """The class pair charted first: ``current.json``'s ``default_pair``, else the most confused one.
+
+    See :meth:`DatasetView.pair_to_chart`; a dynamics folder that cannot be read gives
+    ``(0, 1)`` here (the tab reports the problem itself).
+    """
+    try:
+        return ds.pair_to_chart()
+    except CacheError as e:
+        log.warning("default class pair of %s: %s", ds.name, e)
         return (0, 1)
-    c = dyn.confusion(dyn.n_frames - 1)
-    both = c + c.T
-    np.fill_diagonal(both, -1)
-    a, b = np.unravel_index(int(both.argmax()), both.shape)
-    return (int(min(a, b)), int(max(a, b))) if k > 1 else (0, 0)
 
 
 def pair_options(ds: DatasetView) -> list[dict]:

@@ -4,18 +4,19 @@ Scatter coordinates and row numbers go out as base64 typed arrays (float32/int32
 70,000 points cost about 1.1 MB before gzip, and no image is ever inlined.
 Base traces are one per colour group; each carries its rows in ``customdata``, and
 :func:`rows_from_points` maps ``(curveNumber, pointNumber)`` back to rows on the
-server, since Plotly 7 does not echo typed ``customdata`` in event data.
+server, since Plotly 7 does not echo typed ``customdata`` in event data.  The groups
+are kept on the dataset's view (:meth:`DatasetView.cached`), not in this module: two
+apps in one process share no state.
 """
 from __future__ import annotations
 
 import base64
-import threading
 from typing import Iterable
 
 import numpy as np
 from dash import Patch
 
-from .store import PROJECTION_LABELS, SPACE_LABELS, DatasetView
+from .store import PROJECTION_LABELS, SPACE_LABELS, DatasetView, ExplorerStore
 
 #: Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -24,9 +25,6 @@ CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
 HIGHLIGHT = "highlight"
 DIM_OPACITY = 0.2  # dimmed, still readable as clusters
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#222"}
-
-_groups_cache: dict[tuple[str, str, str], list[dict]] = {}
-_groups_lock = threading.Lock()
 
 
 def typed(array: np.ndarray) -> dict:
@@ -47,11 +45,14 @@ def groups(ds: DatasetView, colour: str) -> list[dict]:
 
     Deterministic for ``(dataset, colour)``, which is what lets event points map back
     to rows.  ``color`` is a hex string, or ``None`` for the confidence colour scale.
+    Computed once per dataset view and colouring.
     """
-    key = (ds.name, ds.version, colour)
-    with _groups_lock:
-        if key in _groups_cache:
-            return _groups_cache[key]
+    if colour not in ("true", "pred", "correct", "confidence"):
+        raise ValueError(f"colour must be one of true, pred, correct, confidence (got {colour!r})")
+    return ds.cached(f"groups-{colour}", lambda: _make_groups(ds, colour))
+
+
+def _make_groups(ds: DatasetView, colour: str) -> list[dict]:
     names = ds.class_names
     if colour in ("true", "pred"):
         by = ds.labels if colour == "true" else ds.pred
@@ -67,10 +68,6 @@ def groups(ds: DatasetView, colour: str) -> list[dict]:
         # least confident drawn last, on top, where the eye should go
         order = np.argsort(-ds.confidence, kind="stable").astype(np.int32)
         out = [{"name": "Confidence", "rows": order, "color": None}]
-    else:
-        raise ValueError(f"colour must be one of true, pred, correct, confidence (got {colour!r})")
-    with _groups_lock:
-        _groups_cache[key] = out
     return out
 
 
@@ -261,16 +258,34 @@ def histogram_figure(ds: DatasetView, rows: np.ndarray, height: int = 220) -> di
                    "yaxis": {"fixedrange": True}}}
 
 
+def dataset_colours(store: ExplorerStore) -> dict[str, str]:
+    """Each dataset's colour where datasets are compared: ``current.json``'s, else a palette colour by position."""
+    return {n: store.get(n).colour or PALETTE[i % len(PALETTE)] for i, n in enumerate(store.names)}
+
+
 def separability_figure(report: dict, names: list[str], space: str, projection: str,
-                        height: int = 300) -> dict:
-    """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset."""
+                        height: int = 300, colours: dict[str, str] | None = None) -> dict:
+    """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset.
+
+    Parameters
+    ----------
+    report : dict
+        The pipeline's separability report.
+    names : list of str
+        Datasets to show, in order.
+    space, projection : str
+    height : int, default 300
+    colours : dict, optional
+        Bar colour per dataset (:func:`dataset_colours`); a palette colour by position
+        for a dataset it does not name.
+    """
     metrics = [("k-NN acc. (high-D)", lambda s, p: s.get("knn_accuracy")),
                (f"k-NN acc. (2-D {PROJECTION_LABELS[projection]})", lambda s, p: p.get("knn_accuracy")),
                ("Silhouette (high-D)", lambda s, p: s.get("silhouette")),
                ("Trustworthiness", lambda s, p: p.get("trustworthiness"))]
-    colours = {"mnist": "#4e79a7", "fashion-mnist": "#f28e2b"}
+    colours = colours or {}
     traces = []
-    for name in names:
+    for i, name in enumerate(names):
         entry = report.get("datasets", {}).get(name, {})
         s = entry.get("spaces", {}).get(space, {})
         p = s.get("projections", {}).get(projection, {})
@@ -278,7 +293,7 @@ def separability_figure(report: dict, names: list[str], space: str, projection: 
         traces.append({"type": "bar", "name": entry.get("title", name), "x": [m for m, _ in metrics],
                        "y": [None if v is None else round(float(v), 3) for v in ys],
                        "text": ["n/a" if v is None else f"{float(v):.3f}" for v in ys], "textposition": "outside",
-                       "marker": {"color": colours.get(name, "#888")},
+                       "marker": {"color": colours.get(name) or PALETTE[i % len(PALETTE)]},
                        "hovertemplate": "%{x}: %{y:.3f}<extra>" + entry.get("title", name) + "</extra>"})
     return {"data": traces, "layout": {
         "barmode": "group", "height": height, "font": FONT, "margin": {"l": 40, "r": 10, "t": 40, "b": 40},

@@ -1,18 +1,30 @@
-"""Plain HTTP routes beside the Dash app: sprites, thumbnails, per-point data, status, gzip.
+"""Plain HTTP routes beside the Dash app: sprites, thumbnails, per-point data, status;
+and the settings of response compression.
 
 Every path parameter is validated here and answered with a 400/404 and a one-line
 message; a client never sees a traceback, also not from a malformed Dash callback
-request.  Every request first lets the store notice a rewritten ``current.json``.
+request.  An artifact that is missing or damaged (``CacheError``, e.g.
+:class:`core.store.DamagedArtifact`) is answered with a 503 whose text names the file
+and the fix.  Every request first lets the store notice a rewritten ``current.json``.
+
+Compression is flask-compress, switched on by Dash's ``compress=True`` with the
+settings in :data:`COMPRESSION` (gzip; Dash's fingerprinted bundles compressed once
+and kept, see :class:`BundleCache`).  One piece stays hand-written:
+:func:`_buffer_asset` hands flask-compress the small files of ``assets/`` as whole
+bodies, since it compresses a streamed file per chunk, without ``Content-Length``.
 """
 from __future__ import annotations
 
-import gzip
 import logging
 import re
+import threading
 
 import flask
 import numpy as np
+from dash.fingerprint import check_fingerprint
 from werkzeug.exceptions import HTTPException
+
+from core.errors import CacheError
 
 from .dynamics import points_payload
 from .store import SPACES, ExplorerStore
@@ -21,10 +33,63 @@ from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
 log = logging.getLogger(__name__)
 
 _INT = re.compile(r"[0-9]{1,9}")
-# Responses worth compressing: Dash's JSON (figures) and our JSON; PNGs already are.
-_GZIP_TYPES = {"application/json", "text/html", "text/css", "application/javascript",
-               "text/javascript", "text/csv", "text/plain"}
-_GZIP_MIN_BYTES = 1024
+_UNCACHED = "-"  # flask-compress cache key of a response compressed afresh each time
+ASSET_BUFFER_MAX = 4 << 20  # assets/ files larger than this are sent as they are, uncompressed
+
+
+class BundleCache:
+    """flask-compress cache backend that keeps only Dash's fingerprinted bundles.
+
+    flask-compress asks the cache for every response it compresses; the key
+    (:func:`bundle_cache_key`) is ``"<algorithm>;-"`` for anything but a fingerprinted
+    ``/_dash-component-suites/`` file, and such keys are never stored.  A bundle's URL
+    changes with its package version and file, so a stored copy is never stale; the
+    total is bounded so that made-up fingerprints cannot fill the memory.
+    """
+
+    MAX_BYTES = 32 << 20  # Dash's and Plotly's bundles gzip to about 3 MB in all
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        return self._data.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if key.endswith(";" + _UNCACHED) or key in self._data:
+            return
+        with self._lock:
+            if self._bytes + len(value) <= self.MAX_BYTES:
+                self._data[key] = value
+                self._bytes += len(value)
+
+
+def bundle_cache_key(request: flask.Request) -> str:
+    """flask-compress cache key: the path of a fingerprinted Dash bundle, else :data:`_UNCACHED`."""
+    path = request.path
+    if path.startswith("/_dash-component-suites/") and check_fingerprint(path)[1]:
+        return path
+    return _UNCACHED
+
+
+#: Flask config for flask-compress, set on the server before Dash attaches it.
+COMPRESSION = {
+    # what every client accepts (Dash's enable_compression means to set this too, but only after
+    # flask-compress has read it: zstd and brotli would be chosen for Chromium otherwise)
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_LEVEL": 6,
+    "COMPRESS_MIN_SIZE": 1024,  # below a kilobyte the header costs more than it saves
+    # Dash's JSON (figures), our JSON and CSV, the page and its scripts; PNGs already are compressed
+    "COMPRESS_MIMETYPES": ["application/json", "text/html", "text/css", "application/javascript",
+                           "text/javascript", "text/csv", "text/plain"],
+    # plotly.min.js is 4.8 MB: compressing it takes ~0.2 s, so once per process, not per client
+    "COMPRESS_CACHE_BACKEND": BundleCache,
+    "COMPRESS_CACHE_KEY": bundle_cache_key,
+    # streamed bodies (byte ranges, large files) go out as they are; assets/ are buffered first
+    "COMPRESS_STREAMS": False,
+}
 
 
 class BadRequest(ValueError):
@@ -64,10 +129,16 @@ def _text(message: str, status: int) -> flask.Response:
 
 
 def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
-    """Add the image and data routes and response compression to ``server``."""
+    """Add the image and data routes and the error handlers to ``server``.
+
+    Parameters
+    ----------
+    server : flask.Flask
+        The Dash app's server, with flask-compress already attached (``compress=True``).
+    store : ExplorerStore
+    """
     sprites = SpriteCache()
     thumb_cache: dict[tuple[str, int, int], bytes] = {}
-    static_gz: dict[tuple[str, int], bytes] = {}
 
     def dataset(name: str):
         if name not in store.datasets:
@@ -83,6 +154,12 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     @server.errorhandler(BadRequest)
     def _bad(err: BadRequest):
         return _text(str(err), err.status)
+
+    @server.errorhandler(CacheError)
+    def _cache_problem(err: CacheError):
+        # the server works, this artifact does not: 503 with the pipeline's words (file and fix)
+        log.warning("request %s refused: %s", flask.request.path, err)
+        return _text(f"cannot serve {flask.request.path[:80]}: {err}", 503)
 
     @server.errorhandler(Exception)
     def _unexpected(err: Exception):
@@ -168,53 +245,32 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def healthz():
         return _text("ok", 200)
 
-    @server.after_request
-    def _gzip(resp: flask.Response) -> flask.Response:
-        # flask-compress is not a dependency; this covers Dash's large JSON figures and scripts
-        if (resp.status_code != 200 or "Content-Encoding" in resp.headers
-                or resp.mimetype not in _GZIP_TYPES
-                or "gzip" not in flask.request.headers.get("Accept-Encoding", "")):
-            return resp
-        path = flask.request.path
-        if resp.direct_passthrough:
-            return _gzip_static(resp, path)
-        data = resp.get_data()
-        if len(data) < _GZIP_MIN_BYTES:
-            return resp
-        if path.startswith("/_dash-component-suites/"):
-            # fingerprinted bundles (plotly.js is 4 MB): compress once, not per client
-            key = (path, len(data))
-            packed = static_gz.get(key)
-            if packed is None:
-                packed = static_gz[key] = gzip.compress(data, compresslevel=6)
-        else:
-            packed = gzip.compress(data, compresslevel=5)
-        return _encoded(resp, packed)
+    server.after_request(_buffer_asset)  # runs before flask-compress's (registered earlier)
 
-    def _gzip_static(resp: flask.Response, path: str) -> flask.Response:
-        """A file Flask streams from disk (assets/*.js, *.css): compressed once per file version."""
-        if (resp.content_length or 0) < _GZIP_MIN_BYTES:
-            return resp
-        etag, _weak = resp.get_etag()
-        key = (path, etag or str(resp.last_modified))
-        packed = static_gz.get(key)
-        body = resp.response
-        try:
-            if packed is None:
-                packed = static_gz[key] = gzip.compress(b"".join(body), compresslevel=6)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-        resp.direct_passthrough = False
-        resp.headers.pop("Accept-Ranges", None)  # byte ranges would count the uncompressed file
-        if etag:
-            # as nginx does: a weak ETag names both encodings, and Flask's conditional
-            # check compares weakly, so a revalidation still gets its 304
-            resp.set_etag(etag, weak=True)
-        return _encoded(resp, packed)
 
-    def _encoded(resp: flask.Response, packed: bytes) -> flask.Response:
-        resp.set_data(packed)
-        resp.headers["Content-Encoding"] = "gzip"
-        resp.headers["Vary"] = "Accept-Encoding"
-        return resp
+def _buffer_asset(resp: flask.Response) -> flask.Response:
+    """Turn a whole file of ``assets/`` that Flask streams from disk into a body flask-compress can gzip.
+
+    flask-compress compresses a streamed response chunk by chunk without ``Content-Length``
+    (and not with gzip by default); these files are a few kilobytes.  The ETag becomes
+    weak, as nginx does: it then names both encodings, and Flask's conditional check
+    compares weakly, so a revalidation still gets its 304.
+    """
+    if (resp.status_code != 200 or not resp.direct_passthrough or not flask.request.path.startswith("/assets/")
+            or resp.mimetype not in COMPRESSION["COMPRESS_MIMETYPES"]
+            or "gzip" not in flask.request.headers.get("Accept-Encoding", "")
+            or not 0 < (resp.content_length or 0) <= ASSET_BUFFER_MAX):
+        return resp  # sent as Flask made it (byte ranges still work)
+    body = resp.response
+    try:
+        data = b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    resp.direct_passthrough = False
+    resp.set_data(data)
+    resp.headers.pop("Accept-Ranges", None)  # byte ranges would count the uncompressed file
+    etag, weak = resp.get_etag()
+    if etag and not weak:
+        resp.set_etag(etag, weak=True)
+    return resp

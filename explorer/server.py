@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.cache import ArtifactStore, CacheError
+from core.store import ArtifactStore, CacheError
 
 from .app import create_app
 
@@ -30,7 +30,7 @@ def serve(cache_root: Path | None = None, host: str = "127.0.0.1", port: int = 8
 
     Raises
     ------
-    pipeline.cache.CacheError
+    core.store.CacheError
         If the cache has no ``current.json``.
     """
     store = ArtifactStore(cache_root)

@@ -1,7 +1,7 @@
 """The view's shareable state and its query-string form.
 
-``?tab=explore&ds=fashion-mnist&space=cnn&proj=umap&colour=true&cell=6-0&space2=cnn&proj2=tsne``
-``&frame=3&pair=mnist:4-9&pair=fashion-mnist:0-6`` restores a view exactly; unknown or
+``?tab=explore&ds=<name>&space=cnn&proj=umap&colour=true&cell=6-0&space2=cnn&proj2=tsne``
+``&frame=3&pair=<name>:4-9&pair=<other>:0-6`` restores a view exactly; unknown or
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
 and outlive caches.
 """
@@ -32,7 +32,7 @@ class ViewState:
     """
 
     tab: str = "explore"
-    ds: str = "mnist"
+    ds: str = ""  # a dataset name; default_state picks the cache's first
     space: str = "cnn"
     proj: str = "umap"
     colour: str = "true"
@@ -45,7 +45,7 @@ class ViewState:
 
 def default_state(datasets: list[str]) -> ViewState:
     """Defaults for a cache holding ``datasets`` (the first one is shown)."""
-    return ViewState(ds=datasets[0] if datasets else "mnist")
+    return ViewState(ds=datasets[0] if datasets else "")
 
 
 def parse_query(search: str | None, datasets: list[str], n_classes: int = 10) -> ViewState:

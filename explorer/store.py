@@ -2,14 +2,24 @@
 
 ``current.json`` is re-read when it changes (the pipeline serves the first dataset
 while it still prepares the second); each dataset's arrays are loaded on first use
-(images memory-mapped) and kept, behind a lock so that waitress threads never load
-the same file twice.  Datasets whose folders did not change keep their loaded arrays.
+(images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
+load the same file twice.  Datasets whose folders did not change keep their loaded arrays.
+
+Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
+file that no longer matches the size and sha256 its folder recorded when it was
+published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
+which the page shows in its alert area and the HTTP routes answer with a 503.
+
+What the explorer knows about a dataset (title, class names, the class pair charted
+first, its colour in comparisons) comes from its ``current.json`` entry alone; the
+explorer holds no list of dataset names.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,14 +28,19 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cache import ArtifactStore, CacheError, load_array, read_json
+from core.store import ArtifactStore, CacheError
+from core.vocab import PROJECTION_LABELS, SPACE_LABELS, SPACES
+
+from .snapshots import DynamicsView, rows_of_test_ids
 
 log = logging.getLogger(__name__)
 
-SPACES = ("cnn", "pixels")
+#: Projection methods in the order the page lists them (``core.vocab.METHODS`` is the pipeline's order).
 PROJECTIONS = ("umap", "tsne", "pca")
-SPACE_LABELS = {"cnn": "CNN embedding", "pixels": "Raw pixels"}
-PROJECTION_LABELS = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
+
+__all__ = ["PROJECTIONS", "PROJECTION_LABELS", "SPACES", "SPACE_LABELS", "DatasetView", "DynamicsView",
+           "ExplorerStore", "rows_of_test_ids", "pid_alive"]
 
 
 @dataclass
@@ -35,6 +50,11 @@ class DatasetView:
     Row ``i`` of every array is the same sample; ``row`` is the index the whole
     explorer passes around (URLs, figures, CSV).  ``sample_ids[row]`` is the id
     of ``index.npy`` (0-9999 test, or 0-69999 for the full set).
+
+    ``artifacts`` verifies each file against its folder's record before it is read;
+    a view made without one (tests) verifies against a store rooted at the embed
+    folder's parent.  ``default_pair`` and ``colour`` are ``current.json``'s facts,
+    ``None`` where an older cache lacks them (see :meth:`pair_to_chart`).
     """
 
     name: str
@@ -46,29 +66,42 @@ class DatasetView:
     model_dir: Path
     projection_dirs: dict[str, dict[str, Path]]
     dynamics_dir: Path | None = None
+    artifacts: ArtifactStore | None = None
+    default_pair: tuple[int, int] | None = None
+    colour: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.artifacts is None:
+            self.artifacts = ArtifactStore(Path(self.embed_dir).parent)
 
     @property
     def version(self) -> str:
         """Key of the embed folder: changes whenever the images or rows change."""
         return self.embed_dir.name
 
-    def _get(self, key: str, loader) -> Any:
+    def cached(self, key: str, make) -> Any:
+        """``make()``, computed once per view and kept (a new folder gets a new view).
+
+        Anything derived from the view's arrays (figure groups, say) belongs here rather
+        than in a module-level cache, so that two apps in one process share nothing.
+        A ``make`` that raises stores nothing: the next call tries again.
+        """
         with self._lock:
             if key not in self._cache:
-                self._cache[key] = loader()
+                self._cache[key] = make()
             return self._cache[key]
 
     def _array(self, name: str, mmap: bool = False) -> np.ndarray:
         def load() -> np.ndarray:
-            arr = load_array(self.embed_dir / name, mmap=mmap)
+            arr = self.artifacts.load_array(self.embed_dir / name, mmap=mmap)
             if len(arr) != self.n:
                 raise CacheError(f"{self.embed_dir / name} has {len(arr)} rows, current.json says "
                                  f"{self.n}; rerun the pipeline")
             return arr
-        return self._get(name, load)
+        return self.cached(name, load)
 
     @property
     def images(self) -> np.ndarray:
@@ -94,7 +127,7 @@ class DatasetView:
     @property
     def confidence(self) -> np.ndarray:
         """float32 (n,): probability the CNN gave its predicted class."""
-        return self._get("confidence", lambda: self.proba.max(axis=1).astype(np.float32))
+        return self.cached("confidence", lambda: self.proba.max(axis=1).astype(np.float32))
 
     @property
     def confusion(self) -> np.ndarray:
@@ -108,11 +141,11 @@ class DatasetView:
             m = np.zeros((len(self.class_names),) * 2, np.int64)
             np.add.at(m, (self.labels.astype(np.intp), self.pred.astype(np.intp)), 1)
             return m
-        return self._get("confusion", compute)
+        return self.cached("confusion", compute)
 
     @property
     def metrics(self) -> dict:
-        return self._get("metrics", lambda: read_json(self.model_dir / "metrics.json"))
+        return self.cached("metrics", lambda: self.artifacts.read_json(self.model_dir / "metrics.json"))
 
     def coords(self, space: str, projection: str) -> np.ndarray:
         """float32 (n, 2) coordinates; a 3-D projection shows its first two axes."""
@@ -122,11 +155,11 @@ class DatasetView:
             raise KeyError(f"{self.name} has no {space}/{projection} projection") from None
 
         def load() -> np.ndarray:
-            arr = load_array(d / "coords.npy")
+            arr = self.artifacts.load_array(d / "coords.npy")
             if arr.ndim != 2 or arr.shape[0] != self.n or arr.shape[1] < 2:
                 raise CacheError(f"{d / 'coords.npy'} has shape {arr.shape}, expected ({self.n}, 2)")
             return np.ascontiguousarray(arr[:, :2], dtype=np.float32)
-        return self._get(f"coords-{space}-{projection}", load)
+        return self.cached(f"coords-{space}-{projection}", load)
 
     def knn(self, space: str) -> np.ndarray:
         """int32 (n, k) nearest neighbours of each row in the high-dimensional space."""
@@ -141,106 +174,33 @@ class DatasetView:
     def has(self, space: str, projection: str) -> bool:
         return projection in self.projection_dirs.get(space, {})
 
+    def pair_to_chart(self) -> tuple[int, int]:
+        """The class pair charted first in "Training dynamics", as ``(low, high)``.
+
+        ``current.json``'s ``default_pair`` when it names two different classes; else
+        (older caches) the pair the CNN confused most at the last snapshot, or ``(0, 1)``
+        without snapshots.
+        """
+        k = len(self.class_names)
+        pair = self.default_pair
+        if pair is not None and pair[0] != pair[1] and all(0 <= c < k for c in pair):
+            return (min(pair), max(pair))
+        dyn = self.dynamics
+        if dyn is None or k < 2:
+            return (0, 1)
+        c = dyn.confusion(dyn.n_frames - 1)
+        both = c + c.T
+        np.fill_diagonal(both, -1)
+        a, b = np.unravel_index(int(both.argmax()), both.shape)
+        return (int(min(a, b)), int(max(a, b)))
+
     @property
     def dynamics(self) -> DynamicsView | None:
         """The aligned training-dynamics frames, or ``None`` for a model without snapshots."""
         if self.dynamics_dir is None:
             return None
-        return self._get("dynamics", lambda: DynamicsView(self.dynamics_dir, self))
-
-
-class DynamicsView:
-    """The aligned per-snapshot frames of one dataset (``dynamics/<key>/``), loaded at once.
-
-    ``m`` test images (class-balanced, ~2,000) were embedded at every snapshot;
-    ``rows[k]`` is the row of the dataset's embed folder that holds image ``k``'s
-    picture, or -1 when the shown sample set lacks it.
-
-    Parameters
-    ----------
-    folder : Path
-        The ``dynamics/<key>/`` folder.
-    ds : DatasetView
-        The dataset whose embed folder gives the pictures.
-
-    Raises
-    ------
-    pipeline.cache.CacheError
-        If the arrays are missing or their shapes disagree.
-    """
-
-    def __init__(self, folder: Path, ds: DatasetView):
-        self.folder = Path(folder)
-        self.version = self.folder.name
-        self.frames = load_array(self.folder / "frames.npy")
-        self.index = load_array(self.folder / "index.npy").astype(np.int64)
-        self.labels = load_array(self.folder / "labels.npy").astype(np.uint8)
-        self.proba = load_array(self.folder / "proba.npy")
-        self.rows_json: list[dict] = read_json(self.folder / "epochs.json")
-        n_frames, m = self.frames.shape[:2] if self.frames.ndim == 3 else (0, 0)
-        if (self.frames.ndim != 3 or self.frames.shape[2] < 2 or len(self.index) != m
-                or len(self.labels) != m or self.proba.shape[:2] != (n_frames, m)
-                or len(self.rows_json) != n_frames or n_frames == 0):
-            raise CacheError(f"{self.folder} is inconsistent (frames {self.frames.shape}, index "
-                             f"{self.index.shape}, proba {self.proba.shape}, {len(self.rows_json)} "
-                             "epochs.json rows); rerun the pipeline")
-        self.frames = np.ascontiguousarray(self.frames[:, :, :2], dtype=np.float32)
-        if (self.folder / "epochs.npy").is_file():
-            # float32 on disk: 0.05 reads back as 0.0500000007
-            self.epochs = np.round(load_array(self.folder / "epochs.npy").astype(np.float64), 6)
-        else:  # folders from before fractional snapshots: one frame per epoch, epochs.json says which
-            self.epochs = np.array([float(r.get("epoch", i + 1)) for i, r in enumerate(self.rows_json)])
-        self.pred = self.proba.argmax(axis=2).astype(np.uint8)  # (frames, m)
-        self.confidence = self.proba.max(axis=2).astype(np.float32)
-        self.rows = rows_of_test_ids(self.index, ds.sample_ids, ds.sample_set)
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.frames)
-
-    @property
-    def m(self) -> int:
-        return self.frames.shape[1]
-
-    def confusion(self, frame: int) -> np.ndarray:
-        """(k, k) counts on the snapshot subset at ``frame`` (rows = true), from ``epochs.json``."""
-        c = self.rows_json[frame].get("confusion")
-        if c is not None:
-            return np.asarray(c, dtype=np.int64)
-        k = self.proba.shape[2]
-        m = np.zeros((k, k), np.int64)
-        np.add.at(m, (self.labels.astype(np.intp), self.pred[frame].astype(np.intp)), 1)
-        return m
-
-    def metric(self, name: str) -> list[float | None]:
-        """One ``epochs.json`` field over the frames (``None`` where a frame lacks it)."""
-        return [None if r.get(name) is None else float(r[name]) for r in self.rows_json]
-
-
-def rows_of_test_ids(test_ids: np.ndarray, sample_ids: np.ndarray, sample_set: str) -> np.ndarray:
-    """Rows of an embed folder holding the given test-set images; -1 where it holds none.
-
-    Parameters
-    ----------
-    test_ids : array of int, shape (m,)
-        Test-set ids (0-9999).
-    sample_ids : array of int, shape (n,)
-        The embed folder's ``index.npy``: test ids with ``sample_set="test"``, or
-        0-69999 with ``"all"`` (test id ``t`` is sample id ``60000 + t``).
-    sample_set : str
-
-    Returns
-    -------
-    ndarray of int64, shape (m,)
-    """
-    wanted = np.asarray(test_ids, dtype=np.int64) + (60_000 if sample_set == "all" else 0)
-    ids = np.asarray(sample_ids, dtype=np.int64)
-    if len(ids) == 0:
-        return np.full(len(wanted), -1, np.int64)
-    # looked up, not assumed: the embed set may be a subset or in another order
-    order = np.argsort(ids, kind="stable")
-    pos = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
-    return np.where(ids[order][pos] == wanted, order[pos], -1).astype(np.int64)
+        return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, self.artifacts, self.sample_ids,
+                                                          self.sample_set))
 
 
 def pid_alive(pid: Any) -> bool:
@@ -273,7 +233,7 @@ class ExplorerStore:
 
     Raises
     ------
-    pipeline.cache.CacheError
+    core.store.CacheError
         If ``current.json`` is missing or malformed.
     """
 
@@ -302,6 +262,7 @@ class ExplorerStore:
             entries.items()
         except (KeyError, TypeError, AttributeError):
             raise CacheError(f"{artifacts.root}/current.json has no 'datasets'; rerun the pipeline") from None
+        # dicts keep current.json's order: the page lists the datasets as the pipeline wrote them
         datasets: dict[str, DatasetView] = {}
         signatures: dict[str, str] = {}
         for name, e in entries.items():
@@ -312,12 +273,14 @@ class ExplorerStore:
             try:
                 dyn = e.get("dynamics")
                 datasets[name] = DatasetView(
-                    name=name, title=e.get("title", name), class_names=list(e["class_names"]),
+                    name=name, title=str(e.get("title") or name), class_names=list(e["class_names"]),
                     sample_set=e.get("sample_set", "test"), n=int(e["n"]),
                     embed_dir=artifacts.resolve(e["embed"]), model_dir=artifacts.resolve(e["model"]),
                     projection_dirs={s: {p: artifacts.resolve(r) for p, r in ps.items()}
                                      for s, ps in e["projections"].items()},
-                    dynamics_dir=artifacts.resolve(dyn) if dyn else None)
+                    dynamics_dir=artifacts.resolve(dyn) if dyn else None, artifacts=artifacts,
+                    default_pair=_pair_fact(name, e.get("default_pair")),
+                    colour=_colour_fact(name, e.get("colour")))
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise CacheError(f"current.json entry {name!r} is incomplete ({err!r}); "
                                  "rerun the pipeline") from None
@@ -374,9 +337,8 @@ class ExplorerStore:
 
     @property
     def names(self) -> list[str]:
-        """Dataset names, MNIST first (the easy one reads first in comparisons)."""
-        order = {"mnist": 0, "fashion-mnist": 1}
-        return sorted(self.datasets, key=lambda n: (order.get(n, 9), n))
+        """Dataset names in ``current.json``'s order (the pipeline writes the easier one first)."""
+        return list(self.datasets)
 
     def get(self, name: str) -> DatasetView:
         """The dataset called ``name``; ``KeyError`` with the known names otherwise."""
@@ -391,6 +353,26 @@ class ExplorerStore:
         """The separability report, or ``{}`` when the pipeline has not made one."""
         with self._lock:
             if self._report is None:
-                self._report = (read_json(self.artifacts.resolve(self._report_rel))
+                self._report = (self.artifacts.read_json(self.artifacts.resolve(self._report_rel))
                                 if self._report_rel else {})
             return self._report
+
+
+def _pair_fact(name: str, value: Any) -> tuple[int, int] | None:
+    """``current.json``'s ``default_pair`` as two ints; ``None`` if absent or malformed."""
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(c, int) and not isinstance(c, bool) for c in value)):
+        return int(value[0]), int(value[1])
+    if value is not None:
+        log.warning("current.json: default_pair %r of %s is not two class numbers; "
+                    "charting its most confused pair", value, name)
+    return None
+
+
+def _colour_fact(name: str, value: Any) -> str | None:
+    """``current.json``'s ``colour`` if it is a CSS hex colour; ``None`` (a palette colour) otherwise."""
+    if isinstance(value, str) and _COLOUR.fullmatch(value):
+        return value
+    if value is not None:
+        log.warning("current.json: colour %r of %s is not a hex colour; using a palette colour", value, name)
+    return None

@@ -6,6 +6,8 @@ differ per sample (a per-class shape plus the row number drawn as bits, so a tes
 can tell which image is shown) and a few known confusion cells.  Datasets named
 in ``dynamics`` also get a training-dynamics folder whose frames move every point and
 whose per-frame test accuracy differs per frame; the others get ``"dynamics": null``.
+``current.json`` entries carry the facts the pipeline records (``title``,
+``default_pair``, ``colour``); a test that wants an older cache deletes them.
 """
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cache import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
+from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
 
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 MNIST_NAMES = [str(i) for i in range(10)]
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+#: current.json's facts per dataset, as the pipeline writes them (core/datasets.py)
+DEFAULT_PAIRS = {"mnist": [4, 9], "fashion-mnist": [0, 6]}
+COLOURS = {"mnist": "#4e79a7", "fashion-mnist": "#f28e2b"}
 NAMES = {"mnist": MNIST_NAMES, "fashion-mnist": FASHION_NAMES}
 
 #: (true, predicted) -> count of the deliberate mistakes per dataset; every other
@@ -231,7 +236,8 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int,
     report_entry = {"title": TITLES[name], "n": n, "test_accuracy": acc, "spaces": spaces, "pairs": pairs}
     current_entry = {"title": TITLES[name], "class_names": NAMES[name], "sample_set": "test", "n": n,
                      "model": f"{name}/model/{mkey}", "embed": f"{name}/embed/{ekey}",
-                     "projections": projections, "dynamics": dynamics_rel}
+                     "projections": projections, "dynamics": dynamics_rel,
+                     "default_pair": DEFAULT_PAIRS[name], "colour": COLOURS[name]}
     return current_entry, report_entry
 
 

@@ -256,7 +256,7 @@ def test_confusion_figure_and_selection_counts(store):
 
 
 def test_selection_csv(store):
-    from explorer.callbacks import selection_csv
+    from explorer.panels import selection_csv
 
     ds = store.get("fashion-mnist")
     rows = ds.rows_in_cell(6, 0)
@@ -351,7 +351,8 @@ def test_store_follows_current_json_and_progress(tmp_path):
                                               "sizes": {"mnist": {"n": 120, "title": "MNIST"}}}
     progress = {"pid": os.getpid(), "updated": time.time(),
                 "datasets": {"mnist": {"stage": "ready", "detail": ""},
-                             "fashion-mnist": {"stage": "train", "detail": "8 epochs"}}}
+                             "fashion-mnist": {"stage": "train", "detail": "8 epochs",
+                                               "title": "Fashion-MNIST"}}}
     write_json_atomic(tmp_path / "progress.json", progress)
     assert client.get("/api/status").json["progress"] == progress
     assert b"Fashion-MNIST is still being prepared: training (8 epochs)" in client.get("/_dash-layout").data
@@ -383,7 +384,7 @@ def _specs(key: str) -> list[tuple[str, str]]:
 
 
 def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",), changed: list | None = None,
-              raw: bool = False):
+              raw: bool = False, headers: dict | None = None):
     """POST the callback called ``name`` as the browser would, with ``values`` by ``"id.prop"``.
 
     Pattern-matching (ALL) ids expand to one entry per dataset in ``datasets``; their
@@ -406,7 +407,7 @@ def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",)
             "changedPropIds": changed if changed is not None else [next(iter(values))]}
     if len(body["outputs"]) == 1 and not key.startswith(".."):
         body["outputs"] = body["outputs"][0]
-    return client.post("/_dash-update-component", json=body)
+    return client.post("/_dash-update-component", json=body, headers=headers or {})
 
 
 GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-space.value": "cnn", "ctl-proj.value": "umap",
@@ -516,3 +517,242 @@ def test_query_frame_and_pairs():
     for bad in ("?frame=-1", "?frame=abc", "?frame=99999999", "?frame=٣"):
         assert parse_query(bad, DATASETS).frame == 0
     assert parse_query("?pair=cifar:1-2&pair=mnist:1-10", DATASETS).pairs == ()
+
+
+# -- the explorer's shape ------------------------------------------------------------------------
+def _explorer_imports() -> dict[str, set[str]]:
+    """Each explorer module -> the project modules it imports anywhere in it (relative imports resolved)."""
+    import ast
+
+    project = ("core", "training", "embeddings", "explorer", "pipeline")
+    files = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (ROOT / "explorer").rglob("*.py")}
+    graph = {}
+    for name, path in files.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
+                # "from pkg import module" imports the module; "from module import name", the module
+                found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names)
+        graph[name] = {m for m in found if m.split(".")[0] in project and m != name}
+    return graph
+
+
+def test_explorer_imports_no_cycle_and_nothing_above_core():
+    graph = _explorer_imports()
+    assert {"explorer.ids", "explorer.checks", "explorer.panels", "explorer.page", "explorer.tabs.explore",
+            "explorer.tabs.datasets", "explorer.tabs.projections", "explorer.tabs.dynamics"} <= set(graph)
+    upward = sorted((a, b) for a, deps in graph.items() for b in deps
+                    if b.split(".")[0] in ("pipeline", "training", "embeddings"))
+    assert upward == []  # the explorer reads the cache through core alone
+    cycles, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for dep in sorted(d for d in graph.get(node, ()) if d.startswith("explorer")):
+            if state.get(dep) == "open":
+                cycles.append(path[path.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep, path + [dep])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
+
+
+def test_explorer_source_names_no_dataset():
+    """What the explorer knows of a dataset comes from current.json: no name of one in its code."""
+    import re
+
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "explorer").rglob("*.py")
+            for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\b(fashion-)?mnist\b", line, re.I)]
+    assert hits == []
+
+
+# -- current.json's dataset facts, and caches from before them ----------------------------------------
+def test_dataset_facts_come_from_current_json(store, explorer_app):
+    from explorer import dynamics as D
+    from explorer_data import COLOURS, DEFAULT_PAIRS
+
+    assert {n: list(D.default_pair(store.get(n))) for n in store.names} == DEFAULT_PAIRS
+    assert F.dataset_colours(store) == COLOURS
+    bars = F.separability_figure(store.report, store.names, "cnn", "umap", colours=F.dataset_colours(store))
+    assert [t["marker"]["color"] for t in bars["data"]] == [COLOURS[n] for n in store.names]
+    layout = explorer_app.server.test_client().get("/_dash-layout").get_data(as_text=True)
+    assert '"value":"4-9"' in layout.replace(" ", "")  # mnist's pair dropdown starts on its default pair
+
+
+def test_older_cache_without_facts_falls_back(tmp_path):
+    from explorer import dynamics as D
+    from explorer.app import create_app
+    from explorer.page import progress_message
+    from explorer_data import write_synthetic_cache
+    from core.store import write_json_atomic
+
+    write_synthetic_cache(tmp_path, n=120, seed=1)
+    cur = json.loads((tmp_path / "current.json").read_text())
+    for e in cur["datasets"].values():
+        for key in ("default_pair", "colour", "title"):
+            e.pop(key)
+    cur["datasets"] = dict(reversed(cur["datasets"].items()))  # the page follows current.json's order
+    write_json_atomic(tmp_path / "current.json", cur)
+    store = ExplorerStore(ArtifactStore(tmp_path))
+    assert store.names == ["fashion-mnist", "mnist"] and store.get("mnist").title == "mnist"
+    dyn = store.get("mnist").dynamics
+    both = dyn.confusion(dyn.n_frames - 1) + dyn.confusion(dyn.n_frames - 1).T
+    np.fill_diagonal(both, -1)
+    a, b = np.unravel_index(int(both.argmax()), both.shape)
+    assert D.default_pair(store.get("mnist")) == (min(a, b), max(a, b))  # the most confused pair
+    assert D.default_pair(store.get("fashion-mnist")) == (0, 1)  # no snapshots to ask
+    assert F.dataset_colours(store) == {"fashion-mnist": F.PALETTE[0], "mnist": F.PALETTE[1]}
+    progress = {"datasets": {"svhn": {"stage": "train", "detail": ""}}}  # an older pipeline: no title
+    assert progress_message(store, progress, store.names) == "svhn is still being prepared: training…"
+    client = create_app(store).server.test_client()
+    assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
+
+
+def test_derived_arrays_live_on_the_view_not_the_module(explorer_cache):
+    one, two = (ExplorerStore(ArtifactStore(explorer_cache)).get("mnist") for _ in range(2))
+    assert F.groups(one, "true") is F.groups(one, "true")  # computed once per view
+    assert F.groups(one, "true") is not F.groups(two, "true")  # two apps share nothing
+    assert "groups-true" in one._cache
+
+
+def test_url_follows_a_control_by_name(client, explorer_app):
+    r = dash_post(client, explorer_app, "sync_url", {**GOOD, "ctl-proj.value": "tsne", "url.search": "?tab=explore"},
+                  changed=["ctl-proj.value"])
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    response = r.json["response"]
+    assert set(response) == {"url"} and "proj=tsne" in response["url"]["search"]
+
+
+# -- damaged artifacts: refused with the file named, never a 500 --------------------------------------
+@pytest.fixture
+def cache_copy(tmp_path) -> Path:
+    """A fresh synthetic cache to damage (each test gets its own, with files hashed when published)."""
+    from explorer_data import write_synthetic_cache
+
+    write_synthetic_cache(tmp_path, n=120, seed=2)
+    return tmp_path
+
+
+def _entry(root: Path, name: str = "mnist") -> dict:
+    return json.loads((root / "current.json").read_text())["datasets"][name]
+
+
+def _alert(response) -> str:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    side = response.json["sideUpdate"]
+    assert side["alert"]["style"]["display"] == "flex"
+    return side["alert-text"]["children"]
+
+
+def test_damaged_coords_are_named_in_the_alert(cache_copy):
+    from explorer.app import create_app
+
+    path = (cache_copy / _entry(cache_copy)["projections"]["cnn"]["umap"] / "coords.npy").resolve()
+    size = path.stat().st_size
+    coords = np.load(path)
+    coords[:20] = coords[20:40].copy()  # other rows over the first twenty: same size, other bytes
+    np.save(path, coords)
+    assert path.stat().st_size == size
+    app = create_app(ArtifactStore(cache_copy))
+    text = _alert(dash_post(app.server.test_client(), app, "render_scatter", GOOD, changed=["tabs.value"]))
+    assert "is damaged" in text and str(path) in text and "verify --repair" in text
+    assert "Traceback" not in text
+
+
+def test_damaged_labels_are_refused_in_callbacks_and_routes(cache_copy):
+    from explorer.app import create_app
+
+    path = (cache_copy / _entry(cache_copy)["embed"] / "labels.npy").resolve()
+    labels = np.load(path)
+    labels[:10] = (labels[:10] + 1) % 10  # ten labels changed
+    np.save(path, labels)
+    app = create_app(ArtifactStore(cache_copy))
+    client = app.server.test_client()
+    text = _alert(dash_post(client, app, "render_confusion", GOOD, changed=["ctl-dataset.value"]))
+    assert "is damaged" in text and str(path) in text
+    r = client.get("/api/points/mnist.json")
+    assert r.status_code == 503 and r.mimetype == "text/plain"
+    assert str(path) in r.get_data(as_text=True) and "internal error" not in r.get_data(as_text=True)
+    # the other dataset is intact and still served
+    assert client.get("/api/points/fashion-mnist.json").status_code == 200
+
+
+def test_truncated_knn_answers_503_naming_the_file(cache_copy):
+    from explorer.app import create_app
+
+    path = (cache_copy / _entry(cache_copy)["embed"] / "knn-cnn-indices.npy").resolve()
+    with open(path, "r+b") as f:
+        f.truncate(1000)
+    app = create_app(ArtifactStore(cache_copy))
+    client = app.server.test_client()
+    r = client.get("/api/neighbours/mnist/cnn/5")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 503 and r.mimetype == "text/plain"
+    assert str(path) in body and "1,000 bytes" in body and "Traceback" not in body
+    assert client.get("/api/neighbours/mnist/pixels/5").status_code == 200  # the other space is intact
+    text = _alert(dash_post(client, app, "render_detail", {**GOOD, "ex-clicked.data": {"ds": "mnist", "row": 5}},
+                            changed=["ex-clicked.data"]))
+    assert str(path) in text
+
+
+@pytest.mark.parametrize("rel, url", [
+    ("embed/images.npy", "/thumb/mnist/3.png"),
+    ("embed/images.npy", "/sprites/mnist/0.png"),
+    ("dynamics/frames.npy", "/api/dynamics/mnist.json"),
+])
+def test_damaged_files_behind_other_routes_answer_503(cache_copy, rel, url):
+    from explorer.app import create_app
+
+    folder, name = rel.split("/")
+    path = (cache_copy / _entry(cache_copy)[folder] / name).resolve()
+    with open(path, "r+b") as f:  # one byte flipped past the header
+        f.seek(200)
+        byte = f.read(1)
+        f.seek(200)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    client = create_app(ArtifactStore(cache_copy)).server.test_client()
+    r = client.get(url)
+    assert r.status_code == 503 and str(path) in r.get_data(as_text=True)
+
+
+def test_damaged_dynamics_leave_the_page_working(cache_copy):
+    from explorer.app import create_app
+
+    path = (cache_copy / _entry(cache_copy)["dynamics"] / "proba.npy").resolve()
+    with open(path, "r+b") as f:
+        f.truncate(2000)
+    client = create_app(ArtifactStore(cache_copy)).server.test_client()
+    layout = client.get("/_dash-layout")
+    assert layout.status_code == 200 and str(path) in json.dumps(layout.json)  # said in its panel
+
+
+# -- compression ------------------------------------------------------------------------------------------
+def test_bundles_and_callbacks_gzipped_each_with_its_own_body(client, explorer_app):
+    import plotly
+
+    mtime = int((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").stat().st_mtime)
+    url = f"/_dash-component-suites/plotly/package_data/plotly.v{plotly.__version__.replace('.', '_')}m{mtime}.min.js"
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    first, again = (client.get(url, headers={"Accept-Encoding": "gzip"}) for _ in range(2))
+    assert first.headers["Content-Encoding"] == "gzip" and gzip.decompress(first.data) == raw
+    assert again.data == first.data and int(again.headers["Content-Length"]) == len(again.data)
+    # dynamic responses share one path: each must be compressed afresh, never served from the cache
+    gz = {"Accept-Encoding": "gzip"}
+    figs = [dash_post(client, explorer_app, "render_scatter", {**GOOD, "ctl-dataset.value": n},
+                      changed=["ctl-dataset.value"], headers=gz) for n in ("mnist", "fashion-mnist")]
+    metas = [json.loads(gzip.decompress(r.data))["response"]["ex-scatter"]["figure"]["layout"]["meta"]
+             for r in figs]
+    assert [m["dataset"] for m in metas] == ["mnist", "fashion-mnist"]
+    assert all(r.headers["Content-Encoding"] == "gzip" for r in figs)
+

@@ -162,6 +162,12 @@
 
   let pressed = null;
   document.addEventListener("mousedown", function (e) { pressed = {x: e.clientX, y: e.clientY}; }, true);
+  // Plotly reports a hover once per point, where the pointer first came near it (up to 20 px
+  // away); follow the pointer while that point stays hovered, so that a press on it counts
+  document.addEventListener("mousemove", function (e) {
+    const el = tip();
+    if (hovered && el && el.classList.contains("visible")) { hovered.x = e.clientX; hovered.y = e.clientY; }
+  }, true);
 
   // a click on a gallery tile or a neighbour opens it in the detail panel
   document.addEventListener("click", function (e) {

@@ -1,0 +1,45 @@
+"""Component ids of the page, shared by the page shell, the tabs and the tests.
+
+Plain strings for components the page holds once; per-dataset components use
+pattern ids ``{"type": <constant>, "dataset": name}`` (Dash's ``ALL`` matches every
+dataset the page was built with).  This module imports nothing, so any explorer
+module can use it without an import cycle.
+"""
+from __future__ import annotations
+
+URL = "url"
+TABS_ID = "tabs"
+# the shared control bar
+DATASET, SPACE, PROJ, COLOUR = "ctl-dataset", "ctl-space", "ctl-proj", "ctl-colour"
+DATASET_BOX, SPACE_BOX, PROJ_BOX = "ctl-dataset-box", "ctl-space-box", "ctl-proj-box"
+# Explore
+SCATTER, CONFUSION, DETAIL = "ex-scatter", "ex-confusion", "ex-detail"
+CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
+FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
+DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
+# Compare datasets
+CD_SCATTER = "cd-scatter"  # pattern id {"type": CD_SCATTER, "dataset": name}
+CD_REPORT, CD_BARS = "cd-report", "cd-bars"
+# Compare projections
+SPACE2, PROJ2 = "ctl-space2", "ctl-proj2"
+CP_LEFT, CP_RIGHT, CP_LINKED, CP_COUNT = "cp-left", "cp-right", "cp-linked", "cp-count"
+# Training dynamics; per-dataset ids are {"type": ..., "dataset": name}
+DY_SCATTER, DY_CHART, DY_PAIR, DY_STATS = "dy-scatter", "dy-chart", "dy-pair", "dy-stats"
+DY_FRAME, DY_PLAY, DY_TIMER, DY_FRAME_LABEL, DY_SHOWN = "dy-frame", "dy-play", "dy-timer", "dy-frame-label", "dy-shown"
+# what each tab's figures were last drawn for, so that a tab switch redraws nothing
+EX_RENDERED, CD_RENDERED, CP_RENDERED, DY_RENDERED = "ex-rendered", "cd-rendered", "cp-rendered", "dy-rendered"
+# page-wide: the hover tooltip, one-line messages, pipeline progress and "new dataset ready"
+HOVER_TIP = "hover-tip"
+ALERT, ALERT_TEXT, ALERT_CLOSE = "alert", "alert-text", "alert-close"
+BANNER, BANNER_TEXT, RELOAD_BTN, STATUS_POLL, PAGE_DATASETS = (
+    "banner", "banner-text", "banner-reload", "status-poll", "page-datasets")
+
+
+def panel_id(tab: str) -> str:
+    """Id of the ``div`` that holds one tab's panel (all stay mounted; one is shown)."""
+    return f"panel-{tab}"
+
+
+def per_dataset(kind: str, name: str) -> dict:
+    """Pattern id of one dataset's component of ``kind`` (e.g. :data:`DY_SCATTER`)."""
+    return {"type": kind, "dataset": name}

@@ -1,0 +1,196 @@
+"""The page shell: header, progress banner, alert area, tabs, the shared control bar and
+the stores, plus the page-wide callbacks (tab switching, alert, banner polling, URL sync).
+
+Each tab's panel and callbacks are in :mod:`explorer.tabs`; component ids in
+:mod:`explorer.ids`.  The layout is built per page load (``app.layout = lambda:
+build_layout(store)``), so a dataset the pipeline finished after the server started
+appears on the next load.
+"""
+from __future__ import annotations
+
+import logging
+
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from . import dynamics as D
+from . import ids
+from .checks import _cell_of, _choice, _view
+from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
+from .store import PROJECTION_LABELS, SPACE_LABELS, ExplorerStore
+from .tabs import TAB_MODULES
+from .widgets import control, radio
+
+log = logging.getLogger(__name__)
+
+STATUS_POLL_MS = 2000
+TAB_LABELS = {"explore": "Explore", "datasets": "Compare datasets", "projections": "Compare projections",
+              "dynamics": "Training dynamics"}
+STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": "fetching the data",
+               "embed": "extracting embeddings", "project": "projecting", "dynamics": "aligning training snapshots",
+               "report": "measuring separability"}
+#: the view's fields other than the query string itself, each with the control that holds it
+URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "space": (ids.SPACE, "value"),
+              "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "space2": (ids.SPACE2, "value"),
+              "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value")}
+PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
+
+
+def progress_message(store: ExplorerStore, progress: dict | None, page_names: list[str]) -> str:
+    """The banner: datasets ready since the page loaded, and what the pipeline still prepares.
+
+    Parameters
+    ----------
+    store : ExplorerStore
+    progress : dict or None
+        The running pipeline's ``progress.json`` (:meth:`ExplorerStore.progress`).
+    page_names : list of str
+        The datasets the page was built with.
+    """
+    parts = []
+    new = [n for n in store.names if n not in page_names]
+    if new:
+        parts.append(" and ".join(store.get(n).title for n in new) + (" is" if len(new) == 1 else " are")
+                     + " ready — reload the page to explore " + ("it." if len(new) == 1 else "them."))
+    entries = (progress or {}).get("datasets") or {}
+    if isinstance(entries, dict):
+        for name, e in entries.items():
+            # served datasets need no word here (new ones were announced above)
+            if not isinstance(e, dict) or e.get("stage") in (None, "ready") or name in store.datasets:
+                continue
+            title = str(e.get("title") or name)[:40]  # older pipelines wrote no title: the name
+            stage = str(e.get("stage"))[:40]
+            detail = str(e.get("detail") or "")[:60]
+            parts.append(f"{title} is still being prepared: {STAGE_WORDS.get(stage, stage)}"
+                         + (f" ({detail})" if detail else "") + "…")
+    return " ".join(parts)
+
+
+def controls(store: ExplorerStore) -> html.Div:
+    """The shared control bar: dataset, space, projection, colouring."""
+    datasets = {n: store.get(n).title for n in store.names}
+    return html.Div([
+        control("Dataset", radio(ids.DATASET, datasets, store.names[0]), ids.DATASET_BOX),
+        control("Space", radio(ids.SPACE, SPACE_LABELS, "cnn"), ids.SPACE_BOX),
+        control("Projection", radio(ids.PROJ, PROJECTION_LABELS, "umap"), ids.PROJ_BOX),
+        control("Colour by", radio(ids.COLOUR, {c: COLOUR_LABELS[c] for c in COLOURS}, "true")),
+    ], className="controls")
+
+
+def build_layout(store: ExplorerStore) -> html.Div:
+    """The whole page; figures are filled in by callbacks once the URL is read."""
+    store.maybe_reload()
+    titles = " and ".join(store.get(n).title for n in store.names)
+    banner = progress_message(store, store.progress(), store.names)
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        html.Header([
+            html.H1("Embedding explorer"),
+            html.Span(f"{titles}: how a CNN sees the classes, where it confuses them", className="tagline"),
+        ]),
+        html.Div([html.Span(banner, id=ids.BANNER_TEXT),
+                  html.Button("Reload", id=ids.RELOAD_BTN, className="btn", style={"display": "none"})],
+                 id=ids.BANNER, className="banner", role="status", style={} if banner else {"display": "none"}),
+        html.Div([html.Span(id=ids.ALERT_TEXT), html.Button("×", id=ids.ALERT_CLOSE, className="alert-close",
+                                                             title="Dismiss")],
+                 id=ids.ALERT, className="alert", role="alert", style={"display": "none"}),
+        # polls while a pipeline is working (there is something to announce)
+        dcc.Interval(id=ids.STATUS_POLL, interval=STATUS_POLL_MS, disabled=not banner),
+        dcc.Store(id=ids.PAGE_DATASETS, data=store.names),
+        dcc.Tabs(id=ids.TABS_ID, value="explore", className="tabs", children=[
+            dcc.Tab(label=TAB_LABELS[t], value=t, className="tab", selected_className="tab-selected")
+            for t in TABS]),
+        controls(store),
+        # all panels stay mounted (callbacks target them); the tab shows one, see register's show_tab
+        html.Div([html.Div(TAB_MODULES[t].layout(store), id=ids.panel_id(t), className="panel") for t in TABS]),
+        dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED),
+        dcc.Store(id=ids.EX_RENDERED), dcc.Store(id=ids.CD_RENDERED), dcc.Store(id=ids.CP_RENDERED),
+        dcc.Store(id=ids.DY_RENDERED),
+        # one tooltip element for every scatter, driven by assets/hover.js without a server round trip
+        html.Div(id=ids.HOVER_TIP, className="hover-tip", children=[
+            html.Div(className="hover-img"), html.Div(className="hover-text")]),
+    ], className="page")
+
+
+def register(app, store: ExplorerStore) -> None:
+    """Attach the page-wide callbacks to ``app``: tabs, alert, banner, URL."""
+    # -- tabs: show one panel; hide the controls a tab does not use ------------------------
+    app.clientside_callback(
+        """function(tab) {
+            const show = t => ({display: t === tab ? 'block' : 'none'});
+            const ctl = hidden => ({display: hidden ? 'none' : 'flex'});
+            return [show('explore'), show('datasets'), show('projections'), show('dynamics'),
+                    ctl(tab === 'datasets' || tab === 'dynamics'), ctl(tab === 'dynamics'), ctl(tab === 'dynamics')];
+        }""",
+        *[Output(ids.panel_id(t), "style") for t in ("explore", "datasets", "projections", "dynamics")],
+        Output(ids.DATASET_BOX, "style"), Output(ids.SPACE_BOX, "style"), Output(ids.PROJ_BOX, "style"),
+        Input(ids.TABS_ID, "value"))
+
+    # -- alert and banner --------------------------------------------------------------------
+    app.clientside_callback(
+        "function(n) { return n ? {display: 'none'} : window.dash_clientside.no_update; }",
+        Output(ids.ALERT, "style", allow_duplicate=True), Input(ids.ALERT_CLOSE, "n_clicks"),
+        prevent_initial_call=True)
+    app.clientside_callback(
+        "function(n) { if (n) { window.location.reload(); } return window.dash_clientside.no_update; }",
+        Output(ids.RELOAD_BTN, "n_clicks"), Input(ids.RELOAD_BTN, "n_clicks"), prevent_initial_call=True)
+
+    @app.callback(
+        Output(ids.BANNER_TEXT, "children"), Output(ids.BANNER, "style"), Output(ids.RELOAD_BTN, "style"),
+        Output(ids.STATUS_POLL, "disabled"),
+        Input(ids.STATUS_POLL, "n_intervals"), State(ids.PAGE_DATASETS, "data"), prevent_initial_call=True)
+    def poll_status(_, page_names):
+        store.maybe_reload()
+        page_names = [n for n in page_names if isinstance(n, str)] if isinstance(page_names, list) else []
+        progress = store.progress()
+        text = progress_message(store, progress, page_names)
+        new = any(n not in page_names for n in store.names)
+        # keep polling while the pipeline works; a new dataset is announced once, then polling stops
+        return (text, {} if text else {"display": "none"}, {} if new else {"display": "none"},
+                progress is None or new)
+
+    # -- URL <-> controls: one callback, since Dash allows a cycle only within one -------------
+    @app.callback(
+        output=dict(search=Output(ids.URL, "search"), **{k: Output(*c) for k, c in URL_FIELDS.items()},
+                    pairs=Output(PAIRS, "value")),
+        inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
+                    pairs=Input(PAIRS, "value")),
+        state=dict(frame_max=State(ids.DY_FRAME, "max")))
+    def sync_url(search, tab, ds, space, proj, colour, space2, proj2, cell, frame, pairs, frame_max):
+        names = store.names
+        # the pair dropdowns this page holds (it may predate a dataset), each with its value
+        pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
+                       if isinstance(p.get("id"), dict)] if isinstance(pairs, list) else []
+        pair_outputs = [o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
+                        for o in ctx.outputs_grouping["pairs"]]
+        out = dict.fromkeys(["search", *URL_FIELDS], no_update)
+        out["pairs"] = [no_update] * len(pair_outputs)  # a wildcard output wants one value per component
+        n_classes = max(len(store.get(n).class_names) for n in names)
+        if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
+            s = parse_query(search, names, n_classes)
+            chosen = {n: (a, b) for n, a, b in s.pairs}
+            last = frame_max if isinstance(frame_max, int) and frame_max >= 0 else 0
+            out.update(tab=s.tab, ds=s.ds, space=s.space, proj=s.proj, colour=s.colour, space2=s.space2,
+                       proj2=s.proj2, cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None,
+                       frame=min(s.frame, last))
+            out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
+                                                                 if n in store.datasets else (0, 1))))
+                            for n in pair_outputs]
+            return out
+        # a control changed: the URL follows
+        ds_view = _view(store, ds)
+        chosen_cell = _cell_of(cell, ds, len(ds_view.class_names))
+        if ctx.triggered_id == ids.DATASET and cell and chosen_cell is None:
+            out["cell"] = None  # a cell of the other dataset means nothing here
+        chosen_pairs = []
+        for n, v in pair_inputs:
+            pair = parse_pair(v, n_classes, distinct=True)
+            if pair is not None and n in names:
+                chosen_pairs.append((n, *pair))
+        s = ViewState(tab=_choice(tab, TABS, "tab"), ds=ds, space=space, proj=proj, colour=colour,
+                      cell=chosen_cell, space2=space2, proj2=proj2,
+                      frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
+                      pairs=tuple(sorted(chosen_pairs)))
+        query = to_query(s)
+        if query != search:
+            out["search"] = query
+        return out

@@ -1,0 +1,188 @@
+"""The "Training dynamics" tab: each dataset's snapshot images moving as the CNN trained,
+one slider (and a Play button) for all, and per dataset a class pair's confusions over time.
+
+The server draws a scatter once per colouring; ``assets/dynamics.js`` moves its points
+between frames in the browser, so the slider costs no server round trip per frame.
+The figures and words are :mod:`explorer.dynamics`'s.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+
+from dash import ALL, Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from core.errors import CacheError
+
+from .. import dynamics as D
+from .. import ids
+from ..checks import BadInput, _choice, _dataset, _int, _short
+from ..state import COLOURS, parse_pair
+from ..store import DatasetView, ExplorerStore
+from ..widgets import GRAPH_CONFIG
+
+log = logging.getLogger(__name__)
+
+HELP = ("The same test images in the CNN's embedding while it trained: untrained, at fractions of the "
+        "first epoch, then after each epoch. Frames are aligned (warm-started t-SNE, each frame starts "
+        "from the previous one), so a point moves only when the network moved it. Easy classes separate "
+        "within the first fraction of an epoch; the pairs the CNN keeps confusing (chart one beside each "
+        "plot) stay entangled to the end.")
+NO_DYNAMICS = ("No per-epoch snapshots for this model: retrain with `python -m pipeline all` "
+               "(snapshots are on by default; `--snapshot-samples 2000`) to record them.")
+PLAY_MS = 1100
+# no box or lasso: a selection means nothing while the points move
+SCATTER_CONFIG = {**GRAPH_CONFIG, "modeBarButtonsToRemove": GRAPH_CONFIG["modeBarButtonsToRemove"]
+                  + ["select2d", "lasso2d"]}
+
+
+def _half(store: ExplorerStore, name: str) -> html.Div:
+    """One dataset's scatter, class-pair picker, stats line and chart; or why it has none."""
+    ds = store.get(name)
+    try:
+        dyn = ds.dynamics
+    except CacheError as e:  # the page still loads; this panel says what is wrong and how to fix it
+        log.warning("training dynamics of %s cannot be shown: %s", name, e)
+        return html.Div([html.H3(ds.title), html.P(str(e), className="placeholder no-dynamics")],
+                        className="half dy-half dy-empty", id=f"dy-half-{name}")
+    if dyn is None:
+        return html.Div([html.H3(ds.title), html.P(NO_DYNAMICS, className="placeholder no-dynamics")],
+                        className="half dy-half dy-empty", id=f"dy-half-{name}")
+    a, b = D.default_pair(ds)
+    return html.Div([
+        html.Div(dcc.Graph(id=ids.per_dataset(ids.DY_SCATTER, name),
+                           className="explorer-scatter dynamics-scatter", config=SCATTER_CONFIG),
+                 className="dy-plot"),
+        html.Div([
+            html.Div([html.Span("Class pair", className="ctl-label"),
+                      dcc.Dropdown(id=ids.per_dataset(ids.DY_PAIR, name), options=D.pair_options(ds),
+                                   value=f"{a}-{b}", clearable=False, searchable=False, className="dy-pair")],
+                     className="ctl"),
+            html.Div(id=ids.per_dataset(ids.DY_STATS, name), className="dy-stats"),
+            dcc.Graph(id=ids.per_dataset(ids.DY_CHART, name), config={"displayModeBar": False},
+                      className="dy-chart"),
+        ], className="dy-side"),
+    ], className="half dy-half", id=f"dy-half-{name}")
+
+
+def layout(store: ExplorerStore) -> html.Div:
+    """The slider bar (hidden when no dataset has snapshots) and one half per dataset."""
+    epochs = D.steps(store)
+    last = max(len(epochs) - 1, 0)
+    marks = {i: {"label": D.mark_label(e)} for i, e in enumerate(epochs)}
+    return html.Div([
+        html.P(HELP, className="help"),
+        html.Div([
+            html.Button("▶ Play", id=ids.DY_PLAY, className="btn dy-play", disabled=not epochs),
+            html.Div(dcc.Slider(id=ids.DY_FRAME, min=0, max=last, step=1, value=0, marks=marks or None,
+                                included=True, updatemode="drag", disabled=not epochs,
+                                allow_direct_input=False),
+                     className="dy-slider"),
+            html.Span(id=ids.DY_FRAME_LABEL, className="dy-frame-label"),
+        ], className="dy-bar" + ("" if epochs else " hidden")),
+        dcc.Interval(id=ids.DY_TIMER, interval=PLAY_MS, disabled=True),
+        dcc.Store(id=ids.DY_SHOWN),
+        html.Div([_half(store, n) for n in store.names], className="pair dy-pair-grid"),
+    ])
+
+
+def register(app, store: ExplorerStore) -> None:
+    """Attach the tab's callbacks (two on the server, three in the browser) to ``app``."""
+    renders = itertools.count(1)  # per app: numbers this app's drawings for assets/dynamics.js
+
+    def dynamics_of(name) -> DatasetView:
+        ds = _dataset(store, name)
+        if ds.dynamics is None:
+            raise BadInput(f"{ds.title} has no training dynamics in the cache")
+        return ds
+
+    def step_of(frame, epochs: list[float]) -> int:
+        if not epochs:
+            raise PreventUpdate  # no dataset has dynamics: the tab shows only the messages
+        return _int(frame, 0, len(epochs), "frame")
+
+    @app.callback(
+        output=dict(figures=Output(ids.per_dataset(ids.DY_SCATTER, ALL), "figure"),
+                    rendered=Output(ids.DY_RENDERED, "data")),
+        inputs=dict(tab=Input(ids.TABS_ID, "value"), colour=Input(ids.COLOUR, "value")),
+        state=dict(frame=State(ids.DY_FRAME, "value"), rendered=State(ids.DY_RENDERED, "data")))
+    def render_dynamics(tab, colour, frame, rendered):
+        if tab != "dynamics":
+            raise PreventUpdate
+        _choice(colour, COLOURS, "colour")
+        epochs = D.steps(store)
+        step = step_of(frame, epochs)
+        if rendered == colour:
+            raise PreventUpdate  # back on the tab: the browser already shows it (and moves it)
+        figs = []
+        for o in ctx.outputs_grouping["figures"]:
+            ds = dynamics_of(o["id"].get("dataset"))
+            frames = [D.frame_at(ds.dynamics, e) for e in epochs]
+            fig = D.scatter_figure(ds, frames[step], colour, frames, epochs)
+            # tells assets/dynamics.js that this drawing, not its own last one, is on screen
+            fig["layout"]["meta"]["render"] = next(renders)
+            figs.append(fig)
+        return {"figures": figs, "rendered": colour}
+
+    @app.callback(
+        output=dict(charts=Output(ids.per_dataset(ids.DY_CHART, ALL), "figure"),
+                    stats=Output(ids.per_dataset(ids.DY_STATS, ALL), "children"),
+                    label=Output(ids.DY_FRAME_LABEL, "children")),
+        inputs=dict(tab=Input(ids.TABS_ID, "value"), frame=Input(ids.DY_FRAME, "value"),
+                    pairs=Input(ids.per_dataset(ids.DY_PAIR, ALL), "value")))
+    def render_dynamics_charts(tab, frame, pairs):
+        if tab != "dynamics":
+            raise PreventUpdate
+        epochs = D.steps(store)
+        step = step_of(frame, epochs)
+        chosen = {}
+        for spec in ctx.args_grouping["pairs"] if isinstance(pairs, list) else []:
+            if isinstance(spec, dict) and isinstance(spec.get("id"), dict):
+                chosen[spec["id"].get("dataset")] = spec.get("value")
+        charts, stats = [], []
+        for o in ctx.outputs_grouping["charts"]:
+            name = o["id"].get("dataset")
+            ds = dynamics_of(name)
+            k = len(ds.class_names)
+            pair = parse_pair(chosen.get(name), k, distinct=True)
+            if pair is None:
+                raise BadInput(f"class pair of {ds.title} must be two different classes 'a-b' below {k} "
+                               f"(got {_short(chosen.get(name))})")
+            pair = (min(pair), max(pair))
+            f = D.frame_at(ds.dynamics, epochs[step])
+            charts.append(D.chart_figure(ds, f, pair))
+            stats.append(D.stats_line(ds, f, pair))
+        label = f"{D.epoch_label(epochs[step])} · step {step + 1} of {len(epochs)}"
+        return {"charts": charts, "stats": stats, "label": label}
+
+    # the points move in the browser (assets/dynamics.js): no server round trip per animation frame
+    app.clientside_callback(
+        """function(step) {
+            if (window.explorerDynamics && typeof step === 'number') window.explorerDynamics.goTo(step);
+            return step;
+        }""",
+        Output(ids.DY_SHOWN, "data"), Input(ids.DY_FRAME, "value"))
+    app.clientside_callback(
+        """function(n, disabled, step, last) {
+            const nu = window.dash_clientside.no_update;
+            if (!n) return [nu, nu, nu];
+            if (disabled) {  // start: from the beginning when at the end
+                return [false, '❚❚ Pause', (step >= last) ? 0 : nu];
+            }
+            return [true, '▶ Play', nu];
+        }""",
+        Output(ids.DY_TIMER, "disabled"), Output(ids.DY_PLAY, "children"),
+        Output(ids.DY_FRAME, "value", allow_duplicate=True),
+        Input(ids.DY_PLAY, "n_clicks"), State(ids.DY_TIMER, "disabled"), State(ids.DY_FRAME, "value"),
+        State(ids.DY_FRAME, "max"), prevent_initial_call=True)
+    app.clientside_callback(
+        """function(n, step, last) {
+            const next = (typeof step === 'number' ? step : 0) + 1;
+            if (next >= last) return [Math.min(next, last), true, '▶ Play'];
+            return [next, window.dash_clientside.no_update, window.dash_clientside.no_update];
+        }""",
+        Output(ids.DY_FRAME, "value", allow_duplicate=True), Output(ids.DY_TIMER, "disabled", allow_duplicate=True),
+        Output(ids.DY_PLAY, "children", allow_duplicate=True),
+        Input(ids.DY_TIMER, "n_intervals"), State(ids.DY_FRAME, "value"), State(ids.DY_FRAME, "max"),
+        prevent_initial_call=True)
