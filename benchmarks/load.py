@@ -64,7 +64,7 @@ def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 90.0) -> No
 
 def start_server(cache: Path | None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "-q"]
+    cmd = [sys.executable, "-m", "pipeline", "serve", "--port", str(port)]
     if cache:
         cmd += ["--cache-dir", str(cache)]
     # a file, not a pipe: a server logging under load must never block on a full pipe
