@@ -21,14 +21,27 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _first_visit(root: Path, verified: bool) -> float:
-    """Seconds from a fresh store to everything a first visit of each dataset reads."""
+def _first_visit(root: Path, verified: bool) -> tuple[float, float]:
+    """(seconds from a fresh store to everything a first visit of each dataset reads,
+    seconds of it spent checking files)."""
     from core.store import ArtifactStore
     from explorer.app import create_app
     from explorer.thumbnails import page_count
 
     store = ArtifactStore(root)
-    if not verified:
+    checking = [0.0]
+    if verified:
+        check = store.check
+
+        def timed_check(path, _record=None):
+            t = time.perf_counter()
+            try:
+                return check(path, _record)
+            finally:
+                checking[0] += time.perf_counter() - t
+
+        store.check = timed_check
+    else:
         store.check = lambda path, _record=None: Path(path)  # the same loads, no hashing
     t0 = time.perf_counter()
     app = create_app(store)
@@ -43,10 +56,10 @@ def _first_visit(root: Path, verified: bool) -> float:
         for space, methods in ds.projection_dirs.items():
             for method in methods:
                 ds.coords(space, method)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, checking[0]
 
 
-def bench_verify(n: int = 70_000, repeat: int = 3) -> list[Row]:
+def bench_verify(n: int = 70_000, repeat: int = 5) -> list[Row]:
     """Verified vs unverified first visit of a synthetic ``n``-point cache, alternated ``repeat`` times."""
     sys.path.insert(0, str(ROOT / "tests"))
     from explorer_data import write_synthetic_cache
@@ -60,9 +73,13 @@ def bench_verify(n: int = 70_000, repeat: int = 3) -> list[Row]:
         write_synthetic_cache(root, n=n, seed=0)
         log.info("synthetic cache written in %.0f s", time.perf_counter() - t0)
         times: dict[bool, list[float]] = {True: [], False: []}
+        shares = []
         for _ in range(repeat):
             for verified in (False, True):
-                times[verified].append(_first_visit(root, verified))
+                total, checking = _first_visit(root, verified)
+                times[verified].append(total)
+                if verified:
+                    shares.append(checking / total)
         store = ArtifactStore(root)
         folders = store.published()
         t0 = time.perf_counter()
@@ -70,12 +87,15 @@ def bench_verify(n: int = 70_000, repeat: int = 3) -> list[Row]:
         whole = time.perf_counter() - t0
         size = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
     plain, checked = statistics.median(times[False]), statistics.median(times[True])
-    extra = (checked - plain) / plain
+    share = statistics.median(shares)
     return [
-        Row(section, "explorer's first visit of both datasets, verified vs not (median of "
-            f"{repeat}, alternated)", f"{checked:.2f} s", f"{plain:.2f} s", f"+{100 * extra:.1f} %",
-            "<= +10 %", extra <= 0.10,
-            "points JSON, every sprite sheet, a neighbour list and every layout's coordinates"),
+        Row(section, "share of the explorer's first visit of both datasets spent checking files "
+            f"(median of {repeat})", f"{100 * share:.1f} %", target="<= 10 %", met=share <= 0.10,
+            note="first visit: points JSON, every sprite sheet, a neighbour list and every layout's "
+                 "coordinates; each file hashed once per process"),
+        Row(section, f"the same first visit, verified vs not (median of {repeat}, alternated)",
+            f"{checked:.2f} s", f"{plain:.2f} s", f"{checked / plain:.2f}x",
+            note="whole-visit times vary by more than the checks cost on this shared 2-core machine"),
         Row(section, "hashing every file of every folder (the pipeline's reuse check)",
             f"{whole:.2f} s for {size / 1e6:.0f} MB ({size / 1e6 / whole:.0f} MB/s)",
             note=f"{len(folders)} folders, {damaged} damaged"),

@@ -103,23 +103,27 @@ class ArtifactStore:
         return (self.path(dataset, stage, key) / CONFIG_FILE).is_file()
 
     # -- the stage protocol ---------------------------------------------------------
-    def build(self, dataset: str, stage: str, key: str, config: Any,
-              make: Callable[[Path], dict | None]) -> Path:
-        """The artifact ``<dataset>/<stage>/<key>``: reused if intact, else built and published.
+    def build(self, dataset: str, stage: str, config: Any, make: Callable[[Path], dict | None],
+              upstream: tuple[str, ...] = ()) -> Path:
+        """The artifact of ``config`` at ``<dataset>/<stage>/<key>``: reused if intact, else built and published.
 
         Parameters
         ----------
         config : dataclass or dict
-            Recorded in ``config.json`` (the key is computed by the caller from what
-            changes the result).
+            Exactly what changes the result; the key is ``config_key(config, *upstream)``
+            and the folder's ``config.json`` records it.
         make : callable(out) -> dict or None
             Writes the artifact's files into the temporary folder ``out``; a dict it
-            returns (timings, say) is added to the recorded config.
+            returns (timings, say) is recorded beside the config.
+        upstream : tuple of str
+            Keys of the artifacts it is made from (their folder names), so that a change
+            upstream gives a new key downstream.
 
         A published folder whose files fail :meth:`verify` is logged with what is wrong,
         removed and rebuilt.  Another process building the same key waits on the lock
-        and then reuses the result.
+        and then reuses the result.  The key is the returned folder's name.
         """
+        key = config_key(config, *upstream)
         folder = self.path(dataset, stage, key)
         if self._reusable(folder):
             log.info("%s: reusing %s", dataset, folder)
@@ -128,6 +132,8 @@ class ArtifactStore:
             if self._reusable(folder):
                 return folder
             record = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+            if upstream:
+                record["upstream"] = list(upstream)
             with self.writing(dataset, stage, key, record) as out:
                 extra = make(out)
                 if extra:

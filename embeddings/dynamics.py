@@ -25,7 +25,7 @@ import numpy as np
 
 from core.errors import ConfigError
 from core.options import option, validate
-from core.store import ArtifactStore, config_key, load_array, read_json, save_npy_atomic, write_json_atomic
+from core.store import ArtifactStore, load_array, read_json, save_npy_atomic, write_json_atomic
 from embeddings import metrics
 from embeddings.knn import build_knn
 
@@ -199,5 +199,4 @@ def build_dynamics(dataset: str, model_dir: Path, model_key: str, config: Dynami
         log.info("%s: %d aligned frames (%s) in %.1f s", dataset, len(frames), config.alignment, seconds)
         return {"seconds": seconds}
 
-    return store.build(dataset, STAGE, config_key(config, model_key),
-                       {**dataclasses.asdict(config), "model": model_key}, make)
+    return store.build(dataset, STAGE, config, make, upstream=(model_key,))

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.errors import ConfigError
 from core.options import option, validate
-from core.store import ArtifactStore, config_key, load_array
+from core.store import ArtifactStore, load_array
 from core.vocab import SAMPLE_SETS, SPACES
 from embeddings.knn import build_knn, check_data
 
@@ -73,10 +73,9 @@ def embed(dataset: str, model_dir: Path, model_key: str, arrays: dict, config: E
     -------
     (folder, key)
     """
-    key = config_key(config, model_key)
-    folder = store.build(dataset, STAGE, key, {**dataclasses.asdict(config), "model": model_key},
-                         lambda out: _embed(store, model_dir, arrays, config, out))
-    return folder, key
+    folder = store.build(dataset, STAGE, config, lambda out: _embed(store, model_dir, arrays, config, out),
+                         upstream=(model_key,))
+    return folder, folder.name
 
 
 def _embed(store: ArtifactStore, model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> None:

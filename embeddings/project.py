@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.options import option, validate
-from core.store import ArtifactStore, config_key, save_npy_atomic
+from core.store import ArtifactStore, save_npy_atomic
 from core.vocab import METHODS, SPACES
 from embeddings.extract import load_knn, space_matrix
 from embeddings.projections import (DEFAULT_PERPLEXITY, DEFAULT_TSNE_ITER, DEFAULT_UMAP_MIN_DIST,
@@ -69,6 +69,6 @@ def project(dataset: str, embed_dir: Path, embed_key: str, space: str, method: s
         seconds = time.perf_counter() - t0
         save_npy_atomic(out / "coords.npy", coords.astype(np.float32))
         log.info("%s: %s of %s (%d points) in %.1f s", dataset, method, space, len(coords), seconds)
-        return {"embed": embed_key, "seconds": seconds}
+        return {"seconds": seconds}
 
-    return store.build(dataset, STAGE, config_key(desc, embed_key), desc, make)
+    return store.build(dataset, STAGE, desc, make, upstream=(embed_key,))

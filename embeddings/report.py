@@ -93,7 +93,7 @@ def dataset_part(name: str, entry: dict, store: ArtifactStore, upstream: list[st
         part = dataset_report(**entry, k=config.k, seed=config.seed, store=store)
         write_json_atomic(out / "report.json", part)
 
-    folder = store.build(name, STAGE, config_key(recorded, *upstream), {**recorded, "upstream": upstream}, make)
+    folder = store.build(name, STAGE, recorded, make, upstream=tuple(upstream))
     return folder / "report.json"
 
 

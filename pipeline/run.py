@@ -77,7 +77,7 @@ class Pipeline:
                     log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
 
     def train(self, names: Sequence[str] | None = None) -> None:
-        from training.train import model_key, train
+        from training.train import train
 
         self.fetch(names)
         with self.timings.stage("train"):
@@ -87,7 +87,7 @@ class Pipeline:
                 cfg = self.config.train_config(name)
                 self._status(name, "train", f"{cfg.epochs} epochs")
                 folder = train(cfg, self._arrays[name], self.store, progress=self.config.progress)
-                self.results[name].update(model=folder, model_key=model_key(cfg))
+                self.results[name].update(model=folder, model_key=folder.name)  # a folder's name is its key
 
     def embed(self, names: Sequence[str] | None = None) -> None:
         from embeddings.extract import embed

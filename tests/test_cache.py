@@ -110,3 +110,48 @@ def test_current_json_cannot_point_outside_the_cache(tmp_path):
     store.write_current({"datasets": {}})
     assert store.read_current()["version"] == 1
     os.replace(tmp_path / "current.json", tmp_path / "old.json")
+
+
+def test_build_reuses_what_verifies_and_rebuilds_what_does_not(tmp_path):
+    from core.store import DamagedArtifact, config_key
+
+    store = ArtifactStore(tmp_path)
+    calls = []
+
+    def make(out):
+        calls.append(out)
+        save_npy_atomic(out / "a.npy", np.arange(5))
+        save_npy_atomic(out / "sub" / "b.npy", np.ones(3))
+        return {"seconds": 1.5}
+
+    folder = store.build("mnist", "proj", {"p": 1}, make, upstream=("e1",))
+    assert folder.name == config_key({"p": 1}, "e1")  # the key rule lives in build, once
+    record = read_json(folder / "config.json")
+    assert record["config"] == {"p": 1, "upstream": ["e1"], "seconds": 1.5}
+    assert set(record["files"]) == {"a.npy", "sub/b.npy"} and record["files"]["a.npy"][0] == (folder / "a.npy").stat().st_size
+    assert store.build("mnist", "proj", {"p": 1}, make, upstream=("e1",)) == folder and len(calls) == 1
+    assert store.load_array(folder / "a.npy").tolist() == [0, 1, 2, 3, 4]
+
+    np.save(folder / "a.npy", np.arange(5)[::-1])  # same size, other content
+    assert store.verify(folder) == [f"{folder / 'a.npy'} is damaged: its sha256 differs from the one "
+                                    "recorded when it was published"]
+    with pytest.raises(DamagedArtifact, match=r"a.npy is damaged.*verify --repair"):
+        store.load_array(folder / "a.npy")  # the same store notices: the file's mtime changed
+    (folder / "sub" / "b.npy").write_bytes(b"x")
+    assert "b.npy is damaged: 1 bytes, 152 recorded" in store.verify(folder)[1]
+    assert store.build("mnist", "proj", {"p": 1}, make, upstream=("e1",)) == folder and len(calls) == 2
+    assert store.verify(folder) == [] and store.load_array(folder / "a.npy").tolist() == [0, 1, 2, 3, 4]
+    (folder / "a.npy").unlink()
+    assert store.verify(folder) == [f"{folder / 'a.npy'} is missing (recorded 168 bytes)"]
+
+
+def test_folders_from_before_recorded_hashes_are_sealed_as_they_are(tmp_path):
+    store = ArtifactStore(tmp_path)
+    with store.writing("mnist", "embed", "old", {}) as out:
+        save_npy_atomic(out / "labels.npy", np.arange(3))
+    folder = store.path("mnist", "embed", "old")
+    record = read_json(folder / "config.json")
+    del record["files"]
+    write_json_atomic(folder / "config.json", record)
+    assert store.verify(folder) == []
+    assert set(read_json(folder / "config.json")["files"]) == {"labels.npy"}

@@ -8,17 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from core import datasets as facts
-from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
+from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
 from training.config import TrainConfig
 from training.datasets import Arrays
 
 log = logging.getLogger(__name__)
 
 STAGE = "model"
-
-
-def model_key(config: TrainConfig) -> str:
-    return config_key(config)
 
 
 def balanced_subset(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -57,8 +53,7 @@ def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: b
     ``dynamics/`` (per-epoch embeddings and predictions of a fixed class-balanced
     test subset, when ``snapshot_samples > 0``).
     """
-    return store.build(config.dataset, STAGE, model_key(config), config,
-                       lambda out: _fit(config, arrays, out, progress))
+    return store.build(config.dataset, STAGE, config, lambda out: _fit(config, arrays, out, progress))
 
 
 def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None:
