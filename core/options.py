@@ -16,8 +16,9 @@ Fields made with ``derived=True`` are set by a cross-field rule (the run config'
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 from core.errors import ConfigError
 
@@ -98,3 +99,60 @@ def validate(config: Any, section: str) -> None:
             low_ok = lo is None or (v > lo if m["lo_open"] else v >= lo)
             if not low_ok or (hi is not None and v > hi):
                 raise ConfigError(f"{section} {f.name} must be {bound_text(m)} (got {v!r})")
+
+
+def _parser_of(m: dict, default) -> Callable[[str], Any]:
+    """The argparse ``type`` of an option: its own, or that of its default, split on commas if ``many``."""
+    base = m["type"] or (type(default[0]) if m["many"] and default else type(default))
+    if default is None and m["type"] is None:
+        base = int
+    choices = m["choices"]
+
+    def parse_one(text: str):
+        try:
+            value = base(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {base.__name__}") from None
+        if choices is not None and value not in choices:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: choose from {', '.join(map(str, choices))}" + (" (comma-separated)" if m["many"] else ""))
+        return value
+
+    if not m["many"]:
+        return parse_one
+
+    def parse_many(text: str) -> tuple:
+        items = tuple(parse_one(t.strip()) for t in text.split(",") if t.strip())
+        if not items:
+            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of {', '.join(map(str, choices))}")
+        return items
+
+    return parse_many
+
+
+def add_arguments(group, klass: type, dest: Callable[[str], str] = str) -> None:
+    """Add an argparse option for every settable :func:`option` field of ``klass`` to ``group``.
+
+    Options not given on the command line are absent from the namespace
+    (``argparse.SUPPRESS``), so the dataclass's own defaults apply, written once.
+    ``dest`` maps a field name to its namespace attribute.
+    """
+    for f in dataclasses.fields(klass):
+        m = meta(f)
+        if m is None or m["derived"]:
+            continue
+        flag = m["flag"] or "--" + f.name.replace("_", "-")
+        names = [m["short"], flag] if m["short"] else [flag]
+        default = f.default
+        shown = ",".join(map(str, default)) if m["many"] else default
+        extra = [f"default {shown}" if default is not None and default is not False else "", bound_text(m)]
+        text = m["help"] + "".join(f"; {e}" for e in extra if e)
+        if isinstance(default, bool):
+            group.add_argument(*names, dest=dest(f.name), action="store_true", default=argparse.SUPPRESS,
+                               help=text)
+            continue
+        metavar = f.name.upper()
+        if m["choices"] is not None:
+            metavar = "{" + ",".join(map(str, m["choices"])) + "}" + (",..." if m["many"] else "")
+        group.add_argument(*names, dest=dest(f.name), type=_parser_of(m, default), default=argparse.SUPPRESS,
+                           help=text, metavar=metavar)

@@ -14,5 +14,5 @@ Modules, by job:
   ``widgets``: shared component builders.
 - ``page``: the page shell and its page-wide callbacks; ``tabs.*``: one module per tab.
 - ``routes``: the HTTP routes beside Dash and compression; ``app``: wires it all;
-  ``server``: waitress.
+  ``server``: waitress; ``options``: how it is served (host, port, threads, debug).
 """

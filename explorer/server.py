@@ -7,12 +7,13 @@ from pathlib import Path
 from core.store import ArtifactStore, CacheError
 
 from .app import create_app
+from .options import ServeOptions
 
 log = logging.getLogger(__name__)
 
 
-def serve(cache_root: Path | None = None, host: str = "127.0.0.1", port: int = 8050,
-          debug: bool = False, threads: int = 16) -> None:
+def serve(cache_root: Path | None = None, host: str = ServeOptions.host, port: int = ServeOptions.port,
+          debug: bool = ServeOptions.debug, threads: int = ServeOptions.threads) -> None:
     """Serve the explorer of the cache at ``cache_root`` until interrupted; prints the URL.
 
     Parameters

@@ -8,14 +8,13 @@ options of the stages it runs, with the defaults, choices and bounds those field
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import signal
 import sys
 
 from core.errors import ProjectError
-from core.options import bound_text, meta
+from core.options import add_arguments
 from pipeline.config import COMMANDS, SECTIONS, TITLES, RunConfig
 
 log = logging.getLogger("pipeline")
@@ -29,59 +28,10 @@ HELPS = {"fetch": "download and verify the datasets", "train": "train the CNNs",
 _SEP = "__"  # argparse dest: <section>__<field>, so two sections may share a field name
 
 
-def _parser_of(m: dict, default):
-    """The argparse ``type`` of an option: its own, or that of its default, split on commas if ``many``."""
-    base = m["type"] or (type(default[0]) if m["many"] and default else type(default))
-    if default is None and m["type"] is None:
-        base = int
-    choices = m["choices"]
-
-    def parse_one(text: str):
-        try:
-            value = base(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {base.__name__}") from None
-        if choices is not None and value not in choices:
-            raise argparse.ArgumentTypeError(
-                f"{text!r}: choose from {', '.join(map(str, choices))}" + (" (comma-separated)" if m["many"] else ""))
-        return value
-
-    if not m["many"]:
-        return parse_one
-
-    def parse_many(text: str) -> tuple:
-        items = tuple(parse_one(t.strip()) for t in text.split(",") if t.strip())
-        if not items:
-            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of {', '.join(map(str, choices))}")
-        return items
-
-    return parse_many
-
-
 def add_section(parser: argparse.ArgumentParser, section: str) -> None:
     """One argument group: an option per settable field of the section's dataclass."""
-    group = parser.add_argument_group(TITLES[section])
-    for f in dataclasses.fields(SECTIONS[section]):
-        m = meta(f)
-        if m is None or m["derived"]:
-            continue
-        flag = m["flag"] or "--" + f.name.replace("_", "-")
-        names = [m["short"], flag] if m["short"] else [flag]
-        dest = f"{section}{_SEP}{f.name}"
-        default = f.default
-        shown = ",".join(map(str, default)) if m["many"] else default
-        extra = [f"default {shown}" if default is not None and default is not False else ""]
-        if bound_text(m):
-            extra.append(bound_text(m))
-        text = m["help"] + "".join(f"; {e}" for e in extra if e)
-        if isinstance(default, bool):
-            group.add_argument(*names, dest=dest, action="store_true", default=argparse.SUPPRESS, help=text)
-        else:
-            metavar = f.name.upper()
-            if m["choices"] is not None:
-                metavar = "{" + ",".join(map(str, m["choices"])) + "}" + (",..." if m["many"] else "")
-            group.add_argument(*names, dest=dest, type=_parser_of(m, default), default=argparse.SUPPRESS,
-                               help=text, metavar=metavar)
+    add_arguments(parser.add_argument_group(TITLES[section]), SECTIONS[section],
+                  dest=lambda field: f"{section}{_SEP}{field}")
 
 
 def build_parser() -> argparse.ArgumentParser:

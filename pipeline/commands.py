@@ -22,7 +22,7 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         from explorer.server import serve
 
         s = config.serve
-        serve(cache_root=config.where.cache_dir, host=s.host, port=s.port, debug=s.debug)
+        serve(cache_root=config.where.cache_dir, host=s.host, port=s.port, debug=s.debug, threads=s.threads)
         return 0
     if command == "verify":
         return verify(ArtifactStore(config.where.cache_dir), repair=args.repair, quiet=config.data.quiet)
@@ -64,7 +64,8 @@ class ExplorerProcess:
 
     def __init__(self, config: RunConfig):
         s = config.serve
-        self.cmd = [sys.executable, "-m", "explorer", "--host", s.host, "--port", str(s.port)]
+        self.cmd = [sys.executable, "-m", "explorer", "--host", s.host, "--port", str(s.port),
+                    "--threads", str(s.threads)]
         if config.where.cache_dir:
             self.cmd += ["--cache-dir", str(config.where.cache_dir)]
         if s.debug:

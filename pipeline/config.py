@@ -25,6 +25,7 @@ from embeddings.dynamics import DynamicsConfig
 from embeddings.extract import EmbedConfig
 from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
+from explorer.options import ServeOptions
 from training.config import TrainConfig, TrainOptions
 
 #: The shared graph never keeps fewer neighbours than this: the perplexity-30 default's 90,
@@ -55,15 +56,6 @@ class SeedOptions:
     """The one seed of every random step."""
 
     seed: int = option(0, "seed of training, k-NN search, layouts and sampled metrics")
-
-
-@dataclasses.dataclass(frozen=True)
-class ServeOptions:
-    """How the explorer is served."""
-
-    host: str = option("127.0.0.1", "address to bind (127.0.0.1: this machine only)")
-    port: int = option(8050, "port", lo=1, hi=65535)
-    debug: bool = option(False, "Dash debug mode (never on a shared network)")
 
 
 #: Section name -> its dataclass, in the order ``--help`` lists them.
