@@ -38,15 +38,17 @@ loopback port, polls ``/healthz`` and measures, in Debian's Chromium driven by P
 
 Every absolute time on a shared 2-core machine moves by tens of percent between runs;
 the medians and the ratios measured in the same run are what to compare.
+
+This module starts the explorer per cache and turns the measures into rows;
+:mod:`benchmarks.app_page` holds the per-load and hover measurement and
+:mod:`benchmarks.app_probes` the JavaScript it runs in the page.
 """
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -57,6 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.app_page import CATEGORIES, PHASES, load_page, measure_hovers, profile_load
 from benchmarks.common import Row, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +68,6 @@ log = logging.getLogger("benchmarks.app")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-VIEWPORT = {"width": 1366, "height": 768}
 MB = 1e6
 
 TARGET_TOTAL_MB = 3.0
@@ -74,133 +76,6 @@ TARGET_DRAWN_S = 2.5
 TARGET_HOVER_MEDIAN_MS = 20.0
 TARGET_HOVER_MAX_MS = 60.0
 TARGET_P99_MS = 200.0
-
-# Runs before any page script: marks the moment the main scatter is drawn with all points.
-DRAWN_JS = r"""
-(() => {
-  const S = window.__bench = {drawn: null, afterplot: null, n: null, afterplots: 0};
-  const SEL = '#ex-scatter .js-plotly-plot';
-  function total(gd) {
-    let s = 0;
-    for (const t of (gd._fullData || [])) if (t.name !== 'highlight' && t.visible === true) s += t._length || 0;
-    return s;
-  }
-  function finishGL(gd) {
-    // software WebGL runs the draw calls in the GPU process: reading a pixel waits for them
-    const c = gd.querySelector('canvas.gl-canvas-context');
-    if (!c) return;
-    let gl = null;
-    try { gl = c.getContext('webgl') || c.getContext('webgl2'); } catch (e) { gl = null; }
-    if (gl) gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-  }
-  function onAfter(gd) {
-    S.afterplots++;
-    if (S.afterplot !== null) return;
-    const meta = gd.layout && gd.layout.meta;
-    if (!meta || !meta.n || total(gd) < meta.n) return;
-    S.afterplot = performance.now();
-    S.n = total(gd);
-    requestAnimationFrame(() => { finishGL(gd); S.drawn = performance.now(); });
-  }
-  function poll() {
-    const gd = document.querySelector(SEL);
-    if (gd && typeof gd.on === 'function' && !gd.__benchBound) {
-      gd.__benchBound = true;
-      gd.on('plotly_afterplot', () => onAfter(gd));
-    }
-    // a figure drawn between two polls (afterplot already past) still counts once complete
-    if (gd && gd.__benchBound && S.afterplot === null && gd._fullLayout && gd._fullLayout._size) onAfter(gd);
-    if (S.drawn === null) requestAnimationFrame(poll);
-  }
-  requestAnimationFrame(poll);
-})();
-"""
-
-TIMELINE_JS = r"""() => {
-  const res = performance.getEntriesByType('resource');
-  const nav = performance.getEntriesByType('navigation')[0];
-  const plotly = res.find(e => /plotly[^/]*\.js/.test(e.name) && !/async-/.test(e.name));
-  const cbs = res.filter(e => e.name.includes('_dash-update-component'));
-  const fig = cbs.reduce((a, b) => (!a || b.encodedBodySize > a.encodedBodySize) ? b : a, null);
-  return {drawn: window.__bench.drawn, afterplot: window.__bench.afterplot, n: window.__bench.n,
-          dcl: nav ? nav.domContentLoadedEventEnd : null,
-          plotly_end: plotly ? plotly.responseEnd : null,
-          fig_start: fig ? fig.startTime : null, fig_end: fig ? fig.responseEnd : null,
-          meta: document.querySelector('#ex-scatter .js-plotly-plot').layout.meta};
-}"""
-
-POINTS_JS = r"""() => {
-  const gd = document.querySelector('#ex-scatter .js-plotly-plot');
-  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-  const rows = [], xs = [], ys = [];
-  gd._fullData.forEach((t, c) => {
-    if (t.name === 'highlight' || t.visible !== true) return;
-    for (let i = 0; i < t._length; i++) {
-      rows.push(window.explorerHover.rowOf(gd, {curveNumber: c, pointNumber: i}));
-      xs.push(box.left + fl._size.l + fl.xaxis.l2p(t.x[i]));
-      ys.push(box.top + fl._size.t + fl.yaxis.l2p(t.y[i]));
-    }
-  });
-  return {rows: rows, x: xs, y: ys,
-          plot: [box.left + fl._size.l, box.top + fl._size.t, fl._size.w, fl._size.h]};
-}"""
-
-HOVER_HOOK_JS = r"""() => {
-  if (window.__hov) return;
-  const H = window.__hov = {move: null, moveNow: null, seen: null, results: []};
-  window.addEventListener('mousemove', e => { H.move = e.timeStamp; H.moveNow = performance.now(); }, true);
-  const el = document.getElementById('hover-tip');
-  new MutationObserver(() => {
-    const idx = el.dataset.index;
-    if (idx === undefined || idx === H.seen || !el.classList.contains('visible')) return;
-    H.seen = idx;
-    const rec = {row: Number(idx), move: H.move, moveNow: H.moveNow, mut: performance.now()};
-    requestAnimationFrame(() => {
-      rec.raf = performance.now();
-      const ch = new MessageChannel();  // runs after this frame's style, layout and paint
-      ch.port1.onmessage = () => { rec.paint = performance.now(); H.results.push(rec); };
-      ch.port2.postMessage(0);
-    });
-  }).observe(el, {attributes: true, attributeFilter: ['data-index', 'class']});
-}"""
-
-# The alternative design, measured on the same kind of mouse moves: on each Plotly hover,
-# fetch the row's image from the server, decode it and paint it (in an <img> of our own).
-SERVER_HOVER_JS = r"""() => {
-  if (window.__srv) return;
-  const gd = document.querySelector('#ex-scatter .js-plotly-plot');
-  const H = window.__srv = {move: null, results: []};
-  window.addEventListener('mousemove', e => { H.move = e.timeStamp; }, true);
-  const img = document.createElement('img');
-  img.style.cssText = 'position:fixed;right:0;bottom:0;width:112px;height:112px;z-index:2000;' +
-                      'image-rendering:pixelated;pointer-events:none';
-  document.body.appendChild(img);
-  gd.on('plotly_hover', ev => {
-    const move = H.move, row = window.explorerHover.rowOf(gd, ev.points[0]);
-    if (row === null) return;
-    fetch('/thumb/' + gd.layout.meta.dataset + '/' + row + '.png?scale=4', {cache: 'no-store'})
-      .then(r => r.blob())
-      .then(b => { const u = URL.createObjectURL(b); img.src = u; return img.decode().then(() => u); })
-      .then(u => requestAnimationFrame(() => {
-        const ch = new MessageChannel();
-        ch.port1.onmessage = () => { H.results.push({row: row, move: move, paint: performance.now()});
-                                     URL.revokeObjectURL(u); };
-        ch.port2.postMessage(0);
-      }));
-  });
-}"""
-
-ROUND_TRIP_JS = r"""async (args) => {
-  const out = [];
-  for (const row of args.rows) {
-    const t0 = performance.now();
-    const r = await fetch('/thumb/' + args.ds + '/' + row + '.png?scale=4', {cache: 'no-store'});
-    const bmp = await createImageBitmap(await r.blob());
-    out.push(performance.now() - t0);
-    bmp.close();
-  }
-  return out;
-}"""
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -239,299 +114,6 @@ class Explorer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-
-
-# -- one page load ---------------------------------------------------------------------------
-def _category(rec: dict) -> str:
-    url, rtype = rec.get("url", ""), rec.get("type", "")
-    path = url.split("?", 1)[0]
-    if "_dash-update-component" in path:
-        post = rec.get("post") or ""
-        if "status-poll" in post:
-            return "poll"
-        return "scatter" if "ex-scatter.figure" in post else "other"
-    if "/sprites/" in path or "/thumb/" in path or rtype == "Image" and not path.endswith(".ico"):
-        return "sprites"
-    if "/api/points/" in path:
-        return "labels"
-    if path.endswith(".js") and "plotly" in path.rsplit("/", 1)[-1] and "async-" not in path:
-        return "plotly"
-    if rtype in ("Script", "Stylesheet") or path.endswith((".js", ".css")):
-        return "jscss"
-    return "other"
-
-
-CATEGORIES = {
-    "plotly": "Plotly's script (plotly.min.js)",
-    "jscss": "other JS/CSS (React, Dash renderer and components, hover.js, style.css)",
-    "scatter": "scatter data (Dash callback response with the figure)",
-    "other": "other (HTML, Dash layout and dependencies, other callbacks, favicon)",
-    "sprites": "sprite sheets (lazy, after first paint)",
-    "labels": "hover labels /api/points (lazy, after first paint)",
-    "poll": "status polls (every 2 s while a pipeline runs; not counted)",
-}
-
-
-def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0) -> tuple[dict, object, object]:
-    """Open ``url`` in a fresh context; return (measures, context, page), the page left open."""
-    ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.add_init_script(DRAWN_JS)
-    page = ctx.new_page()
-    page.set_default_timeout(int(timeout_s * 1000))
-    cdp = ctx.new_cdp_session(page)
-    cdp.send("Network.enable")
-    reqs: dict[str, dict] = {}
-    state = {"inflight": set(), "last": time.perf_counter(), "t0": None}
-
-    def sent(e):
-        if e["request"]["url"].startswith("data:"):
-            return
-        r = reqs.setdefault(e["requestId"], {})
-        r.update(url=e["request"]["url"], post=e["request"].get("postData"), sent=e["timestamp"],
-                 type=e.get("type", r.get("type", "")), decoded=r.get("decoded", 0))
-        if state["t0"] is None and e.get("type") == "Document":
-            state["t0"] = e["timestamp"]
-        if _category(r) == "poll":
-            return  # the page polls every 2 s while a pipeline runs: background, not page load
-        state["inflight"].add(e["requestId"])
-        state["last"] = time.perf_counter()
-
-    def received(e):
-        if e["requestId"] in reqs:
-            reqs[e["requestId"]].update(type=e["type"], status=e["response"]["status"],
-                                        encoding=(e["response"].get("headers") or {}).get("Content-Encoding")
-                                        or (e["response"].get("headers") or {}).get("content-encoding"))
-
-    def data(e):
-        if e["requestId"] in reqs:
-            reqs[e["requestId"]]["decoded"] = reqs[e["requestId"]].get("decoded", 0) + e["dataLength"]
-
-    def done(e, failed=False):
-        if e["requestId"] in reqs:
-            reqs[e["requestId"]].update(bytes=0 if failed else e["encodedDataLength"], end=e["timestamp"],
-                                        failed=failed)
-        if e["requestId"] in state["inflight"]:
-            state["inflight"].discard(e["requestId"])
-            state["last"] = time.perf_counter()
-
-    cdp.on("Network.requestWillBeSent", sent)
-    cdp.on("Network.responseReceived", received)
-    cdp.on("Network.dataReceived", data)
-    cdp.on("Network.loadingFinished", done)
-    cdp.on("Network.loadingFailed", lambda e: done(e, failed=True))
-
-    page.goto(url + "/", wait_until="commit")
-    page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", polling=100)
-    timeline = page.evaluate(TIMELINE_JS)
-    # network idle: nothing in flight for idle_s (hover.js asks for sprites within 1.5 s of the plot)
-    deadline = time.perf_counter() + timeout_s
-    while time.perf_counter() < deadline:
-        page.wait_for_timeout(100)
-        if not state["inflight"] and time.perf_counter() - state["last"] >= idle_s:
-            break
-    t0 = state["t0"] or min(r.get("sent", 0) for r in reqs.values())
-    drawn_s = timeline["drawn"] / 1000
-    totals = {c: {"bytes": 0, "decoded": 0, "count": 0, "first_sent": None, "last_end": None, "before": 0}
-              for c in CATEGORIES}
-    for r in reqs.values():
-        c = _category(r)
-        t = totals[c]
-        t["bytes"] += r.get("bytes", 0)
-        t["decoded"] += r.get("decoded", 0)
-        t["count"] += 1
-        sent_rel = r.get("sent", t0) - t0
-        t["first_sent"] = sent_rel if t["first_sent"] is None else min(t["first_sent"], sent_rel)
-        if "end" in r:
-            end_rel = r["end"] - t0
-            t["last_end"] = end_rel if t["last_end"] is None else max(t["last_end"], end_rel)
-        if sent_rel < drawn_s:
-            t["before"] += r.get("bytes", 0)
-    measures = {"timeline": timeline, "bytes": totals, "idle": not state["inflight"],
-                "requests": len(reqs), "unencoded_js": sorted(
-                    r["url"].split("?")[0].rsplit("/", 1)[-1] for r in reqs.values()
-                    if _category(r) in ("jscss", "plotly") and not r.get("encoding")
-                    and r.get("decoded", 0) > 2048)}
-    cdp.detach()
-    return measures, ctx, page
-
-
-_WEBGL = re.compile(r"^(getContext|readPixels|buffer(Sub)?Data|draw(Arrays|Elements)\w*|tex(Sub)?Image2D|"
-                    r"texParameter\w*|compileShader|linkProgram|get(Program|Shader)\w*|getExtension|getParameter|"
-                    r"clear\w*|viewport|uniform\w+|vertexAttrib\w*|useProgram|bind(Buffer|Texture|Framebuffer|"
-                    r"Renderbuffer)|create(Buffer|Texture|Program|Shader|Framebuffer)|shaderSource|attachShader|"
-                    r"get(Uniform|Attrib)Location|enableVertexAttribArray|scissor|blend\w*|depth\w*|pixelStorei|"
-                    r"activeTexture|colorMask|flush|finish)$")
-PHASES = ("to plotly.js loaded", "plotly.js loaded to figure received", "figure received to afterplot",
-          "afterplot to drawn")
-
-
-def _bucket(cf: dict) -> str:
-    name, src = cf["functionName"], cf["url"].split("?")[0].rsplit("/", 1)[-1]
-    if "plotly" in src and "async-" not in src:
-        return "plotly.js"
-    if src.endswith(".js") and "hover" in src:
-        return "hover.js"
-    if src:
-        return "Dash/React"
-    if name in ("(idle)", "(root)"):
-        return "idle"
-    if name == "(program)":
-        return "native (parse, compile, style, layout, paint)"
-    if name == "(garbage collector)":
-        return "GC"
-    if _WEBGL.match(name):
-        return "WebGL calls (software GL)"
-    return "other built-ins"
-
-
-def profile_load(browser, url: str) -> dict[str, dict[str, float]]:
-    """Main-thread seconds by script in each phase of one load, from V8's sampling profiler.
-
-    The profiler needs the page's renderer before navigation, so the page is opened
-    once and then reloaded with the HTTP cache disabled. Samples are placed on the
-    page's clock by the Document request's CDP timestamp (the same monotonic clock).
-    """
-    ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.add_init_script(DRAWN_JS)
-    page = ctx.new_page()
-    try:
-        page.goto(url + "/")
-        page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", timeout=90_000)
-        cdp = ctx.new_cdp_session(page)
-        doc = {}
-        cdp.on("Network.requestWillBeSent",
-               lambda e: doc.setdefault("t", e["timestamp"]) if e.get("type") == "Document" else None)
-        cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        cdp.send("Profiler.enable")
-        cdp.send("Profiler.setSamplingInterval", {"interval": 500})
-        cdp.send("Profiler.start")
-        page.reload(wait_until="commit")
-        page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", timeout=90_000)
-        prof = cdp.send("Profiler.stop")["profile"]
-        tl = page.evaluate(TIMELINE_JS)
-    finally:
-        ctx.close()
-    bounds = [0.0, tl["plotly_end"] or 0, tl["fig_end"] or 0, tl["afterplot"], tl["drawn"]]
-    nodes = {n["id"]: n["callFrame"] for n in prof["nodes"]}
-    out = {ph: {} for ph in PHASES}
-    t = prof["startTime"]
-    origin = doc.get("t", prof["startTime"] / 1e6) * 1000  # ms, monotonic
-    for sid, dt in zip(prof["samples"], prof["timeDeltas"]):
-        t += dt
-        at = t / 1000 - origin
-        for ph, lo, hi in zip(PHASES, bounds[:-1], bounds[1:]):
-            if lo <= at < hi:
-                key = _bucket(nodes[sid])
-                out[ph][key] = out[ph].get(key, 0.0) + dt / 1e6
-                break
-    out["bounds"] = bounds
-    return out
-
-
-# -- hovers ----------------------------------------------------------------------------------
-def pick_targets(points: dict, count: int, seed: int = 0, min_gap_px: float = 4.0) -> list[tuple[int, float, float]]:
-    """``count`` isolated points inside the plot area, in an order that jumps across it."""
-    from scipy.spatial import cKDTree
-
-    xy = np.column_stack([points["x"], points["y"]])
-    rows = np.asarray(points["rows"])
-    left, top, w, h = points["plot"]
-    tree = cKDTree(xy)
-    d, _ = tree.query(xy, k=2)
-    inside = ((xy[:, 0] > left + 8) & (xy[:, 0] < left + w - 8) & (xy[:, 1] > top + 8)
-              & (xy[:, 1] < top + h - 8))
-    ok = np.flatnonzero(inside & (d[:, 1] >= min_gap_px))
-    if len(ok) < count:  # crowded: take the most isolated ones
-        cand = np.flatnonzero(inside)
-        ok = cand[np.argsort(-d[cand, 1])[:count * 3]]
-    rng = np.random.default_rng(seed)
-    rng.shuffle(ok)
-    out: list[int] = []
-    for i in ok:  # consecutive targets far apart, each a new row
-        if out and np.hypot(*(xy[i] - xy[out[-1]])) < 40:
-            continue
-        out.append(int(i))
-        if len(out) == count:
-            break
-    return [(int(rows[i]), float(xy[i, 0]), float(xy[i, 1])) for i in out]
-
-
-def tooltip_matches(page, image: np.ndarray) -> bool:
-    """Screenshot the tooltip's image and compare it with ``image`` (28x28 uint8)."""
-    from PIL import Image
-
-    shot = Image.open(io.BytesIO(page.locator("#hover-tip .hover-img").screenshot())).convert("L")
-    a = np.asarray(shot, dtype=np.float64)
-    h, w = a.shape
-    tile = a[2:h:4, 2:w:4][:28, :28]  # the centre pixel of each 4x4 block
-    if tile.shape != (28, 28):
-        return False
-    ref = np.asarray(image, dtype=np.float64)
-    if ref.std() == 0 or tile.std() == 0:
-        return bool(np.abs(tile - ref).mean() < 8)
-    return bool(np.corrcoef(tile.ravel(), ref.ravel())[0, 1] > 0.95)
-
-
-def hover_pass(page, targets, var: str, on_result=None) -> tuple[list[dict], int]:
-    """Move the mouse onto each target; collect ``window[var].results`` (one per hover)."""
-    results, misses = [], 0
-    page.mouse.move(2, 2)
-    page.wait_for_timeout(200)
-    for k, (row, x, y) in enumerate(targets):
-        before = page.evaluate(f"() => window.{var}.results.length")
-        page.mouse.move(x, y)
-        try:
-            page.wait_for_function(f"n => window.{var}.results.length > n", arg=before, timeout=3000, polling=20)
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the hover went nowhere
-            misses += 1
-            continue
-        rec = page.evaluate(f"() => window.{var}.results[window.{var}.results.length - 1]")
-        rec["target"] = row
-        results.append(rec)
-        if on_result:
-            on_result(k, rec)
-        page.wait_for_timeout(120)  # past Plotly's 50 ms hover throttle
-    return results, misses
-
-
-def measure_hovers(page, cache: Path, count: int = 50, check_every: int = 8) -> dict:
-    """``count + 1`` hovers over isolated points; latencies in ms and screenshot checks.
-
-    Then the same number of hovers over other points with a server fetch per hover
-    (:data:`SERVER_HOVER_JS`), and fetch + decode alone of the first 40 rows.
-    """
-    meta = page.evaluate("() => document.querySelector('#ex-scatter .js-plotly-plot').layout.meta")
-    pages = max(1, -(-int(meta["n"]) // 10000))
-    # the sprites must be in the browser before hovering (they are fetched after first paint)
-    page.wait_for_function(
-        "n => performance.getEntriesByType('resource').filter(e => e.name.includes('/sprites/')).length >= n",
-        arg=pages, timeout=120_000)
-    current = json.loads((cache / "current.json").read_text())
-    images = np.load(cache / current["datasets"][meta["dataset"]]["embed"] / "images.npy", mmap_mode="r")
-    page.evaluate(HOVER_HOOK_JS)
-    points = page.evaluate(POINTS_JS)
-    targets = pick_targets(points, 2 * (count + 1))
-    checks: list[bool] = []
-
-    def check(k, rec):
-        if k % check_every == 0:
-            checks.append(tooltip_matches(page, images[rec["row"]]))
-
-    results, misses = hover_pass(page, targets[:count + 1], "__hov", check)
-    lat = [r["paint"] - r["move"] for r in results]
-    dom = [r["mut"] - r["move"] for r in results]
-    rows = [r["row"] for r in results]
-    # the reference: other rows (nothing cached anywhere), a server fetch per hover
-    page.evaluate(SERVER_HOVER_JS)
-    srv, _ = hover_pass(page, targets[count + 1:], "__srv")
-    srv_lat = [r["paint"] - r["move"] for r in srv]
-    trips = page.evaluate(ROUND_TRIP_JS, {"ds": meta["dataset"], "rows": rows[1:41]})
-    return {"dataset": meta["dataset"], "n": meta["n"], "first": lat[0] if lat else float("nan"),
-            "lat": lat[1:], "dom": dom[1:], "delivery": [r["moveNow"] - r["move"] for r in results[1:]],
-            "hit": sum(r["row"] == r["target"] for r in results), "hovers": len(results),
-            "misses": misses, "checks": checks, "rows": rows, "server_first": srv_lat[0] if srv_lat else None,
-            "server": srv_lat[1:], "trips": trips}
 
 
 # -- one cache -------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""Shared by the browserless explorer tests: the store and client fixtures, decoders, ``dash_post``.
+
+The test files import the fixtures by name (``from explorer_helpers import client, store``), so
+pytest finds them in each module; both are module-scoped, one per test file as before the split.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.store import ExplorerStore
+from core.store import ArtifactStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def store(explorer_cache) -> ExplorerStore:
+    return ExplorerStore(ArtifactStore(explorer_cache))
+
+
+@pytest.fixture(scope="module")
+def client(explorer_app):
+    return explorer_app.server.test_client()
+
+
+def png_array(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def decode_typed(spec: dict) -> np.ndarray:
+    dtype = {"f4": np.float32, "i4": np.int32, "u1": np.uint8}[spec["dtype"]]
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+
+
+# -- callbacks posted as the browser would -------------------------------------------------------
+def _specs(key: str) -> list[tuple[str, str]]:
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [tuple(p.rsplit(".", 1)) for p in parts]
+
+
+def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",), changed: list | None = None,
+              raw: bool = False, headers: dict | None = None):
+    """POST the callback called ``name`` as the browser would, with ``values`` by ``"id.prop"``.
+
+    Pattern-matching (ALL) ids expand to one entry per dataset in ``datasets``; their
+    value in ``values`` is a ``{dataset: value}`` dict.
+    """
+    key, cb = next((k, v) for k, v in app.callback_map.items()
+                   if getattr(v.get("callback"), "__name__", None) == name)
+
+    def expand(id_: str, prop: str, with_value: bool):
+        if id_.startswith("{"):
+            pat = json.loads(id_)
+            vals = values.get(f"{pat['type']}.{prop}", {})
+            return [{"id": {**pat, "dataset": d}, "property": prop,
+                     **({"value": vals.get(d)} if with_value else {})} for d in datasets]
+        return {"id": id_, "property": prop, **({"value": values.get(f"{id_}.{prop}")} if with_value else {})}
+
+    body = {"output": key, "outputs": [expand(i, p, False) for i, p in _specs(key)],
+            "inputs": [expand(s["id"], s["property"], True) for s in cb["inputs"]],
+            "state": [expand(s["id"], s["property"], True) for s in cb["state"]],
+            "changedPropIds": changed if changed is not None else [next(iter(values))]}
+    if len(body["outputs"]) == 1 and not key.startswith(".."):
+        body["outputs"] = body["outputs"][0]
+    return client.post("/_dash-update-component", json=body, headers=headers or {})
+
+
+GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-space.value": "cnn", "ctl-proj.value": "umap",
+        "ctl-colour.value": "true", "ctl-space2.value": "cnn", "ctl-proj2.value": "tsne"}

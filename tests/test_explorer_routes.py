@@ -1,0 +1,156 @@
+"""Explorer HTTP routes through the Flask test client: sprites, thumbnails, APIs, assets, compression."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer_data import decode_row
+from explorer_helpers import GOOD, ROOT, client, dash_post, decode_typed, png_array, store  # noqa: F401
+from explorer.thumbnails import TILE, page_size, sprite_page, tile_position
+
+
+# -- sprites and thumbnails ----------------------------------------------------------
+def test_sprite_page_layout_matches_tile_position(rng):
+    images = rng.integers(0, 256, (10_250, 28, 28), dtype=np.uint8)
+    page0, page1 = sprite_page(images, 0), sprite_page(images, 1)
+    assert page0.shape == (2800, 2800) and page1.shape == (3 * TILE, 100 * TILE)
+    assert page_size(10_250, 1) == (2800, 84)
+    for row in (0, 99, 100, 9_999, 10_000, 10_249):
+        page, x, y = tile_position(row)
+        sheet = page0 if page == 0 else page1
+        assert np.array_equal(sheet[y:y + TILE, x:x + TILE], images[row])
+    with pytest.raises(IndexError):
+        sprite_page(images, 2)
+
+
+def test_sprite_route_serves_every_image(client, store):
+    ds = store.get("mnist")
+    r = client.get(f"/sprites/mnist/0.png?v={ds.version}")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    assert "immutable" in r.headers["Cache-Control"]
+    sheet = png_array(r.data)
+    assert sheet.shape == (3 * TILE, 100 * TILE)
+    for row in (0, 7, 123, 299):
+        _, x, y = tile_position(row)
+        tile = sheet[y:y + TILE, x:x + TILE]
+        assert np.array_equal(tile, ds.images[row]) and decode_row(tile) == row
+
+
+def test_thumb_route_scales_crisply(client, store):
+    ds = store.get("fashion-mnist")
+    r = client.get("/thumb/fashion-mnist/42.png?scale=4")
+    assert r.status_code == 200
+    img = png_array(r.data)
+    assert img.shape == (112, 112)
+    assert np.array_equal(img[::4, ::4], ds.images[42]) and np.array_equal(img[3::4, 3::4], ds.images[42])
+    assert png_array(client.get("/thumb/fashion-mnist/42.png").data).shape == (112, 112)  # default 4
+
+
+@pytest.mark.parametrize("url, status, message", [
+    ("/thumb/mnist/-1.png", 400, "non-negative integer"),
+    ("/thumb/mnist/300.png", 400, "must be < 300 (got 300)"),
+    ("/thumb/mnist/99999999999.png", 400, "non-negative integer"),
+    ("/thumb/mnist/abc.png", 400, "non-negative integer (got 'abc')"),
+    ("/thumb/mnist/1.5.png", 400, "non-negative integer"),
+    ("/thumb/mnist/3.png?scale=0", 400, "scale must be an integer from 1 to 16"),
+    ("/thumb/mnist/3.png?scale=x", 400, "scale must be an integer from 1 to 16"),
+    ("/thumb/svhn/3.png", 404, "unknown dataset 'svhn'"),
+    ("/sprites/mnist/1.png", 400, "page must be < 1"),
+    ("/sprites/mnist/-1.png", 400, "non-negative integer"),
+    ("/api/neighbours/mnist/cnn/300", 400, "must be < 300"),
+    ("/api/neighbours/mnist/tsne/3", 400, "space must be one of cnn, pixels"),
+])
+def test_routes_reject_bad_input_with_a_message(client, url, status, message):
+    r = client.get(url)
+    assert r.status_code == status
+    body = r.get_data(as_text=True)
+    assert message in body and "Traceback" not in body
+
+
+def test_neighbours_and_points_routes(client, store):
+    ds = store.get("mnist")
+    r = client.get("/api/neighbours/mnist/cnn/5")
+    assert r.status_code == 200
+    assert [n["row"] for n in r.json["neighbours"]] == ds.knn("cnn")[5].tolist()
+    r = client.get("/api/points/mnist.json", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(r.data))
+    assert body["labels"] == ds.labels.tolist() and body["pred"] == ds.pred.tolist()
+    assert body["conf"][3] == round(float(ds.proba[3].max()) * 100)
+
+
+def test_page_and_layout_served_without_debug(client, explorer_app):
+    r = client.get("/")
+    assert r.status_code == 200 and b"Embedding explorer" in r.data
+    assert r.headers.get("Content-Encoding") is None  # asked for no gzip, gets none
+    assert not explorer_app.server.debug
+    assert client.get("/healthz").data == b"ok\n"
+
+
+@pytest.mark.parametrize("asset", ["hover.js", "dynamics.js", "style.css"])
+def test_assets_sent_gzipped_and_revalidated(client, asset):
+    raw = (ROOT / "explorer" / "assets" / asset).read_bytes()
+    r = client.get(f"/assets/{asset}", headers={"Accept-Encoding": "gzip, deflate"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(r.data) == raw and int(r.headers["Content-Length"]) == len(r.data)
+    assert r.headers["ETag"].startswith('W/"') and "Accept-Encoding" in r.headers["Vary"]
+    again = client.get(f"/assets/{asset}", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    plain = client.get(f"/assets/{asset}")  # no Accept-Encoding: the file as is
+    assert plain.headers.get("Content-Encoding") is None and plain.data == raw
+    for resp in (r, again, plain):
+        resp.close()
+
+
+def test_dynamics_route(client, store):
+    dyn = store.get("mnist").dynamics
+    r = client.get("/api/dynamics/mnist.json")
+    assert r.status_code == 200
+    xy = decode_typed(r.json["xy"]).reshape(dyn.n_frames, dyn.m, 2)
+    assert np.array_equal(xy, dyn.frames)
+    r = client.get("/api/dynamics/fashion-mnist.json")
+    assert r.status_code == 404 and b"no training dynamics" in r.data
+
+
+def test_bound_to_localhost_and_debug_off_by_default(explorer_app):
+    import inspect
+
+    from explorer.__main__ import main
+    from explorer.server import serve
+
+    params = inspect.signature(serve).parameters
+    assert params["host"].default == "127.0.0.1" and params["debug"].default is False
+    assert not explorer_app.server.debug and not explorer_app.config.get("debug")
+    seen = {}
+    import explorer.server as server_mod
+    real = server_mod.serve
+    server_mod.serve = lambda cache, **kw: seen.update(kw)
+    try:
+        main(["--cache-dir", "/nonexistent"])
+    finally:
+        server_mod.serve = real
+    assert seen["host"] == "127.0.0.1" and seen["debug"] is False
+
+
+# -- compression ------------------------------------------------------------------------------------------
+def test_bundles_and_callbacks_gzipped_each_with_its_own_body(client, explorer_app):
+    import plotly
+
+    mtime = int((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").stat().st_mtime)
+    url = f"/_dash-component-suites/plotly/package_data/plotly.v{plotly.__version__.replace('.', '_')}m{mtime}.min.js"
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    first, again = (client.get(url, headers={"Accept-Encoding": "gzip"}) for _ in range(2))
+    assert first.headers["Content-Encoding"] == "gzip" and gzip.decompress(first.data) == raw
+    assert again.data == first.data and int(again.headers["Content-Length"]) == len(again.data)
+    # dynamic responses share one path: each must be compressed afresh, never served from the cache
+    gz = {"Accept-Encoding": "gzip"}
+    figs = [dash_post(client, explorer_app, "render_scatter", {**GOOD, "ctl-dataset.value": n},
+                      changed=["ctl-dataset.value"], headers=gz) for n in ("mnist", "fashion-mnist")]
+    metas = [json.loads(gzip.decompress(r.data))["response"]["ex-scatter"]["figure"]["layout"]["meta"]
+             for r in figs]
+    assert [m["dataset"] for m in metas] == ["mnist", "fashion-mnist"]
+    assert all(r.headers["Content-Encoding"] == "gzip" for r in figs)
