@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+# Nothing leaves the machine: no "Share chart" (an upload to Plotly Cloud), no Chart Studio link;
+# the camera button saves a PNG locally (Plotly.downloadImage draws it in the browser).
 GRAPH_CONFIG = {"scrollZoom": True, "displaylogo": False, "doubleClick": "reset",
-                "modeBarButtonsToRemove": ["toImage", "autoScale2d"]}
+                "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
+                "plotlyServerURL": "", "modeBarButtonsToRemove": ["autoScale2d", "sendDataToCloud"],
+                "toImageButtonOptions": {"format": "png", "filename": "embedding-explorer", "scale": 2}}
 
 
 def radio(id_: str, options: dict[str, str], value: str) -> dcc.RadioItems:

@@ -346,3 +346,23 @@ def test_hostile_url_shows_defaults_and_bad_state_shows_a_message(page, explorer
     assert "selection rows must be from 0 to 299" in alert.inner_text()
     page.click("#alert-close")
     alert.wait_for(state="hidden")
+
+
+def test_no_toolbar_button_leads_off_the_machine(page, explorer_url):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(explorer_url + "/")
+    wait_scatter(page)
+    page.hover("#ex-scatter .js-plotly-plot")  # the toolbar shows on hover
+    titles = page.eval_on_selector_all("#ex-scatter .modebar-btn", "els => els.map(e => e.getAttribute('data-title'))")
+    assert titles, "the scatter has a toolbar"
+    assert not [t for t in titles if any(w in t.lower() for w in ("share", "cloud", "studio", "edit"))], titles
+    png = [t for t in titles if "png" in t.lower()]
+    assert png, titles
+    with page.expect_download() as download:
+        page.click(f"#ex-scatter .modebar-btn[data-title='{png[0]}']")
+    assert download.value.suggested_filename == "embedding-explorer.png"
+    with open(download.value.path(), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"  # drawn in the browser, from nothing but the page
+    assert requests and all(u.startswith(explorer_url) or u.startswith(("data:", "blob:")) for u in requests), \
+        [u for u in requests if not u.startswith(explorer_url)]
