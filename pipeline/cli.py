@@ -61,11 +61,15 @@ def config_of(args: argparse.Namespace) -> RunConfig:
 
 
 def _stop_on_signals() -> None:
-    """SIGTERM and SIGHUP end the run like Ctrl+C, so ``finally`` blocks stop every child."""
+    """SIGTERM, SIGHUP and SIGINT end the run like Ctrl+C, so ``finally`` blocks stop every child.
+
+    SIGINT too: a job started in the background of a non-interactive shell inherits SIGINT
+    ignored, and Python then installs no handler of its own.
+    """
     def raise_interrupt(signum, _frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, raise_interrupt)
 
 

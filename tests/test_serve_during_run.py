@@ -2,8 +2,10 @@
 explorer reading while the pipeline writes never serves a half-written artifact."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -134,7 +136,13 @@ def test_stopping_the_runner_stops_the_explorer_it_started(sig, finished_cache, 
             time.sleep(0.1)
         assert not any(_alive(c) for c in children), f"the explorer outlived its runner ({sig.name})"
         with socket.socket() as s:
+            # as a server binds (waitress sets SO_REUSEADDR): refused only while something listens
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", port))  # the port is free for the next ./run.sh
     finally:
+        for pid in _children(proc.pid) if proc.poll() is None else []:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
