@@ -217,54 +217,6 @@ def test_dynamics_figures_and_words(store):
 
 
 # -- the explorer's shape ------------------------------------------------------------------------
-def _explorer_imports() -> dict[str, set[str]]:
-    """Each explorer module -> the project modules it imports anywhere in it (relative imports resolved)."""
-    import ast
-
-    project = ("core", "training", "embeddings", "explorer", "pipeline")
-    files = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
-             for p in (ROOT / "explorer").rglob("*.py")}
-    graph = {}
-    for name, path in files.items():
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
-                # "from pkg import module" imports the module; "from module import name", the module
-                found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names)
-        graph[name] = {m for m in found if m.split(".")[0] in project and m != name}
-    return graph
-
-
-def test_explorer_imports_no_cycle_and_nothing_above_core():
-    graph = _explorer_imports()
-    assert {"explorer.ids", "explorer.checks", "explorer.panels", "explorer.page", "explorer.tabs.explore",
-            "explorer.tabs.datasets", "explorer.tabs.projections", "explorer.tabs.dynamics"} <= set(graph)
-    upward = sorted((a, b) for a, deps in graph.items() for b in deps
-                    if b.split(".")[0] in ("pipeline", "training", "embeddings"))
-    assert upward == []  # the explorer reads the cache through core alone
-    cycles, state = [], {}
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = "open"
-        for dep in sorted(d for d in graph.get(node, ()) if d.startswith("explorer")):
-            if state.get(dep) == "open":
-                cycles.append(path[path.index(dep):] + [dep])
-            elif dep not in state:
-                visit(dep, path + [dep])
-        state[node] = "done"
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [node])
-    assert cycles == []
-
-
 def test_explorer_source_names_no_dataset():
     """What the explorer knows of a dataset comes from current.json: no name of one in its code."""
     import re
