@@ -101,6 +101,22 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _port_frees(port: int, within: float) -> bool:
+    """Whether a server could bind ``port`` (as waitress does, SO_REUSEADDR) within ``within`` seconds;
+    the kernel releases a killed process's listening socket a moment after the process is gone."""
+    deadline = time.time() + within
+    while True:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+                return True
+            except OSError:
+                if time.time() > deadline:
+                    return False
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def finished_cache(tmp_path_factory, real_data_dir):
     cache = tmp_path_factory.mktemp("finished")
@@ -135,10 +151,7 @@ def test_stopping_the_runner_stops_the_explorer_it_started(sig, finished_cache, 
         while any(_alive(c) for c in children) and time.time() < deadline:
             time.sleep(0.1)
         assert not any(_alive(c) for c in children), f"the explorer outlived its runner ({sig.name})"
-        with socket.socket() as s:
-            # as a server binds (waitress sets SO_REUSEADDR): refused only while something listens
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", port))  # the port is free for the next ./run.sh
+        assert _port_frees(port, within=15), f"port {port} still taken after the runner got {sig.name}"
     finally:
         for pid in _children(proc.pid) if proc.poll() is None else []:
             with contextlib.suppress(OSError):
