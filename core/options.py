@@ -25,7 +25,7 @@ from core.errors import ConfigError
 
 def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
            many: bool = False, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
-           type: Any = None, derived: bool = False, short: str | None = None) -> Any:
+           type: Any = None, derived: bool = False, short: str | None = None, repeat: bool = False) -> Any:
     """A dataclass field with command-line metadata.
 
     Parameters
@@ -38,6 +38,9 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
         Allowed values (of each item when ``many``).
     many : bool
         A comma-separated list on the command line, a tuple in the config.
+    repeat : bool
+        Given once per value (``--model a.keras --model b.keras``), a tuple in the config;
+        for values that may hold commas, such as paths.
     lo, hi : float, optional
         Inclusive bounds (``lo`` exclusive with ``lo_open``); ``None`` values skip them.
     type : callable, optional
@@ -48,7 +51,7 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
         A one-letter alias such as ``-q``.
     """
     meta = {"help": help, "flag": flag, "choices": choices, "many": many, "lo": lo, "hi": hi,
-            "lo_open": lo_open, "type": type, "derived": derived, "short": short}
+            "lo_open": lo_open, "type": type, "derived": derived, "short": short, "repeat": repeat}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple default for list options")
     return dataclasses.field(default=default, metadata={"option": meta})
@@ -86,7 +89,7 @@ def validate(config: Any, section: str) -> None:
         value = getattr(config, f.name)
         if value is None:
             continue
-        items = value if m["many"] else (value,)
+        items = value if m["many"] or m.get("repeat") else (value,)
         if m["many"] and not items:
             raise ConfigError(f"{section} {f.name} needs at least one value")
         for v in items:
@@ -144,14 +147,19 @@ def add_arguments(group, klass: type, dest: Callable[[str], str] = str) -> None:
         flag = m["flag"] or "--" + f.name.replace("_", "-")
         names = [m["short"], flag] if m["short"] else [flag]
         default = f.default
-        shown = ",".join(map(str, default)) if m["many"] else default
-        extra = [f"default {shown}" if default is not None and default is not False else "", bound_text(m)]
+        shown = ",".join(map(str, default)) if m["many"] or m.get("repeat") else default
+        extra = [f"default {shown}" if default not in (None, False, ()) else "", bound_text(m)]
         text = m["help"] + "".join(f"; {e}" for e in extra if e)
         if isinstance(default, bool):
             group.add_argument(*names, dest=dest(f.name), action="store_true", default=argparse.SUPPRESS,
                                help=text)
             continue
         metavar = f.name.upper()
+        if m.get("repeat"):
+            group.add_argument(*names, dest=dest(f.name), type=_parser_of({**m, "many": False}, default[0] if default else ""),
+                               action="append", default=argparse.SUPPRESS, help=text + "; repeatable",
+                               metavar=metavar)
+            continue
         if m["choices"] is not None:
             metavar = "{" + ",".join(map(str, m["choices"])) + "}" + (",..." if m["many"] else "")
         group.add_argument(*names, dest=dest(f.name), type=_parser_of(m, default), default=argparse.SUPPRESS,

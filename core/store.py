@@ -41,6 +41,8 @@ CURRENT_FILE = "current.json"
 #: Tests set this to a stage name to SIGKILL the process with that stage's files written but not renamed.
 CRASH_ENV = "MNIST_EXPLORER_CRASH_BEFORE_RENAME"
 SCHEMA_VERSION = 1
+#: Format of current.json (docs/ARTIFACTS.md): 2 = one entry per model of each dataset.
+CURRENT_VERSION = 2
 _TMP_PREFIX = TMP_PREFIX
 REPAIR_HINT = "run `python -m pipeline verify --repair` to rebuild it"
 
@@ -300,12 +302,17 @@ class ArtifactStore:
     # -- the explorer's entry point -------------------------------------------------
     def read_current(self) -> dict:
         cur = read_json(self.root / CURRENT_FILE)
-        if not isinstance(cur, dict) or cur.get("version") != SCHEMA_VERSION:
-            raise CacheError(f"{self.root / CURRENT_FILE} has an unknown schema; rerun the pipeline")
+        version = cur.get("version") if isinstance(cur, dict) else None
+        if version == 1:
+            raise CacheError(f"{self.root / CURRENT_FILE} was written by an older pipeline (one model per dataset); "
+                             "rerun ./run.sh to see every model (trained models are reused)")
+        if version != CURRENT_VERSION:
+            raise CacheError(f"{self.root / CURRENT_FILE} has an unknown format (version {version!r}, expected "
+                             f"{CURRENT_VERSION}); rerun the pipeline")
         return cur
 
     def write_current(self, current: dict) -> None:
-        current = {**current, "version": SCHEMA_VERSION}
+        current = {**current, "version": CURRENT_VERSION}
         write_json_atomic(self.root / CURRENT_FILE, current)
 
 

@@ -1,7 +1,21 @@
-"""The words every package shares: embedding spaces, projection methods, sample sets, sample ids."""
+"""The words every package shares: models, projection methods, sample sets, sample ids."""
 from __future__ import annotations
 
-#: High-dimensional spaces a dataset is projected from: the CNN's penultimate layer, the raw pixels.
+import re
+
+#: The ladder of models every dataset can be seen through, simplest first. Each model's
+#: embedding is the space its layouts are projected from: the raw pixels themselves for
+#: ``pixels`` (a k-NN classifier), the last hidden layer for the networks.
+MODELS = ("pixels", "mlp", "cnn", "cnn-strong")
+DEFAULT_MODELS = ("pixels", "mlp", "cnn")
+MODEL_TITLES = {"pixels": "Raw pixels (k-NN)", "mlp": "Dense network", "cnn": "CNN", "cnn-strong": "Strong CNN"}
+#: The model the explorer opens with, when the run has it.
+PREFERRED_MODEL = "cnn"
+
+#: What a user may call their own model: it names folders, URL values and table rows.
+MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+#: Old name of the same idea, while the explorer moves from "spaces" to "models".
 SPACES = ("cnn", "pixels")
 SPACE_LABELS = {"cnn": "CNN embedding", "pixels": "Raw pixels"}
 

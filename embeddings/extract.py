@@ -1,4 +1,4 @@
-"""Penultimate-layer activations, predictions and the shared k-NN graphs of one sample set."""
+"""The sample set, and each model's view of it: predictions, embedding and the shared k-NN graph."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ConfigError
 from core.options import option, validate
 from core.store import ArtifactStore, load_array
-from core.vocab import SAMPLE_SETS, SPACES
+from core.vocab import SAMPLE_SETS
 from embeddings.knn import build_knn, check_data
 
 log = logging.getLogger(__name__)
 
 STAGE = "embed"
+SAMPLES_STAGE = "samples"
 KNN_METHODS = ("auto", "exact", "annoy", "nndescent")
 
 
@@ -52,61 +52,103 @@ def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.nd
     return ids.astype(np.int64), images, labels
 
 
-def space_matrix(folder: Path, space: str, images: np.ndarray | None = None,
-                 store: ArtifactStore | None = None) -> np.ndarray:
-    """The high-dimensional matrix of ``space`` for the samples of an embed folder
-    (verified against the folder's record when ``store`` is given)."""
+def samples(dataset: str, arrays: dict, config: EmbedConfig, store: ArtifactStore) -> Path:
+    """Compute (or reuse) the samples folder: ids, images and labels of the configured set."""
+    def make(out: Path) -> None:
+        ids, images, labels = select_samples(arrays, config)
+        np.save(out / "index.npy", ids, allow_pickle=False)
+        np.save(out / "images.npy", np.ascontiguousarray(images, dtype=np.uint8), allow_pickle=False)
+        np.save(out / "labels.npy", labels.astype(np.uint8), allow_pickle=False)
+
+    return store.build(dataset, SAMPLES_STAGE, {"sample_set": config.sample_set, "subset": config.embed_subset}, make)
+
+
+def space_matrix(embed_dir: Path, samples_dir: Path, kind: str, store: ArtifactStore | None = None) -> np.ndarray:
+    """The high-dimensional matrix a model of ``kind`` sees the samples in: its embedding, or
+    for ``pixels`` the images scaled to [0, 1] (verified against the folders' records when
+    ``store`` is given)."""
     load = store.load_array if store is not None else load_array
-    if space == "cnn":
-        return load(folder / "space-cnn.npy")
-    if space == "pixels":
-        images = load(folder / "images.npy") if images is None else images
-        return images.reshape(len(images), -1).astype(np.float32) / 255.0
-    raise ConfigError(f"unknown embedding space {space!r}; choose one of {', '.join(SPACES)}")
+    if kind == "pixels":
+        from training.pixels import flat
+
+        return flat(load(Path(samples_dir) / "images.npy"))
+    return load(Path(embed_dir) / "space.npy")
 
 
-def embed(dataset: str, model_dir: Path, model_key: str, arrays: dict, config: EmbedConfig,
-          store: ArtifactStore) -> tuple[Path, str]:
-    """Compute (or reuse) the embed folder: activations, softmax, images and k-NN graphs.
+def embed(dataset: str, spec, model_dir: Path, model_key: str, samples_dir: Path, arrays: dict,
+          config: EmbedConfig, store: ArtifactStore) -> Path:
+    """Compute (or reuse) one model's embed folder: its predictions, embedding and k-NN graph.
 
-    Returns
-    -------
-    (folder, key)
+    ``spec`` is the model's :class:`training.ladder.ModelSpec`.
     """
-    folder = store.build(dataset, STAGE, config, lambda out: _embed(store, model_dir, arrays, config, out),
-                         upstream=(model_key,))
-    return folder, folder.name
+    record = {**dataclasses.asdict(config), "kind": spec.kind}
+    return store.build(dataset, STAGE, record,
+                       lambda out: _embed(store, spec, model_dir, samples_dir, arrays, config, out),
+                       upstream=(model_key, Path(samples_dir).name))
 
 
-def _embed(store: ArtifactStore, model_dir: Path, arrays: dict, config: EmbedConfig, out: Path) -> None:
+def _predict(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, images: np.ndarray,
+             arrays: dict, sample_set: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """(embedding or None for pixels, probabilities) of the samples under one model."""
+    if spec.kind == "pixels":
+        return None, _pixel_votes(store, spec, model_dir, ids, arrays, sample_set)
+    if spec.kind == "keras":
+        from training.user_model import load_checked, run
+
+        emb, proba, _ = run(load_checked(store.check(model_dir / "model.keras"), spec.config), images)
+        return emb, proba
     import keras
 
     from training.model import embedding_model
     from training.train import to_input
 
-    ids, images, labels = select_samples(arrays, config)
     # safe_mode refuses lambda layers and other deserialised code in the model file.
     model = keras.models.load_model(store.check(model_dir / "model.keras"), safe_mode=True, compile=False)
     emb, proba = embedding_model(model).predict(to_input(images), batch_size=1000, verbose=0)
-    emb = check_data(emb, f"CNN embeddings from {model_dir / 'model.keras'}")
-    np.save(out / "index.npy", ids, allow_pickle=False)
-    np.save(out / "images.npy", np.ascontiguousarray(images, dtype=np.uint8), allow_pickle=False)
-    np.save(out / "labels.npy", labels.astype(np.uint8), allow_pickle=False)
+    return emb, proba
+
+
+def _pixel_votes(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, arrays: dict,
+                 sample_set: str) -> np.ndarray:
+    """The pixel k-NN's vote shares: the test rows from its model folder, training rows left out of their own vote."""
+    from training.pixels import flat, training_images, vote
+
+    n_train = len(arrays["x_train"]) if sample_set == "all" else 0
+    test_proba = store.load_array(model_dir / "test-proba.npy")
+    proba = np.zeros((len(ids), test_proba.shape[1]), np.float32)
+    is_test = ids >= n_train
+    proba[is_test] = test_proba[ids[is_test] - n_train]
+    train_rows = ids[~is_test]
+    if len(train_rows):
+        train, labels = training_images(arrays, spec.config)
+        own = np.where(train_rows < len(train), train_rows, -1)
+        proba[~is_test] = vote(flat(arrays["x_train"][train_rows]), train, labels, proba.shape[1], spec.config,
+                               self_rows=own)
+    return proba
+
+
+def _embed(store: ArtifactStore, spec, model_dir: Path, samples_dir: Path, arrays: dict, config: EmbedConfig,
+           out: Path) -> None:
+    ids = store.load_array(samples_dir / "index.npy")
+    images = store.load_array(samples_dir / "images.npy")
+    emb, proba = _predict(store, spec, model_dir, ids, images, arrays, config.sample_set)
+    if emb is not None:
+        emb = check_data(np.asarray(emb, np.float32).reshape(len(ids), -1),
+                         f"{spec.name} embeddings from {model_dir / 'model.keras'}")
+        np.save(out / "space.npy", emb, allow_pickle=False)
     np.save(out / "pred.npy", proba.argmax(1).astype(np.uint8), allow_pickle=False)
     np.save(out / "proba.npy", proba.astype(np.float32), allow_pickle=False)
-    np.save(out / "space-cnn.npy", emb.astype(np.float32), allow_pickle=False)
+    X = emb if emb is not None else space_matrix(out, samples_dir, "pixels", store)
     k = min(config.knn_k, len(ids) - 1)
-    for space in SPACES:
-        X = emb if space == "cnn" else space_matrix(out, space, images)
-        graph = build_knn(X, k, method=config.knn_method, seed=config.seed)
-        log.info("k-NN graph of %s (%d x %d, k=%d, %s) in %.1f s", space, *X.shape, k, graph.method, graph.seconds)
-        np.save(out / f"knn-{space}-indices.npy", graph.indices, allow_pickle=False)
-        np.save(out / f"knn-{space}-distances.npy", graph.distances, allow_pickle=False)
+    graph = build_knn(X, k, method=config.knn_method, seed=config.seed)
+    log.info("k-NN graph of %s (%d x %d, k=%d, %s) in %.1f s", spec.name, *X.shape, k, graph.method, graph.seconds)
+    np.save(out / "knn-indices.npy", graph.indices, allow_pickle=False)
+    np.save(out / "knn-distances.npy", graph.distances, allow_pickle=False)
 
 
-def load_knn(folder: Path, space: str, store: ArtifactStore | None = None):
-    """The shared k-NN graph of ``space`` (verified against the folder's record when ``store`` is given)."""
+def load_knn(folder: Path, store: ArtifactStore | None = None):
+    """A model's shared k-NN graph (verified against the folder's record when ``store`` is given)."""
     from embeddings.knn import KnnGraph
 
     load = store.load_array if store is not None else load_array
-    return KnnGraph(load(folder / f"knn-{space}-indices.npy"), load(folder / f"knn-{space}-distances.npy"))
+    return KnnGraph(load(folder / "knn-indices.npy"), load(folder / "knn-distances.npy"))

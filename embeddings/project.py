@@ -1,4 +1,4 @@
-"""The projection stage: one cached 2-D (or 3-D) layout per dataset, space and method."""
+"""The projection stage: one cached 2-D (or 3-D) layout per dataset, model and method."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +10,7 @@ import numpy as np
 
 from core.options import option, validate
 from core.store import ArtifactStore, save_npy_atomic
-from core.vocab import METHODS, SPACES
+from core.vocab import METHODS
 from embeddings.extract import load_knn, space_matrix
 from embeddings.projections import (DEFAULT_PERPLEXITY, DEFAULT_TSNE_ITER, DEFAULT_UMAP_MIN_DIST,
                                     DEFAULT_UMAP_NEIGHBORS, make_projection, tsne_neighbours)
@@ -26,7 +26,6 @@ class ProjectConfig:
     parameters enter a layout's cache key (:meth:`params`)."""
 
     methods: tuple[str, ...] = option(METHODS, "projections to compute", choices=METHODS, many=True)
-    spaces: tuple[str, ...] = option(SPACES, "embedding spaces to project", choices=SPACES, many=True)
     dims: int = option(2, "2-D or 3-D layouts", choices=(2, 3))
     perplexity: float = option(DEFAULT_PERPLEXITY, "t-SNE perplexity (needs 3 x perplexity neighbours)",
                                lo=0, lo_open=True)
@@ -54,21 +53,21 @@ class ProjectConfig:
         return max(needs)
 
 
-def project(dataset: str, embed_dir: Path, embed_key: str, space: str, method: str,
+def project(dataset: str, model: str, kind: str, embed_dir: Path, samples_dir: Path, method: str,
             config: ProjectConfig, store: ArtifactStore, progress=None) -> Path:
-    """Compute (or reuse) one projection; returns its folder holding ``coords.npy``."""
+    """Compute (or reuse) one layout of one model's embedding; returns its folder holding ``coords.npy``."""
     params = config.params(method)
     estimator = make_projection(method, **params)  # validates the name and parameters early
-    desc = {"method": method, "space": space, **params}
+    desc = {"method": method, "model": model, **params}
 
     def make(out: Path) -> dict:
-        X = space_matrix(embed_dir, space, store=store)
-        knn = load_knn(embed_dir, space, store=store)
+        X = space_matrix(embed_dir, samples_dir, kind, store=store)
+        knn = load_knn(embed_dir, store=store)
         t0 = time.perf_counter()
         coords = estimator.fit_transform(np.asarray(X), knn=knn, progress=progress)
         seconds = time.perf_counter() - t0
         save_npy_atomic(out / "coords.npy", coords.astype(np.float32))
-        log.info("%s: %s of %s (%d points) in %.1f s", dataset, method, space, len(coords), seconds)
+        log.info("%s: %s of %s (%d points) in %.1f s", dataset, method, model, len(coords), seconds)
         return {"seconds": seconds}
 
-    return store.build(dataset, STAGE, desc, make, upstream=(embed_key,))
+    return store.build(dataset, STAGE, desc, make, upstream=(Path(embed_dir).name,))

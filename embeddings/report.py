@@ -1,16 +1,15 @@
-"""The separability report: MNIST next to Fashion-MNIST, as JSON and as a side-by-side table."""
+"""The separability report: every model of MNIST next to Fashion-MNIST, as JSON and as side-by-side tables."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-import numpy as np
-
 import dataclasses
+
+import numpy as np
 
 from core.options import option, validate
 from core.store import ArtifactStore, config_key, read_json, write_json_atomic
-from core.vocab import SPACES
 from embeddings import metrics
 from embeddings.extract import load_knn, space_matrix
 from embeddings.knn import build_knn
@@ -35,76 +34,84 @@ class ReportConfig:
 K = ReportConfig.k  # the default, for callers that measure outside the pipeline
 
 
-def dataset_report(title: str, class_names: list[str], model_dir: Path, embed_dir: Path,
-                   projections: dict[str, dict[str, Path]], dynamics_dir: Path | None = None,
-                   k: int = K, seed: int = 0, store: ArtifactStore | None = None) -> dict:
-    """Separability numbers of one dataset: per space, per projection, per class pair, per frame.
-
-    Files are verified against their folders' records when ``store`` is given.
-    """
+def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, m: dict, k: int, seed: int,
+                 store: ArtifactStore | None) -> dict:
+    """One model's entry of :func:`dataset_report`."""
     from core.store import load_array as _plain
 
     load_array = store.load_array if store is not None else _plain
     read = store.read_json if store is not None else read_json
-    labels = load_array(embed_dir / "labels.npy").astype(np.int64)
+    embed_dir, n_classes = Path(m["embed_dir"]), len(class_names)
     pred = load_array(embed_dir / "pred.npy").astype(np.int64)
-    n_classes = len(class_names)
     # The confusion of the projected samples (the test set, or all 70k), not only the model's test run.
     confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (labels, pred), 1)
-    model_metrics = read(model_dir / "metrics.json")
-    out = {"title": title, "n": int(len(labels)), "class_names": class_names,
-           "test_accuracy": model_metrics["test_accuracy"], "sample_accuracy": float((labels == pred).mean()),
-           "spaces": {}}
-    for space in SPACES:
-        X = np.asarray(space_matrix(embed_dir, space, store=store))
-        graph = load_knn(embed_dir, space, store=store)
-        k_eff = min(k, graph.k, (len(X) - 1) // 2)
-        entry = {"knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
-                 "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
-        methods = list(projections.get(space, {}))
-        coords = [np.asarray(load_array(projections[space][m] / "coords.npy")) for m in methods]
-        graphs = [build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed) for Y in coords]
-        trust = metrics.trustworthiness_many(X, coords, k_eff, seed=seed, y_knns=graphs) if methods else []
-        for method, graph, t in zip(methods, graphs, trust):
-            entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
-                                            "trustworthiness": t}
-        if space == "cnn":
-            overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
-            out["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
-        out["spaces"][space] = entry
-    if dynamics_dir is not None:
-        # Per-snapshot separability of the CNN embedding (training dynamics); confusions live in the folder.
-        out["epochs"] = [{k_: v for k_, v in row.items() if k_ != "confusion"}
-                         for row in read(Path(dynamics_dir) / "epochs.json")]
+    model_metrics = read(Path(m["model_dir"]) / "metrics.json")
+    X = np.asarray(space_matrix(embed_dir, samples_dir, m["kind"], store=store))
+    graph = load_knn(embed_dir, store=store)
+    k_eff = min(k, graph.k, (len(X) - 1) // 2)
+    entry = {"title": m["title"], "kind": m["kind"], "test_accuracy": model_metrics["test_accuracy"],
+             "sample_accuracy": float((labels == pred).mean()), "train_seconds": model_metrics.get("train_seconds"),
+             "knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
+             "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
+    methods = list(m.get("projections", {}))
+    coords = [np.asarray(load_array(Path(m["projections"][p]) / "coords.npy")) for p in methods]
+    graphs = [build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed) for Y in coords]
+    trust = metrics.trustworthiness_many(X, coords, k_eff, seed=seed, y_knns=graphs) if methods else []
+    for method, g, t in zip(methods, graphs, trust):
+        entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(g, labels, k_eff), "trustworthiness": t}
+    overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
+    entry["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
+    if m.get("dynamics_dir") is not None:
+        # Per-snapshot separability of the model's embedding (training dynamics); confusions live in the folder.
+        entry["epochs"] = [{k_: v for k_, v in row.items() if k_ != "confusion"}
+                           for row in read(Path(m["dynamics_dir"]) / "epochs.json")]
+    return entry
+
+
+def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: Path, models: dict[str, dict],
+                 store: ArtifactStore, config: ReportConfig = ReportConfig(), progress=None) -> dict:
+    """One dataset's part of the report: each model's entry computed (or reused) on its own.
+
+    ``models`` maps a model's name to ``title``, ``kind``, ``model_dir``, ``embed_dir``,
+    ``projections`` ({method: folder}) and ``dynamics_dir`` (or None). Each entry is cached
+    in ``<dataset>/report/<key>/`` keyed by that model's folders, so adding a model leaves
+    the others' entries alone.
+    """
+    labels = None
+    out = {"title": title, "n": None, "class_names": class_names, "models": {}}
+    for i, (name, m) in enumerate(models.items()):
+        if progress:
+            progress(i, len(models))
+        upstream = [Path(samples_dir).name, Path(m["model_dir"]).name, Path(m["embed_dir"]).name,
+                    *sorted(Path(f).name for f in m.get("projections", {}).values())]
+        if m.get("dynamics_dir"):
+            upstream.append(Path(m["dynamics_dir"]).name)
+
+        def make(folder: Path, m=m) -> None:
+            nonlocal labels
+            if labels is None:
+                labels = store.load_array(Path(samples_dir) / "labels.npy").astype(np.int64)
+            write_json_atomic(folder / "report.json",
+                              model_report(labels, class_names, samples_dir, m, config.k, config.seed, store))
+
+        recorded = {"k": config.k, "seed": config.seed, "model": name, "title": m["title"]}
+        folder = store.build(dataset, STAGE, recorded, make, upstream=tuple(upstream))
+        out["models"][name] = store.read_json(folder / "report.json")
+    out["n"] = int(len(store.load_array(Path(samples_dir) / "labels.npy", mmap=True)))
+    if progress:
+        progress(len(models), len(models))
     return out
 
 
-def dataset_part(name: str, entry: dict, store: ArtifactStore, upstream: list[str],
-                 config: ReportConfig = ReportConfig()) -> Path:
-    """Compute (or reuse) one dataset's part of the report, cached in ``<dataset>/report/<key>/``.
-
-    ``entry`` holds the keyword arguments of :func:`dataset_report`; ``upstream`` the keys
-    of the artifacts it reads.
-    """
-    recorded = {"k": config.k, "seed": config.seed}
-
-    def make(out: Path) -> None:
-        part = dataset_report(**entry, k=config.k, seed=config.seed, store=store)
-        write_json_atomic(out / "report.json", part)
-
-    folder = store.build(name, STAGE, recorded, make, upstream=tuple(upstream))
-    return folder / "report.json"
-
-
-def combine(parts: dict[str, Path], store: ArtifactStore, k: int = K) -> Path:
-    """The report of several datasets side by side, from their cached parts (cheap; atomic).
+def combine(parts: dict[str, dict], store: ArtifactStore, k: int = K) -> Path:
+    """The report of several datasets side by side, from their parts (cheap; atomic).
 
     Rewritten whenever its content differs from the parts', so a damaged copy never survives a run.
     """
-    key = config_key({"k": k}, *[str(p.parent.name) for p in parts.values()], *parts)
+    report = {"k": k, "datasets": parts}
+    key = config_key(report)
     path = store.root / STAGE / key / "report.json"
-    report = {"k": k, "datasets": {name: store.read_json(p) for name, p in parts.items()}}
     try:
         same = read_json(path) == report
     except Exception:  # noqa: BLE001 - missing or unreadable: write it
@@ -126,47 +133,72 @@ def frame_label(epoch: float) -> str:
 
 
 def format_table(report: dict) -> str:
-    """The report as a plain-text table, datasets side by side."""
+    """The report as plain-text tables: the models table, then per model its layouts, pairs and snapshots."""
     names = list(report["datasets"])
     ds = [report["datasets"][n] for n in names]
-    rows: list[tuple[str, ...]] = [("", *[d["title"] for d in ds])]
-    rows.append(("CNN test accuracy", *[f"{d['test_accuracy']:.4f}" for d in ds]))
-    for space in SPACES:
-        label = "CNN embedding" if space == "cnn" else "raw pixels"
-        rows.append((f"[{label}]", *["" for _ in ds]))
-        rows.append((f"  {report['k']}-NN accuracy, high-D", *[_f(d, space, "knn_accuracy") for d in ds]))
-        rows.append(("  silhouette, high-D", *[_f(d, space, "silhouette") for d in ds]))
-        methods = sorted({m for d in ds for m in d["spaces"].get(space, {}).get("projections", {})})
-        for m in methods:
-            rows.append((f"  {m}: 2-D k-NN acc / trust.",
-                         *[_proj(d, space, m) for d in ds]))
-    rows.append(("[most confused pairs]", *["" for _ in ds]))
-    for i in range(5):
-        cells = []
-        for d in ds:
-            p = d.get("pairs", [])[i] if i < len(d.get("pairs", [])) else None
-            cells.append(f"{p['names'][0]} / {p['names'][1]}: {p['confusions']} err, {p['overlap']:.3f} ovl" if p else "")
-        rows.append((f"  #{i + 1}", *cells))
-    if any("epochs" in d for d in ds):
-        rows.append(("[training snapshots: k-NN acc / silhouette]", *["" for _ in ds]))
-        # frames of both datasets by when they were taken (untrained, 5% of epoch 1, ..., epoch 8)
-        when = sorted({round(float(ep.get("epoch", i + 1)), 4) for d in ds
-                       for i, ep in enumerate(d.get("epochs", []))})
-        for t in when:
+    models = list(dict.fromkeys(m for d in ds for m in d.get("models", {})))
+    k = report["k"]
+    table = models_table(report)
+    head = ("", "model", "test acc", f"{k}-NN high-D", "t-SNE 2-D k-NN", "t-SNE trust.", "silhouette",
+            "train s", "most confused pair")
+    rows = [head] + [(r["dataset"] if i == 0 or table[i - 1]["dataset"] != r["dataset"] else "", r["model"],
+                      *[_num(r[c], 4) for c in ("test_accuracy", "knn_accuracy", "tsne_knn_accuracy",
+                                                "tsne_trustworthiness")],
+                      _num(r["silhouette"], 3), _num(r["train_seconds"], 0), r["most_confused"])
+                     for i, r in enumerate(table)]
+    blocks = [_table(rows)]
+    for m in models:
+        rows: list[tuple[str, ...]] = [(f"[{m}]", *[d["title"] for d in ds])]
+        methods = sorted({p for d in ds for p in d["models"].get(m, {}).get("projections", {})})
+        for p in methods:
+            rows.append((f"  {p}: 2-D k-NN acc / trust.", *[_proj(d, m, p) for d in ds]))
+        for i in range(3):
             cells = []
             for d in ds:
-                ep = {round(float(r.get("epoch", i + 1)), 4): r for i, r in enumerate(d.get("epochs", []))}.get(t)
-                cells.append(f"{ep['knn_accuracy']:.4f} / {ep['silhouette']:.4f}" if ep else "")
-            rows.append((f"  {frame_label(t)}", *cells))
+                pairs = d["models"].get(m, {}).get("pairs", [])
+                pr = pairs[i] if i < len(pairs) else None
+                cells.append(f"{pr['names'][0]} / {pr['names'][1]}: {pr['confusions']} err, {pr['overlap']:.3f} ovl"
+                             if pr else "")
+            rows.append((f"  confused #{i + 1}", *cells))
+        if any("epochs" in d["models"].get(m, {}) for d in ds):
+            when = sorted({round(float(ep.get("epoch", i + 1)), 4) for d in ds
+                           for i, ep in enumerate(d["models"].get(m, {}).get("epochs", []))})
+            rows.append(("  snapshots: k-NN acc / silhouette", *["" for _ in ds]))
+            for w in when:
+                cells = []
+                for d in ds:
+                    eps = d["models"].get(m, {}).get("epochs", [])
+                    ep = {round(float(r.get("epoch", i + 1)), 4): r for i, r in enumerate(eps)}.get(w)
+                    cells.append(f"{ep['knn_accuracy']:.4f} / {ep['silhouette']:.4f}" if ep else "")
+                rows.append((f"    {frame_label(w)}", *cells))
+        blocks.append(_table(rows))
+    return "\n\n".join(blocks)
+
+
+def models_table(report: dict) -> list[dict]:
+    """One row per dataset and model: the numbers a student compares to see what depth buys."""
+    rows = []
+    for d in report["datasets"].values():
+        for name, e in d.get("models", {}).items():
+            tsne = e.get("projections", {}).get("tsne", {})
+            pair = e["pairs"][0] if e.get("pairs") else None
+            rows.append({"dataset": d["title"], "model": name, "title": e.get("title", name),
+                         "test_accuracy": e["test_accuracy"], "knn_accuracy": e["knn_accuracy"],
+                         "tsne_knn_accuracy": tsne.get("knn_accuracy"), "tsne_trustworthiness": tsne.get("trustworthiness"),
+                         "silhouette": e["silhouette"], "train_seconds": e.get("train_seconds"),
+                         "most_confused": f"{pair['names'][0]} / {pair['names'][1]} ({pair['confusions']})" if pair else ""})
+    return rows
+
+
+def _num(v, digits: int) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 
 
-def _f(d: dict, space: str, key: str) -> str:
-    v = d["spaces"].get(space, {}).get(key)
-    return "" if v is None else f"{v:.4f}"
-
-
-def _proj(d: dict, space: str, method: str) -> str:
-    p = d["spaces"].get(space, {}).get("projections", {}).get(method)
+def _proj(d: dict, model: str, method: str) -> str:
+    p = d["models"].get(model, {}).get("projections", {}).get(method)
     return "" if p is None else f"{p['knn_accuracy']:.4f} / {p['trustworthiness']:.4f}"

@@ -20,13 +20,15 @@ import dataclasses
 from pathlib import Path
 
 from core import datasets as facts
+from core.errors import ConfigError
 from core.options import option, validate
 from embeddings.dynamics import DynamicsConfig
 from embeddings.extract import EmbedConfig
 from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
-from training.config import TrainConfig, TrainOptions
+from training.config import TRAINED, TrainConfig, TrainOptions
+from training.ladder import ModelOptions
 
 #: The shared graph never keeps fewer neighbours than this: the perplexity-30 default's 90,
 #: so a lower perplexity reuses the graph (its first 3 x perplexity columns) instead of
@@ -59,20 +61,21 @@ class SeedOptions:
 
 
 #: Section name -> its dataclass, in the order ``--help`` lists them.
-SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "train": TrainOptions,
+SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
+            "train": TrainOptions,
             "embed": EmbedConfig, "project": ProjectConfig, "dynamics": DynamicsConfig,
             "report": ReportConfig, "serve": ServeOptions}
-TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "train": "training",
+TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
           "embed": "embeddings", "project": "projections", "dynamics": "training dynamics",
           "report": "report", "serve": "explorer"}
 
-_THROUGH_REPORT = ("where", "data", "seed", "train", "embed", "project", "dynamics", "report")
+_THROUGH_REPORT = ("where", "data", "seed", "models", "train", "embed", "project", "dynamics", "report")
 #: The sections each command uses: a stage runs the ones before it, so it takes their options.
 COMMANDS = {
     "fetch": ("where", "data"),
-    "train": ("where", "data", "seed", "train"),
-    "embed": ("where", "data", "seed", "train", "embed", "project", "report"),
-    "project": ("where", "data", "seed", "train", "embed", "project", "report"),
+    "train": ("where", "data", "seed", "models", "train"),
+    "embed": ("where", "data", "seed", "models", "train", "embed", "project", "report"),
+    "project": ("where", "data", "seed", "models", "train", "embed", "project", "report"),
     "report": _THROUGH_REPORT,
     "all": _THROUGH_REPORT + ("serve",),
     "serve": ("where", "serve"),
@@ -87,6 +90,7 @@ class RunConfig:
     where: WhereOptions = WhereOptions()
     data: DataOptions = DataOptions()
     seed: SeedOptions = SeedOptions()
+    models: ModelOptions = ModelOptions()
     train: TrainOptions = TrainOptions()
     embed: EmbedConfig = EmbedConfig()
     project: ProjectConfig = ProjectConfig()
@@ -105,8 +109,13 @@ class RunConfig:
         object.__setattr__(self, "project", replace(self.project, seed=seed))
         object.__setattr__(self, "dynamics", replace(self.dynamics, seed=seed))
         object.__setattr__(self, "report", replace(self.report, seed=seed))
+        if self.models.model and len(self.datasets) != 1:
+            raise ConfigError(f"--model needs one --dataset (the one your model was trained on); "
+                              f"got {', '.join(self.datasets)}: add --dataset mnist or --dataset fashion-mnist")
         for name in self.datasets:  # a bad training value fails now, before any work
-            self.train_config(name)
+            for model in self.models.models:
+                if model in TRAINED:
+                    self.train.config(name, seed, model)
 
     @classmethod
     def from_sections(cls, values: dict[str, dict]) -> "RunConfig":
@@ -121,8 +130,8 @@ class RunConfig:
     def progress(self) -> bool:
         return not self.data.quiet
 
-    def train_config(self, dataset: str) -> TrainConfig:
-        return self.train.config(dataset, self.seed.seed)
+    def train_config(self, dataset: str, model: str = "cnn") -> TrainConfig:
+        return self.train.config(dataset, self.seed.seed, model)
 
     def settable(self, sections: tuple[str, ...] | None = None) -> dict[str, dict]:
         """``{section: {field: value}}`` of the fields the command line sets, for records and reruns."""

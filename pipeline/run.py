@@ -1,5 +1,8 @@
 """The stages in order, each cached: fetch -> train -> embed -> project -> dynamics -> report.
 
+Each dataset is seen through several models (``training/ladder.py``); every stage after
+fetch runs once per model, and each model's artifacts are keyed by what made them.
+
 Datasets go through the stages one after the other, so the first one can be explored
 while the second is still training (``Pipeline.run_all``).
 """
@@ -15,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 
 from core import datasets as facts
 from core.store import ArtifactStore, write_json_atomic
+from core.vocab import PREFERRED_MODEL
 from pipeline.config import RunConfig
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ class Pipeline:
         self.timings = Timings()
         self._arrays: dict[str, dict] = {}
         self.results: dict[str, dict] = {name: {} for name in config.datasets}
+        self._specs: dict[str, list] = {}
+        self._checked: set[str] = set()
         self.report_path: Path | None = None
 
     def _names(self, names: Sequence[str] | None) -> tuple[str, ...]:
@@ -76,32 +82,58 @@ class Pipeline:
                     self._arrays[name] = datasets.load(name, self.data_dir)
                     log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
 
+    def models(self, name: str):
+        """The :class:`~training.ladder.ModelSpec` of each model of ``name``, ladder first."""
+        if name not in self._specs:
+            from training.ladder import specs
+
+            self._specs[name] = specs(name, self.config.models, self.config.train, self.config.seed.seed)
+        return self._specs[name]
+
+    def check_models(self) -> None:
+        """Load and check every user model before any other work (each failure is one line)."""
+        from training.ladder import check_user_model
+
+        for name in self.config.datasets:
+            for spec in self.models(name):
+                if spec.kind == "keras" and spec.name not in self._checked:
+                    for note in check_user_model(spec):
+                        log.info("%s: your model %r: %s", name, spec.name, note)
+                    self._checked.add(spec.name)
+
     def train(self, names: Sequence[str] | None = None) -> None:
-        from training.train import train
+        from training.ladder import fit
 
         self.fetch(names)
+        self.check_models()
         with self.timings.stage("train"):
             for name in self._names(names):
-                if "model" in self.results[name]:
-                    continue
-                cfg = self.config.train_config(name)
-                self._status(name, "train", f"{cfg.epochs} epochs")
-                folder = train(cfg, self._arrays[name], self.store, progress=self.config.progress)
-                self.results[name].update(model=folder, model_key=folder.name)  # a folder's name is its key
+                done = self.results[name].setdefault("models", {})
+                for spec in self.models(name):
+                    if spec.name in done:
+                        continue
+                    what = f"{spec.config.epochs} epochs" if spec.trained else spec.kind
+                    self._status(name, "train", f"{spec.name}: {what}")
+                    step = (_bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
+                            if spec.kind == "pixels" else None)
+                    folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
+                    done[spec.name] = {"spec": spec, "model": folder}
 
     def embed(self, names: Sequence[str] | None = None) -> None:
-        from embeddings.extract import embed
+        from embeddings.extract import embed, samples
 
         self.train(names)
         with self.timings.stage("embed"):
             for name in self._names(names):
                 r = self.results[name]
-                if "embed" in r:
-                    continue
-                self._status(name, "embed")
-                folder, key = embed(name, r["model"], r["model_key"], self._arrays[name],
-                                    self.config.embed, self.store)
-                r.update(embed=folder, embed_key=key)
+                if "samples" not in r:
+                    r["samples"] = samples(name, self._arrays[name], self.config.embed, self.store)
+                for m in r["models"].values():
+                    if "embed" in m:
+                        continue
+                    self._status(name, "embed", m["spec"].name)
+                    m["embed"] = embed(name, m["spec"], m["model"], m["model"].name, r["samples"],
+                                       self._arrays[name], self.config.embed, self.store)
 
     def project(self, names: Sequence[str] | None = None) -> None:
         from tqdm.auto import tqdm
@@ -110,19 +142,20 @@ class Pipeline:
 
         self.embed(names)
         cfg, progress = self.config.project, self.config.progress
-        tasks = [(n, s, m) for n in self._names(names) for s in cfg.spaces for m in cfg.methods
-                 if m not in self.results[n].get("projections", {}).get(s, {})]
+        tasks = [(n, m, p) for n in self._names(names) for m in self.results[n]["models"] for p in cfg.methods
+                 if p not in self.results[n]["models"][m].get("projections", {})]
         if not tasks:
             return
         with self.timings.stage("project"):
             bar = tqdm(tasks, desc="project", unit="layout", disable=not progress, dynamic_ncols=True)
-            for name, space, method in bar:
-                bar.set_postfix_str(f"{name} {space} {method}")
-                self._status(name, "project", f"{method} of {space}")
+            for name, model, method in bar:
+                bar.set_postfix_str(f"{name} {model} {method}")
+                self._status(name, "project", f"{method} of {model}")
                 r = self.results[name]
-                folder = project(name, r["embed"], r["embed_key"], space, method, cfg,
-                                 self.store, progress=_bar_updater(progress, f"  {method} {space}"))
-                r.setdefault("projections", {}).setdefault(space, {})[method] = folder
+                m = r["models"][model]
+                folder = project(name, model, m["spec"].kind, m["embed"], r["samples"], method, cfg, self.store,
+                                 progress=_bar_updater(progress, f"  {method} {model}"))
+                m.setdefault("projections", {})[method] = folder
             bar.close()
 
     def dynamics(self, names: Sequence[str] | None = None) -> None:
@@ -133,34 +166,35 @@ class Pipeline:
         config = self.config.dynamics
         with self.timings.stage("dynamics"):
             for name in self._names(names):
-                r = self.results[name]
-                if "dynamics" in r:
-                    continue
-                self._status(name, "dynamics", "aligning per-epoch frames")
-                r["dynamics"] = build_dynamics(name, r["model"], r["model_key"], config, self.store,
-                                               _bar_updater(self.config.progress, f"dynamics {name}"))
+                for m in self.results[name]["models"].values():
+                    if "dynamics" in m:
+                        continue
+                    if not m["spec"].trained:
+                        m["dynamics"] = None
+                        continue
+                    self._status(name, "dynamics", f"{m['spec'].name}: aligning per-epoch frames")
+                    m["dynamics"] = build_dynamics(name, m["model"], m["model"].name, config, self.store,
+                                                   _bar_updater(self.config.progress,
+                                                                f"dynamics {name} {m['spec'].name}"))
 
     def report(self, names: Sequence[str] | None = None) -> Path:
         from embeddings.report import combine, dataset_part
 
         self.project(names)
         self.dynamics(names)
-        parts = {}
         with self.timings.stage("report"):
             for name in self._names(names):
                 r, info = self.results[name], facts.get(name)
                 if "report" not in r:
                     self._status(name, "report", "separability metrics")
-                    upstream = [r["embed_key"], *sorted(p.name for s in r.get("projections", {}).values()
-                                                        for p in s.values())]
-                    if r.get("dynamics"):
-                        upstream.append(Path(r["dynamics"]).name)
-                    r["report"] = dataset_part(name, dict(
-                        title=info.title, class_names=list(info.class_names), model_dir=r["model"],
-                        embed_dir=r["embed"], projections=r.get("projections", {}),
-                        dynamics_dir=r.get("dynamics")), self.store, upstream, self.config.report)
-                parts[name] = r["report"]
-            self.report_path = combine(parts, self.store, self.config.report.k)
+                    models = {m: dict(title=e["spec"].title, kind=e["spec"].kind, model_dir=e["model"],
+                                      embed_dir=e["embed"], projections=e.get("projections", {}),
+                                      dynamics_dir=e.get("dynamics")) for m, e in r["models"].items()}
+                    r["report"] = dataset_part(name, info.title, list(info.class_names), r["samples"], models,
+                                               self.store, self.config.report,
+                                               progress=_bar_updater(self.config.progress, f"report {name}"))
+            self.report_path = combine({n: self.results[n]["report"] for n in self._names(names)},
+                                       self.store, self.config.report.k)
         return self.report_path
 
     def publish(self, names: Sequence[str] | None = None) -> Path:
@@ -171,25 +205,34 @@ class Pipeline:
         datasets = {}
         for name in self._names(names):
             r = self.results[name]
+            models = {}
+            for model, m in r["models"].items():
+                models[model] = {"title": m["spec"].title, "kind": m["spec"].kind, "model": rel(m["model"]),
+                                 "embed": rel(m["embed"]),
+                                 "projections": {p: rel(f) for p, f in m.get("projections", {}).items()},
+                                 "dynamics": rel(m["dynamics"]) if m.get("dynamics") else None}
             datasets[name] = {
                 **facts.get(name).to_json(),
                 "sample_set": self.config.embed.sample_set,
-                "n": len(self.store.load_array(Path(r["embed"]) / "labels.npy", mmap=True)),
-                "model": rel(r["model"]), "embed": rel(r["embed"]),
-                "projections": {s: {m: rel(p) for m, p in ms.items()} for s, ms in r.get("projections", {}).items()},
-                "dynamics": rel(r["dynamics"]) if r.get("dynamics") else None,
+                "n": len(self.store.load_array(Path(r["samples"]) / "labels.npy", mmap=True)),
+                "samples": rel(r["samples"]),
+                "default_model": PREFERRED_MODEL if PREFERRED_MODEL in models else next(iter(models)),
+                "models": models,
             }
             self._status(name, "ready")
         report = combine({n: self.results[n]["report"] for n in datasets}, self.store, self.config.report.k)
         # the run's settings, so `verify --repair` can rebuild exactly what this view shows
-        run = self.config.settable(("data", "seed", "train", "embed", "project", "dynamics", "report"))
+        run = self.config.settable(("data", "seed", "models", "train", "embed", "project", "dynamics", "report"))
         run["data"].pop("data_dir", None)
-        self.store.write_current({"datasets": datasets, "report": rel(report), "run": run})
+        run["models"]["model"] = [str(Path(p).expanduser().resolve()) for p in run["models"]["model"]]
+        self.store.write_current({"datasets": datasets, "report": rel(report),
+                                  "run": run})
         return self.store.root / "current.json"
 
     def run_all(self, on_first_ready: Callable[[], None] | None = None) -> Path:
         """Every stage, dataset by dataset; ``on_first_ready`` runs once the first one is published."""
         self.fetch()
+        self.check_models()
         for name in self.config.datasets:
             self._status(name, "waiting")
         done: list[str] = []

@@ -1,4 +1,4 @@
-"""The CNN: convolution stages, a named penultimate embedding layer, a softmax head."""
+"""The trained networks: a CNN and a dense network, each with a named ``embedding`` layer and a softmax head."""
 from __future__ import annotations
 
 from core import datasets as facts
@@ -37,8 +37,29 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     return keras.Model(inputs, outputs, name=f"cnn_{config.dataset.replace('-', '_')}")
 
 
-def embedding_model(model):
-    """A model mapping images to the penultimate (``embedding``) activations and the softmax."""
+def build_network(config: TrainConfig, n_classes: int = 10):
+    """The network ``config.architecture`` names, built (not compiled)."""
+    return build_mlp(config, n_classes) if config.architecture == "mlp" else build_cnn(config, n_classes)
+
+
+def build_mlp(config: TrainConfig, n_classes: int = 10):
+    """784 -> ``hidden`` dense ReLU layers (dropout after each) -> softmax; the last hidden layer
+    is named ``embedding``."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = layers.Flatten()(inputs)
+    for i, width in enumerate(config.hidden):
+        last = i == len(config.hidden) - 1
+        x = layers.Dense(width, activation="relu", name=EMBEDDING_LAYER if last else f"dense{i + 1}")(x)
+        x = layers.Dropout(config.head_dropout if last else config.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name=f"mlp_{config.dataset.replace('-', '_')}")
+
+
+def embedding_model(model, layer: str = EMBEDDING_LAYER):
+    """A model mapping images to the activations of ``layer`` and the model's output."""
     import keras
 
-    return keras.Model(model.inputs, [model.get_layer(EMBEDDING_LAYER).output, model.output])
+    return keras.Model(model.inputs, [model.get_layer(layer).output, model.output])

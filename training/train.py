@@ -1,4 +1,4 @@
-"""Fit the CNN on one dataset and save the model, its history, test metrics and per-epoch snapshots."""
+"""Fit a network (CNN or dense) on one dataset and save the model, its history, test metrics and per-epoch snapshots."""
 from __future__ import annotations
 
 import logging
@@ -53,13 +53,13 @@ def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: b
     ``dynamics/`` (per-epoch embeddings and predictions of a fixed class-balanced
     test subset, when ``snapshot_samples > 0``).
     """
-    return store.build(config.dataset, STAGE, config, lambda out: _fit(config, arrays, out, progress))
+    return store.build(config.dataset, STAGE, config.record(), lambda out: _fit(config, arrays, out, progress))
 
 
 def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None:
     import keras
 
-    from training.model import build_cnn, embedding_model
+    from training.model import build_network, embedding_model
     from training.callbacks import EpochProgress, Snapshot
 
     _seed_everything(config.seed)
@@ -70,7 +70,7 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     x_test, y_test = arrays["x_test"], arrays["y_test"]
     xtr, xte = to_input(x_train), to_input(x_test)
 
-    model = build_cnn(config, n_classes=len(info.class_names))
+    model = build_network(config, n_classes=len(info.class_names))
     steps = config.epochs * int(np.ceil(len(xtr) / config.batch_size))
     warmup = int(steps * config.warmup_fraction)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -104,7 +104,7 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     history["seconds"] = callbacks[0].epoch_seconds
     history["images_per_second"] = [len(xtr) / s for s in callbacks[0].epoch_seconds]
     metrics = classification_metrics(y_test, pred, n_classes)
-    metrics.update(test_loss=float(history["val_loss"][-1]), class_names=list(info.class_names),
+    metrics.update(kind=config.architecture, test_loss=float(history["val_loss"][-1]), class_names=list(info.class_names),
                    train_seconds=train_seconds, epochs=config.epochs, train_images=int(len(xtr)))
     model.save(out / "model.keras")
     write_json_atomic(out / "history.json", history)
