@@ -18,7 +18,7 @@ from core.errors import CacheError
 
 from .ids import ALERT, ALERT_TEXT
 from .state import COLOURS
-from .store import PROJECTIONS, SPACES, DatasetView, ExplorerStore
+from .store import PROJECTIONS, DatasetView, ExplorerStore, ModelView
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +69,30 @@ def _dataset(store: ExplorerStore, name) -> DatasetView:
     return store.datasets[name]
 
 
-def _view(store: ExplorerStore, ds_name, space=None, proj=None, colour=None) -> DatasetView:
-    """Check the shared controls (those given); the dataset they name."""
+def _view(store: ExplorerStore, ds_name, colour=None) -> DatasetView:
+    """Check the dataset and (if given) the colouring; the dataset they name."""
     ds = _dataset(store, ds_name)
-    if space is not None:
-        _choice(space, SPACES, "space")
-    if proj is not None:
-        _choice(proj, PROJECTIONS, "projection")
-        if not ds.has(space or "cnn", proj):
-            raise BadInput(f"{ds.title} has no {space}/{proj} projection in the cache")
     if colour is not None:
         _choice(colour, COLOURS, "colour")
     return ds
+
+
+def _model(store: ExplorerStore, ds_name, model, proj=None, colour=None) -> ModelView:
+    """Check the shared controls (those given); the model of the dataset they name.
+
+    A model name the dataset lacks (the dataset just changed, or a URL outlived its
+    cache) is its default model, as :meth:`DatasetView.pick` says; anything but a
+    name is refused.
+    """
+    ds = _view(store, ds_name, colour)
+    if model is not None and (not isinstance(model, str) or len(model) > 200):
+        raise BadInput(f"model must be a model's name (got {_short(model)})")
+    m = ds.pick(model)
+    if proj is not None:
+        _choice(proj, PROJECTIONS, "projection")
+        if not m.has(proj):
+            raise BadInput(f"{ds.title} · {m.title} has no {proj} projection in the cache")
+    return m
 
 
 def _cell_of(cell_data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:

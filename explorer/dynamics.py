@@ -15,22 +15,29 @@ import numpy as np
 from core.errors import CacheError
 
 from .figures import CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, typed
-from .store import DatasetView, DynamicsView, ExplorerStore
+from .store import DatasetView, DynamicsView, ExplorerStore, ModelView
 
 log = logging.getLogger(__name__)
 MARKER_SIZE = 5.0
 
 
-def steps(store: ExplorerStore) -> list[float]:
-    """Snapshot times (in epochs) of every dataset with dynamics, merged and sorted.
+def shown(ds: DatasetView, model=None) -> ModelView | None:
+    """The model whose training a dataset's panel shows: ``model`` if it has snapshots, else
+    the default model if it has, else the first that has (:meth:`DatasetView.dynamics_model`)."""
+    return ds.dynamics_model(model)
+
+
+def steps(store: ExplorerStore, model=None) -> list[float]:
+    """Snapshot times (in epochs) of every dataset's shown dynamics (:func:`shown`), merged and sorted.
 
     A dataset whose dynamics folder cannot be read is left out here (logged); the
     tab names the problem where that dataset's panel would be.
     """
     times: set[float] = set()
     for n in store.names:
+        m = shown(store.get(n), model)
         try:
-            dyn = store.get(n).dynamics
+            dyn = m.dynamics if m is not None else None
         except CacheError as e:
             log.warning("training dynamics of %s left out: %s", n, e)
             continue
@@ -103,15 +110,15 @@ def _colours(ds: DatasetView, dyn: DynamicsView, frame: int, colour: str):
     raise ValueError(f"colour must be one of true, pred, correct, confidence (got {str(colour)[:40]!r})")
 
 
-def scatter_figure(ds: DatasetView, frame: int, colour: str, step_frames: list[int], epochs: list[float]) -> dict:
-    """The aligned layout of ``ds``'s snapshot images at ``frame``.
+def scatter_figure(m: ModelView, frame: int, colour: str, step_frames: list[int], epochs: list[float]) -> dict:
+    """The aligned layout of a model's snapshot images at ``frame``.
 
     Parameters
     ----------
-    ds : DatasetView
-        A dataset with dynamics.
+    m : ModelView
+        A model with dynamics.
     frame : int
-        Frame of ``ds.dynamics`` to draw.
+        Frame of ``m.dynamics`` to draw.
     colour : str
         ``true``, ``pred`` (at that frame), ``correct`` (at that frame) or ``confidence``.
     step_frames : list of int
@@ -125,9 +132,10 @@ def scatter_figure(ds: DatasetView, frame: int, colour: str, step_frames: list[i
         Trace 0 holds every snapshot image (``customdata`` = its embed row, -1 if the
         shown set lacks it); the traces after it only draw the legend.
     """
-    dyn = ds.dynamics
+    ds, dyn = m.ds, m.dynamics
     xy = dyn.frames[frame]
     point_colour, legend = _colours(ds, dyn, frame, colour)
+    title = f"{ds.title} · {m.title}"
     marker: dict = {"size": MARKER_SIZE, "opacity": 0.85}
     if point_colour is None:
         marker.update(color=typed(dyn.confidence[frame]), colorscale="Viridis", cmin=0.0, cmax=1.0,
@@ -146,7 +154,7 @@ def scatter_figure(ds: DatasetView, frame: int, colour: str, step_frames: list[i
     pad = 0.04 * (hi - lo)
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
     return {"data": traces, "layout": {
-        "title": {"text": f"{ds.title} · {epoch_label(dyn.epochs[frame])}", "x": 0.01, "xanchor": "left",
+        "title": {"text": f"{title} · {epoch_label(dyn.epochs[frame])}", "x": 0.01, "xanchor": "left",
                   "font": {"size": 15}},
         "margin": {"l": 6, "r": 6, "t": 36, "b": 6}, "font": FONT,
         "plot_bgcolor": "#fafbfc", "paper_bgcolor": "white",
@@ -158,7 +166,7 @@ def scatter_figure(ds: DatasetView, frame: int, colour: str, step_frames: list[i
         "legend": {"itemclick": False, "itemdoubleclick": False, "font": {"size": 11},
                    "bgcolor": "rgba(255,255,255,0.85)", "itemsizing": "constant"},
         "uirevision": f"dyn/{ds.name}/{dyn.version}",
-        "meta": {"explorer": "dynamics", "dataset": ds.name, "title": ds.title, "version": ds.version,
+        "meta": {"explorer": "dynamics", "dataset": ds.name, "model": m.name, "title": title, "version": ds.version,
                  "n": ds.n, "dyn_version": dyn.version, "colour": colour, "frame": frame,
                  "steps": step_frames, "step_epochs": epochs, "class_names": ds.class_names},
     }}
@@ -169,9 +177,9 @@ def pair_confusions(dyn: DynamicsView, a: int, b: int) -> list[int]:
     return [int(dyn.confusion(f)[a, b] + dyn.confusion(f)[b, a]) for f in range(dyn.n_frames)]
 
 
-def chart_figure(ds: DatasetView, frame: int, pair: tuple[int, int], height: int = 210) -> dict:
-    """Test accuracy (left axis) and the pair's confusions (right axis) over training, frame marked."""
-    dyn = ds.dynamics
+def chart_figure(m: ModelView, frame: int, pair: tuple[int, int], height: int = 210) -> dict:
+    """Test accuracy (left axis) and the pair's confusions (right axis) over ``m``'s training, frame marked."""
+    ds, dyn = m.ds, m.dynamics
     x = [float(e) for e in dyn.epochs]
     acc = [None if v is None else 100 * v for v in dyn.metric("test_accuracy")]
     a, b = pair
@@ -210,9 +218,9 @@ def chart_figure(ds: DatasetView, frame: int, pair: tuple[int, int], height: int
         "meta": {"explorer": "dynamics-chart", "dataset": ds.name, "frame": frame}}}
 
 
-def stats_line(ds: DatasetView, frame: int, pair: tuple[int, int]) -> str:
+def stats_line(m: ModelView, frame: int, pair: tuple[int, int]) -> str:
     """``epoch 2 · test accuracy 98.3% · 4↔9 confusions: 12 · k-NN acc 0.987 · silhouette 0.33``."""
-    dyn = ds.dynamics
+    ds, dyn = m.ds, m.dynamics
     row = dyn.rows_json[frame]
     a, b = pair
     parts = [epoch_label(dyn.epochs[frame])]
@@ -226,10 +234,10 @@ def stats_line(ds: DatasetView, frame: int, pair: tuple[int, int]) -> str:
     return " · ".join(parts)
 
 
-def points_payload(ds: DatasetView) -> dict:
+def points_payload(m: ModelView) -> dict:
     """What ``assets/dynamics.js`` needs to animate: every frame's positions, predictions, confidences."""
-    dyn = ds.dynamics
-    return {"dataset": ds.name, "version": dyn.version, "frames": dyn.n_frames, "m": dyn.m,
+    ds, dyn = m.ds, m.dynamics
+    return {"dataset": ds.name, "model": m.name, "version": dyn.version, "frames": dyn.n_frames, "m": dyn.m,
             "epochs": [float(e) for e in dyn.epochs], "class_names": ds.class_names,
             "xy": typed(dyn.frames.reshape(-1)),  # (frames, m, 2) flattened
             "labels": typed(dyn.labels), "pred": typed(dyn.pred.reshape(-1)),

@@ -5,8 +5,8 @@ Scatter coordinates and row numbers go out as base64 typed arrays (float32/int32
 Base traces are one per colour group; each carries its rows in ``customdata``, and
 :func:`rows_from_points` maps ``(curveNumber, pointNumber)`` back to rows on the
 server, since Plotly 7 does not echo typed ``customdata`` in event data.  The groups
-are kept on the dataset's view (:meth:`DatasetView.cached`), not in this module: two
-apps in one process share no state.
+depend on the model (colouring by its predictions) and are kept on its view
+(:meth:`ModelView.cached`), not in this module: two apps in one process share no state.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Iterable
 import numpy as np
 from dash import Patch
 
-from .store import PROJECTION_LABELS, SPACE_LABELS, DatasetView, ExplorerStore
+from .store import PROJECTION_LABELS, ExplorerStore, ModelView, model_entry
 
 #: Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -40,43 +40,43 @@ def marker_size(n: int) -> float:
     return 5.0 if n <= 3000 else 3.5 if n <= 15000 else 2.5
 
 
-def groups(ds: DatasetView, colour: str) -> list[dict]:
-    """Colour groups of a dataset: one dict per base trace with ``name``, ``rows``, ``color``.
+def groups(m: ModelView, colour: str) -> list[dict]:
+    """Colour groups of one model's view of a dataset: one dict per base trace with ``name``, ``rows``, ``color``.
 
-    Deterministic for ``(dataset, colour)``, which is what lets event points map back
-    to rows.  ``color`` is a hex string, or ``None`` for the confidence colour scale.
-    Computed once per dataset view and colouring.
+    Deterministic for ``(dataset, model, colour)``, which is what lets event points map
+    back to rows.  ``color`` is a hex string, or ``None`` for the confidence colour scale.
+    Computed once per model view and colouring.
     """
     if colour not in ("true", "pred", "correct", "confidence"):
         raise ValueError(f"colour must be one of true, pred, correct, confidence (got {colour!r})")
-    return ds.cached(f"groups-{colour}", lambda: _make_groups(ds, colour))
+    return m.cached(f"groups-{colour}", lambda: _make_groups(m, colour))
 
 
-def _make_groups(ds: DatasetView, colour: str) -> list[dict]:
-    names = ds.class_names
+def _make_groups(m: ModelView, colour: str) -> list[dict]:
+    names = m.ds.class_names
     if colour in ("true", "pred"):
-        by = ds.labels if colour == "true" else ds.pred
+        by = m.ds.labels if colour == "true" else m.pred
         out = [{"name": f"{names[c]}", "rows": np.flatnonzero(by == c).astype(np.int32),
                 "color": PALETTE[c % len(PALETTE)], "legendgroup": str(c)} for c in range(len(names))]
     elif colour == "correct":
-        wrong = ds.labels != ds.pred
+        wrong = m.ds.labels != m.pred
         out = [{"name": f"Correct ({(~wrong).sum():,})", "rows": np.flatnonzero(~wrong).astype(np.int32),
                 "color": CORRECT_COLOUR},
                {"name": f"Wrong ({wrong.sum():,})", "rows": np.flatnonzero(wrong).astype(np.int32),
                 "color": WRONG_COLOUR}]
     elif colour == "confidence":
         # least confident drawn last, on top, where the eye should go
-        order = np.argsort(-ds.confidence, kind="stable").astype(np.int32)
+        order = np.argsort(-m.confidence, kind="stable").astype(np.int32)
         out = [{"name": "Confidence", "rows": order, "color": None}]
     return out
 
 
-def rows_from_points(ds: DatasetView, colour: str, points: Iterable[dict]) -> np.ndarray:
-    """Rows of Plotly event points (``clickData``/``selectedData['points']``), unique, sorted.
+def rows_from_points(m: ModelView, colour: str, points: Iterable[dict]) -> np.ndarray:
+    """Rows of Plotly event points (``clickData``/``selectedData['points']``) of a scatter of ``m``, unique, sorted.
 
     Points of the highlight overlay are skipped: each duplicates a base point.
     """
-    gs = groups(ds, colour)
+    gs = groups(m, colour)
     rows = []
     for p in points or []:
         if not isinstance(p, dict):
@@ -87,13 +87,14 @@ def rows_from_points(ds: DatasetView, colour: str, points: Iterable[dict]) -> np
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
-def _overlay(ds: DatasetView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:
+def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:
     rows = np.asarray(rows if rows is not None else [], dtype=np.int32)
+    labels = m.ds.labels
     if colour in ("true", "pred"):
-        by = ds.labels if colour == "true" else ds.pred
+        by = labels if colour == "true" else m.pred
         color = [PALETTE[int(c) % len(PALETTE)] for c in by[rows]]
     elif colour == "correct":
-        color = [WRONG_COLOUR if w else "#7b8794" for w in (ds.labels[rows] != ds.pred[rows])]
+        color = [WRONG_COLOUR if w else "#7b8794" for w in (labels[rows] != m.pred[rows])]
     else:
         color = "#111111"
     return {"type": "scattergl", "mode": "markers", "name": HIGHLIGHT, "showlegend": False,
@@ -103,38 +104,40 @@ def _overlay(ds: DatasetView, coords: np.ndarray, colour: str, rows: np.ndarray 
                        "line": {"width": 1 if len(rows) <= 2000 else 0.5, "color": "#111"}}}
 
 
-def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
+def scatter_figure(m: ModelView, projection: str, colour: str,
                    highlight: np.ndarray | None = None, title: str | None = None,
                    height: int | None = None, legend: bool = True) -> dict:
-    """The embedding scatter of one dataset, space and projection.
+    """The scatter of one model's embedding of a dataset, in one projection.
 
     Parameters
     ----------
-    ds : DatasetView
-    space, projection : str
-        ``cnn``/``pixels`` and ``umap``/``tsne``/``pca``.
+    m : ModelView
+        The model (``m.ds`` is its dataset); colours by prediction use its predictions.
+    projection : str
+        ``umap``, ``tsne`` or ``pca``.
     colour : str
         ``true``, ``pred``, ``correct`` or ``confidence``.
     highlight : array of int, optional
         Rows drawn on top with an outline while every other point is dimmed.
     title : str, optional
-        Shown above the plot; defaults to "<dataset> · <space> · <projection>".
+        Shown above the plot; defaults to "<dataset> · <model> · <projection>".
 
     Returns
     -------
     dict
         A Plotly figure whose last trace is the (possibly empty) highlight overlay
-        and whose ``layout.meta`` tells the hover script which sprite to use.
+        and whose ``layout.meta`` tells the hover script which sprite and model to use.
     """
-    coords = ds.coords(space, projection)
+    ds = m.ds
+    coords = m.coords(projection)
     n = ds.n
     dim = highlight is not None
     traces = []
-    for g in groups(ds, colour):
+    for g in groups(m, colour):
         rows = g["rows"]
         marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
         if g["color"] is None:
-            marker.update(color=typed(ds.confidence[rows]), colorscale="Viridis", cmin=0.0, cmax=1.0,
+            marker.update(color=typed(m.confidence[rows]), colorscale="Viridis", cmin=0.0, cmax=1.0,
                           reversescale=True, showscale=True,
                           colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6})
         else:
@@ -144,9 +147,9 @@ def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
                        "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
                        "customdata": typed(rows), "marker": marker,
                        "unselected": {"marker": {"opacity": 0.15}}})
-    traces.append(_overlay(ds, coords, colour, highlight, n))
+    traces.append(_overlay(m, coords, colour, highlight, n))
     if title is None:
-        title = f"{ds.title} · {SPACE_LABELS[space]} · {PROJECTION_LABELS[projection]}"
+        title = f"{ds.title} · {m.title} · {PROJECTION_LABELS[projection]}"
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
@@ -157,8 +160,8 @@ def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
         "legend": {"title": {"text": "Click: hide · double-click: isolate", "font": {"size": 11}},
                    "itemsizing": "constant", "bgcolor": "rgba(255,255,255,0.85)"},
         # keeps zoom and the user's selection when only the highlight changes
-        "uirevision": f"{ds.name}/{space}/{projection}",
-        "meta": {"explorer": "scatter", "dataset": ds.name, "version": ds.version, "n": n,
+        "uirevision": f"{ds.name}/{m.name}/{projection}",
+        "meta": {"explorer": "scatter", "dataset": ds.name, "model": m.name, "version": ds.version, "n": n,
                  "class_names": ds.class_names},
     }
     if height:
@@ -166,35 +169,34 @@ def scatter_figure(ds: DatasetView, space: str, projection: str, colour: str,
     return {"data": traces, "layout": layout}
 
 
-def highlight_patch(ds: DatasetView, space: str, projection: str, colour: str,
-                    highlight: np.ndarray | None) -> Patch:
+def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.ndarray | None) -> Patch:
     """Change only the overlay and the dimming of a figure made by :func:`scatter_figure`."""
-    coords = ds.coords(space, projection)
-    n_base = len(groups(ds, colour))
+    coords = m.coords(projection)
+    n_base = len(groups(m, colour))
     patch = Patch()
     for i in range(n_base):
         patch["data"][i]["marker"]["opacity"] = DIM_OPACITY if highlight is not None else 0.8
-    patch["data"][n_base] = _overlay(ds, coords, colour, highlight, ds.n)
+    patch["data"][n_base] = _overlay(m, coords, colour, highlight, m.ds.n)
     return patch
 
 
-def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] | None = None,
+def confusion_figure(m: ModelView, matrix: np.ndarray, cell: tuple[int, int] | None = None,
                      title: str = "Confusion matrix", height: int = 370) -> dict:
     """Heatmap of ``matrix`` (rows = true, columns = predicted) with counts in the cells.
 
     Off-diagonal cells (the mistakes) use a red scale of their own so that a handful
     of errors stays visible next to diagonals of a thousand; the chosen cell is boxed.
     """
+    names = m.ds.class_names
     m = np.asarray(matrix)
-    k = len(ds.class_names)
-    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": ds.class_names}
+    k = len(names)
+    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}
     diag = np.full(m.shape, None, dtype=object)
     off = np.full(m.shape, None, dtype=object)
     for t in range(k):
         for p in range(k):
             (diag if t == p else off)[t][p] = int(m[t, p])
     max_off = max(1, max((int(m[t, p]) for t in range(k) for p in range(k) if t != p), default=1))
-    names = ds.class_names
     hover = [[f"true {names[t]}, predicted {names[p]}: {int(m[t, p])}" for p in range(k)] for t in range(k)]
 
     def text(diagonal: bool) -> list[list[str]]:
@@ -226,23 +228,23 @@ def confusion_figure(ds: DatasetView, matrix: np.ndarray, cell: tuple[int, int] 
     return {"data": traces, "layout": layout}
 
 
-def selection_confusion(ds: DatasetView, rows: np.ndarray) -> np.ndarray:
-    """Confusion counts of a subset of rows."""
-    k = len(ds.class_names)
+def selection_confusion(model: ModelView, rows: np.ndarray) -> np.ndarray:
+    """Confusion counts of ``model``'s predictions on a subset of rows."""
+    k = len(model.ds.class_names)
     m = np.zeros((k, k), np.int64)
     rows = np.asarray(rows, dtype=np.intp)
-    np.add.at(m, (ds.labels[rows].astype(np.intp), ds.pred[rows].astype(np.intp)), 1)
+    np.add.at(m, (model.ds.labels[rows].astype(np.intp), model.pred[rows].astype(np.intp)), 1)
     return m
 
 
-def histogram_figure(ds: DatasetView, rows: np.ndarray, height: int = 220) -> dict:
-    """Bar chart of the true classes of ``rows``; wrong predictions stacked in red."""
-    k = len(ds.class_names)
+def histogram_figure(m: ModelView, rows: np.ndarray, height: int = 220) -> dict:
+    """Bar chart of the true classes of ``rows``; ``m``'s wrong predictions stacked in red."""
+    k = len(m.ds.class_names)
     rows = np.asarray(rows, dtype=np.intp)
-    lab, pred = ds.labels[rows], ds.pred[rows]
+    lab, pred = m.ds.labels[rows], m.pred[rows]
     right = np.bincount(lab[lab == pred], minlength=k)[:k]
     wrong = np.bincount(lab[lab != pred], minlength=k)[:k]
-    x = ds.class_names
+    x = m.ds.class_names
     return {"data": [
         {"type": "bar", "x": x, "y": right.tolist(), "name": "correct",
          "marker": {"color": [PALETTE[c % 10] for c in range(k)]},
@@ -263,7 +265,7 @@ def dataset_colours(store: ExplorerStore) -> dict[str, str]:
     return {n: store.get(n).colour or PALETTE[i % len(PALETTE)] for i, n in enumerate(store.names)}
 
 
-def separability_figure(report: dict, names: list[str], space: str, projection: str,
+def separability_figure(report: dict, models: dict[str, str], projection: str,
                         height: int = 300, colours: dict[str, str] | None = None) -> dict:
     """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset.
 
@@ -271,9 +273,9 @@ def separability_figure(report: dict, names: list[str], space: str, projection: 
     ----------
     report : dict
         The pipeline's separability report.
-    names : list of str
-        Datasets to show, in order.
-    space, projection : str
+    models : dict
+        Dataset -> the model whose numbers to show, datasets in order.
+    projection : str
     height : int, default 300
     colours : dict, optional
         Bar colour per dataset (:func:`dataset_colours`); a palette colour by position
@@ -285,19 +287,23 @@ def separability_figure(report: dict, names: list[str], space: str, projection: 
                ("Trustworthiness", lambda s, p: p.get("trustworthiness"))]
     colours = colours or {}
     traces = []
-    for i, name in enumerate(names):
+    model_titles = []
+    for i, (name, model) in enumerate(models.items()):
         entry = report.get("datasets", {}).get(name, {})
-        s = entry.get("spaces", {}).get(space, {})
+        s = model_entry(report, name, model)
         p = s.get("projections", {}).get(projection, {})
         ys = [f(s, p) for _, f in metrics]
-        traces.append({"type": "bar", "name": entry.get("title", name), "x": [m for m, _ in metrics],
+        model_titles.append(str(s.get("title") or model))
+        label = f"{entry.get('title', name)} · {s.get('title') or model}"
+        traces.append({"type": "bar", "name": label, "x": [m for m, _ in metrics],
                        "y": [None if v is None else round(float(v), 3) for v in ys],
                        "text": ["n/a" if v is None else f"{float(v):.3f}" for v in ys], "textposition": "outside",
                        "marker": {"color": colours.get(name) or PALETTE[i % len(PALETTE)]},
-                       "hovertemplate": "%{x}: %{y:.3f}<extra>" + entry.get("title", name) + "</extra>"})
+                       "hovertemplate": "%{x}: %{y:.3f}<extra>" + label + "</extra>"})
+    shown = model_titles[0] if len(set(model_titles)) == 1 else "each dataset's model"
     return {"data": traces, "layout": {
         "barmode": "group", "height": height, "font": FONT, "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
-        "title": {"text": f"Separability · {SPACE_LABELS[space]} · higher is better", "x": 0.01,
+        "title": {"text": f"Separability · {shown} · higher is better", "x": 0.01,
                   "xanchor": "left", "font": {"size": 14}},
         "yaxis": {"range": [min([0.0] + [v for t in traces for v in t["y"] if v is not None]), 1.12],
                   "fixedrange": True},

@@ -10,8 +10,8 @@ from __future__ import annotations
 URL = "url"
 TABS_ID = "tabs"
 # the shared control bar
-DATASET, SPACE, PROJ, COLOUR = "ctl-dataset", "ctl-space", "ctl-proj", "ctl-colour"
-DATASET_BOX, SPACE_BOX, PROJ_BOX = "ctl-dataset-box", "ctl-space-box", "ctl-proj-box"
+DATASET, MODEL, PROJ, COLOUR = "ctl-dataset", "ctl-model", "ctl-proj", "ctl-colour"
+DATASET_BOX, MODEL_BOX, PROJ_BOX = "ctl-dataset-box", "ctl-model-box", "ctl-proj-box"
 # Explore
 SCATTER, CONFUSION, DETAIL = "ex-scatter", "ex-confusion", "ex-detail"
 CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
@@ -20,12 +20,14 @@ DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
 # Compare datasets
 CD_SCATTER = "cd-scatter"  # pattern id {"type": CD_SCATTER, "dataset": name}
 CD_REPORT, CD_BARS = "cd-report", "cd-bars"
-# Compare projections
-SPACE2, PROJ2 = "ctl-space2", "ctl-proj2"
+# Compare models (and projections)
+MODEL2, PROJ2 = "ctl-model2", "ctl-proj2"
 CP_LEFT, CP_RIGHT, CP_LINKED, CP_COUNT = "cp-left", "cp-right", "cp-linked", "cp-count"
+CP_TABLE = "cp-models"
 # Training dynamics; per-dataset ids are {"type": ..., "dataset": name}
 DY_SCATTER, DY_CHART, DY_PAIR, DY_STATS = "dy-scatter", "dy-chart", "dy-pair", "dy-stats"
 DY_FRAME, DY_PLAY, DY_TIMER, DY_FRAME_LABEL, DY_SHOWN = "dy-frame", "dy-play", "dy-timer", "dy-frame-label", "dy-shown"
+DY_MODEL = "dy-model"  # per dataset: which model's training is shown
 # what each tab's figures were last drawn for, so that a tab switch redraws nothing
 EX_RENDERED, CD_RENDERED, CP_RENDERED, DY_RENDERED = "ex-rendered", "cd-rendered", "cp-rendered", "dy-rendered"
 # page-wide: the hover tooltip, one-line messages, pipeline progress and "new dataset ready"

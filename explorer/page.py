@@ -16,21 +16,21 @@ from . import dynamics as D
 from . import ids
 from .checks import _cell_of, _choice, _view
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
-from .store import PROJECTION_LABELS, SPACE_LABELS, ExplorerStore
+from .store import PROJECTION_LABELS, DatasetView, ExplorerStore
 from .tabs import TAB_MODULES
 from .widgets import control, radio
 
 log = logging.getLogger(__name__)
 
 STATUS_POLL_MS = 2000
-TAB_LABELS = {"explore": "Explore", "datasets": "Compare datasets", "projections": "Compare projections",
+TAB_LABELS = {"explore": "Explore", "datasets": "Compare datasets", "projections": "Compare models",
               "dynamics": "Training dynamics"}
 STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": "fetching the data",
                "embed": "extracting embeddings", "project": "projecting", "dynamics": "aligning training snapshots",
                "report": "measuring separability"}
 #: the view's fields other than the query string itself, each with the control that holds it
-URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "space": (ids.SPACE, "value"),
-              "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "space2": (ids.SPACE2, "value"),
+URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
+              "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),
               "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value")}
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
 
@@ -65,12 +65,24 @@ def progress_message(store: ExplorerStore, progress: dict | None, page_names: li
     return " ".join(parts)
 
 
+def model_options(ds: DatasetView) -> list[dict]:
+    """The Model control's options for ``ds``: its models in ``current.json``'s order, by title."""
+    return [{"label": m.title, "value": m.name} for m in ds.models.values()]
+
+
+def catalog(store: ExplorerStore) -> dict[str, tuple[list[str], str]]:
+    """Per dataset its model names and default model, as :func:`state.parse_query` checks them."""
+    return {n: (store.get(n).model_names, store.get(n).default_model) for n in store.names}
+
+
 def controls(store: ExplorerStore) -> html.Div:
-    """The shared control bar: dataset, space, projection, colouring."""
+    """The shared control bar: dataset, model, projection, colouring."""
     datasets = {n: store.get(n).title for n in store.names}
+    first = store.get(store.names[0])
     return html.Div([
         control("Dataset", radio(ids.DATASET, datasets, store.names[0]), ids.DATASET_BOX),
-        control("Space", radio(ids.SPACE, SPACE_LABELS, "cnn"), ids.SPACE_BOX),
+        control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first), value=first.default_model,
+                                        inline=True, className="radio"), ids.MODEL_BOX),
         control("Projection", radio(ids.PROJ, PROJECTION_LABELS, "umap"), ids.PROJ_BOX),
         control("Colour by", radio(ids.COLOUR, {c: COLOUR_LABELS[c] for c in COLOURS}, "true")),
     ], className="controls")
@@ -85,7 +97,7 @@ def build_layout(store: ExplorerStore) -> html.Div:
         dcc.Location(id=ids.URL, refresh=False),
         html.Header([
             html.H1("Embedding explorer"),
-            html.Span(f"{titles}: how a CNN sees the classes, where it confuses them", className="tagline"),
+            html.Span(f"{titles}: how each model sees the classes, where it confuses them", className="tagline"),
         ]),
         html.Div([html.Span(banner, id=ids.BANNER_TEXT),
                   html.Button("Reload", id=ids.RELOAD_BTN, className="btn", style={"display": "none"})],
@@ -119,10 +131,10 @@ def register(app, store: ExplorerStore) -> None:
             const show = t => ({display: t === tab ? 'block' : 'none'});
             const ctl = hidden => ({display: hidden ? 'none' : 'flex'});
             return [show('explore'), show('datasets'), show('projections'), show('dynamics'),
-                    ctl(tab === 'datasets' || tab === 'dynamics'), ctl(tab === 'dynamics'), ctl(tab === 'dynamics')];
+                    ctl(tab === 'datasets' || tab === 'dynamics'), ctl(tab === 'dynamics')];
         }""",
         *[Output(ids.panel_id(t), "style") for t in ("explore", "datasets", "projections", "dynamics")],
-        Output(ids.DATASET_BOX, "style"), Output(ids.SPACE_BOX, "style"), Output(ids.PROJ_BOX, "style"),
+        Output(ids.DATASET_BOX, "style"), Output(ids.PROJ_BOX, "style"),
         Input(ids.TABS_ID, "value"))
 
     # -- alert and banner --------------------------------------------------------------------
@@ -151,27 +163,29 @@ def register(app, store: ExplorerStore) -> None:
     # -- URL <-> controls: one callback, since Dash allows a cycle only within one -------------
     @app.callback(
         output=dict(search=Output(ids.URL, "search"), **{k: Output(*c) for k, c in URL_FIELDS.items()},
-                    pairs=Output(PAIRS, "value")),
+                    pairs=Output(PAIRS, "value"), options=Output(ids.MODEL, "options"),
+                    options2=Output(ids.MODEL2, "options")),
         inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
                     pairs=Input(PAIRS, "value")),
         state=dict(frame_max=State(ids.DY_FRAME, "max")))
-    def sync_url(search, tab, ds, space, proj, colour, space2, proj2, cell, frame, pairs, frame_max):
+    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, pairs, frame_max):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
                        if isinstance(p.get("id"), dict)] if isinstance(pairs, list) else []
         pair_outputs = [o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
                         for o in ctx.outputs_grouping["pairs"]]
-        out = dict.fromkeys(["search", *URL_FIELDS], no_update)
+        out = dict.fromkeys(["search", *URL_FIELDS, "options", "options2"], no_update)
         out["pairs"] = [no_update] * len(pair_outputs)  # a wildcard output wants one value per component
         n_classes = max(len(store.get(n).class_names) for n in names)
         if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
-            s = parse_query(search, names, n_classes)
+            s = parse_query(search, names, n_classes, catalog(store))
             chosen = {n: (a, b) for n, a, b in s.pairs}
             last = frame_max if isinstance(frame_max, int) and frame_max >= 0 else 0
-            out.update(tab=s.tab, ds=s.ds, space=s.space, proj=s.proj, colour=s.colour, space2=s.space2,
+            out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=s.colour, model2=s.model2,
                        proj2=s.proj2, cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None,
                        frame=min(s.frame, last))
+            out["options"] = out["options2"] = model_options(store.get(s.ds))
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
                             for n in pair_outputs]
@@ -179,15 +193,24 @@ def register(app, store: ExplorerStore) -> None:
         # a control changed: the URL follows
         ds_view = _view(store, ds)
         chosen_cell = _cell_of(cell, ds, len(ds_view.class_names))
-        if ctx.triggered_id == ids.DATASET and cell and chosen_cell is None:
-            out["cell"] = None  # a cell of the other dataset means nothing here
+        if ctx.triggered_id == ids.DATASET:
+            if cell and chosen_cell is None:
+                out["cell"] = None  # a cell of the other dataset means nothing here
+            # the new dataset's models; a model it lacks becomes its default (the right view: another one)
+            out["options"] = out["options2"] = model_options(ds_view)
+        left = ds_view.pick(model).name
+        right = model2 if isinstance(model2, str) and model2 in ds_view.models else ds_view.other_model(left).name
+        if left != model:
+            out["model"] = left
+        if right != model2:
+            out["model2"] = right
         chosen_pairs = []
         for n, v in pair_inputs:
             pair = parse_pair(v, n_classes, distinct=True)
             if pair is not None and n in names:
                 chosen_pairs.append((n, *pair))
-        s = ViewState(tab=_choice(tab, TABS, "tab"), ds=ds, space=space, proj=proj, colour=colour,
-                      cell=chosen_cell, space2=space2, proj2=proj2,
+        s = ViewState(tab=_choice(tab, TABS, "tab"), ds=ds, model=left, proj=proj, colour=colour,
+                      cell=chosen_cell, model2=right, proj2=proj2,
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
                       pairs=tuple(sorted(chosen_pairs)))
         query = to_query(s)

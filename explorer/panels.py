@@ -1,7 +1,8 @@
-"""HTML panels and exports built from a dataset: the clicked sample, gallery tiles,
-the separability report's cards and summary, and a selection as CSV.
+"""HTML panels and exports built from a model's view of a dataset: the clicked sample,
+gallery tiles, the separability report's cards and summary, the models table, and a
+selection as CSV.
 
-Pure functions of a :class:`~explorer.store.DatasetView` (or the report) and plain
+Pure functions of a :class:`~explorer.store.ModelView` (or the report) and plain
 arguments; the tabs' callbacks decide when to show them.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from dash import html
 
 from .figures import PALETTE
-from .store import PROJECTION_LABELS, SPACE_LABELS, DatasetView, ExplorerStore
+from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView, model_entry
 from .thumbnails import sprite_style
 
 log = logging.getLogger(__name__)
@@ -27,41 +28,42 @@ def pct(x: float) -> str:
     return f"{100 * float(x):.0f}%"
 
 
-def tile(ds: DatasetView, row: int, scale: int, cls: str) -> html.Div:
-    """One image as a tile of its sprite sheet, with its classes as the tooltip; outlined when wrong."""
-    t, p = int(ds.labels[row]), int(ds.pred[row])
-    tip = (f"#{int(ds.sample_ids[row])} · true {ds.class_names[t]} · predicted {ds.class_names[p]} "
-           f"({pct(ds.confidence[row])})")
+def tile(m: ModelView, row: int, scale: int, cls: str) -> html.Div:
+    """One image as a tile of its sprite sheet, with its classes as the tooltip; outlined when ``m`` is wrong."""
+    ds = m.ds
+    t, p = int(ds.labels[row]), int(m.pred[row])
+    tip = (f"#{int(ds.sample_ids[row])} · true {ds.class_names[t]} · {m.title} predicted {ds.class_names[p]} "
+           f"({pct(m.confidence[row])})")
     return html.Div(className=f"{cls} tile" + (" wrong" if t != p else ""), title=tip,
                     style=sprite_style(ds.name, ds.version, ds.n, row, scale),
                     **{"data-row": str(row), "data-dataset": ds.name})
 
 
-def detail_panel(ds: DatasetView, row: int, space: str) -> list:
-    """The clicked sample: image, classes, top-3 probabilities and k nearest neighbours.
+def detail_panel(m: ModelView, row: int) -> list:
+    """The clicked sample: image, classes, ``m``'s top-3 probabilities and its k nearest neighbours.
 
     Parameters
     ----------
-    ds : DatasetView
+    m : ModelView
+        The model whose prediction, probabilities and k-NN graph are shown.
     row : int
-        A checked row of ``ds``.
-    space : str
-        The space whose neighbours are listed (``cnn`` or ``pixels``).
+        A checked row of ``m.ds``.
 
     Returns
     -------
     list
         Children of the detail panel.
     """
-    t, p = int(ds.labels[row]), int(ds.pred[row])
-    proba = np.asarray(ds.proba[row], dtype=float)
+    ds = m.ds
+    t, p = int(ds.labels[row]), int(m.pred[row])
+    proba = np.asarray(m.proba[row], dtype=float)
     top = np.argsort(-proba, kind="stable")[:3]
     bars = [html.Div([
         html.Span(ds.class_names[c], className="bar-label"),
         html.Div(html.Div(style={"width": pct(proba[c]), "background": PALETTE[c % 10]}, className="bar-fill"),
                  className="bar"),
         html.Span(pct(proba[c]), className="bar-value")], className="bar-row") for c in top]
-    nb = [int(r) for r in ds.knn(space)[row][:NEIGHBOURS_SHOWN]]
+    nb = [int(r) for r in m.knn[row][:NEIGHBOURS_SHOWN]]
     strip = []
     for r in nb:
         other = int(ds.labels[r]) != t
@@ -81,46 +83,62 @@ def detail_panel(ds: DatasetView, row: int, space: str) -> list:
                 html.Div(f"Sample #{int(ds.sample_ids[row])}", className="detail-id"),
                 html.Div(["True: ", html.B(ds.class_names[t])]),
                 html.Div(["Predicted: ", html.B(ds.class_names[p]), " · ", verdict]),
-                html.Div("Top-3 probabilities", className="small-head"),
+                html.Div(f"Top-3 probabilities · {m.title}", className="small-head"),
                 *bars,
             ], className="detail-text"),
         ], className="detail-top"),
-        html.Div(f"{len(nb)} nearest neighbours in the {SPACE_LABELS[space]} "
+        html.Div(f"{len(nb)} nearest neighbours in the space of {m.title} "
                  f"({n_other} of another class, outlined red)", className="small-head"),
         html.Div(strip, className="nb-strip", id="nb-strip"),
     ]
 
 
-def selection_csv(ds: DatasetView, rows: np.ndarray, space: str, proj: str) -> str:
-    """CSV of rows: row, sample index, true and predicted class (number and name), confidence, x, y."""
-    coords = ds.coords(space, proj)
+def selection_csv(m: ModelView, rows: np.ndarray, proj: str) -> str:
+    """CSV of rows: row, sample index, true and ``m``'s predicted class (number and name), confidence, x, y."""
+    ds = m.ds
+    coords = m.coords(proj)
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["row", "index", "true", "true_name", "predicted", "predicted_name", "confidence",
                 f"{proj}_x", f"{proj}_y"])
     for r in np.asarray(rows, dtype=np.int64):
-        t, p = int(ds.labels[r]), int(ds.pred[r])
+        t, p = int(ds.labels[r]), int(m.pred[r])
         w.writerow([int(r), int(ds.sample_ids[r]), t, ds.class_names[t], p, ds.class_names[p],
-                    f"{float(ds.confidence[r]):.4f}", f"{float(coords[r, 0]):.4f}", f"{float(coords[r, 1]):.4f}"])
+                    f"{float(m.confidence[r]):.4f}", f"{float(coords[r, 0]):.4f}", f"{float(coords[r, 1]):.4f}"])
     return buf.getvalue()
 
 
-def summary_line(store: ExplorerStore, report: dict, space: str, proj: str) -> html.P:
+def fmt(v, digits: int = 3) -> str:
+    """A report number as text; ``n/a`` where the report has none."""
+    return "n/a" if v is None else f"{float(v):.{digits}f}"
+
+
+def duration(seconds) -> str:
+    """``95.0`` -> ``"1 min 35 s"``; ``n/a`` when unknown."""
+    if seconds is None:
+        return "n/a"
+    s = float(seconds)
+    if s < 60:
+        return f"{s:.1f} s"
+    minutes, rest = divmod(round(s), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def summary_line(store: ExplorerStore, report: dict, models: dict[str, str], proj: str) -> html.P:
     """One sentence: which dataset separates better, by how much, on which measures."""
-    entries = {n: report.get("datasets", {}).get(n) for n in store.names}
+    entries = {n: model_entry(report, n, models[n]) for n in models}
     entries = {n: e for n, e in entries.items() if e}
     if len(entries) < 2:
         return html.P("Only one dataset in the report.", className="summary")
     (a, ea), (b, eb) = list(entries.items())[:2]
 
-    def vals(e):
-        s = e.get("spaces", {}).get(space, {})
+    def vals(s):
         p = s.get("projections", {}).get(proj, {})
         return {"k-NN accuracy in the full space": s.get("knn_accuracy"),
                 f"k-NN accuracy in 2-D {PROJECTION_LABELS[proj]}": p.get("knn_accuracy"),
                 "silhouette": s.get("silhouette")}
     va, vb = vals(ea), vals(eb)
-    ta, tb = ea.get("title", a), eb.get("title", b)
+    ta, tb = store.get(a).title, store.get(b).title
     parts = []
     for k in va:
         if va[k] is None or vb[k] is None:
@@ -130,41 +148,88 @@ def summary_line(store: ExplorerStore, report: dict, space: str, proj: str) -> h
         parts.append(f"{k} {x:.3f} ({hi}) vs {y:.3f} ({lo})")
     wins = sum(1 for k in va if va[k] is not None and vb[k] is not None and va[k] > vb[k])
     better = ta if wins * 2 >= len(parts) else tb
+    seen = {store.get(a).model(models[a]).title, store.get(b).model(models[b]).title}
+    where = f"seen through the {seen.pop()}" if len(seen) == 1 else "each seen through its model"
     return html.P([html.B(f"{better} separates more cleanly"),
-                   f" in the {SPACE_LABELS[space]}: " + "; ".join(parts) + "."], className="summary")
+                   f", {where}: " + "; ".join(parts) + "."], className="summary")
 
 
-def report_tables(store: ExplorerStore, report: dict, space: str, proj: str) -> list:
-    """One card per dataset: headline numbers and its most confused class pairs."""
+def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], proj: str) -> list:
+    """One card per dataset (``models``: dataset -> the model shown): headline numbers and most confused pairs."""
     if not report:
         return [html.P("No separability report in the cache; run the pipeline's report stage.",
                        className="placeholder")]
-    cards = [summary_line(store, report, space, proj)]
-    for n in store.names:
-        e = report.get("datasets", {}).get(n)
-        if not e:
+    cards = [summary_line(store, report, models, proj)]
+    for n, model in models.items():
+        s = model_entry(report, n, model)
+        if not s:
             continue
-        s = e.get("spaces", {}).get(space, {})
+        title = store.get(n).model(model).title
         p = s.get("projections", {}).get(proj, {})
-
-        def fmt(v):
-            return "n/a" if v is None else f"{float(v):.3f}"
-        rows = [("Test accuracy (CNN)", fmt(e.get("test_accuracy"))),
-                (f"k-NN accuracy, {SPACE_LABELS[space]}", fmt(s.get("knn_accuracy"))),
+        rows = [(f"Test accuracy ({title})", fmt(s.get("test_accuracy"))),
+                ("k-NN accuracy, high-D", fmt(s.get("knn_accuracy"))),
                 (f"k-NN accuracy, 2-D {PROJECTION_LABELS[proj]}", fmt(p.get("knn_accuracy"))),
                 ("Silhouette", fmt(s.get("silhouette"))),
                 (f"Trustworthiness, {PROJECTION_LABELS[proj]}", fmt(p.get("trustworthiness")))]
-        # pairs the CNN never mixes up and whose neighbourhoods barely touch say nothing
-        pairs = [pr for pr in e.get("pairs", [])
+        # pairs the model never mixes up and whose neighbourhoods barely touch say nothing
+        pairs = [pr for pr in s.get("pairs", [])
                  if pr.get("confusions", 0) > 0 or pr.get("overlap", 0) >= 0.01][:5]
         cards.append(html.Div([
-            html.H4(e.get("title", store.get(n).title)),
+            html.H4(f"{store.get(n).title} · {title}"),
             html.Table([html.Tr([html.Td(k), html.Td(v, className="num")]) for k, v in rows],
                        className="metrics"),
-            html.Div("Most confused pairs (CNN errors both ways)", className="small-head"),
+            html.Div(f"Most confused pairs ({title} errors both ways)", className="small-head"),
             html.Ol([html.Li([html.B(f"{pr['names'][0]} ↔ {pr['names'][1]}"),
                               f": {pr['confusions']} errors ({pr['confusions_ab']} / {pr['confusions_ba']}), "
                               f"neighbour overlap {100 * pr.get('overlap', 0):.1f}%"]) for pr in pairs],
                     className="pairs"),
         ], className="card", **{"data-dataset": n}))
     return cards
+
+
+#: the models table's columns: key of :func:`model_rows`' dicts, header
+MODEL_COLUMNS = (("title", "Model"), ("test_accuracy", "Test accuracy"), ("knn_accuracy", "k-NN acc. high-D"),
+                 ("knn_2d", "k-NN acc. 2-D"), ("trustworthiness", "Trustworthiness"),
+                 ("silhouette", "Silhouette"), ("pair", "Most confused pair"), ("train_seconds", "Training time"))
+
+
+def model_rows(ds: DatasetView, report: dict, proj: str) -> list[dict]:
+    """Per model of ``ds`` (in order) the report's numbers, with ``proj``'s 2-D ones; ``None`` where missing."""
+    out = []
+    for m in ds.models.values():
+        s = model_entry(report, ds.name, m.name)
+        p = s.get("projections", {}).get(proj, {})
+        top = next(iter(s.get("pairs") or []), None)
+        pair = "none" if s else None  # no confusion at all, or no report entry
+        if isinstance(top, dict) and top.get("confusions", 0) > 0:
+            pair = f"{top['names'][0]} ↔ {top['names'][1]} ({top['confusions']})"
+        out.append({"model": m.name, "title": m.title, "test_accuracy": s.get("test_accuracy"),
+                    "knn_accuracy": s.get("knn_accuracy"), "knn_2d": p.get("knn_accuracy"),
+                    "trustworthiness": p.get("trustworthiness"), "silhouette": s.get("silhouette"),
+                    "pair": pair, "train_seconds": s.get("train_seconds")})
+    return out
+
+
+def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str]) -> html.Div:
+    """The dataset's models side by side (:func:`model_rows`); the two models on screen are marked."""
+    if not report:
+        return html.P("No separability report in the cache; run the pipeline's report stage.",
+                      className="placeholder")
+    label = PROJECTION_LABELS[proj]
+    heads = [h + (f" ({label})" if key in ("knn_2d", "trustworthiness") else "") for key, h in MODEL_COLUMNS]
+
+    def cell(key: str, v):
+        if key in ("title", "pair"):
+            return v or "n/a"
+        return duration(v) if key == "train_seconds" else fmt(v)
+    rows = []
+    for r in model_rows(ds, report, proj):
+        side = " ".join(s for s, m in zip(("left", "right"), shown) if m == r["model"])
+        rows.append(html.Tr([html.Td(cell(k, r[k]), className="num" if k not in ("title", "pair") else "")
+                             for k, _ in MODEL_COLUMNS],
+                            className=f"shown {side}" if side else "", **{"data-model": r["model"]}))
+    return html.Div([
+        html.Div(f"{ds.title}: every model, scored on the same samples (2-D columns: {label})",
+                 className="small-head"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(rows)],
+                   className="metrics models-table", id="models-table")])

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from core.errors import CacheError
 
 from .dynamics import points_payload
-from .store import SPACES, ExplorerStore
+from .store import ExplorerStore, ModelView
 from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,16 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
             raise BadRequest(f"unknown dataset {name[:40]!r}; known: {', '.join(store.names)}", 404)
         return store.datasets[name]
 
+    def model(name: str, model_name: str | None) -> ModelView:
+        """The model a request names (``None``: the dataset's default); 404 naming the dataset's models."""
+        ds = dataset(name)
+        if model_name is None:
+            return ds.pick(None)
+        if model_name not in ds.models:
+            raise BadRequest(f"{ds.title} has no model {model_name[:40]!r}; its models: "
+                             f"{', '.join(ds.models)}", 404)
+        return ds.models[model_name]
+
     def png(data: bytes, immutable: bool) -> flask.Response:
         resp = flask.Response(data, mimetype="image/png")
         # URLs carry the embed key (?v=...), so a cached image can never be stale
@@ -198,34 +208,37 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
 
     @server.route("/api/points/<name>.json")
     def points(name: str):
-        """Per-row true class, predicted class and confidence (in %), for hover labels."""
-        ds = dataset(name)
-        body = {"dataset": ds.name, "version": ds.version, "n": ds.n, "class_names": ds.class_names,
-                "labels": ds.labels.tolist(), "pred": ds.pred.tolist(),
-                "conf": np.round(ds.confidence * 100).astype(int).tolist()}
+        """Per-row true class and one model's (``?model=``) predicted class and confidence (in %), for hover labels."""
+        m = model(name, flask.request.args.get("model"))
+        ds = m.ds
+        body = {"dataset": ds.name, "model": m.name, "version": ds.version, "n": ds.n, "class_names": ds.class_names,
+                "labels": ds.labels.tolist(), "pred": m.pred.tolist(),
+                "conf": np.round(m.confidence * 100).astype(int).tolist()}
         resp = flask.jsonify(body)
         resp.headers["Cache-Control"] = "public, max-age=3600"
         return resp
 
-    @server.route("/api/neighbours/<name>/<space>/<index>")
-    def neighbours(name: str, space: str, index: str):
-        ds = dataset(name)
-        if space not in SPACES:
-            raise BadRequest(f"space must be one of {', '.join(SPACES)} (got {space[:40]!r})")
+    @server.route("/api/neighbours/<name>/<model_name>/<index>")
+    def neighbours(name: str, model_name: str, index: str):
+        """A row's nearest neighbours in one model's embedding, with that model's predictions."""
+        m = model(name, model_name)
+        ds = m.ds
         row = parse_index(index, ds.n)
-        nb = [int(r) for r in ds.knn(space)[row]]
-        return flask.jsonify({"row": row, "label": int(ds.labels[row]), "space": space,
+        nb = [int(r) for r in m.knn[row]]
+        return flask.jsonify({"row": row, "label": int(ds.labels[row]), "model": m.name,
                               "neighbours": [{"row": r, "label": int(ds.labels[r]),
-                                              "pred": int(ds.pred[r])} for r in nb]})
+                                              "pred": int(m.pred[r])} for r in nb]})
 
     @server.route("/api/dynamics/<name>.json")
     def dynamics(name: str):
-        """Every frame's positions, predictions and confidences of one dataset's snapshot images."""
-        ds = dataset(name)
-        dyn = ds.dynamics
-        if dyn is None:
-            raise BadRequest(f"{ds.title} has no training dynamics in the cache", 404)
-        resp = flask.jsonify(points_payload(ds))
+        """Every frame's positions, predictions and confidences of one model's (``?model=``) snapshot images."""
+        asked = flask.request.args.get("model")
+        # without ?model=: the model whose training the page shows by default
+        m = model(name, asked) if asked is not None else (dataset(name).dynamics_model() or dataset(name).pick(None))
+        if m.dynamics is None:
+            raise BadRequest(f"{m.ds.title} · {m.title} has no training dynamics in the cache", 404)
+        dyn = m.dynamics
+        resp = flask.jsonify(points_payload(m))
         resp.headers["Cache-Control"] = ("public, max-age=31536000, immutable"
                                          if flask.request.args.get("v") == dyn.version else "no-cache")
         return resp

@@ -1,17 +1,18 @@
 """The view's shareable state and its query-string form.
 
-``?tab=explore&ds=<name>&space=cnn&proj=umap&colour=true&cell=6-0&space2=cnn&proj2=tsne``
+``?tab=explore&ds=<name>&model=cnn&proj=umap&colour=true&cell=6-0&model2=pixels&proj2=tsne``
 ``&frame=3&pair=<name>:4-9&pair=<other>:0-6`` restores a view exactly; unknown or
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
-and outlive caches.
+and outlive caches: a model the dataset lacks becomes its default model.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode
 
-from .store import PROJECTIONS, SPACES
+from .store import PROJECTIONS
 
 TABS = ("explore", "datasets", "projections", "dynamics")
 MAX_QUERY = 4096  # longer query strings are not ours: read none of it
@@ -25,30 +26,45 @@ COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Co
 class ViewState:
     """What the page shows; every field is one query parameter.
 
-    ``cell`` is ``(true, predicted)`` of the chosen confusion cell of dataset ``ds``;
-    ``space2``/``proj2`` are the right-hand view of "Compare projections";
+    ``model`` is the model of dataset ``ds`` the page shows (``""``: its default);
+    ``cell`` is ``(true, predicted)`` of the chosen confusion cell of that model;
+    ``model2``/``proj2`` are the right-hand view of "Compare models";
     ``frame`` is the step of the training-dynamics slider and ``pairs`` the class pair
     charted per dataset there, as ``((dataset, a, b), ...)``.
     """
 
     tab: str = "explore"
     ds: str = ""  # a dataset name; default_state picks the cache's first
-    space: str = "cnn"
+    model: str = ""
     proj: str = "umap"
     colour: str = "true"
     cell: tuple[int, int] | None = None
-    space2: str = "cnn"
+    model2: str = ""
     proj2: str = "tsne"
     frame: int = 0
     pairs: tuple[tuple[str, int, int], ...] = ()
 
 
-def default_state(datasets: list[str]) -> ViewState:
-    """Defaults for a cache holding ``datasets`` (the first one is shown)."""
-    return ViewState(ds=datasets[0] if datasets else "")
+#: per dataset: its model names in order and its default model
+Models = Mapping[str, tuple[Sequence[str], str]]
 
 
-def parse_query(search: str | None, datasets: list[str], n_classes: int = 10) -> ViewState:
+def model_defaults(names: Sequence[str], default: str) -> tuple[str, str]:
+    """The models a dataset opens with: ``default`` on the left, and on the right (Compare
+    models) the first other model in order (raw pixels in the default ladder)."""
+    other = next((m for m in names if m != default), default)
+    return default, other
+
+
+def default_state(datasets: list[str], models: Models | None = None) -> ViewState:
+    """Defaults for a cache holding ``datasets`` (the first one is shown, with its default models)."""
+    ds = datasets[0] if datasets else ""
+    left, right = model_defaults(*models[ds]) if models and ds in models else ("", "")
+    return ViewState(ds=ds, model=left, model2=right)
+
+
+def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
+                models: Models | None = None) -> ViewState:
     """Read a ``ViewState`` from ``location.search`` (with or without the ``?``).
 
     Parameters
@@ -59,8 +75,12 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10) ->
         Dataset names the cache holds; any other ``ds`` falls back to the first.
     n_classes : int, default 10
         Bound of the class numbers in ``cell``.
+    models : mapping, optional
+        Per dataset ``(model names, default model)``; a ``model``/``model2`` the chosen
+        dataset lacks falls back to :func:`model_defaults`.  Without it, models are
+        kept as written (short strings) or left ``""``.
     """
-    base = default_state(datasets)
+    base = default_state(datasets, models)
     if not isinstance(search, str) or len(search) > MAX_QUERY:
         return base
     lists = parse_qs(search.lstrip("?"))
@@ -82,10 +102,16 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10) ->
         pair = parse_pair(ab, n_classes, distinct=True)
         if name in datasets and pair is not None:
             pairs[name] = pair
-    return ViewState(tab=pick("tab", TABS, base.tab), ds=pick("ds", datasets, base.ds),
-                     space=pick("space", SPACES, base.space), proj=pick("proj", PROJECTIONS, base.proj),
+    ds = pick("ds", datasets, base.ds)
+    if models and ds in models:
+        names, default = models[ds]
+        left, right = model_defaults(names, default)
+        model, model2 = pick("model", names, left), pick("model2", names, right)
+    else:  # nothing to check against: any short name, as written
+        model, model2 = (v if isinstance(v, str) and len(v) <= 64 else "" for v in (q.get("model"), q.get("model2")))
+    return ViewState(tab=pick("tab", TABS, base.tab), ds=ds, model=model, proj=pick("proj", PROJECTIONS, base.proj),
                      colour=pick("colour", COLOURS, base.colour), cell=cell,
-                     space2=pick("space2", SPACES, base.space2), proj2=pick("proj2", PROJECTIONS, base.proj2),
+                     model2=model2, proj2=pick("proj2", PROJECTIONS, base.proj2),
                      frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())))
 
 

@@ -1,9 +1,11 @@
 """Read-only view of the pipeline's artifacts for the explorer.
 
-``current.json`` is re-read when it changes (the pipeline serves the first dataset
-while it still prepares the second); each dataset's arrays are loaded on first use
+``current.json`` (version 2, ``docs/ARTIFACTS.md``) is re-read when it changes (the
+pipeline serves the first dataset while it still prepares the second); each dataset is
+a :class:`~explorer.views.DatasetView` (its samples) with one
+:class:`~explorer.views.ModelView` per model, whose arrays are loaded on first use
 (images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.  Datasets whose folders did not change keep their loaded arrays.
+load the same file twice.  Datasets whose entries did not change keep their loaded arrays.
 
 Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
 file that no longer matches the size and sha256 its folder recorded when it was
@@ -22,185 +24,45 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from core.store import ArtifactStore, CacheError
-from core.vocab import PROJECTION_LABELS, SPACE_LABELS, SPACES
+from core.store import CURRENT_FILE, ArtifactStore, CacheError
+from core.vocab import PROJECTION_LABELS
 
 from .snapshots import DynamicsView, rows_of_test_ids
+from .views import DatasetView, ModelView
 
 log = logging.getLogger(__name__)
 
 #: Projection methods in the order the page lists them (``core.vocab.METHODS`` is the pipeline's order).
 PROJECTIONS = ("umap", "tsne", "pca")
+#: The ``current.json`` layout this explorer reads (one entry per dataset, one per model in it).
+CURRENT_VERSION = 2
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
 
-__all__ = ["PROJECTIONS", "PROJECTION_LABELS", "SPACES", "SPACE_LABELS", "DatasetView", "DynamicsView",
-           "ExplorerStore", "rows_of_test_ids", "pid_alive"]
+__all__ = ["PROJECTIONS", "PROJECTION_LABELS", "CURRENT_VERSION", "DatasetView", "ModelView", "DynamicsView",
+           "ExplorerStore", "model_entry", "rows_of_test_ids", "pid_alive", "read_current"]
 
 
-@dataclass
-class DatasetView:
-    """One dataset as ``current.json`` names it, with lazily loaded arrays.
+def read_current(artifacts: ArtifactStore) -> dict:
+    """``current.json`` of ``artifacts``, refused unless it is version :data:`CURRENT_VERSION`.
 
-    Row ``i`` of every array is the same sample; ``row`` is the index the whole
-    explorer passes around (URLs, figures, CSV).  ``sample_ids[row]`` is the id
-    of ``index.npy`` (0-9999 test, or 0-69999 for the full set).
-
-    ``artifacts`` verifies each file against its folder's record before it is read;
-    a view made without one (tests) verifies against a store rooted at the embed
-    folder's parent.  ``default_pair`` and ``colour`` are ``current.json``'s facts,
-    ``None`` where an older cache lacks them (see :meth:`pair_to_chart`).
+    Raises
+    ------
+    core.store.CacheError
+        If it is missing, not JSON, or written by an older (or newer) pipeline.
     """
-
-    name: str
-    title: str
-    class_names: list[str]
-    sample_set: str
-    n: int
-    embed_dir: Path
-    model_dir: Path
-    projection_dirs: dict[str, dict[str, Path]]
-    dynamics_dir: Path | None = None
-    artifacts: ArtifactStore | None = None
-    default_pair: tuple[int, int] | None = None
-    colour: str | None = None
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.artifacts is None:
-            self.artifacts = ArtifactStore(Path(self.embed_dir).parent)
-
-    @property
-    def version(self) -> str:
-        """Key of the embed folder: changes whenever the images or rows change."""
-        return self.embed_dir.name
-
-    def cached(self, key: str, make) -> Any:
-        """``make()``, computed once per view and kept (a new folder gets a new view).
-
-        Anything derived from the view's arrays (figure groups, say) belongs here rather
-        than in a module-level cache, so that two apps in one process share nothing.
-        A ``make`` that raises stores nothing: the next call tries again.
-        """
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = make()
-            return self._cache[key]
-
-    def _array(self, name: str, mmap: bool = False) -> np.ndarray:
-        def load() -> np.ndarray:
-            arr = self.artifacts.load_array(self.embed_dir / name, mmap=mmap)
-            if len(arr) != self.n:
-                raise CacheError(f"{self.embed_dir / name} has {len(arr)} rows, current.json says "
-                                 f"{self.n}; rerun the pipeline")
-            return arr
-        return self.cached(name, load)
-
-    @property
-    def images(self) -> np.ndarray:
-        """uint8 (n, 28, 28), memory-mapped: 70,000 images need not sit in RAM."""
-        return self._array("images.npy", mmap=True)
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self._array("labels.npy")
-
-    @property
-    def pred(self) -> np.ndarray:
-        return self._array("pred.npy")
-
-    @property
-    def proba(self) -> np.ndarray:
-        return self._array("proba.npy")
-
-    @property
-    def sample_ids(self) -> np.ndarray:
-        return self._array("index.npy")
-
-    @property
-    def confidence(self) -> np.ndarray:
-        """float32 (n,): probability the CNN gave its predicted class."""
-        return self.cached("confidence", lambda: self.proba.max(axis=1).astype(np.float32))
-
-    @property
-    def confusion(self) -> np.ndarray:
-        """int64 (10, 10) counts of the shown rows (rows = true, columns = predicted).
-
-        Computed from ``labels``/``pred`` rather than taken from ``metrics.json``, so
-        that a cell's count is exactly the number of points it highlights, also
-        when the full 70,000-sample set is shown.
-        """
-        def compute() -> np.ndarray:
-            m = np.zeros((len(self.class_names),) * 2, np.int64)
-            np.add.at(m, (self.labels.astype(np.intp), self.pred.astype(np.intp)), 1)
-            return m
-        return self.cached("confusion", compute)
-
-    @property
-    def metrics(self) -> dict:
-        return self.cached("metrics", lambda: self.artifacts.read_json(self.model_dir / "metrics.json"))
-
-    def coords(self, space: str, projection: str) -> np.ndarray:
-        """float32 (n, 2) coordinates; a 3-D projection shows its first two axes."""
-        try:
-            d = self.projection_dirs[space][projection]
-        except KeyError:
-            raise KeyError(f"{self.name} has no {space}/{projection} projection") from None
-
-        def load() -> np.ndarray:
-            arr = self.artifacts.load_array(d / "coords.npy")
-            if arr.ndim != 2 or arr.shape[0] != self.n or arr.shape[1] < 2:
-                raise CacheError(f"{d / 'coords.npy'} has shape {arr.shape}, expected ({self.n}, 2)")
-            return np.ascontiguousarray(arr[:, :2], dtype=np.float32)
-        return self.cached(f"coords-{space}-{projection}", load)
-
-    def knn(self, space: str) -> np.ndarray:
-        """int32 (n, k) nearest neighbours of each row in the high-dimensional space."""
-        if space not in SPACES:
-            raise KeyError(f"unknown space {space!r}")
-        return self._array(f"knn-{space}-indices.npy", mmap=True)
-
-    def rows_in_cell(self, true: int, pred: int) -> np.ndarray:
-        """Rows whose true class is ``true`` and predicted class ``pred``, ascending."""
-        return np.flatnonzero((self.labels == true) & (self.pred == pred))
-
-    def has(self, space: str, projection: str) -> bool:
-        return projection in self.projection_dirs.get(space, {})
-
-    def pair_to_chart(self) -> tuple[int, int]:
-        """The class pair charted first in "Training dynamics", as ``(low, high)``.
-
-        ``current.json``'s ``default_pair`` when it names two different classes; else
-        (older caches) the pair the CNN confused most at the last snapshot, or ``(0, 1)``
-        without snapshots.
-        """
-        k = len(self.class_names)
-        pair = self.default_pair
-        if pair is not None and pair[0] != pair[1] and all(0 <= c < k for c in pair):
-            return (min(pair), max(pair))
-        dyn = self.dynamics
-        if dyn is None or k < 2:
-            return (0, 1)
-        c = dyn.confusion(dyn.n_frames - 1)
-        both = c + c.T
-        np.fill_diagonal(both, -1)
-        a, b = np.unravel_index(int(both.argmax()), both.shape)
-        return (int(min(a, b)), int(max(a, b)))
-
-    @property
-    def dynamics(self) -> DynamicsView | None:
-        """The aligned training-dynamics frames, or ``None`` for a model without snapshots."""
-        if self.dynamics_dir is None:
-            return None
-        return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, self.artifacts, self.sample_ids,
-                                                          self.sample_set))
+    path = artifacts.root / CURRENT_FILE
+    current = artifacts.read_json(path)
+    version = current.get("version") if isinstance(current, dict) else None
+    if version == CURRENT_VERSION:
+        return current
+    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
+        raise CacheError(f"{path} is version {version}, written by a newer pipeline than this explorer "
+                         f"(it reads version {CURRENT_VERSION}); update this checkout")
+    raise CacheError(f"{path} was written by an older pipeline (version {version!r}; the explorer reads "
+                     f"version {CURRENT_VERSION}, with several models per dataset): rerun `./run.sh` "
+                     "(trained models are reused)")
 
 
 def pid_alive(pid: Any) -> bool:
@@ -246,7 +108,7 @@ class ExplorerStore:
         self._report: dict | None = None
         self._stamp = self._current_stamp()
         self._checked = time.monotonic()
-        self._load(artifacts.read_current())
+        self._load(read_current(artifacts))
 
     def _current_stamp(self) -> tuple | None:
         try:
@@ -270,20 +132,7 @@ class ExplorerStore:
             if self._entries.get(name) == sig:  # unchanged folders: keep the loaded arrays
                 datasets[name], signatures[name] = self.datasets[name], sig
                 continue
-            try:
-                dyn = e.get("dynamics")
-                datasets[name] = DatasetView(
-                    name=name, title=str(e.get("title") or name), class_names=list(e["class_names"]),
-                    sample_set=e.get("sample_set", "test"), n=int(e["n"]),
-                    embed_dir=artifacts.resolve(e["embed"]), model_dir=artifacts.resolve(e["model"]),
-                    projection_dirs={s: {p: artifacts.resolve(r) for p, r in ps.items()}
-                                     for s, ps in e["projections"].items()},
-                    dynamics_dir=artifacts.resolve(dyn) if dyn else None, artifacts=artifacts,
-                    default_pair=_pair_fact(name, e.get("default_pair")),
-                    colour=_colour_fact(name, e.get("colour")))
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
-                raise CacheError(f"current.json entry {name!r} is incomplete ({err!r}); "
-                                 "rerun the pipeline") from None
+            datasets[name] = _dataset_view(artifacts, name, e)
             signatures[name] = sig
         if not datasets:
             raise CacheError(f"{artifacts.root}/current.json lists no datasets; run the pipeline")
@@ -316,7 +165,7 @@ class ExplorerStore:
         if stamp is None or stamp == self._stamp:
             return False
         try:
-            self._load(self.artifacts.read_current())
+            self._load(read_current(self.artifacts))
         except CacheError as e:
             log.warning("current.json changed but could not be read (%s); keeping the current view", e)
             return False
@@ -356,6 +205,54 @@ class ExplorerStore:
                 self._report = (self.artifacts.read_json(self.artifacts.resolve(self._report_rel))
                                 if self._report_rel else {})
             return self._report
+
+    def model_report(self, dataset: str, model: str) -> dict:
+        """The report's entry of one model of one dataset (:func:`model_entry`)."""
+        return model_entry(self.report, dataset, model)
+
+
+def model_entry(report: dict, dataset: str, model: str) -> dict:
+    """``report["datasets"][dataset]["models"][model]``, or ``{}`` where the report lacks it."""
+    entry = report.get("datasets", {}).get(dataset, {}) if isinstance(report, dict) else {}
+    models = entry.get("models", {}) if isinstance(entry, dict) else {}
+    found = models.get(model) if isinstance(models, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
+    """The :class:`DatasetView` of one ``current.json`` entry, with its models in their order.
+
+    Raises
+    ------
+    core.store.CacheError
+        Naming the entry (and the model) when a required field is missing or malformed.
+    """
+    where = f"current.json entry {name!r}"
+    try:
+        ds = DatasetView(
+            name=name, title=str(e.get("title") or name), class_names=list(e["class_names"]),
+            sample_set=e.get("sample_set", "test"), n=int(e["n"]), samples_dir=artifacts.resolve(e["samples"]),
+            artifacts=artifacts, default_pair=_pair_fact(name, e.get("default_pair")),
+            colour=_colour_fact(name, e.get("colour")))
+        models = e["models"]
+        for model, m in models.items():
+            where = f"current.json entry {name!r}, model {model!r}"
+            dyn = m.get("dynamics")
+            ds.add_model(model, title=str(m.get("title") or model), kind=str(m.get("kind") or model),
+                         embed_dir=artifacts.resolve(m["embed"]), model_dir=artifacts.resolve(m["model"]),
+                         projection_dirs={p: artifacts.resolve(r) for p, r in m["projections"].items()},
+                         dynamics_dir=artifacts.resolve(dyn) if dyn else None)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise CacheError(f"{where} is incomplete ({err!r}); rerun the pipeline") from None
+    if not ds.models:
+        raise CacheError(f"current.json entry {name!r} lists no models; rerun the pipeline")
+    default = e.get("default_model")
+    if default in ds.models:
+        ds.default_model = default
+    else:
+        log.warning("current.json: default_model %r of %s is none of its models; opening with %s",
+                    default, name, ds.default_model)
+    return ds
 
 
 def _pair_fact(name: str, value: Any) -> tuple[int, int] | None:

@@ -72,5 +72,12 @@ def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",)
     return client.post("/_dash-update-component", json=body, headers=headers or {})
 
 
-GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-space.value": "cnn", "ctl-proj.value": "umap",
-        "ctl-colour.value": "true", "ctl-space2.value": "cnn", "ctl-proj2.value": "tsne"}
+GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-model.value": "cnn", "ctl-proj.value": "umap",
+        "ctl-colour.value": "true", "ctl-model2.value": "pixels", "ctl-proj2.value": "tsne"}
+
+
+def response_of(r, output: str):
+    """The value a callback response sets on ``"id.prop"`` (``None`` when it sets nothing there)."""
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    id_, prop = output.rsplit(".", 1)
+    return r.json["response"].get(id_, {}).get(prop)

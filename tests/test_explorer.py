@@ -26,13 +26,14 @@ def test_store_reads_both_datasets(store):
     ds = store.get("fashion-mnist")
     assert ds.class_names[6] == "Shirt" and ds.n == 300
     assert ds.images.shape == (300, 28, 28) and isinstance(ds.images, np.memmap)
-    assert ds.coords("pixels", "tsne").shape == (300, 2)
-    assert ds.confusion.sum() == 300
+    assert ds.model("pixels").coords("tsne").shape == (300, 2)
+    cnn = ds.model("cnn")
+    assert cnn.confusion.sum() == 300
     for (t, p), count in KNOWN_CELLS["fashion-mnist"].items():
-        assert ds.confusion[t, p] == count == len(ds.rows_in_cell(t, p))
+        assert cnn.confusion[t, p] == count == len(cnn.rows_in_cell(t, p))
     # the confusion the explorer computes agrees with the model's metrics.json here (test set)
-    assert ds.confusion.tolist() == ds.metrics["confusion"]
-    assert store.report["datasets"]["mnist"]["spaces"]["cnn"]["knn_accuracy"] > 0.5
+    assert cnn.confusion.tolist() == cnn.metrics["confusion"]
+    assert store.report["datasets"]["mnist"]["models"]["cnn"]["knn_accuracy"] > 0.5
 
 
 def test_store_errors_name_the_problem(tmp_path, store):
@@ -40,8 +41,10 @@ def test_store_errors_name_the_problem(tmp_path, store):
         ExplorerStore(ArtifactStore(tmp_path))
     with pytest.raises(KeyError, match="unknown dataset 'cifar'"):
         store.get("cifar")
-    with pytest.raises(KeyError, match="no cnn/isomap projection"):
-        store.get("mnist").coords("cnn", "isomap")
+    with pytest.raises(KeyError, match="MNIST · CNN has no isomap projection"):
+        store.get("mnist").model("cnn").coords("isomap")
+    with pytest.raises(KeyError, match="MNIST has no model 'resnet'; its models: pixels, mlp, cnn"):
+        store.get("mnist").model("resnet")
 
 
 def test_serve_without_current_json_raises(tmp_path):
@@ -63,14 +66,15 @@ def test_import_stays_light():
 
 # -- URL state ---------------------------------------------------------------------------
 DATASETS = ["mnist", "fashion-mnist"]
+MODELS = {"mnist": (["pixels", "mlp", "cnn"], "cnn"), "fashion-mnist": (["pixels", "cnn"], "cnn")}
 
 
 def test_query_round_trip():
-    s = ViewState(tab="projections", ds="fashion-mnist", space="pixels", proj="pca", colour="correct",
-                  cell=(6, 0), space2="cnn", proj2="umap")
+    s = ViewState(tab="projections", ds="fashion-mnist", model="pixels", proj="pca", colour="correct",
+                  cell=(6, 0), model2="cnn", proj2="umap")
     q = to_query(s)
-    assert "cell=6-0" in q and q.startswith("?")
-    assert parse_query(q, DATASETS) == s
+    assert "cell=6-0" in q and "model=pixels" in q and "model2=cnn" in q and q.startswith("?")
+    assert parse_query(q, DATASETS, models=MODELS) == s
     assert "cell" not in to_query(ViewState())
 
 
@@ -84,9 +88,16 @@ def test_query_round_trip():
     ("?cell=-1-2", "cell", None),
     ("?cell=abc", "cell", None),
     ("?tab=datasets&tab=projections", "tab", "projections"),
+    ("", "model", "cnn"),
+    ("", "model2", "pixels"),  # the right view opens on another model than the left
+    ("?model=mlp", "model", "mlp"),
+    ("?model=resnet", "model", "cnn"),  # unknown: the dataset's default
+    ("?ds=fashion-mnist&model=mlp&model2=mlp", "model", "cnn"),  # not a model of that dataset
+    ("?ds=fashion-mnist&model=mlp&model2=mlp", "model2", "pixels"),
+    ("?model=" + "x" * 3000, "model", "cnn"),
 ])
 def test_query_parsing_falls_back_to_defaults(query, field, expected):
-    assert getattr(parse_query(query, DATASETS), field) == expected
+    assert getattr(parse_query(query, DATASETS, models=MODELS), field) == expected
 
 
 def test_query_frame_and_pairs():
@@ -103,12 +114,14 @@ def test_query_frame_and_pairs():
 @pytest.mark.parametrize("colour", ["true", "pred", "correct", "confidence"])
 def test_scatter_carries_rows_and_no_images(store, colour):
     ds = store.get("fashion-mnist")
-    fig = F.scatter_figure(ds, "cnn", "umap", colour)
+    m = ds.model("cnn")
+    fig = F.scatter_figure(m, "umap", colour)
+    assert fig["layout"]["meta"]["model"] == "cnn" and "CNN" in fig["layout"]["title"]["text"]
     base, overlay = fig["data"][:-1], fig["data"][-1]
     assert overlay["name"] == F.HIGHLIGHT and len(decode_typed(overlay["x"])) == 0
     rows = np.concatenate([decode_typed(t["customdata"]) for t in base])
     assert sorted(rows.tolist()) == list(range(ds.n))  # every point exactly once
-    coords = ds.coords("cnn", "umap")
+    coords = m.coords("umap")
     t = base[-1]
     r = decode_typed(t["customdata"])
     assert np.array_equal(decode_typed(t["x"]), coords[r, 0])
@@ -116,7 +129,7 @@ def test_scatter_carries_rows_and_no_images(store, colour):
     # event points map back to the same rows
     pts = [{"curveNumber": len(base) - 1, "pointNumber": i} for i in range(len(r))]
     pts.append({"curveNumber": len(base), "pointNumber": 0})  # overlay points are ignored
-    assert F.rows_from_points(ds, colour, pts).tolist() == sorted(r.tolist())
+    assert F.rows_from_points(m, colour, pts).tolist() == sorted(r.tolist())
 
 
 def test_scatter_payload_stays_small_at_70k(tmp_path):
@@ -126,50 +139,52 @@ def test_scatter_payload_stays_small_at_70k(tmp_path):
     n = 70_000
     rng = np.random.default_rng(0)
     root = tmp_path
-    (root / "e").mkdir()
-    (root / "p").mkdir()
-    np.save(root / "e" / "labels.npy", rng.integers(0, 10, n).astype(np.uint8))
+    for d in ("s", "e", "p"):
+        (root / d).mkdir()
+    np.save(root / "s" / "labels.npy", rng.integers(0, 10, n).astype(np.uint8))
     np.save(root / "e" / "pred.npy", rng.integers(0, 10, n).astype(np.uint8))
     np.save(root / "e" / "proba.npy", rng.dirichlet(np.ones(10), n).astype(np.float32))
     np.save(root / "p" / "coords.npy", rng.normal(size=(n, 2)).astype(np.float32))
     ds = DatasetView(name="big", title="Big", class_names=[str(i) for i in range(10)], sample_set="all",
-                     n=n, embed_dir=root / "e", model_dir=root, projection_dirs={"cnn": {"umap": root / "p"}})
+                     n=n, samples_dir=root / "s")
+    m = ds.add_model("cnn", "CNN", "cnn", embed_dir=root / "e", model_dir=root, projection_dirs={"umap": root / "p"})
     for colour in ("true", "confidence"):
-        body = json.dumps(F.scatter_figure(ds, "cnn", "umap", colour)).encode()
+        body = json.dumps(F.scatter_figure(m, "umap", colour)).encode()
         assert len(body) < 1_500_000, (colour, len(body))
 
 
 def test_confusion_figure_and_selection_counts(store):
-    ds = store.get("mnist")
-    fig = F.confusion_figure(ds, ds.confusion, cell=(4, 9))
+    cnn = store.get("mnist").model("cnn")
+    fig = F.confusion_figure(cnn, cnn.confusion, cell=(4, 9))
     off = fig["data"][1]["z"]
     assert off[4][9] == KNOWN_CELLS["mnist"][(4, 9)] and off[4][4] is None
     assert fig["layout"]["shapes"][0]["x0"] == 8.5
-    rows = ds.rows_in_cell(4, 9)
-    m = F.selection_confusion(ds, np.concatenate([rows, ds.rows_in_cell(1, 1)]))
-    assert m[4, 9] == len(rows) and m[1, 1] == ds.confusion[1, 1] and m.sum() == len(rows) + m[1, 1]
+    rows = cnn.rows_in_cell(4, 9)
+    m = F.selection_confusion(cnn, np.concatenate([rows, cnn.rows_in_cell(1, 1)]))
+    assert m[4, 9] == len(rows) and m[1, 1] == cnn.confusion[1, 1] and m.sum() == len(rows) + m[1, 1]
 
 
 def test_selection_csv(store):
     from explorer.panels import selection_csv
 
-    ds = store.get("fashion-mnist")
-    rows = ds.rows_in_cell(6, 0)
-    lines = selection_csv(ds, rows, "cnn", "umap").strip().splitlines()
+    m = store.get("fashion-mnist").model("cnn")
+    rows = m.rows_in_cell(6, 0)
+    lines = selection_csv(m, rows, "umap").strip().splitlines()
     assert lines[0] == "row,index,true,true_name,predicted,predicted_name,confidence,umap_x,umap_y"
     assert len(lines) == len(rows) + 1
     first = lines[1].split(",")
     assert first[3] == "Shirt" and first[5] == "T-shirt/top"
-    assert float(first[7]) == pytest.approx(float(ds.coords("cnn", "umap")[rows[0], 0]), abs=1e-3)
+    assert float(first[7]) == pytest.approx(float(m.coords("umap")[rows[0], 0]), abs=1e-3)
 
 
 # -- training dynamics ---------------------------------------------------------------------
 def test_dynamics_loaded_and_mapped_to_embed_rows(store):
     from explorer_data import DYNAMICS_EPOCHS, DYNAMICS_MISSING
 
-    assert store.get("fashion-mnist").dynamics is None  # "dynamics": null in current.json
+    assert all(m.dynamics is None for m in store.get("fashion-mnist").models.values())  # "dynamics": null
+    assert store.get("mnist").model("pixels").dynamics is None
     ds = store.get("mnist")
-    dyn = ds.dynamics
+    dyn = ds.model("cnn").dynamics
     assert dyn.frames.shape == (len(DYNAMICS_EPOCHS), dyn.m, 2) and dyn.epochs.tolist() == list(DYNAMICS_EPOCHS)
     assert not np.allclose(dyn.frames[0], dyn.frames[-1])
     present = dyn.rows >= 0
@@ -191,28 +206,31 @@ def test_rows_of_test_ids_with_full_set_and_subsets():
 def test_dynamics_figures_and_words(store):
     from explorer import dynamics as D
 
-    ds = store.get("mnist")
-    dyn = ds.dynamics
+    from explorer_data import MLP_DYNAMICS_EPOCHS
+
+    cnn = store.get("mnist").model("cnn")
+    dyn = cnn.dynamics
     epochs = D.steps(store)
-    assert epochs == [0.0, 0.05, 0.5, 1.0, 2.0]
+    assert epochs == [0.0, 0.05, 0.5, 1.0, 2.0] == D.steps(store, "cnn") == D.steps(store, "pixels")
+    assert D.steps(store, "mlp") == list(MLP_DYNAMICS_EPOCHS)  # the dense network's own schedule
     assert [D.mark_label(e) for e in epochs] == ["untrained", "5%", "50%", "epoch 1", "epoch 2"]
     assert D.epoch_label(0.05) == "5% of epoch 1" and D.epoch_label(2.4) == "40% of epoch 3"
     for colour in ("true", "pred", "correct", "confidence"):
-        fig = D.scatter_figure(ds, 3, colour, list(range(5)), epochs)
+        fig = D.scatter_figure(cnn, 3, colour, list(range(5)), epochs)
         pts = fig["data"][0]
         assert np.array_equal(decode_typed(pts["x"]), dyn.frames[3, :, 0])
         assert decode_typed(pts["customdata"]).tolist() == dyn.rows.tolist()
         assert fig["layout"]["meta"]["explorer"] == "dynamics"
-    legend = [t["name"] for t in D.scatter_figure(ds, 3, "true", [0], epochs)["data"][1:]]
-    assert legend == ds.class_names
-    chart = D.chart_figure(ds, 3, (4, 9))
+    legend = [t["name"] for t in D.scatter_figure(cnn, 3, "true", [0], epochs)["data"][1:]]
+    assert legend == cnn.ds.class_names
+    chart = D.chart_figure(cnn, 3, (4, 9))
     assert chart["data"][0]["y"][3] == pytest.approx(100 * dyn.rows_json[3]["test_accuracy"])
     c = dyn.confusion(3)
     assert chart["data"][1]["y"][3] == c[4, 9] + c[9, 4]
-    line = D.stats_line(ds, 3, (4, 9))
+    line = D.stats_line(cnn, 3, (4, 9))
     assert line.startswith(f"epoch 1 · test accuracy {100 * dyn.rows_json[3]['test_accuracy']:.1f}% · 4↔9")
     # whole epochs: the frame's test accuracy is the model's val_accuracy
-    hist = json.loads((ds.model_dir / "history.json").read_text())
+    hist = json.loads((cnn.model_dir / "history.json").read_text())
     assert [dyn.rows_json[i]["test_accuracy"] for i in (3, 4)] == hist["val_accuracy"]
 
 
@@ -233,7 +251,8 @@ def test_dataset_facts_come_from_current_json(store, explorer_app):
 
     assert {n: list(D.default_pair(store.get(n))) for n in store.names} == DEFAULT_PAIRS
     assert F.dataset_colours(store) == COLOURS
-    bars = F.separability_figure(store.report, store.names, "cnn", "umap", colours=F.dataset_colours(store))
+    bars = F.separability_figure(store.report, dict.fromkeys(store.names, "cnn"), "umap",
+                                 colours=F.dataset_colours(store))
     assert [t["marker"]["color"] for t in bars["data"]] == [COLOURS[n] for n in store.names]
     layout = explorer_app.server.test_client().get("/_dash-layout").get_data(as_text=True)
     assert '"value":"4-9"' in layout.replace(" ", "")  # mnist's pair dropdown starts on its default pair
@@ -255,7 +274,7 @@ def test_older_cache_without_facts_falls_back(tmp_path):
     write_json_atomic(tmp_path / "current.json", cur)
     store = ExplorerStore(ArtifactStore(tmp_path))
     assert store.names == ["fashion-mnist", "mnist"] and store.get("mnist").title == "mnist"
-    dyn = store.get("mnist").dynamics
+    dyn = store.get("mnist").model("cnn").dynamics  # the default model's
     both = dyn.confusion(dyn.n_frames - 1) + dyn.confusion(dyn.n_frames - 1).T
     np.fill_diagonal(both, -1)
     a, b = np.unravel_index(int(both.argmax()), both.shape)
@@ -269,7 +288,7 @@ def test_older_cache_without_facts_falls_back(tmp_path):
 
 
 def test_derived_arrays_live_on_the_view_not_the_module(explorer_cache):
-    one, two = (ExplorerStore(ArtifactStore(explorer_cache)).get("mnist") for _ in range(2))
+    one, two = (ExplorerStore(ArtifactStore(explorer_cache)).get("mnist").model("cnn") for _ in range(2))
     assert F.groups(one, "true") is F.groups(one, "true")  # computed once per view
     assert F.groups(one, "true") is not F.groups(two, "true")  # two apps share nothing
-    assert "groups-true" in one._cache
+    assert "cnn/groups-true" in one.ds._cache

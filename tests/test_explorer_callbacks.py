@@ -61,6 +61,13 @@ HOSTILE = [
     ("render_scatter", {"ctl-dataset.value": "ñ" * 5000}, "unknown dataset"),
     ("render_scatter", {"ctl-colour.value": "rainbow"}, "colour must be one of"),
     ("render_scatter", {"ctl-proj.value": "isomap"}, "projection must be one of"),
+    ("render_scatter", {"ctl-model.value": {"x": 1}}, "model must be a model's name (got dict)"),
+    ("render_scatter", {"ctl-model.value": "resnet"}, None),  # a model the dataset lacks: its default
+    ("render_confusion", {"ctl-model.value": ["cnn"]}, "model must be a model's name"),
+    ("render_projections", {"tabs.value": "projections", "ctl-model2.value": 7}, "model must be a model's name"),
+    ("render_models_table", {"tabs.value": "projections", "ctl-proj.value": "isomap"}, "projection must be one of"),
+    ("on_linked_select", {"cp-right.selectedData": {"points": [{"curveNumber": 0, "pointNumber": 1}]},
+                          "ctl-model2.value": None}, None),
     ("on_select", {"ex-scatter.selectedData": {"points": [0] * 1_000_001}}, "1,000,001 points is too large"),
     ("on_select", {"ex-scatter.selectedData": "garbage"}, "event data must be an object"),
     ("on_select", {"ex-scatter.selectedData": {"points": [{"curveNumber": 99, "pointNumber": -5},
@@ -100,6 +107,9 @@ HOSTILE = [
      "class pair of MNIST"),
     ("render_dynamics", {"tabs.value": "dynamics", "dy-frame.value": 2.5}, "frame must be an integer"),
     ("render_dynamics", {"tabs.value": "dynamics", "dy-frame.value": 1}, None),
+    ("render_dynamics", {"tabs.value": "dynamics", "dy-frame.value": 1, "ctl-model.value": 3}, "model must be"),
+    ("render_dynamics_charts", {"tabs.value": "dynamics", "dy-frame.value": 1, "dy-pair.value": {"mnist": "4-9"},
+                                "ctl-model.value": "resnet"}, None),
     ("poll_status", {"status-poll.n_intervals": 1, "page-datasets.data": "garbage"}, None),
 ]
 

@@ -25,6 +25,10 @@ def _entry(root: Path, name: str = "mnist") -> dict:
     return json.loads((root / "current.json").read_text())["datasets"][name]
 
 
+def _model(root: Path, model: str = "cnn", name: str = "mnist") -> dict:
+    return _entry(root, name)["models"][model]
+
+
 def _alert(response) -> str:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     side = response.json["sideUpdate"]
@@ -35,7 +39,7 @@ def _alert(response) -> str:
 def test_damaged_coords_are_named_in_the_alert(cache_copy):
     from explorer.app import create_app
 
-    path = (cache_copy / _entry(cache_copy)["projections"]["cnn"]["umap"] / "coords.npy").resolve()
+    path = (cache_copy / _model(cache_copy)["projections"]["umap"] / "coords.npy").resolve()
     size = path.stat().st_size
     coords = np.load(path)
     coords[:20] = coords[20:40].copy()  # other rows over the first twenty: same size, other bytes
@@ -50,7 +54,7 @@ def test_damaged_coords_are_named_in_the_alert(cache_copy):
 def test_damaged_labels_are_refused_in_callbacks_and_routes(cache_copy):
     from explorer.app import create_app
 
-    path = (cache_copy / _entry(cache_copy)["embed"] / "labels.npy").resolve()
+    path = (cache_copy / _entry(cache_copy)["samples"] / "labels.npy").resolve()
     labels = np.load(path)
     labels[:10] = (labels[:10] + 1) % 10  # ten labels changed
     np.save(path, labels)
@@ -68,7 +72,7 @@ def test_damaged_labels_are_refused_in_callbacks_and_routes(cache_copy):
 def test_truncated_knn_answers_503_naming_the_file(cache_copy):
     from explorer.app import create_app
 
-    path = (cache_copy / _entry(cache_copy)["embed"] / "knn-cnn-indices.npy").resolve()
+    path = (cache_copy / _model(cache_copy)["embed"] / "knn-indices.npy").resolve()
     with open(path, "r+b") as f:
         f.truncate(1000)
     app = create_app(ArtifactStore(cache_copy))
@@ -77,22 +81,29 @@ def test_truncated_knn_answers_503_naming_the_file(cache_copy):
     body = r.get_data(as_text=True)
     assert r.status_code == 503 and r.mimetype == "text/plain"
     assert str(path) in body and "1,000 bytes" in body and "Traceback" not in body
-    assert client.get("/api/neighbours/mnist/pixels/5").status_code == 200  # the other space is intact
+    assert client.get("/api/neighbours/mnist/pixels/5").status_code == 200  # the other models are intact
+    assert client.get("/api/points/mnist.json?model=mlp").status_code == 200
     text = _alert(dash_post(client, app, "render_detail", {**GOOD, "ex-clicked.data": {"ds": "mnist", "row": 5}},
                             changed=["ex-clicked.data"]))
     assert str(path) in text
 
 
 @pytest.mark.parametrize("rel, url", [
-    ("embed/images.npy", "/thumb/mnist/3.png"),
-    ("embed/images.npy", "/sprites/mnist/0.png"),
-    ("dynamics/frames.npy", "/api/dynamics/mnist.json"),
+    ("samples/images.npy", "/thumb/mnist/3.png"),
+    ("samples/images.npy", "/sprites/mnist/0.png"),
+    ("cnn.dynamics/frames.npy", "/api/dynamics/mnist.json"),
+    ("mlp.dynamics/frames.npy", "/api/dynamics/mnist.json?model=mlp"),
+    ("pixels.embed/pred.npy", "/api/points/mnist.json?model=pixels"),
 ])
 def test_damaged_files_behind_other_routes_answer_503(cache_copy, rel, url):
     from explorer.app import create_app
 
     folder, name = rel.split("/")
-    path = (cache_copy / _entry(cache_copy)[folder] / name).resolve()
+    if "." in folder:
+        model, key = folder.split(".")
+        path = (cache_copy / _model(cache_copy, model)[key] / name).resolve()
+    else:
+        path = (cache_copy / _entry(cache_copy)[folder] / name).resolve()
     with open(path, "r+b") as f:  # one byte flipped past the header
         f.seek(200)
         byte = f.read(1)
@@ -106,7 +117,7 @@ def test_damaged_files_behind_other_routes_answer_503(cache_copy, rel, url):
 def test_damaged_dynamics_leave_the_page_working(cache_copy):
     from explorer.app import create_app
 
-    path = (cache_copy / _entry(cache_copy)["dynamics"] / "proba.npy").resolve()
+    path = (cache_copy / _model(cache_copy)["dynamics"] / "proba.npy").resolve()
     with open(path, "r+b") as f:
         f.truncate(2000)
     client = create_app(ArtifactStore(cache_copy)).server.test_client()

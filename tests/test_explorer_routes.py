@@ -62,7 +62,9 @@ def test_thumb_route_scales_crisply(client, store):
     ("/sprites/mnist/1.png", 400, "page must be < 1"),
     ("/sprites/mnist/-1.png", 400, "non-negative integer"),
     ("/api/neighbours/mnist/cnn/300", 400, "must be < 300"),
-    ("/api/neighbours/mnist/tsne/3", 400, "space must be one of cnn, pixels"),
+    ("/api/neighbours/mnist/tsne/3", 404, "MNIST has no model 'tsne'; its models: pixels, mlp, cnn"),
+    ("/api/points/mnist.json?model=resnet", 404, "MNIST has no model 'resnet'"),
+    ("/api/dynamics/mnist.json?model=pixels", 404, "MNIST · Raw pixels (k-NN) has no training dynamics"),
 ])
 def test_routes_reject_bad_input_with_a_message(client, url, status, message):
     r = client.get(url)
@@ -73,14 +75,20 @@ def test_routes_reject_bad_input_with_a_message(client, url, status, message):
 
 def test_neighbours_and_points_routes(client, store):
     ds = store.get("mnist")
-    r = client.get("/api/neighbours/mnist/cnn/5")
-    assert r.status_code == 200
-    assert [n["row"] for n in r.json["neighbours"]] == ds.knn("cnn")[5].tolist()
+    for model in ("cnn", "pixels"):  # each model's own graph and predictions
+        r = client.get(f"/api/neighbours/mnist/{model}/5")
+        assert r.status_code == 200 and r.json["model"] == model
+        assert [n["row"] for n in r.json["neighbours"]] == ds.model(model).knn[5].tolist()
+        assert [n["pred"] for n in r.json["neighbours"]] == ds.model(model).pred[ds.model(model).knn[5]].tolist()
+    assert ds.model("cnn").knn[5].tolist() != ds.model("pixels").knn[5].tolist()
     r = client.get("/api/points/mnist.json", headers={"Accept-Encoding": "gzip"})
     assert r.headers["Content-Encoding"] == "gzip"
     body = json.loads(gzip.decompress(r.data))
-    assert body["labels"] == ds.labels.tolist() and body["pred"] == ds.pred.tolist()
-    assert body["conf"][3] == round(float(ds.proba[3].max()) * 100)
+    cnn = ds.model("cnn")  # no ?model=: the default model
+    assert body["model"] == "cnn" and body["labels"] == ds.labels.tolist() and body["pred"] == cnn.pred.tolist()
+    assert body["conf"][3] == round(float(cnn.proba[3].max()) * 100)
+    pixels = client.get("/api/points/mnist.json?model=pixels").json
+    assert pixels["pred"] == ds.model("pixels").pred.tolist() != body["pred"]
 
 
 def test_page_and_layout_served_without_debug(client, explorer_app):
@@ -107,11 +115,12 @@ def test_assets_sent_gzipped_and_revalidated(client, asset):
 
 
 def test_dynamics_route(client, store):
-    dyn = store.get("mnist").dynamics
-    r = client.get("/api/dynamics/mnist.json")
-    assert r.status_code == 200
-    xy = decode_typed(r.json["xy"]).reshape(dyn.n_frames, dyn.m, 2)
-    assert np.array_equal(xy, dyn.frames)
+    for query, model in (("", "cnn"), ("?model=cnn", "cnn"), ("?model=mlp", "mlp")):
+        dyn = store.get("mnist").model(model).dynamics
+        r = client.get("/api/dynamics/mnist.json" + query)
+        assert r.status_code == 200 and r.json["model"] == model
+        xy = decode_typed(r.json["xy"]).reshape(dyn.n_frames, dyn.m, 2)
+        assert np.array_equal(xy, dyn.frames)
     r = client.get("/api/dynamics/fashion-mnist.json")
     assert r.status_code == 404 and b"no training dynamics" in r.data
 

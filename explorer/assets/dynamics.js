@@ -2,8 +2,8 @@
  *
  * The server draws each dataset's scatter once (for a frame and a colouring); its
  * layout.meta says which frame each slider step shows ("steps"). Every frame's
- * positions, predictions and confidences come from /api/dynamics/<dataset>.json,
- * fetched once. goTo(step) interpolates all dynamics scatters from what they show now
+ * positions, predictions and confidences come from /api/dynamics/<dataset>.json?model=<model>,
+ * fetched once per dataset and model. goTo(step) interpolates all dynamics scatters from what they show now
  * to that step's frame with requestAnimationFrame, so both datasets move together,
  * then recolours them for the new frame (predicted class, correct/wrong and confidence
  * change as the network learns).
@@ -27,7 +27,8 @@
   function load(meta) {
     const key = meta.dataset + "/" + meta.dyn_version;
     if (!cache[key]) {
-      cache[key] = fetch("/api/dynamics/" + meta.dataset + ".json?v=" + meta.dyn_version)
+      cache[key] = fetch("/api/dynamics/" + meta.dataset + ".json?v=" + meta.dyn_version +
+                         (meta.model ? "&model=" + encodeURIComponent(meta.model) : ""))
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (j) {
           return {m: j.m, frames: j.frames, epochs: j.epochs, xy: decode(j.xy), pred: decode(j.pred),

@@ -1,16 +1,17 @@
 /* Hover images drawn in the browser: no server round trip per hover.
  *
- * Every scatter (class "explorer-scatter") carries layout.meta = {dataset, version, n,
- * class_names}. Its base traces carry their rows in customdata (a typed array), so a
+ * Every scatter (class "explorer-scatter") carries layout.meta = {dataset, model, version,
+ * n, class_names}. Its base traces carry their rows in customdata (a typed array), so a
  * hover maps (curveNumber, pointNumber) to a row and shows that row's tile of the
- * dataset's sprite sheet, enlarged with crisp pixels. Sprites and per-point labels are
- * fetched once per dataset, after the figure is first drawn.
+ * dataset's sprite sheet, enlarged with crisp pixels. Sprites are fetched once per
+ * dataset, per-point labels (the model's predictions) once per dataset and model, after
+ * the figure is first drawn.
  */
 (function () {
   "use strict";
   const SCALE = 4, TILE = 28, PER_ROW = 100, PER_PAGE = 10000;
-  const info = {};      // dataset -> {labels, pred, conf, class_names} once fetched
-  const requested = {}; // dataset/version -> true once sprites and labels were asked for
+  const info = {};      // dataset/model -> {labels, pred, conf, class_names} once fetched
+  const requested = {}; // dataset/version (sprites) and dataset/model (labels) -> true once asked for
 
   function pageSize(n, page) {
     const count = Math.min(PER_PAGE, n - page * PER_PAGE);
@@ -21,15 +22,22 @@
     return "/sprites/" + meta.dataset + "/" + page + ".png?v=" + meta.version;
   }
 
+  function infoKey(meta) { return meta.dataset + "/" + (meta.model || ""); }
+
   function preload(meta) {
-    const key = meta.dataset + "/" + meta.version;
-    if (requested[key]) return;
+    const key = meta.dataset + "/" + meta.version, labels = "points:" + infoKey(meta);
+    if (requested[key] && (requested[labels] || meta.explorer === "dynamics")) return;
+    const sprites = !requested[key];
     requested[key] = true;
     const go = function () {
-      fetch("/api/points/" + meta.dataset + ".json")
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (j) { if (j) info[meta.dataset] = j; })
-        .catch(function () { requested[key] = false; });
+      if (meta.explorer !== "dynamics" && !requested[labels]) {
+        requested[labels] = true;
+        fetch("/api/points/" + meta.dataset + ".json" + (meta.model ? "?model=" + encodeURIComponent(meta.model) : ""))
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (j) { if (j) info[infoKey(meta)] = j; })
+          .catch(function () { requested[labels] = false; });
+      }
+      if (!sprites) return;
       const pages = Math.max(1, Math.ceil(meta.n / PER_PAGE));
       for (let p = 0; p < pages; p++) { const img = new Image(); img.src = spriteUrl(meta, p); }
     };
@@ -90,8 +98,8 @@
       // classes at the frame on screen, not the trained model's
       const at = window.explorerDynamics && window.explorerDynamics.describe(gd, ev.points[0].pointNumber);
       if (at) d = {t: at.t, p: at.p, conf: at.conf, names: at.names};
-    } else if (info[meta.dataset] && hasImage) {
-      const i = info[meta.dataset];
+    } else if (info[infoKey(meta)] && hasImage) {
+      const i = info[infoKey(meta)];
       d = {t: i.labels[row], p: i.pred[row], conf: i.conf[row], names: i.class_names};
     }
     const text = el.querySelector(".hover-text");

@@ -9,7 +9,7 @@ from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
-from ..checks import _view
+from ..checks import _model
 from ..panels import report_tables
 from ..store import ExplorerStore
 from ..widgets import scatter_graph
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 def help_text(titles: list[str]) -> str:
     """The tab's help line, naming the datasets the page shows."""
     names = " and ".join(titles) if len(titles) <= 2 else ", ".join(titles[:-1]) + " and " + titles[-1]
-    return (f"{names or 'The datasets'} under the same space, projection and colouring. "
+    return (f"{names or 'The datasets'} through the same model, projection and colouring (a dataset without "
+            "the chosen model shows its default one). "
             "The bars below score how well the classes separate: k-NN accuracy in the full space and "
             "in 2-D, silhouette and trustworthiness (how faithfully 2-D keeps neighbourhoods).")
 
@@ -44,22 +45,23 @@ def register(app, store: ExplorerStore) -> None:
         output=dict(scatters=Output(ids.per_dataset(ids.CD_SCATTER, ALL), "figure"),
                     bars=Output(ids.CD_BARS, "figure"), report=Output(ids.CD_REPORT, "children"),
                     rendered=Output(ids.CD_RENDERED, "data")),
-        inputs=dict(tab=Input(ids.TABS_ID, "value"), space=Input(ids.SPACE, "value"),
+        inputs=dict(tab=Input(ids.TABS_ID, "value"), model=Input(ids.MODEL, "value"),
                     proj=Input(ids.PROJ, "value"), colour=Input(ids.COLOUR, "value")),
         state=dict(rendered=State(ids.CD_RENDERED, "data")))
-    def render_datasets(tab, space, proj, colour, rendered):
-        key = f"{space}/{proj}/{colour}"
+    def render_datasets(tab, model, proj, colour, rendered):
+        key = f"{model}/{proj}/{colour}"
         if tab != "datasets" or key == rendered:
             raise PreventUpdate
         figs = []
         # one figure per scatter the page holds, in its order (a page may predate a new dataset)
         for o in ctx.outputs_grouping["scatters"]:
             n = o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
-            fig = F.scatter_figure(_view(store, n, space, proj, colour), space, proj, colour, legend=True)
-            fig["layout"]["uirevision"] = f"{n}/{key}"
+            m = _model(store, n, model, proj, colour)  # the chosen model, or this dataset's default
+            fig = F.scatter_figure(m, proj, colour, legend=True)
+            fig["layout"]["uirevision"] = f"{n}/{m.name}/{key}"
             figs.append(fig)
         report = store.report
+        shown = {n: store.get(n).pick(model).name for n in store.names}
         return {"scatters": figs,
-                "bars": F.separability_figure(report, store.names, space, proj,
-                                              colours=F.dataset_colours(store)),
-                "report": report_tables(store, report, space, proj), "rendered": key}
+                "bars": F.separability_figure(report, shown, proj, colours=F.dataset_colours(store)),
+                "report": report_tables(store, report, shown, proj), "rendered": key}

@@ -1,4 +1,5 @@
-"""The "Training dynamics" tab: each dataset's snapshot images moving as the CNN trained,
+"""The "Training dynamics" tab: each dataset's snapshot images moving as the chosen model trained
+(or, for a model without snapshots, the first model that has them, said beside the plot),
 one slider (and a Play button) for all, and per dataset a class pair's confusions over time.
 
 The server draws a scatter once per colouring; ``assets/dynamics.js`` moves its points
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 
-from dash import ALL, Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from core.errors import CacheError
@@ -19,15 +20,15 @@ from .. import dynamics as D
 from .. import ids
 from ..checks import BadInput, _choice, _dataset, _int, _short
 from ..state import COLOURS, parse_pair
-from ..store import DatasetView, ExplorerStore
+from ..store import ExplorerStore, ModelView
 from ..widgets import GRAPH_CONFIG
 
 log = logging.getLogger(__name__)
 
-HELP = ("The same test images in the CNN's embedding while it trained: untrained, at fractions of the "
+HELP = ("The same test images in the chosen model's embedding while it trained: untrained, at fractions of the "
         "first epoch, then after each epoch. Frames are aligned (warm-started t-SNE, each frame starts "
         "from the previous one), so a point moves only when the network moved it. Easy classes separate "
-        "within the first fraction of an epoch; the pairs the CNN keeps confusing (chart one beside each "
+        "within the first fraction of an epoch; the pairs the model keeps confusing (chart one beside each "
         "plot) stay entangled to the end.")
 NO_DYNAMICS = ("No per-epoch snapshots for this model: retrain with `python -m pipeline all` "
                "(snapshots are on by default; `--snapshot-samples 2000`) to record them.")
@@ -40,8 +41,9 @@ SCATTER_CONFIG = {**GRAPH_CONFIG, "modeBarButtonsToRemove": GRAPH_CONFIG["modeBa
 def _half(store: ExplorerStore, name: str) -> html.Div:
     """One dataset's scatter, class-pair picker, stats line and chart; or why it has none."""
     ds = store.get(name)
+    m = D.shown(ds)
     try:
-        dyn = ds.dynamics
+        dyn = m.dynamics if m is not None else None
     except CacheError as e:  # the page still loads; this panel says what is wrong and how to fix it
         log.warning("training dynamics of %s cannot be shown: %s", name, e)
         return html.Div([html.H3(ds.title), html.P(str(e), className="placeholder no-dynamics")],
@@ -59,6 +61,7 @@ def _half(store: ExplorerStore, name: str) -> html.Div:
                       dcc.Dropdown(id=ids.per_dataset(ids.DY_PAIR, name), options=D.pair_options(ds),
                                    value=f"{a}-{b}", clearable=False, searchable=False, className="dy-pair")],
                      className="ctl"),
+            html.Div(id=ids.per_dataset(ids.DY_MODEL, name), className="dy-model"),
             html.Div(id=ids.per_dataset(ids.DY_STATS, name), className="dy-stats"),
             dcc.Graph(id=ids.per_dataset(ids.DY_CHART, name), config={"displayModeBar": False},
                       className="dy-chart"),
@@ -91,11 +94,20 @@ def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks (two on the server, three in the browser) to ``app``."""
     renders = itertools.count(1)  # per app: numbers this app's drawings for assets/dynamics.js
 
-    def dynamics_of(name) -> DatasetView:
+    def dynamics_of(name, model) -> ModelView:
         ds = _dataset(store, name)
-        if ds.dynamics is None:
+        if model is not None and not isinstance(model, str):
+            raise BadInput(f"model must be a model's name (got {_short(model)})")
+        m = D.shown(ds, model)
+        if m is None or m.dynamics is None:
             raise BadInput(f"{ds.title} has no training dynamics in the cache")
-        return ds
+        return m
+
+    def note(m: ModelView, model) -> str:
+        chosen = m.ds.pick(model)
+        if chosen.name == m.name:
+            return f"Training of the {m.title}."
+        return f"The {chosen.title} has no training snapshots: showing the {m.title}'s training."
 
     def step_of(frame, epochs: list[float]) -> int:
         if not epochs:
@@ -104,37 +116,48 @@ def register(app, store: ExplorerStore) -> None:
 
     @app.callback(
         output=dict(figures=Output(ids.per_dataset(ids.DY_SCATTER, ALL), "figure"),
-                    rendered=Output(ids.DY_RENDERED, "data")),
-        inputs=dict(tab=Input(ids.TABS_ID, "value"), colour=Input(ids.COLOUR, "value")),
-        state=dict(frame=State(ids.DY_FRAME, "value"), rendered=State(ids.DY_RENDERED, "data")))
-    def render_dynamics(tab, colour, frame, rendered):
+                    notes=Output(ids.per_dataset(ids.DY_MODEL, ALL), "children"),
+                    rendered=Output(ids.DY_RENDERED, "data"), marks=Output(ids.DY_FRAME, "marks"),
+                    last=Output(ids.DY_FRAME, "max"), frame=Output(ids.DY_FRAME, "value", allow_duplicate=True)),
+        inputs=dict(tab=Input(ids.TABS_ID, "value"), colour=Input(ids.COLOUR, "value"),
+                    model=Input(ids.MODEL, "value")),
+        state=dict(frame=State(ids.DY_FRAME, "value"), rendered=State(ids.DY_RENDERED, "data")),
+        prevent_initial_call=True)
+    def render_dynamics(tab, colour, model, frame, rendered):
         if tab != "dynamics":
             raise PreventUpdate
         _choice(colour, COLOURS, "colour")
-        epochs = D.steps(store)
-        step = step_of(frame, epochs)
-        if rendered == colour:
+        epochs = D.steps(store, model)
+        if not epochs:
+            raise PreventUpdate  # no dataset has dynamics: the tab shows only the messages
+        # another model may have fewer snapshots: the slider keeps its place within them
+        step = min(_int(frame, 0, 10_001, "frame"), len(epochs) - 1)
+        key = f"{model}/{colour}"
+        if rendered == key:
             raise PreventUpdate  # back on the tab: the browser already shows it (and moves it)
-        figs = []
+        figs, notes = [], []
         for o in ctx.outputs_grouping["figures"]:
-            ds = dynamics_of(o["id"].get("dataset"))
-            frames = [D.frame_at(ds.dynamics, e) for e in epochs]
-            fig = D.scatter_figure(ds, frames[step], colour, frames, epochs)
+            m = dynamics_of(o["id"].get("dataset"), model)
+            frames = [D.frame_at(m.dynamics, e) for e in epochs]
+            fig = D.scatter_figure(m, frames[step], colour, frames, epochs)
             # tells assets/dynamics.js that this drawing, not its own last one, is on screen
             fig["layout"]["meta"]["render"] = next(renders)
             figs.append(fig)
-        return {"figures": figs, "rendered": colour}
+            notes.append(note(m, model))
+        return {"figures": figs, "notes": notes, "rendered": key, "last": len(epochs) - 1,
+                "marks": {i: {"label": D.mark_label(e)} for i, e in enumerate(epochs)},
+                "frame": step if step != frame else no_update}
 
     @app.callback(
         output=dict(charts=Output(ids.per_dataset(ids.DY_CHART, ALL), "figure"),
                     stats=Output(ids.per_dataset(ids.DY_STATS, ALL), "children"),
                     label=Output(ids.DY_FRAME_LABEL, "children")),
         inputs=dict(tab=Input(ids.TABS_ID, "value"), frame=Input(ids.DY_FRAME, "value"),
-                    pairs=Input(ids.per_dataset(ids.DY_PAIR, ALL), "value")))
-    def render_dynamics_charts(tab, frame, pairs):
+                    pairs=Input(ids.per_dataset(ids.DY_PAIR, ALL), "value"), model=Input(ids.MODEL, "value")))
+    def render_dynamics_charts(tab, frame, pairs, model):
         if tab != "dynamics":
             raise PreventUpdate
-        epochs = D.steps(store)
+        epochs = D.steps(store, model)
         step = step_of(frame, epochs)
         chosen = {}
         for spec in ctx.args_grouping["pairs"] if isinstance(pairs, list) else []:
@@ -143,16 +166,17 @@ def register(app, store: ExplorerStore) -> None:
         charts, stats = [], []
         for o in ctx.outputs_grouping["charts"]:
             name = o["id"].get("dataset")
-            ds = dynamics_of(name)
+            m = dynamics_of(name, model)
+            ds = m.ds
             k = len(ds.class_names)
             pair = parse_pair(chosen.get(name), k, distinct=True)
             if pair is None:
                 raise BadInput(f"class pair of {ds.title} must be two different classes 'a-b' below {k} "
                                f"(got {_short(chosen.get(name))})")
             pair = (min(pair), max(pair))
-            f = D.frame_at(ds.dynamics, epochs[step])
-            charts.append(D.chart_figure(ds, f, pair))
-            stats.append(D.stats_line(ds, f, pair))
+            f = D.frame_at(m.dynamics, epochs[step])
+            charts.append(D.chart_figure(m, f, pair))
+            stats.append(D.stats_line(m, f, pair))
         label = f"{D.epoch_label(epochs[step])} · step {step + 1} of {len(epochs)}"
         return {"charts": charts, "stats": stats, "label": label}
 

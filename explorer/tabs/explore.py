@@ -14,15 +14,15 @@ from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
-from ..checks import BadInput, _cell_of, _event_points, _int, _rows_of, _short, _view
+from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..panels import detail_panel, pct, selection_csv, tile
-from ..store import DatasetView, ExplorerStore
+from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
 log = logging.getLogger(__name__)
 
 GALLERY_MAX = 300  # more tiles than this make the page slow and say nothing new
-HELP = ("Each dot is one test image, placed by the chosen projection of the chosen space. "
+HELP = ("Each dot is one test image, placed by the chosen projection of the chosen model's embedding. "
         "Hover a dot to see its image; click it for its top-3 probabilities and nearest neighbours; "
         "drag a box (or pick the lasso in the toolbar) to select; scroll to zoom. "
         "Click a cell of the confusion matrix to light up exactly those images.")
@@ -61,17 +61,18 @@ def layout(store: ExplorerStore) -> html.Div:
     ])
 
 
-def clear_selection(ds: DatasetView, colour: str) -> Patch:
+def clear_selection(m: ModelView, colour: str) -> Patch:
     """Patch that removes the box/lasso drawn on the scatter and its selected points."""
     patch = Patch()
     patch["layout"]["selections"] = []
-    for i in range(len(F.groups(ds, colour))):
+    for i in range(len(F.groups(m, colour))):
         patch["data"][i]["selectedpoints"] = None
     return patch
 
 
-def focus_rows(ds: DatasetView, sel: dict | None, cell_data: dict | None) -> tuple[np.ndarray | None, str]:
-    """The rows the selection panel shows (a scatter selection wins over a cell) and their description."""
+def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[np.ndarray | None, str]:
+    """The rows the selection panel shows (a scatter selection wins over a cell of ``m``) and their description."""
+    ds = m.ds
     rows = _rows_of(sel, ds.name, ds.n)
     if rows is not None:
         return rows, "selected on the scatter"
@@ -79,7 +80,7 @@ def focus_rows(ds: DatasetView, sel: dict | None, cell_data: dict | None) -> tup
     if cell is not None:
         t, p = cell
         what = "correctly classified" if t == p else f"predicted {ds.class_names[p]}"
-        return ds.rows_in_cell(t, p), f"true {ds.class_names[t]}, {what}"
+        return m.rows_in_cell(t, p), f"true {ds.class_names[t]}, {what} by the {m.title}"
     return None, ""
 
 
@@ -87,36 +88,36 @@ def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
     @app.callback(
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
-        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.SPACE, "value"),
+        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
         State(ids.EX_RENDERED, "data"))
-    def render_scatter(tab, ds_name, space, proj, colour, cell_data, rendered):
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, rendered):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
-        ds = _view(store, ds_name, space, proj, colour)
-        cell = _cell_of(cell_data, ds_name, len(ds.class_names))
-        highlight = ds.rows_in_cell(*cell) if cell else None
-        key = f"{ds_name}/{space}/{proj}/{colour}"
+        m = _model(store, ds_name, model, proj, colour)
+        cell = _cell_of(cell_data, ds_name, len(m.ds.class_names))
+        highlight = m.rows_in_cell(*cell) if cell else None
+        key = f"{ds_name}/{m.name}/{proj}/{colour}"
         if key == rendered:
             if ctx.triggered_id != ids.CELL:
                 raise PreventUpdate
-            return F.highlight_patch(ds, space, proj, colour, highlight), no_update
-        fig = F.scatter_figure(ds, space, proj, colour, highlight=highlight)
+            return F.highlight_patch(m, proj, colour, highlight), no_update
+        fig = F.scatter_figure(m, proj, colour, highlight=highlight)
         fig["layout"]["uirevision"] = key
         return fig, key
 
     @app.callback(
         Output(ids.SELECTION, "data"), Output(ids.CELL, "data", allow_duplicate=True),
-        Input(ids.SCATTER, "selectedData"), Input(ids.DATASET, "value"), Input(ids.SPACE, "value"),
+        Input(ids.SCATTER, "selectedData"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), State(ids.CELL, "data"),
         prevent_initial_call=True)
-    def on_select(selected, ds_name, space, proj, colour, cell_data):
+    def on_select(selected, ds_name, model, proj, colour, cell_data):
         if ctx.triggered_id != ids.SCATTER:
             return None, no_update  # the points behind a selection moved or regrouped
         points = _event_points(selected)
         if not points:
             return None, no_update
-        rows = F.rows_from_points(_view(store, ds_name, colour=colour), colour, points)
+        rows = F.rows_from_points(_model(store, ds_name, model, colour=colour), colour, points)
         # a selection replaces a chosen cell: the gallery shows one set at a time
         return {"ds": ds_name, "rows": rows.tolist()}, (None if cell_data else no_update)
 
@@ -124,80 +125,84 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
         Output(ids.SCATTER, "figure", allow_duplicate=True),
         Input(ids.CONFUSION, "clickData"), State(ids.CELL, "data"), State(ids.DATASET, "value"),
-        State(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_cell_click(click, cell_data, ds_name, colour):
+        State(ids.MODEL, "value"), State(ids.COLOUR, "value"), prevent_initial_call=True)
+    def on_cell_click(click, cell_data, ds_name, model, colour):
         points = _event_points(click)
         if not points:
             raise PreventUpdate
-        ds = _view(store, ds_name, colour=colour)
-        k = len(ds.class_names)
+        m = _model(store, ds_name, model, colour=colour)
+        k = len(m.ds.class_names)
         p = points[0] if isinstance(points[0], dict) else {}
         t, q = _int(p.get("y"), 0, k, "clicked cell's row"), _int(p.get("x"), 0, k, "clicked cell's column")
         if _cell_of(cell_data, ds_name, k) == (t, q):
-            return None, None, clear_selection(ds, colour)  # second click: unchoose
-        return {"ds": ds_name, "cell": [t, q]}, None, clear_selection(ds, colour)
+            return None, None, clear_selection(m, colour)  # second click: unchoose
+        return {"ds": ds_name, "cell": [t, q]}, None, clear_selection(m, colour)
 
     @app.callback(
         Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
         Output(ids.SCATTER, "figure", allow_duplicate=True),
-        Input(ids.CLEAR_BTN, "n_clicks"), State(ids.DATASET, "value"), State(ids.COLOUR, "value"),
-        prevent_initial_call=True)
-    def on_clear(_, ds_name, colour):
-        return None, None, clear_selection(_view(store, ds_name, colour=colour), colour)
+        Input(ids.CLEAR_BTN, "n_clicks"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
+        State(ids.COLOUR, "value"), prevent_initial_call=True)
+    def on_clear(_, ds_name, model, colour):
+        return None, None, clear_selection(_model(store, ds_name, model, colour=colour), colour)
 
     # -- confusion matrix, selection panel, CSV -------------------------------------------
     @app.callback(Output(ids.CONFUSION, "figure"),
-                  Input(ids.DATASET, "value"), Input(ids.SELECTION, "data"), Input(ids.CELL, "data"))
-    def render_confusion(ds_name, sel, cell_data):
-        ds = _view(store, ds_name)
+                  Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
+                  Input(ids.CELL, "data"))
+    def render_confusion(ds_name, model, sel, cell_data):
+        m = _model(store, ds_name, model)
+        ds = m.ds
         rows = _rows_of(sel, ds_name, ds.n)
         if rows is not None:
-            return F.confusion_figure(ds, F.selection_confusion(ds, rows),
-                                      title=f"Confusion within the selection ({len(rows):,} points)")
-        acc = np.trace(ds.confusion) / max(1, ds.n)
-        return F.confusion_figure(ds, ds.confusion, _cell_of(cell_data, ds_name, len(ds.class_names)),
-                                  title=f"Confusion matrix · accuracy {pct(acc)} · click a cell")
+            return F.confusion_figure(m, F.selection_confusion(m, rows),
+                                      title=f"{m.title} · within the selection ({len(rows):,} points)")
+        acc = np.trace(m.confusion) / max(1, ds.n)
+        return F.confusion_figure(m, m.confusion, _cell_of(cell_data, ds_name, len(ds.class_names)),
+                                  title=f"{m.title} · accuracy {pct(acc)} · click a cell")
 
     @app.callback(
         Output(ids.FOCUS_TITLE, "children"), Output(ids.HIST, "figure"), Output(ids.HIST, "style"),
         Output(ids.GALLERY, "children"), Output(ids.DOWNLOAD_BTN, "disabled"),
-        Input(ids.DATASET, "value"), Input(ids.SELECTION, "data"), Input(ids.CELL, "data"))
-    def render_focus(ds_name, sel, cell_data):
-        ds = _view(store, ds_name)
-        rows, label = focus_rows(ds, sel, cell_data)
+        Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
+        Input(ids.CELL, "data"))
+    def render_focus(ds_name, model, sel, cell_data):
+        m = _model(store, ds_name, model)
+        rows, label = focus_rows(m, sel, cell_data)
         if rows is None:
             return NO_FOCUS, no_update, {"display": "none"}, [], True
         # misclassified images first: they are what a selection is usually made to find
-        order = np.argsort(ds.labels[rows] == ds.pred[rows], kind="stable")
+        order = np.argsort(m.ds.labels[rows] == m.pred[rows], kind="stable")
         shown = rows[order][:GALLERY_MAX]
         more = f" (showing the first {len(shown):,})" if len(rows) > len(shown) else ""
         title = [html.Span(f"{len(rows):,}", className="count", id="focus-count"),
                  f" images · {label}{more}"]
-        return (title, F.histogram_figure(ds, rows), {"display": "block"},
-                [tile(ds, int(r), 2, "gallery-item") for r in shown], len(rows) == 0)
+        return (title, F.histogram_figure(m, rows), {"display": "block"},
+                [tile(m, int(r), 2, "gallery-item") for r in shown], len(rows) == 0)
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BTN, "n_clicks"),
-        State(ids.DATASET, "value"), State(ids.SPACE, "value"), State(ids.PROJ, "value"),
+        State(ids.DATASET, "value"), State(ids.MODEL, "value"), State(ids.PROJ, "value"),
         State(ids.SELECTION, "data"), State(ids.CELL, "data"), prevent_initial_call=True)
-    def download(_, ds_name, space, proj, sel, cell_data):
-        ds = _view(store, ds_name, space, proj)
-        rows, _label = focus_rows(ds, sel, cell_data)
+    def download(_, ds_name, model, proj, sel, cell_data):
+        m = _model(store, ds_name, model, proj)
+        rows, _label = focus_rows(m, sel, cell_data)
         if rows is None:
             raise PreventUpdate
-        return dcc.send_string(selection_csv(ds, rows, space, proj),
-                               filename=f"{ds_name}-{space}-{proj}-selection.csv", type="text/csv")
+        return dcc.send_string(selection_csv(m, rows, proj),
+                               filename=f"{ds_name}-{m.name}-{proj}-selection.csv", type="text/csv")
 
     # -- the clicked point ------------------------------------------------------------------
     # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
     # the browser knows the hovered row, and Plotly sends no click in select drag mode
-    @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.SPACE, "value"),
+    @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.MODEL, "value"),
                   Input(ids.DATASET, "value"))
-    def render_detail(clicked, space, ds_name):
-        ds = _view(store, ds_name, space)
+    def render_detail(clicked, model, ds_name):
+        m = _model(store, ds_name, model)
+        ds = m.ds
         if clicked and not isinstance(clicked, dict):
             raise BadInput(f"clicked point must be an object (got {_short(clicked)})")
         if not clicked or clicked.get("ds") != ds_name:
             return html.P("Click a point (or a gallery image) to see its image, top-3 probabilities and its "
                           "nearest neighbours.", className="placeholder")
-        return detail_panel(ds, _int(clicked.get("row"), 0, ds.n, "clicked row"), space)
+        return detail_panel(m, _int(clicked.get("row"), 0, ds.n, "clicked row"))

@@ -1,4 +1,5 @@
-"""The "Compare projections" tab: one dataset in two views, selections linked between them."""
+"""The "Compare models" tab: one dataset through two models (and projections) side by side,
+selections linked between the views, and every model of the dataset in one table."""
 from __future__ import annotations
 
 import logging
@@ -8,30 +9,37 @@ from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
-from ..checks import _choice, _event_points, _rows_of, _view
-from ..store import PROJECTION_LABELS, PROJECTIONS, SPACE_LABELS, SPACES, ExplorerStore
+from ..checks import _choice, _event_points, _model, _rows_of
+from ..panels import models_table
+from ..store import PROJECTION_LABELS, PROJECTIONS, ExplorerStore
 from ..widgets import control, radio, scatter_graph
 
 log = logging.getLogger(__name__)
 
-HELP = ("One dataset in two views. Select points in either view and the same images light up "
-        "in the other: does t-SNE cut a cluster that UMAP keeps whole? "
-        "Does the CNN separate what raw pixels mix?")
-VIEW_HEIGHT = "calc(100vh - 260px)"
+HELP = ("One dataset through two models side by side. Select points in either view and the same images "
+        "light up in the other: does the CNN separate what raw pixels mix? Does t-SNE cut a cluster that "
+        "UMAP keeps whole? The table below scores every model of the dataset on the same samples.")
+VIEW_HEIGHT = "calc(100vh - 290px)"
 
 
 def layout(store: ExplorerStore) -> html.Div:
-    """The right view's controls (the left one follows the shared bar) and the two scatters."""
+    """The right view's controls (the left one follows the shared bar), the two scatters, the models table."""
+    first = store.get(store.names[0])
+    right = first.other_model(first.default_model)
     return html.Div([
         html.P(HELP, className="help"),
         html.Div([
-            html.Span("Left view: the space and projection chosen above.", className="ctl-label"),
-            control("Right view · space", radio(ids.SPACE2, SPACE_LABELS, "cnn")),
+            html.Span("Left view: the model and projection chosen above.", className="ctl-label"),
+            control("Right view · model",
+                    dcc.RadioItems(id=ids.MODEL2, options=[{"label": m.title, "value": m.name}
+                                                           for m in first.models.values()],
+                                   value=right.name, inline=True, className="radio")),
             control("projection", radio(ids.PROJ2, PROJECTION_LABELS, "tsne")),
             html.Span(id=ids.CP_COUNT, className="count"),
         ], className="controls controls-2"),
         html.Div([html.Div(scatter_graph(ids.CP_LEFT, VIEW_HEIGHT), className="half"),
                   html.Div(scatter_graph(ids.CP_RIGHT, VIEW_HEIGHT), className="half")], className="pair"),
+        html.Div(id=ids.CP_TABLE, className="models-box"),
         dcc.Store(id=ids.CP_LINKED),
     ])
 
@@ -41,39 +49,54 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         Output(ids.CP_LINKED, "data"),
         Input(ids.CP_LEFT, "selectedData"), Input(ids.CP_RIGHT, "selectedData"),
-        Input(ids.DATASET, "value"), Input(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_linked_select(left, right, ds_name, colour):
+        Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.MODEL2, "value"),
+        Input(ids.COLOUR, "value"), prevent_initial_call=True)
+    def on_linked_select(left, right, ds_name, model, model2, colour):
         trig = ctx.triggered_id
         if trig not in (ids.CP_LEFT, ids.CP_RIGHT):
             return None
         points = _event_points(left if trig == ids.CP_LEFT else right)
         if not points:
             return None
-        rows = F.rows_from_points(_view(store, ds_name, colour=colour), colour, points)
+        # the points' traces are the groups of the model drawn in the view they came from
+        m = _model(store, ds_name, model if trig == ids.CP_LEFT else model2, colour=colour)
+        rows = F.rows_from_points(m, colour, points)
         return {"ds": ds_name, "source": trig, "rows": rows.tolist()}
 
     @app.callback(
         Output(ids.CP_LEFT, "figure"), Output(ids.CP_RIGHT, "figure"), Output(ids.CP_COUNT, "children"),
         Output(ids.CP_RENDERED, "data"),
-        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.SPACE, "value"),
-        Input(ids.PROJ, "value"), Input(ids.SPACE2, "value"), Input(ids.PROJ2, "value"),
+        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
+        Input(ids.PROJ, "value"), Input(ids.MODEL2, "value"), Input(ids.PROJ2, "value"),
         Input(ids.COLOUR, "value"), Input(ids.CP_LINKED, "data"), State(ids.CP_RENDERED, "data"))
-    def render_projections(tab, ds_name, space, proj, space2, proj2, colour, linked, rendered):
+    def render_projections(tab, ds_name, model, proj, model2, proj2, colour, linked, rendered):
         if tab != "projections":
             raise PreventUpdate
-        ds = _view(store, ds_name, space, proj, colour)
-        _view(store, ds_name, _choice(space2, SPACES, "space"), _choice(proj2, PROJECTIONS, "projection"))
+        left_m = _model(store, ds_name, model, proj, colour)
+        right_m = _model(store, ds_name, model2, _choice(proj2, PROJECTIONS, "projection"))
+        ds = left_m.ds
         rows = _rows_of(linked, ds_name, ds.n)
         count = (f"{len(rows):,} selected, highlighted in both views" if rows is not None
                  else "Select points in either view")
-        key = f"{ds_name}/{space}/{proj}/{space2}/{proj2}/{colour}"
+        key = f"{ds_name}/{left_m.name}/{proj}/{right_m.name}/{proj2}/{colour}"
         if key == rendered:
             if ctx.triggered_id != ids.CP_LINKED:
                 raise PreventUpdate
-            return (F.highlight_patch(ds, space, proj, colour, rows),
-                    F.highlight_patch(ds, space2, proj2, colour, rows), count, no_update)
-        left = F.scatter_figure(ds, space, proj, colour, highlight=rows)
-        right = F.scatter_figure(ds, space2, proj2, colour, highlight=rows, legend=False)
+            return (F.highlight_patch(left_m, proj, colour, rows),
+                    F.highlight_patch(right_m, proj2, colour, rows), count, no_update)
+        left = F.scatter_figure(left_m, proj, colour, highlight=rows)
+        right = F.scatter_figure(right_m, proj2, colour, highlight=rows, legend=False)
         left["layout"]["uirevision"] = f"L/{key}"
         right["layout"]["uirevision"] = f"R/{key}"
         return left, right, count, key
+
+    @app.callback(
+        Output(ids.CP_TABLE, "children"),
+        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
+        Input(ids.PROJ, "value"), Input(ids.MODEL2, "value"))
+    def render_models_table(tab, ds_name, model, proj, model2):
+        if tab != "projections":
+            raise PreventUpdate
+        left = _model(store, ds_name, model, proj)
+        right = _model(store, ds_name, model2)
+        return models_table(left.ds, store.report, proj, (left.name, right.name))

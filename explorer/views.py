@@ -1,0 +1,269 @@
+"""One dataset as ``current.json`` (version 2) names it, and each model's view of its samples.
+
+A :class:`DatasetView` holds what every model shares: the sample set (images, true
+labels, sample ids) and the dataset's facts.  Its :class:`ModelView`\\ s, one per model
+in ``current.json``'s order, hold what a model makes of those samples: predictions,
+probabilities, the k-NN graph of its embedding, one layout per projection and, for a
+model trained with snapshots, its training dynamics.  Arrays are loaded on first use
+(images and k-NN memory-mapped) through :class:`core.store.ArtifactStore`'s verified
+loaders and kept on the dataset's view, behind its lock.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.store import ArtifactStore, CacheError
+
+from .snapshots import DynamicsView
+
+log = logging.getLogger(__name__)
+
+
+def _rows_checked(arr: np.ndarray, path: Path, n: int) -> np.ndarray:
+    if len(arr) != n:
+        raise CacheError(f"{path} has {len(arr)} rows, current.json says {n}; rerun the pipeline")
+    return arr
+
+
+@dataclass(eq=False)
+class DatasetView:
+    """One dataset: its samples (``samples/<key>/``), its facts and its models.
+
+    Row ``i`` of every array, the dataset's and each model's, is the same sample;
+    ``row`` is the index the whole explorer passes around (URLs, figures, CSV).
+    ``sample_ids[row]`` is the id of ``index.npy`` (0-9999 test, or 0-69999 for the full set).
+
+    ``artifacts`` verifies each file against its folder's record before it is read; a
+    view made without one (tests) verifies against a store rooted at the samples
+    folder's parent.  ``default_pair`` and ``colour`` are ``current.json``'s facts,
+    ``None`` where a cache lacks them.  ``models`` is filled with :meth:`add_model`.
+    """
+
+    name: str
+    title: str
+    class_names: list[str]
+    sample_set: str
+    n: int
+    samples_dir: Path
+    default_model: str = ""
+    artifacts: ArtifactStore | None = None
+    default_pair: tuple[int, int] | None = None
+    colour: str | None = None
+    models: dict[str, "ModelView"] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.artifacts is None:
+            self.artifacts = ArtifactStore(Path(self.samples_dir).parent)
+
+    @property
+    def version(self) -> str:
+        """Key of the samples folder: changes whenever the images or rows change (sprite URLs carry it)."""
+        return Path(self.samples_dir).name
+
+    def cached(self, key: str, make) -> Any:
+        """``make()``, computed once per view and kept (a new folder gets a new view).
+
+        Anything derived from the arrays (figure groups, say) belongs here rather than in
+        a module-level cache, so that two apps in one process share nothing.  A ``make``
+        that raises stores nothing: the next call tries again.
+        """
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    def _array(self, name: str, mmap: bool = False) -> np.ndarray:
+        path = Path(self.samples_dir) / name
+        return self.cached(name, lambda: _rows_checked(self.artifacts.load_array(path, mmap=mmap), path, self.n))
+
+    @property
+    def images(self) -> np.ndarray:
+        """uint8 (n, 28, 28), memory-mapped: 70,000 images need not sit in RAM."""
+        return self._array("images.npy", mmap=True)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self._array("labels.npy")
+
+    @property
+    def sample_ids(self) -> np.ndarray:
+        return self._array("index.npy")
+
+    # -- models ---------------------------------------------------------------------------
+    def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
+                  projection_dirs: dict[str, Path], dynamics_dir: Path | None = None) -> "ModelView":
+        """Add one model's view (in ``current.json``'s order) and return it."""
+        view = ModelView(ds=self, name=name, title=title, kind=kind, embed_dir=Path(embed_dir),
+                         model_dir=Path(model_dir), projection_dirs=dict(projection_dirs),
+                         dynamics_dir=Path(dynamics_dir) if dynamics_dir else None)
+        self.models[name] = view
+        if not self.default_model:
+            self.default_model = name
+        return view
+
+    @property
+    def model_names(self) -> list[str]:
+        """The models in ``current.json``'s order (the ladder, then a user's models)."""
+        return list(self.models)
+
+    def model(self, name: str) -> "ModelView":
+        """The model called ``name``; ``KeyError`` naming this dataset's models otherwise."""
+        try:
+            return self.models[name]
+        except (KeyError, TypeError):
+            shown = repr(name)[:40] if isinstance(name, str) else type(name).__name__
+            raise KeyError(f"{self.title} has no model {shown}; its models: {', '.join(self.models)}") from None
+
+    def pick(self, name: Any) -> "ModelView":
+        """The model called ``name`` if this dataset has it, else its default model.
+
+        What a view shows after the dataset changed to one without the chosen model, or
+        for a model in a URL that outlived its cache.
+        """
+        if isinstance(name, str) and name in self.models:
+            return self.models[name]
+        return self.models[self.default_model]
+
+    def other_model(self, name: str) -> "ModelView":
+        """The first model in order that is not ``name`` (the Compare view's right side); ``name``'s own if alone."""
+        return next((m for m in self.models.values() if m.name != name), self.pick(name))
+
+    def dynamics_model(self, prefer: Any = None) -> "ModelView | None":
+        """The model whose training dynamics to show: ``prefer`` if it has snapshots, else the
+        default model if it has, else the first that has; ``None`` when no model has."""
+        order = [self.pick(prefer), self.pick(None), *self.models.values()]
+        return next((m for m in order if m.dynamics_dir is not None), None)
+
+    def pair_to_chart(self) -> tuple[int, int]:
+        """The class pair charted first in "Training dynamics", as ``(low, high)``.
+
+        ``current.json``'s ``default_pair`` when it names two different classes; else the
+        pair the default dynamics model confused most at its last snapshot, or ``(0, 1)``
+        without snapshots.
+        """
+        k = len(self.class_names)
+        pair = self.default_pair
+        if pair is not None and pair[0] != pair[1] and all(0 <= c < k for c in pair):
+            return (min(pair), max(pair))
+        shown = self.dynamics_model()
+        if shown is None or k < 2:
+            return (0, 1)
+        dyn = shown.dynamics
+        c = dyn.confusion(dyn.n_frames - 1)
+        both = c + c.T
+        np.fill_diagonal(both, -1)
+        a, b = np.unravel_index(int(both.argmax()), both.shape)
+        return (int(min(a, b)), int(max(a, b)))
+
+
+@dataclass(eq=False)
+class ModelView:
+    """One model's view of its dataset's samples (``embed/<key>/``, ``proj/<key>/``, ``dynamics/<key>/``).
+
+    ``ds`` is the dataset whose samples these rows are; derived arrays are kept in its
+    cache under keys prefixed with the model's name.
+    """
+
+    ds: DatasetView
+    name: str
+    title: str
+    kind: str
+    embed_dir: Path
+    model_dir: Path
+    projection_dirs: dict[str, Path]
+    dynamics_dir: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"ModelView({self.ds.name}/{self.name})"
+
+    @property
+    def version(self) -> str:
+        """Key of the embed folder: changes whenever the model or its predictions change."""
+        return self.embed_dir.name
+
+    def cached(self, key: str, make) -> Any:
+        """:meth:`DatasetView.cached` under this model's name."""
+        return self.ds.cached(f"{self.name}/{key}", make)
+
+    def _array(self, name: str, mmap: bool = False) -> np.ndarray:
+        path = self.embed_dir / name
+        return self.cached(name, lambda: _rows_checked(self.ds.artifacts.load_array(path, mmap=mmap),
+                                                        path, self.ds.n))
+
+    @property
+    def pred(self) -> np.ndarray:
+        """uint8 (n,): the model's predicted class."""
+        return self._array("pred.npy")
+
+    @property
+    def proba(self) -> np.ndarray:
+        """float32 (n, classes): its class probabilities (for ``pixels`` the neighbours' vote shares)."""
+        return self._array("proba.npy")
+
+    @property
+    def knn(self) -> np.ndarray:
+        """int32 (n, k) nearest neighbours of each row in the model's embedding, nearest first."""
+        return self._array("knn-indices.npy", mmap=True)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """float32 (n,): probability the model gave its predicted class."""
+        return self.cached("confidence", lambda: self.proba.max(axis=1).astype(np.float32))
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """int64 (k, k) counts of the shown rows (rows = true, columns = predicted).
+
+        Computed from the labels and ``pred`` rather than taken from ``metrics.json``, so
+        that a cell's count is exactly the number of points it highlights, also when the
+        full 70,000-sample set is shown.
+        """
+        def compute() -> np.ndarray:
+            m = np.zeros((len(self.ds.class_names),) * 2, np.int64)
+            np.add.at(m, (self.ds.labels.astype(np.intp), self.pred.astype(np.intp)), 1)
+            return m
+        return self.cached("confusion", compute)
+
+    @property
+    def metrics(self) -> dict:
+        """The model's ``metrics.json``."""
+        return self.cached("metrics", lambda: self.ds.artifacts.read_json(self.model_dir / "metrics.json"))
+
+    def has(self, projection: str) -> bool:
+        return projection in self.projection_dirs
+
+    def coords(self, projection: str) -> np.ndarray:
+        """float32 (n, 2) coordinates of one projection; a 3-D projection shows its first two axes."""
+        try:
+            d = self.projection_dirs[projection]
+        except (KeyError, TypeError):
+            raise KeyError(f"{self.ds.title} · {self.title} has no {str(projection)[:40]} projection") from None
+
+        def load() -> np.ndarray:
+            arr = self.ds.artifacts.load_array(d / "coords.npy")
+            if arr.ndim != 2 or arr.shape[0] != self.ds.n or arr.shape[1] < 2:
+                raise CacheError(f"{d / 'coords.npy'} has shape {arr.shape}, expected ({self.ds.n}, 2)")
+            return np.ascontiguousarray(arr[:, :2], dtype=np.float32)
+        return self.cached(f"coords-{projection}", load)
+
+    def rows_in_cell(self, true: int, pred: int) -> np.ndarray:
+        """Rows whose true class is ``true`` and this model's predicted class ``pred``, ascending."""
+        return np.flatnonzero((self.ds.labels == true) & (self.pred == pred))
+
+    @property
+    def dynamics(self) -> DynamicsView | None:
+        """The aligned training-dynamics frames, or ``None`` for a model without snapshots."""
+        if self.dynamics_dir is None:
+            return None
+        ds = self.ds
+        return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, ds.artifacts, ds.sample_ids,
+                                                          ds.sample_set))
