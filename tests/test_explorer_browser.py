@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer_data import KNOWN_CELLS, decode_row
+from explorer_data import KNOWN_CELLS, MODEL_CELLS, decode_row
 
 GD = "document.querySelector('{sel} .js-plotly-plot')"
 
@@ -120,7 +120,7 @@ def test_hover_shows_that_samples_image(page, explorer_url, explorer_app):
     text = tip.inner_text()
     names = ds.class_names
     assert f"True: {names[ds.labels[pt['row']]]}" in text
-    assert f"Predicted: {names[ds.pred[pt['row']]]}" in text
+    assert f"Predicted: {names[ds.model('cnn').pred[pt['row']]]}" in text  # the default model's
     # the pixels on screen are that sample's image: read the row number drawn into it
     page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
         .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
@@ -147,7 +147,7 @@ def test_confusion_cell_highlights_exactly_its_points(page, explorer_url, explor
     page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}._fullData.at(-1)._length === {count}")
     lengths = page.evaluate(TRACE_LENGTHS_JS, "#ex-scatter")
     assert all(tr["opacity"] < 0.5 for tr in lengths if tr["name"] != "highlight")  # the rest dimmed
-    rows = explorer_app.explorer_store.get(dataset).rows_in_cell(t, p)
+    rows = explorer_app.explorer_store.get(dataset).model("cnn").rows_in_cell(t, p)
     page.wait_for_function(f"() => document.querySelectorAll('#ex-gallery .gallery-item').length === {count}")
     shown = sorted(int(r) for r in page.locator("#ex-gallery .gallery-item").evaluate_all(
         "els => els.map(e => e.dataset.row)"))
@@ -196,7 +196,7 @@ def test_click_point_shows_detail_with_neighbours(page, explorer_url, explorer_a
     page.wait_for_selector("#detail-img")
     assert int(page.get_attribute("#detail-img", "data-row")) == pt["row"]
     nb = page.locator("#nb-strip .nb-item")
-    expected = [int(r) for r in ds.knn("cnn")[pt["row"]][:10]]
+    expected = [int(r) for r in ds.model("cnn").knn[pt["row"]][:10]]
     assert [int(r) for r in nb.evaluate_all("els => els.map(e => e.dataset.row)")] == expected
     other = [int(ds.labels[r]) != int(ds.labels[pt["row"]]) for r in expected]
     marked = nb.evaluate_all("els => els.map(e => e.classList.contains('other'))")
@@ -205,23 +205,24 @@ def test_click_point_shows_detail_with_neighbours(page, explorer_url, explorer_a
 
 
 def test_url_restores_view_and_follows_controls(page, explorer_url):
-    open_app(page, explorer_url, "?tab=explore&ds=fashion-mnist&space=pixels&proj=pca&colour=pred&cell=6-0")
-    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('Raw pixels · PCA')")
+    open_app(page, explorer_url, "?tab=explore&ds=fashion-mnist&model=pixels&proj=pca&colour=pred&cell=6-2")
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('Raw pixels (k-NN) · PCA')")
     assert "Fashion-MNIST" in page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text")
-    for ctl, value in (("ctl-dataset", "fashion-mnist"), ("ctl-space", "pixels"), ("ctl-proj", "pca"),
+    for ctl, value in (("ctl-dataset", "fashion-mnist"), ("ctl-model", "pixels"), ("ctl-proj", "pca"),
                        ("ctl-colour", "pred")):
         assert page.locator(f"#{ctl} input[value='{value}']").is_checked()
+    # the cell is the pixels model's: Shirt predicted Pullover (the CNN has none there)
     page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}._fullData.at(-1)._length === "
-                           f"{KNOWN_CELLS['fashion-mnist'][(6, 0)]}")
+                           f"{MODEL_CELLS['pixels']['fashion-mnist'][(6, 2)]}")
     # colouring by predicted class: the legend lists predicted classes
     assert "Shirt" in page.locator("#ex-scatter .legendtext").all_text_contents()
     page.locator("#ctl-proj input[value='tsne']").check()
     page.wait_for_function("() => location.search.includes('proj=tsne')")
-    assert "cell=6-0" in page.evaluate("location.search")
+    assert "cell=6-2" in page.evaluate("location.search") and "model=pixels" in page.evaluate("location.search")
 
 
 def test_compare_projections_links_selection(page, explorer_url):
-    open_app(page, explorer_url, "?tab=projections&ds=mnist&space=cnn&proj=umap&space2=cnn&proj2=tsne",
+    open_app(page, explorer_url, "?tab=projections&ds=mnist&model=cnn&proj=umap&model2=cnn&proj2=tsne",
              "#cp-left")
     wait_scatter(page, "#cp-right")
     assert base_points(page, "#cp-left") == base_points(page, "#cp-right") == 300
@@ -263,7 +264,7 @@ def click_mark(page, label: str) -> None:
 
 def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explorer_url, explorer_app):
     ds = explorer_app.explorer_store.get("mnist")
-    dyn = ds.dynamics
+    dyn = ds.model("cnn").dynamics
     open_dynamics(page, explorer_url)
     k = int(np.flatnonzero(dyn.rows >= 0)[0])
     before = page.evaluate(DY_XY_JS, k)
@@ -275,7 +276,7 @@ def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explo
     page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '3'")
     after = page.evaluate(DY_XY_JS, k)
     assert after == pytest.approx(dyn.frames[3, k].tolist(), abs=1e-4) and after != pytest.approx(before)
-    val_acc = json.loads((ds.model_dir / "history.json").read_text())["val_accuracy"][0]
+    val_acc = json.loads((ds.model("cnn").model_dir / "history.json").read_text())["val_accuracy"][0]
     assert dyn.rows_json[3]["test_accuracy"] == val_acc
     page.wait_for_function("() => document.querySelector('#dy-half-mnist .dy-stats').innerText.startsWith('epoch 1')")
     assert f"test accuracy {100 * val_acc:.1f}%" in stats.inner_text()
@@ -300,7 +301,7 @@ def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explo
 
 
 def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_app):
-    dyn = explorer_app.explorer_store.get("mnist").dynamics
+    dyn = explorer_app.explorer_store.get("mnist").model("cnn").dynamics
     open_dynamics(page, explorer_url, "&frame=1&colour=pred")
     page.wait_for_function("() => location.search.includes('frame=1')")
     # record what the scatter goes through: frames shown, and moments between two frames
