@@ -1,7 +1,7 @@
 """``python -m benchmarks``: measure every stage against the tools a user would pick instead.
 
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
-description). Sections: ``training``, ``pipeline``, ``projections`` (t-SNE and UMAP at
+description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``, ``projections`` (t-SNE and UMAP at
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
 ``verify`` (the cost of checking artifacts against their recorded hashes).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
@@ -22,7 +22,7 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "pipeline", "projections", "dynamics", "app", "verify")
+SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +122,12 @@ def section_training(store, current, args) -> list[Row]:
     return rows
 
 
+def section_models(store, current, args) -> list[Row]:
+    from benchmarks.models import bench_models
+
+    return bench_models(store, current)
+
+
 def section_pipeline(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_pipeline
 
@@ -135,13 +141,15 @@ def _fashion_70k(store):
     from embeddings.extract import EmbedConfig
     from pipeline.config import DataOptions, RunConfig, WhereOptions
     from pipeline.run import Pipeline
+    from training.ladder import ModelOptions
 
     pipe = Pipeline(RunConfig(where=WhereOptions(cache_dir=store.root),
                               data=DataOptions(dataset=("fashion-mnist",), quiet=True),
-                              embed=EmbedConfig(sample_set="all")))
+                              models=ModelOptions(models=("cnn",)), embed=EmbedConfig(sample_set="all")))
     pipe.embed()
-    folder = pipe.results["fashion-mnist"]["embed"]
-    return np.load(folder / "space-cnn.npy"), np.load(folder / "labels.npy").astype(np.int64)
+    r = pipe.results["fashion-mnist"]
+    return (np.load(r["models"]["cnn"]["embed"] / "space.npy"),
+            np.load(r["samples"] / "labels.npy").astype(np.int64))
 
 
 def section_projections(store, current, args) -> list[Row]:
@@ -157,7 +165,8 @@ def section_projections(store, current, args) -> list[Row]:
 def section_dynamics(store, current, args) -> list[Row]:
     from benchmarks.dynamics import bench_alignments
 
-    dirs = {d["title"]: store.resolve(d["model"]) / "dynamics" for d in current["datasets"].values()}
+    dirs = {d["title"]: store.resolve(d["models"]["cnn"]["model"]) / "dynamics" for d in current["datasets"].values()
+            if "cnn" in d["models"]}
     return bench_alignments({k: v for k, v in dirs.items() if (v / "embeddings.npy").is_file()})
 
 

@@ -19,8 +19,9 @@ from pipeline.config import COMMANDS, SECTIONS, TITLES, RunConfig
 
 log = logging.getLogger("pipeline")
 
-HELPS = {"fetch": "download and verify the datasets", "train": "train the CNNs",
-         "embed": "extract embeddings and k-NN graphs", "project": "PCA, t-SNE and UMAP layouts",
+HELPS = {"fetch": "download and verify the datasets",
+         "train": "fit the models: pixel k-NN, dense network, CNN (and check your own)",
+         "embed": "each model's embeddings and k-NN graph", "project": "PCA, t-SNE and UMAP layouts",
          "report": "separability report (JSON + table); updates what the explorer shows",
          "serve": "serve the explorer on the cache",
          "all": "every stage, then serve the explorer",
@@ -34,6 +35,15 @@ def add_section(parser: argparse.ArgumentParser, section: str) -> None:
                   dest=lambda field: f"{section}{_SEP}{field}")
 
 
+def _spaces(text: str) -> tuple[str, ...]:
+    """``--spaces cnn,pixels`` (before models existed) = ``--models cnn,pixels``."""
+    items = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not items or any(s not in ("cnn", "pixels") for s in items):
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from cnn, pixels (comma-separated); "
+                                         "or use --models")
+    return items
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(command, help=HELPS[command], description=HELPS[command])
         for section in sections:
             add_section(p, section)
+        if "models" in sections:  # the option of before the ladder: its spaces are now models
+            p.add_argument("--spaces", dest=f"models{_SEP}models", type=_spaces, default=argparse.SUPPRESS,
+                           help=argparse.SUPPRESS)
         if command == "all":
             p.add_argument("--no-serve", action="store_true", help="stop after the report")
         if command == "verify":

@@ -95,15 +95,15 @@ def summary(pipe: Pipeline, command: str) -> None:
     store = pipe.store
     lines = [f"\nresults in {store.root}:"]
     for name, r in pipe.results.items():
-        for what in ("model", "embed"):
-            if what in r:
-                lines.append(f"  {name:14s} {what:7s} {r[what]}")
-        if "model" in r:
-            acc = json.loads((Path(r["model"]) / "metrics.json").read_text())["test_accuracy"]
-            lines.append(f"  {name:14s} test accuracy {acc:.4f}")
-        for space, ms in r.get("projections", {}).items():
-            for method, folder in ms.items():
-                lines.append(f"  {name:14s} {method:5s} of {space:6s} {folder / 'coords.npy'}")
+        if "samples" in r:
+            lines.append(f"  {name:14s} samples {r['samples']}")
+        for model, m in r.get("models", {}).items():
+            acc = json.loads((Path(m["model"]) / "metrics.json").read_text())["test_accuracy"]
+            lines.append(f"  {name:14s} {model:10s} test accuracy {acc:.4f}  model {m['model']}")
+            if "embed" in m:
+                lines.append(f"  {name:14s} {model:10s} embed {m['embed']}")
+            for method, folder in m.get("projections", {}).items():
+                lines.append(f"  {name:14s} {model:10s} {method:5s} {folder / 'coords.npy'}")
     if command in ("report", "all"):
         from embeddings.report import format_table
 
@@ -190,9 +190,11 @@ def _folders_in(store: ArtifactStore, current: dict) -> set[Path]:
     """Artifact folders ``current.json`` names (and the model folders behind them)."""
     out = set()
     for entry in (current.get("datasets") or {}).values():
-        for key in ("model", "embed", "dynamics"):
-            if entry.get(key):
-                out.add(store.resolve(entry[key]))
-        for methods in (entry.get("projections") or {}).values():
-            out.update(store.resolve(rel) for rel in methods.values())
+        if entry.get("samples"):
+            out.add(store.resolve(entry["samples"]))
+        for model in (entry.get("models") or {}).values():
+            for key in ("model", "embed", "dynamics"):
+                if model.get(key):
+                    out.add(store.resolve(model[key]))
+            out.update(store.resolve(rel) for rel in (model.get("projections") or {}).values())
     return out

@@ -108,8 +108,20 @@ def test_current_json_cannot_point_outside_the_cache(tmp_path):
     with pytest.raises(CacheError, match="current.json is missing"):
         store.read_current()
     store.write_current({"datasets": {}})
-    assert store.read_current()["version"] == 1
+    assert store.read_current()["version"] == 2
     os.replace(tmp_path / "current.json", tmp_path / "old.json")
+
+
+def test_a_current_json_of_before_the_models_asks_for_a_rerun(tmp_path):
+    from core.files import write_json_atomic
+
+    store = ArtifactStore(tmp_path)
+    write_json_atomic(tmp_path / "current.json", {"version": 1, "datasets": {}})
+    with pytest.raises(CacheError, match=r"written by an older pipeline .* rerun ./run.sh .*trained models are reused"):
+        store.read_current()
+    write_json_atomic(tmp_path / "current.json", {"version": 7, "datasets": {}})
+    with pytest.raises(CacheError, match=r"unknown format \(version 7, expected 2\)"):
+        store.read_current()
 
 
 def test_build_reuses_what_verifies_and_rebuilds_what_does_not(tmp_path):

@@ -41,27 +41,35 @@ def test_all_produces_every_artifact(first_run):
     current = json.loads((cache / "current.json").read_text())
     assert set(current["datasets"]) == {"mnist", "fashion-mnist"}
     for name, d in current["datasets"].items():
-        embed = cache / d["embed"]
-        assert np.load(embed / "space-cnn.npy").shape == (400, 128)
-        assert np.load(embed / "space-cnn.npy").dtype == np.float32
-        assert np.load(embed / "images.npy").shape == (400, 28, 28)
-        assert np.load(embed / "proba.npy").shape == (400, 10)
-        assert np.load(embed / "knn-cnn-indices.npy").shape == (400, 90)
-        for space in ("cnn", "pixels"):
+        assert list(d["models"]) == ["pixels", "mlp", "cnn"] and d["default_model"] == "cnn"
+        samples = cache / d["samples"]
+        assert np.load(samples / "images.npy").shape == (400, 28, 28)
+        for model, m in d["models"].items():
+            embed = cache / m["embed"]
+            assert np.load(embed / "proba.npy").shape == (400, 10)
+            assert np.load(embed / "knn-indices.npy").shape == (400, 90)
+            assert (embed / "space.npy").exists() == (model != "pixels")  # pixels: the images themselves
             for method in ("pca", "tsne", "umap"):
-                coords = np.load(cache / d["projections"][space][method] / "coords.npy")
+                coords = np.load(cache / m["projections"][method] / "coords.npy")
                 assert coords.shape == (400, 2) and np.isfinite(coords).all()
-        frames = np.load(cache / d["dynamics"] / "frames.npy")
-        epochs = np.load(cache / d["dynamics"] / "epochs.npy")
-        # untrained, five points inside the first epoch, then after it
-        assert frames.shape == (len(epochs), 100, 2) and epochs[0] == 0 and epochs[-1] == 1
+        space = np.load(cache / d["models"]["cnn"]["embed"] / "space.npy")
+        assert space.shape == (400, 128) and space.dtype == np.float32
+        assert d["models"]["pixels"]["dynamics"] is None
+        for model in ("mlp", "cnn"):
+            frames = np.load(cache / d["models"][model]["dynamics"] / "frames.npy")
+            epochs = np.load(cache / d["models"][model]["dynamics"] / "epochs.npy")
+            # untrained, points inside the first epoch, then after it
+            assert frames.shape == (len(epochs), 100, 2) and epochs[0] == 0 and epochs[-1] == 1
     report = json.loads((cache / current["report"]).read_text())
-    fm = report["datasets"]["fashion-mnist"]
-    assert len(fm["pairs"]) == 45
-    assert set(fm["spaces"]["cnn"]["projections"]) == {"pca", "tsne", "umap"}
-    assert 0 <= fm["spaces"]["pixels"]["projections"]["umap"]["trustworthiness"] <= 1
+    fm = report["datasets"]["fashion-mnist"]["models"]
+    assert set(fm) == {"pixels", "mlp", "cnn"}
+    assert len(fm["cnn"]["pairs"]) == 45
+    assert set(fm["cnn"]["projections"]) == {"pca", "tsne", "umap"}
+    assert 0 <= fm["pixels"]["projections"]["umap"]["trustworthiness"] <= 1
+    assert "epochs" in fm["mlp"] and "epochs" not in fm["pixels"]
     # The side-by-side table and where results went are printed.
-    assert "MNIST" in r.stdout and "Fashion-MNIST" in r.stdout and "most confused pairs" in r.stdout
+    assert "MNIST" in r.stdout and "Fashion-MNIST" in r.stdout and "most confused pair" in r.stdout
+    assert all(f"  {m}  " in r.stdout for m in ("pixels", "mlp", "cnn"))  # the models table
     assert f"explorer data: {cache / 'current.json'}" in r.stdout
 
 
@@ -81,7 +89,8 @@ def test_changing_perplexity_recomputes_only_tsne(first_run):
     run(*args, "--perplexity", "20")
     added = artifact_dirs(cache) - before
     projections = {p for p in added if "/proj/" in p}
-    assert len(projections) == 4 and len(added - projections) == 2  # + each dataset's report part
+    # one t-SNE per model and dataset, and each of those models' report entries
+    assert len(projections) == 6 and len(added - projections) == 6
     assert all("/report/" in p for p in added - projections)
     methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in projections}
     assert methods == {"tsne"}

@@ -1,6 +1,7 @@
 """The run config and the command line generated from it: one default and one rule per setting."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -28,7 +29,8 @@ def test_every_option_of_before_is_accepted_with_the_same_defaults():
         ("default", None, None, None)
     assert (c.embed.sample_set, c.embed.embed_subset) == ("test", None)
     p = c.project
-    assert (p.methods, p.spaces, p.dims) == (("pca", "tsne", "umap"), ("cnn", "pixels"), 2)
+    assert (p.methods, p.dims) == (("pca", "tsne", "umap"), 2)
+    assert c.models.models == ("pixels", "mlp", "cnn") and c.models.model == ()
     assert (p.perplexity, p.tsne_iter, p.umap_neighbors, p.umap_min_dist) == (30.0, 500, 15, 0.1)
     assert (c.serve.host, c.serve.port, c.serve.debug) == ("127.0.0.1", 8050, False)
     c = parse("all", "--dataset", "fashion-mnist", "--cache-dir", "/tmp/x", "--data-dir", "/tmp/d", "--seed", "3",
@@ -40,7 +42,8 @@ def test_every_option_of_before_is_accepted_with_the_same_defaults():
     assert c.train_config("fashion-mnist").epochs == 2 and c.train_config("fashion-mnist").augment is True
     assert c.train_config("fashion-mnist").snapshot_samples == 0 and c.data.quiet
     assert (c.embed.sample_set, c.embed.embed_subset, c.embed.seed) == ("all", 50, 3)
-    assert c.project.methods == ("tsne", "pca") and c.project.spaces == ("pixels",) and c.project.dims == 3
+    # --spaces (before the model ladder) names models now: its spaces were the CNN's and the pixels'
+    assert c.project.methods == ("tsne", "pca") and c.models.models == ("pixels",) and c.project.dims == 3
     assert c.project.params("tsne") == {"n_components": 3, "random_state": 3, "perplexity": 12.5, "n_iter": 99}
     assert c.project.params("umap")["n_neighbors"] == 7 and c.project.umap_min_dist == 0.3
     assert (c.serve.host, c.serve.port, c.serve.debug) == ("0.0.0.0", 9000, True)
@@ -109,3 +112,37 @@ def test_projections_refuse_a_graph_too_short_for_them(blobs):
     # a graph with more neighbours than needed is fine: its nearest columns are used
     Y = TSNE(perplexity=5, n_iter=50).fit_transform(X, knn=short)
     assert Y.shape == (len(X), 2) and np.isfinite(Y).all()
+
+
+def test_the_model_ladder_options():
+    c = parse("all", "--models", "pixels,cnn-strong")
+    assert c.models.models == ("pixels", "cnn-strong")
+    assert c.train_config("mnist", "cnn-strong").epochs == 30 and c.train_config("mnist", "mlp").architecture == "mlp"
+    for argv, message in [(["--model", "a.keras"], "--model needs one --dataset"),
+                          (["--dataset", "mnist", "--model", "a.keras", "--model", "b.keras", "--model-name", "x"],
+                           "--model-name given 1 times for 2 --model files"),
+                          (["--dataset", "mnist", "--model", "a.keras", "--model-name", "CNN!"],
+                           "--model-name 'CNN!': use 1-40 lowercase letters"),
+                          (["--dataset", "mnist", "--model", "a.keras", "--model-name", "cnn"], "and none of pixels"),
+                          (["--dataset", "mnist", "--model", "x/a.keras", "--model", "y/a.keras"],
+                           "two --model files have the same name"),
+                          (["--models", "cnn,cnn"], "--models lists a model twice")]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse("all", *argv)
+    c = parse("all", "--dataset", "mnist", "--model", "dir/My Net.keras", "--model", "b.keras",
+              "--embedding-layer", "feats")
+    assert c.models.user_names() == ("my-net", "b") and c.models.embedding_layer == ("feats",)
+
+
+def test_a_cnn_keeps_its_cache_key_and_a_dense_network_records_only_its_own_fields():
+    """Adding dense networks left every trained CNN in a cache valid: the CNN's record is the old one."""
+    import dataclasses
+
+    from training.config import make_config
+
+    cnn = make_config("mnist")
+    fields = {f.name for f in dataclasses.fields(cnn)}
+    assert set(cnn.record()) == fields - {"architecture", "hidden"}
+    mlp = make_config("mnist", "mlp")
+    assert mlp.record()["hidden"] == [256, 128] or mlp.record()["hidden"] == (256, 128)
+    assert not {"widths", "convs_per_stage", "batch_norm", "augment", "embedding_dim"} & set(mlp.record())

@@ -16,8 +16,8 @@ import pytest
 from core.store import CRASH_ENV
 from tests.conftest import ROOT
 
-TINY = ["--dataset", "mnist", "--train-subset", "1500", "--epochs", "2", "--embed-subset", "300",
-        "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
+TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "2",
+        "--embed-subset", "300", "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
 
 
 def start(cache: Path, data: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
@@ -55,12 +55,14 @@ def results(cache: Path) -> dict[str, np.ndarray | str]:
     cur = json.loads((cache / "current.json").read_text())
     out = {"report": (cache / cur["report"]).read_text(), "keys": json.dumps(cur["datasets"], sort_keys=True)}
     for name, d in cur["datasets"].items():
-        for f in ("space-cnn", "proba", "knn-cnn-indices", "knn-pixels-indices"):
-            out[f"{name}/{f}"] = np.load(cache / d["embed"] / f"{f}.npy")
-        for space, methods in d["projections"].items():
-            for method, rel in methods.items():
-                out[f"{name}/{space}/{method}"] = np.load(cache / rel / "coords.npy")
-        out[f"{name}/frames"] = np.load(cache / d["dynamics"] / "frames.npy")
+        for model, m in d["models"].items():
+            for f in ("space", "proba", "knn-indices"):
+                if f != "space" or model != "pixels":
+                    out[f"{name}/{model}/{f}"] = np.load(cache / m["embed"] / f"{f}.npy")
+            for method, rel in m["projections"].items():
+                out[f"{name}/{model}/{method}"] = np.load(cache / rel / "coords.npy")
+            if m["dynamics"]:
+                out[f"{name}/{model}/frames"] = np.load(cache / m["dynamics"] / "frames.npy")
     return out
 
 
@@ -133,17 +135,19 @@ def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
     assert rb.returncode == 0, rb.stderr[-3000:]
     folders = trusted(cache)
     # One folder per artifact: the lock made the second run reuse the first's work.
-    assert sum("/model/" in k for k in folders) == 1 and sum("/proj/" in k for k in folders) == 6
+    assert sum("/model/" in k for k in folders) == 2 and sum("/proj/" in k for k in folders) == 6
     assert not list(cache.glob("*/*/.tmp-*"))
     assert_same_results(cache, reference)
 
 
 @pytest.mark.parametrize("change,expected", [
-    # The dataset's report part reads every artifact, so it follows any change.
-    (["--epochs", "3"], {"model": 1, "embed": 1, "proj": 6, "dynamics": 1, "report": 1}),
-    (["--seed", "1"], {"model": 1, "embed": 1, "proj": 6, "dynamics": 1, "report": 1}),
-    (["--embed-subset", "250"], {"embed": 1, "proj": 6, "report": 1}),
-    (["--umap-min-dist", "0.3"], {"proj": 2, "report": 1}),
+    # A model's report entry reads every artifact of that model, so it follows any change of them.
+    # Epochs train the CNN only (the pixel k-NN has none); the seed also moves the pixels' graph
+    # search and layouts; a subset is a new sample set for both models.
+    (["--epochs", "3"], {"model": 1, "embed": 1, "proj": 3, "dynamics": 1, "report": 1}),
+    (["--seed", "1"], {"model": 1, "embed": 2, "proj": 6, "dynamics": 1, "report": 2}),
+    (["--embed-subset", "250"], {"samples": 1, "embed": 2, "proj": 6, "report": 2}),
+    (["--umap-min-dist", "0.3"], {"proj": 2, "report": 2}),
 ])
 def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tmp_path, real_data_dir, reference):
     import shutil
@@ -181,15 +185,17 @@ def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:1000])
 
 
-DAMAGE = {"coords": ("projections", _overwrite_rows), "labels": ("embed", _change_labels),
+DAMAGE = {"coords": ("projections", _overwrite_rows), "labels": ("samples", _change_labels),
           "knn": ("embed", _truncate)}
 
 
 def _damaged_file(cache: Path, case: str) -> Path:
     d = json.loads((cache / "current.json").read_text())["datasets"]["mnist"]
     if case == "coords":
-        return cache / d["projections"]["cnn"]["tsne"] / "coords.npy"
-    return cache / d["embed"] / ("labels.npy" if case == "labels" else "knn-cnn-indices.npy")
+        return cache / d["models"]["cnn"]["projections"]["tsne"] / "coords.npy"
+    if case == "labels":
+        return cache / d["samples"] / "labels.npy"
+    return cache / d["models"]["cnn"]["embed"] / "knn-indices.npy"
 
 
 @pytest.mark.parametrize("case", sorted(DAMAGE))
@@ -226,11 +232,11 @@ def test_verify_reports_damage_and_repair_rebuilds_it(tmp_path, reference):
         DAMAGE[case][1](_damaged_file(cache, case))
     r = verify()
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "2 damaged" in r.stdout  # the embed folder (labels and graph) and the t-SNE folder
+    assert "3 damaged" in r.stdout  # the samples folder (labels), the CNN's embed folder (graph), its t-SNE
     for case in DAMAGE:
         assert str(_damaged_file(cache, case)) in r.stdout
     assert "used by the explorer's current view" in r.stdout and "verify --repair" in r.stdout
     r = verify("--repair")
-    assert r.returncode == 0 and "repaired: 2 of 2" in r.stdout, r.stdout + r.stderr[-3000:]
+    assert r.returncode == 0 and "repaired: 3 of 3" in r.stdout, r.stdout + r.stderr[-3000:]
     assert verify().returncode == 0
     assert_same_results(cache, reference)
