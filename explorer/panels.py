@@ -224,12 +224,15 @@ def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str
         return duration(v) if key == "train_seconds" else fmt(v)
     rows = []
     for r in model_rows(ds, report, proj):
-        side = " ".join(s for s, m in zip(("left", "right"), shown) if m == r["model"])
-        rows.append(html.Tr([html.Td(cell(k, r[k]), className="num" if k not in ("title", "pair") else "")
-                             for k, _ in MODEL_COLUMNS],
-                            className=f"shown {side}" if side else "", **{"data-model": r["model"]}))
+        sides = [s for s, m in zip(("left", "right"), shown) if m == r["model"]]
+        tags = [html.Span(f"{s} view", className=f"tag tag-{s}") for s in sides]
+        tds = [html.Td([cell("title", r["title"]), *tags])]
+        tds += [html.Td(cell(k, r[k]), className="num" if k != "pair" else "text") for k, _ in MODEL_COLUMNS[1:]]
+        rows.append(html.Tr(tds, className=" ".join(["shown", *sides]) if sides else "",
+                            **{"data-model": r["model"]}))
     return html.Div([
         html.Div(f"{ds.title}: every model, scored on the same samples (2-D columns: {label})",
                  className="small-head"),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(rows)],
+        html.Table([html.Thead(html.Tr([html.Th(h, className="text" if k in ("title", "pair") else "num")
+                                        for (k, _), h in zip(MODEL_COLUMNS, heads)])), html.Tbody(rows)],
                    className="metrics models-table", id="models-table")])

@@ -102,7 +102,7 @@ def take(url: str, out: Path) -> list[Path]:
         # 1. Explore, Fashion-MNIST, the Shirt -> T-shirt/top cell chosen, a point hovered and clicked
         for w, h in ((1366, 768), (1920, 1080)):
             page = page_at(w, h)
-            page.goto(f"{url}/?ds={fm}&space=cnn&proj=umap&colour=true&cell=" + ("6-0" if fm == "fashion-mnist" else "4-9"))
+            page.goto(f"{url}/?ds={fm}&model=cnn&proj=umap&colour=true&cell=" + ("6-0" if fm == "fashion-mnist" else "4-9"))
             wait_scatter(page, "#ex-scatter", fm)
             page.wait_for_selector("#ex-gallery .gallery-item")
             pt = hover_point(page, "#ex-scatter", 0.45)
@@ -118,7 +118,7 @@ def take(url: str, out: Path) -> list[Path]:
 
         # 2. A box selection: gallery, histogram, the selection's own confusion counts
         page = page_at(1366, 768)
-        page.goto(f"{url}/?ds={mn}&space=cnn&proj=tsne&colour=correct")
+        page.goto(f"{url}/?ds={mn}&model=cnn&proj=tsne&colour=correct")
         wait_scatter(page, "#ex-scatter", mn)
         box_select(page, "#ex-scatter", 0.05, 0.45, 0.05, 0.6)
         page.wait_for_selector("#ex-gallery .gallery-item")
@@ -128,22 +128,24 @@ def take(url: str, out: Path) -> list[Path]:
 
         # 3. Compare datasets
         page = page_at(1366, 768)
-        page.goto(f"{url}/?tab=datasets&space=cnn&proj=umap&colour=true")
+        page.goto(f"{url}/?tab=datasets&model=cnn&proj=umap&colour=true")
         wait_scatter(page, f"#cd-half-{fm}")
         page.wait_for_selector(".report-table .card")
         page.wait_for_timeout(500)
         shot(page, "compare-datasets.png", full=True)
         page.context.close()
 
-        # 4. Compare projections with a linked selection
+        # 4. Compare models (the CNN and raw pixels) with a linked selection, and the models table below
         page = page_at(1366, 768)
-        page.goto(f"{url}/?tab=projections&ds={fm}&space=cnn&proj=umap&space2=pixels&proj2=umap")
+        page.goto(f"{url}/?tab=projections&ds={fm}&model=cnn&proj=umap&model2=pixels&proj2=umap")
         wait_scatter(page, "#cp-left")
         wait_scatter(page, "#cp-right")
         box_select(page, "#cp-left", 0.5, 0.95, 0.05, 0.5)
         page.wait_for_function("() => document.querySelector('#cp-right .js-plotly-plot')._fullData.at(-1)._length > 0")
         page.wait_for_timeout(600)
         shot(page, "compare-projections.png")
+        page.wait_for_selector("#models-table")
+        shot(page, "compare-models-full-page.png", full=True)
         page.context.close()
 
         # 5. Training dynamics: mid-animation (points between two frames) and the final frame

@@ -191,6 +191,7 @@ def test_models_table_shows_the_reports_values(client, explorer_app, store):
                   fmt(e["silhouette"]), duration(e["train_seconds"])):
             assert f'"{v}"' in body, (model, v)
     assert '"shown left", "data-model": "mlp"' in body and '"shown right", "data-model": "pixels"' in body
+    assert body.count('"left view"') == 1 and body.count('"right view"') == 1
     assert duration(95.0) == "1 min 35 s" and duration(0.8) == "0.8 s" and fmt(None) == "n/a"
 
 
