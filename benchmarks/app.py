@@ -300,7 +300,7 @@ def bench_app(store, cache_70k: Path | None = None, loads: int = 3, hovers: int 
         try:
             cur = json.loads((Path(cache_70k) / "current.json").read_text())
             first = next(iter(cur["datasets"].values()))
-            if json.loads((Path(cache_70k) / first["embed"] / "config.json").read_text())["config"].get("synthetic"):
+            if json.loads((Path(cache_70k) / first["samples"] / "config.json").read_text())["config"].get("synthetic"):
                 note70 = f"synthetic cache (tests/explorer_data.py) at {cache_70k}"
         except (OSError, ValueError, KeyError, StopIteration):
             pass

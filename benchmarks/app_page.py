@@ -287,7 +287,7 @@ def measure_hovers(page, cache: Path, count: int = 50, check_every: int = 8) -> 
         "n => performance.getEntriesByType('resource').filter(e => e.name.includes('/sprites/')).length >= n",
         arg=pages, timeout=120_000)
     current = json.loads((cache / "current.json").read_text())
-    images = np.load(cache / current["datasets"][meta["dataset"]]["embed"] / "images.npy", mmap_mode="r")
+    images = np.load(cache / current["datasets"][meta["dataset"]]["samples"] / "images.npy", mmap_mode="r")
     page.evaluate(HOVER_HOOK_JS)
     points = page.evaluate(POINTS_JS)
     targets = pick_targets(points, 2 * (count + 1))

@@ -4,7 +4,7 @@ checking every file against the hashes recorded when it was published.
 ``python -m benchmarks --sections verify`` (or ``python -m benchmarks.verify``) writes a
 synthetic 70,000-point cache (``tests/explorer_data.py``), then, alternating the two modes
 in one run, times a fresh explorer serving what a first visit needs: the per-point labels,
-every sprite sheet, one neighbour list and the coordinates of every layout, per dataset.
+every sprite sheet, one neighbour list and the coordinates of every model's layouts, per dataset.
 """
 from __future__ import annotations
 
@@ -53,9 +53,9 @@ def _first_visit(root: Path, verified: bool) -> tuple[float, float]:
                      *[f"/sprites/{name}/{p}.png" for p in range(page_count(ds.n))]]:
             r = client.get(path)
             assert r.status_code == 200, (path, r.status_code, r.data[:200])
-        for space, methods in ds.projection_dirs.items():
-            for method in methods:
-                ds.coords(space, method)
+        for m in ds.models.values():
+            for method in m.projection_dirs:
+                m.coords(method)
     return time.perf_counter() - t0, checking[0]
 
 
@@ -91,8 +91,8 @@ def bench_verify(n: int = 70_000, repeat: int = 5) -> list[Row]:
     return [
         Row(section, "share of the explorer's first visit of both datasets spent checking files "
             f"(median of {repeat})", f"{100 * share:.1f} %", target="<= 10 %", met=share <= 0.10,
-            note="first visit: points JSON, every sprite sheet, a neighbour list and every layout's "
-                 "coordinates; each file hashed once per process"),
+            note="first visit: points JSON, every sprite sheet, a neighbour list and every model's "
+                 "layouts' coordinates; each file hashed once per process"),
         Row(section, f"the same first visit, verified vs not (median of {repeat}, alternated)",
             f"{checked:.2f} s", f"{plain:.2f} s", f"{checked / plain:.2f}x",
             note="whole-visit times vary by more than the checks cost on this shared 2-core machine"),
