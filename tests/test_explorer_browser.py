@@ -206,7 +206,8 @@ def test_click_point_shows_detail_with_neighbours(page, explorer_url, explorer_a
 
 def test_url_restores_view_and_follows_controls(page, explorer_url):
     open_app(page, explorer_url, "?tab=explore&ds=fashion-mnist&model=pixels&proj=pca&colour=pred&cell=6-2")
-    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('Raw pixels (k-NN) · PCA')")
+    page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text"
+                           ".includes('Raw pixels (k-NN) · PCA')")
     assert "Fashion-MNIST" in page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text")
     for ctl, value in (("ctl-dataset", "fashion-mnist"), ("ctl-model", "pixels"), ("ctl-proj", "pca"),
                        ("ctl-colour", "pred")):

@@ -119,7 +119,8 @@ def test_scatter_and_confusion_are_the_chosen_models(client, explorer_app, store
     conf = response_of(dash_post(client, explorer_app, "render_confusion", values, changed=["ctl-model.value"]),
                        "ex-confusion.figure")
     off = conf["data"][1]["z"]
-    assert {(t, p): v for t, row in enumerate(off) for p, v in enumerate(row) if v} == MODEL_CELLS[model]["fashion-mnist"]
+    cells = {(t, p): v for t, row in enumerate(off) for p, v in enumerate(row) if v}
+    assert cells == MODEL_CELLS[model]["fashion-mnist"]
     assert MODEL_TITLES[model] in conf["layout"]["title"]["text"]
     # a cell of the confusion matrix lights up this model's rows
     (t, p), count = next(iter(MODEL_CELLS[model]["fashion-mnist"].items()))
