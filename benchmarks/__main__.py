@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", type=Path, default=ROOT / "cache")
     p.add_argument("--quick", action="store_true", help="skip the slow scikit-learn t-SNE reference")
     p.add_argument("--with-70k", action="store_true", help="pipeline section: also the full 70,000-image run")
+    p.add_argument("--cold-cache", type=Path, default=None,
+                   help="pipeline section: make the cold run's cache here (an empty folder) and keep it")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -131,7 +133,7 @@ def section_models(store, current, args) -> list[Row]:
 def section_pipeline(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_pipeline
 
-    return bench_pipeline(store, with_70k=args.with_70k)
+    return bench_pipeline(store, with_70k=args.with_70k, keep=args.cold_cache)
 
 
 def _fashion_70k(store):
