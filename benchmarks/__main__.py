@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.store import ArtifactStore
 
     store = ArtifactStore(args.cache_dir)
-    # the verify section writes a synthetic cache of its own
-    current = store.read_current() if set(sections) - {"verify"} else {}
+    # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
+    current = store.read_current() if set(sections) - {"verify", "pipeline"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:

@@ -15,10 +15,6 @@ PREFERRED_MODEL = "cnn"
 #: What a user may call their own model: it names folders, URL values and table rows.
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
-#: Old name of the same idea, while the explorer moves from "spaces" to "models".
-SPACES = ("cnn", "pixels")
-SPACE_LABELS = {"cnn": "CNN embedding", "pixels": "Raw pixels"}
-
 #: Projection methods, in the order the pipeline computes them.
 METHODS = ("pca", "tsne", "umap")
 PROJECTION_LABELS = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}

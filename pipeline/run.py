@@ -112,7 +112,8 @@ class Pipeline:
                 for spec in self.models(name):
                     if spec.name in done:
                         continue
-                    what = f"{spec.config.epochs} epochs" if spec.trained else spec.kind
+                    what = (f"{spec.config.epochs} epochs" if spec.trained else
+                            "k-NN vote of the training images" if spec.kind == "pixels" else "checking your model")
                     self._status(name, "train", f"{spec.name}: {what}")
                     step = (_bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
                             if spec.kind == "pixels" else None)
