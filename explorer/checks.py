@@ -112,6 +112,23 @@ def _cell_of(cell_data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:
     return (_int(cell[0], 0, n_classes, "cell's true class"), _int(cell[1], 0, n_classes, "cell's predicted class"))
 
 
+def _pair_of(data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:
+    """The "Label issues" filter ``(given, suggested)`` (``{"ds", "pair"}``) of dataset ``ds``, or ``None``."""
+    if not data:
+        return None
+    if not isinstance(data, dict):
+        raise BadInput(f"class-pair filter must be an object (got {_short(data)})")
+    if data.get("ds") != ds or not data.get("pair"):
+        return None
+    pair = data["pair"]
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise BadInput(f"class-pair filter must be [given, suggested] (got {_short(pair)})")
+    a, b = _int(pair[0], 0, n_classes, "filter's given class"), _int(pair[1], 0, n_classes, "filter's suggested class")
+    if a == b:
+        raise BadInput(f"class-pair filter must be two different classes (got {a}, {b})")
+    return a, b
+
+
 def _rows_of(sel, ds: str, n: int | None = None) -> np.ndarray | None:
     """The rows of a selection store (``{"ds", "rows"}``) of dataset ``ds``, checked; ``None`` if none."""
     if not sel:

@@ -134,6 +134,8 @@ def scatter_figure(m: ModelView, frame: int, colour: str, step_frames: list[int]
     """
     ds, dyn = m.ds, m.dynamics
     xy = dyn.frames[frame]
+    if colour in ("issues", "faith"):
+        colour = "true"  # scores of the trained model's final layout say nothing about a snapshot's frame
     point_colour, legend = _colours(ds, dyn, frame, colour)
     title = f"{ds.title} · {m.title}"
     marker: dict = {"size": MARKER_SIZE, "opacity": 0.85}

@@ -40,19 +40,60 @@ def marker_size(n: int) -> float:
     return 5.0 if n <= 3000 else 3.5 if n <= 15000 else 2.5
 
 
-def groups(m: ModelView, colour: str) -> list[dict]:
+#: continuous colourings: colour bar title, Plotly scale, reversed, and which end is drawn on top
+SCALES = {"confidence": ("Confidence", "Viridis", True, "low"),
+          "issues": ("Label-issue score", "YlOrRd", False, "high"),
+          "faith": ("Faithfulness", "RdYlBu", False, "low")}
+#: one line each, shown beside the Colour by control while a colouring is chosen
+COLOUR_NOTES = {
+    "issues": ("Label-issue score: how likely the given label is wrong, from the {model}'s out-of-sample "
+               "probability of it combined with the labels of its nearest neighbours in its embedding "
+               "(red = suspect)."),
+    "faith": ("Faithfulness: share of a point's 10 nearest neighbours in the {model}'s embedding that stay "
+              "among its 10 nearest in this {proj}; low (red) = the projection misleads here."),
+}
+
+
+def available(m: ModelView, colour: str, projection: str | None = None) -> bool:
+    """Whether ``m`` has what ``colour`` needs: label issues, or faithfulness of ``projection``'s layout."""
+    if colour == "issues":
+        return m.has_issues
+    if colour == "faith":
+        return m.has_faithfulness(projection)
+    return True
+
+
+def shown_colour(m: ModelView, colour: str, projection: str | None = None) -> str:
+    """The colouring drawn for ``colour``: itself, or the true class where ``m`` lacks its data
+    (the Colour by control offers it only where there is some; another view may show another model)."""
+    if colour not in SCALES and colour not in ("true", "pred", "correct"):
+        raise ValueError(f"colour must be one of true, pred, correct, {', '.join(SCALES)} (got {colour!r})")
+    return colour if available(m, colour, projection) else "true"
+
+
+def colour_values(m: ModelView, colour: str, projection: str | None = None) -> np.ndarray:
+    """float32 (n,) values of a continuous colouring (:data:`SCALES`) of ``m``."""
+    if colour == "confidence":
+        return m.confidence
+    if colour == "issues":
+        return m.issues.score
+    return m.faithfulness(projection)
+
+
+def groups(m: ModelView, colour: str, projection: str | None = None) -> list[dict]:
     """Colour groups of one model's view of a dataset: one dict per base trace with ``name``, ``rows``, ``color``.
 
-    Deterministic for ``(dataset, model, colour)``, which is what lets event points map
-    back to rows.  ``color`` is a hex string, or ``None`` for the confidence colour scale.
-    Computed once per model view and colouring.
+    Deterministic for ``(dataset, model, colour, projection)``, which is what lets event
+    points map back to rows.  ``color`` is a hex string, or ``None`` for a colour scale
+    (:data:`SCALES`); only faithfulness depends on ``projection``.  Computed once per model
+    view and colouring.
     """
-    if colour not in ("true", "pred", "correct", "confidence"):
-        raise ValueError(f"colour must be one of true, pred, correct, confidence (got {colour!r})")
-    return m.cached(f"groups-{colour}", lambda: _make_groups(m, colour))
+    colour = shown_colour(m, colour, projection)
+    key = f"groups-{colour}" + (f"-{projection}" if colour == "faith" else "")
+    return m.cached(key, lambda: _make_groups(m, colour, projection))
 
 
-def _make_groups(m: ModelView, colour: str) -> list[dict]:
+def _make_groups(m: ModelView, colour: str, projection: str | None) -> list[dict]:
     names = m.ds.class_names
     if colour in ("true", "pred"):
         by = m.ds.labels if colour == "true" else m.pred
@@ -64,19 +105,21 @@ def _make_groups(m: ModelView, colour: str) -> list[dict]:
                 "color": CORRECT_COLOUR},
                {"name": f"Wrong ({wrong.sum():,})", "rows": np.flatnonzero(wrong).astype(np.int32),
                 "color": WRONG_COLOUR}]
-    elif colour == "confidence":
-        # least confident drawn last, on top, where the eye should go
-        order = np.argsort(-m.confidence, kind="stable").astype(np.int32)
-        out = [{"name": "Confidence", "rows": order, "color": None}]
+    else:
+        # the end the eye should go to (least confident, most suspect, least faithful) drawn last, on top
+        values = colour_values(m, colour, projection)
+        on_top_high = SCALES[colour][3] == "high"
+        order = np.argsort(values if on_top_high else -values, kind="stable").astype(np.int32)
+        out = [{"name": SCALES[colour][0], "rows": order, "color": None, "scale": colour}]
     return out
 
 
-def rows_from_points(m: ModelView, colour: str, points: Iterable[dict]) -> np.ndarray:
+def rows_from_points(m: ModelView, colour: str, points: Iterable[dict], projection: str | None = None) -> np.ndarray:
     """Rows of Plotly event points (``clickData``/``selectedData['points']``) of a scatter of ``m``, unique, sorted.
 
     Points of the highlight overlay are skipped: each duplicates a base point.
     """
-    gs = groups(m, colour)
+    gs = groups(m, colour, projection)
     rows = []
     for p in points or []:
         if not isinstance(p, dict):
@@ -87,6 +130,17 @@ def rows_from_points(m: ModelView, colour: str, points: Iterable[dict]) -> np.nd
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
+def clicked_ring(m: ModelView, projection: str, row: int | None) -> list[dict]:
+    """Layout shapes that ring the clicked point (a fixed size in pixels, at its position); ``[]`` for none."""
+    if row is None:
+        return []
+    x, y = (float(v) for v in m.coords(projection)[row])
+    ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
+            "xanchor": x, "yanchor": y, "name": "clicked", "layer": "above", "fillcolor": "rgba(0,0,0,0)"}
+    return [{**ring, "x0": -10, "x1": 10, "y0": -10, "y1": 10, "line": {"color": "#111", "width": 3}},
+            {**ring, "x0": -7, "x1": 7, "y0": -7, "y1": 7, "line": {"color": "white", "width": 1.5}}]
+
+
 def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:
     rows = np.asarray(rows if rows is not None else [], dtype=np.int32)
     labels = m.ds.labels
@@ -95,7 +149,7 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
         color = [PALETTE[int(c) % len(PALETTE)] for c in by[rows]]
     elif colour == "correct":
         color = [WRONG_COLOUR if w else "#7b8794" for w in (labels[rows] != m.pred[rows])]
-    else:
+    else:  # a colour scale: the outline says it all
         color = "#111111"
     return {"type": "scattergl", "mode": "markers", "name": HIGHLIGHT, "showlegend": False,
             "hoverinfo": "skip", "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
@@ -106,7 +160,7 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
 
 def scatter_figure(m: ModelView, projection: str, colour: str,
                    highlight: np.ndarray | None = None, title: str | None = None,
-                   height: int | None = None, legend: bool = True) -> dict:
+                   height: int | None = None, legend: bool = True, clicked: int | None = None) -> dict:
     """The scatter of one model's embedding of a dataset, in one projection.
 
     Parameters
@@ -116,11 +170,15 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
     projection : str
         ``umap``, ``tsne`` or ``pca``.
     colour : str
-        ``true``, ``pred``, ``correct`` or ``confidence``.
+        ``true``, ``pred``, ``correct``, ``confidence``, ``issues`` (label-issue score) or
+        ``faith`` (faithfulness of this layout); the last two fall back to ``true`` where
+        ``m`` lacks them (:func:`shown_colour`).
     highlight : array of int, optional
         Rows drawn on top with an outline while every other point is dimmed.
     title : str, optional
         Shown above the plot; defaults to "<dataset> · <model> · <projection>".
+    clicked : int, optional
+        A row ringed on the plot (:func:`clicked_ring`).
 
     Returns
     -------
@@ -133,13 +191,15 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
     n = ds.n
     dim = highlight is not None
     traces = []
-    for g in groups(m, colour):
+    colour = shown_colour(m, colour, projection)
+    for g in groups(m, colour, projection):
         rows = g["rows"]
         marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
         if g["color"] is None:
-            marker.update(color=typed(m.confidence[rows]), colorscale="Viridis", cmin=0.0, cmax=1.0,
-                          reversescale=True, showscale=True,
-                          colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6})
+            label, scale, reverse, _ = SCALES[g["scale"]]
+            marker.update(color=typed(colour_values(m, g["scale"], projection)[rows]), colorscale=scale,
+                          cmin=0.0, cmax=1.0, reversescale=reverse, showscale=True,
+                          colorbar={"title": {"text": label}, "thickness": 12, "len": 0.6})
         else:
             marker["color"] = g["color"]
         traces.append({"type": "scattergl", "mode": "markers", "name": g["name"],
@@ -156,24 +216,27 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "font": FONT, "plot_bgcolor": "#fafbfc", "paper_bgcolor": "white",
         "xaxis": axis, "yaxis": {**axis, "scaleanchor": "x", "scaleratio": 1},
-        "dragmode": "select", "hovermode": "closest", "showlegend": legend and colour != "confidence",
+        "dragmode": "select", "hovermode": "closest", "showlegend": legend and colour not in SCALES,
         "legend": {"title": {"text": "Click: hide · double-click: isolate", "font": {"size": 11}},
                    "itemsizing": "constant", "bgcolor": "rgba(255,255,255,0.85)"},
         # keeps zoom and the user's selection when only the highlight changes
         "uirevision": f"{ds.name}/{m.name}/{projection}",
         "meta": {"explorer": "scatter", "dataset": ds.name, "model": m.name, "version": ds.version, "n": n,
-                 "class_names": ds.class_names},
+                 "class_names": ds.class_names, "colour": colour},
+        "shapes": clicked_ring(m, projection, clicked),
     }
     if height:
         layout["height"] = height
     return {"data": traces, "layout": layout}
 
 
-def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.ndarray | None) -> Patch:
+def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.ndarray | None,
+                    patch: Patch | None = None) -> Patch:
     """Change only the overlay and the dimming of a figure made by :func:`scatter_figure`."""
     coords = m.coords(projection)
-    n_base = len(groups(m, colour))
-    patch = Patch()
+    colour = shown_colour(m, colour, projection)
+    n_base = len(groups(m, colour, projection))
+    patch = Patch() if patch is None else patch
     for i in range(n_base):
         patch["data"][i]["marker"]["opacity"] = DIM_OPACITY if highlight is not None else 0.8
     patch["data"][n_base] = _overlay(m, coords, colour, highlight, m.ds.n)

@@ -12,11 +12,17 @@ TABS_ID = "tabs"
 # the shared control bar
 DATASET, MODEL, PROJ, COLOUR = "ctl-dataset", "ctl-model", "ctl-proj", "ctl-colour"
 DATASET_BOX, MODEL_BOX, PROJ_BOX = "ctl-dataset-box", "ctl-model-box", "ctl-proj-box"
+COLOUR_BOX, COLOUR_NOTE = "ctl-colour-box", "ctl-colour-note"
 # Explore
 SCATTER, CONFUSION, DETAIL = "ex-scatter", "ex-confusion", "ex-detail"
 CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
 FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
+# Label issues: the filter {"ds", "pair": [given, suggested]}, and how many suspects are shown {"key", "count"}
+LI_PAIR, LI_SHOWN, LI_MATRIX, LI_GRID, LI_TITLE = "li-pair", "li-shown", "li-matrix", "li-grid", "li-title"
+LI_SUMMARY, LI_MORE, LI_ALL, LI_DOWNLOAD_BTN, LI_DOWNLOAD = (
+    "li-summary", "li-more", "li-all", "li-download-btn", "li-download")
+LI_BODY, LI_MISSING = "li-body", "li-missing"
 # Compare datasets
 CD_SCATTER = "cd-scatter"  # pattern id {"type": CD_SCATTER, "dataset": name}
 CD_REPORT, CD_BARS = "cd-report", "cd-bars"

@@ -8,30 +8,35 @@ appears on the next load.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from . import dynamics as D
+from . import figures as F
 from . import ids
-from .checks import _cell_of, _choice, _view
+from .checks import _cell_of, _choice, _model, _pair_of, _view
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
-from .store import PROJECTION_LABELS, DatasetView, ExplorerStore
+from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView
 from .tabs import TAB_MODULES
 from .widgets import control, radio
 
 log = logging.getLogger(__name__)
 
 STATUS_POLL_MS = 2000
-TAB_LABELS = {"explore": "Explore", "datasets": "Compare datasets", "projections": "Compare models",
-              "dynamics": "Training dynamics"}
+TAB_LABELS = {"explore": "Explore", "issues": "Label issues", "datasets": "Compare datasets",
+              "projections": "Compare models", "dynamics": "Training dynamics"}
 STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": "fetching the data",
                "embed": "extracting embeddings", "project": "projecting", "dynamics": "aligning training snapshots",
                "report": "measuring separability"}
 #: the view's fields other than the query string itself, each with the control that holds it
 URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
               "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),
-              "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value")}
+              "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value"),
+              "issue": (ids.LI_PAIR, "data")}
+DYNAMICS_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
+                 "model's final layouts, not its snapshots.")
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
 
 
@@ -70,6 +75,12 @@ def model_options(ds: DatasetView) -> list[dict]:
     return [{"label": m.title, "value": m.name} for m in ds.models.values()]
 
 
+def colour_options(m: ModelView, proj) -> list[dict]:
+    """The Colour by control's options: label-issue score and faithfulness only where ``m`` (and its
+    ``proj`` layout) has them."""
+    return [{"label": COLOUR_LABELS[c], "value": c} for c in COLOURS if F.available(m, c, proj)]
+
+
 def catalog(store: ExplorerStore) -> dict[str, tuple[list[str], str]]:
     """Per dataset its model names and default model, as :func:`state.parse_query` checks them."""
     return {n: (store.get(n).model_names, store.get(n).default_model) for n in store.names}
@@ -84,7 +95,9 @@ def controls(store: ExplorerStore) -> html.Div:
         control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first), value=first.default_model,
                                         inline=True, className="radio"), ids.MODEL_BOX),
         control("Projection", radio(ids.PROJ, PROJECTION_LABELS, "umap"), ids.PROJ_BOX),
-        control("Colour by", radio(ids.COLOUR, {c: COLOUR_LABELS[c] for c in COLOURS}, "true")),
+        control("Colour by", dcc.RadioItems(id=ids.COLOUR, options=colour_options(first.pick(None), "umap"),
+                                            value="true", inline=True, className="radio"), ids.COLOUR_BOX),
+        html.Div(id=ids.COLOUR_NOTE, className="colour-note", style={"display": "none"}),
     ], className="controls")
 
 
@@ -114,7 +127,7 @@ def build_layout(store: ExplorerStore) -> html.Div:
         controls(store),
         # all panels stay mounted (callbacks target them); the tab shows one, see register's show_tab
         html.Div([html.Div(TAB_MODULES[t].layout(store), id=ids.panel_id(t), className="panel") for t in TABS]),
-        dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED),
+        dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED), dcc.Store(id=ids.LI_PAIR),
         dcc.Store(id=ids.EX_RENDERED), dcc.Store(id=ids.CD_RENDERED), dcc.Store(id=ids.CP_RENDERED),
         dcc.Store(id=ids.DY_RENDERED),
         # one tooltip element for every scatter, driven by assets/hover.js without a server round trip
@@ -130,12 +143,26 @@ def register(app, store: ExplorerStore) -> None:
         """function(tab) {
             const show = t => ({display: t === tab ? 'block' : 'none'});
             const ctl = hidden => ({display: hidden ? 'none' : 'flex'});
-            return [show('explore'), show('datasets'), show('projections'), show('dynamics'),
-                    ctl(tab === 'datasets' || tab === 'dynamics'), ctl(tab === 'dynamics')];
-        }""",
-        *[Output(ids.panel_id(t), "style") for t in ("explore", "datasets", "projections", "dynamics")],
-        Output(ids.DATASET_BOX, "style"), Output(ids.PROJ_BOX, "style"),
+            return [...%s.map(show), ctl(tab === 'datasets' || tab === 'dynamics'),
+                    ctl(tab === 'dynamics' || tab === 'issues'), ctl(tab === 'issues')];
+        }""" % json.dumps(list(TABS)),
+        *[Output(ids.panel_id(t), "style") for t in TABS],
+        Output(ids.DATASET_BOX, "style"), Output(ids.PROJ_BOX, "style"), Output(ids.COLOUR_BOX, "style"),
         Input(ids.TABS_ID, "value"))
+
+    @app.callback(Output(ids.COLOUR_NOTE, "children"), Output(ids.COLOUR_NOTE, "style"),
+                  Input(ids.COLOUR, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
+                  Input(ids.PROJ, "value"), Input(ids.TABS_ID, "value"))
+    def colour_note(colour, ds_name, model, proj, tab):
+        """One line on what the chosen colouring means, while it is one that needs explaining."""
+        if colour not in F.COLOUR_NOTES or tab == "issues":
+            return "", {"display": "none"}
+        if tab == "dynamics":
+            return DYNAMICS_NOTE, {}
+        m = _model(store, ds_name, model)
+        if not F.available(m, colour, proj):
+            return "", {"display": "none"}
+        return F.COLOUR_NOTES[colour].format(model=m.title, proj=PROJECTION_LABELS.get(proj, str(proj))), {}
 
     # -- alert and banner --------------------------------------------------------------------
     app.clientside_callback(
@@ -164,27 +191,32 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         output=dict(search=Output(ids.URL, "search"), **{k: Output(*c) for k, c in URL_FIELDS.items()},
                     pairs=Output(PAIRS, "value"), options=Output(ids.MODEL, "options"),
-                    options2=Output(ids.MODEL2, "options")),
+                    options2=Output(ids.MODEL2, "options"), colours=Output(ids.COLOUR, "options")),
         inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
                     pairs=Input(PAIRS, "value")),
-        state=dict(frame_max=State(ids.DY_FRAME, "max")))
-    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, pairs, frame_max):
+        state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options")))
+    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, pairs, frame_max,
+                 colours):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
                        if isinstance(p.get("id"), dict)] if isinstance(pairs, list) else []
         pair_outputs = [o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
                         for o in ctx.outputs_grouping["pairs"]]
-        out = dict.fromkeys(["search", *URL_FIELDS, "options", "options2"], no_update)
+        out = dict.fromkeys(["search", *URL_FIELDS, "options", "options2", "colours"], no_update)
         out["pairs"] = [no_update] * len(pair_outputs)  # a wildcard output wants one value per component
         n_classes = max(len(store.get(n).class_names) for n in names)
         if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
             s = parse_query(search, names, n_classes, catalog(store))
             chosen = {n: (a, b) for n, a, b in s.pairs}
             last = frame_max if isinstance(frame_max, int) and frame_max >= 0 else 0
-            out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=s.colour, model2=s.model2,
-                       proj2=s.proj2, cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None,
-                       frame=min(s.frame, last))
+            shown = store.get(s.ds).pick(s.model)
+            # a colouring this model (or layout) lacks data for opens as the true class
+            out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, model2=s.model2, proj2=s.proj2,
+                       colour=s.colour if F.available(shown, s.colour, s.proj) else "true",
+                       cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None, frame=min(s.frame, last),
+                       issue={"ds": s.ds, "pair": list(s.issue)} if s.issue else None,
+                       colours=colour_options(shown, s.proj))
             out["options"] = out["options2"] = model_options(store.get(s.ds))
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
@@ -193,9 +225,12 @@ def register(app, store: ExplorerStore) -> None:
         # a control changed: the URL follows
         ds_view = _view(store, ds)
         chosen_cell = _cell_of(cell, ds, len(ds_view.class_names))
+        chosen_issue = _pair_of(issue, ds, len(ds_view.class_names))
         if ctx.triggered_id == ids.DATASET:
             if cell and chosen_cell is None:
                 out["cell"] = None  # a cell of the other dataset means nothing here
+            if issue and chosen_issue is None:
+                out["issue"] = None
             # the new dataset's models; a model it lacks becomes its default (the right view: another one)
             out["options"] = out["options2"] = model_options(ds_view)
         left = ds_view.pick(model).name
@@ -204,6 +239,12 @@ def register(app, store: ExplorerStore) -> None:
             out["model"] = left
         if right != model2:
             out["model2"] = right
+        shown = ds_view.models[left]
+        if colour in COLOURS and not F.available(shown, colour, proj):
+            colour = out["colour"] = "true"  # the new model or layout has no data for it
+        options = colour_options(shown, proj)
+        if options != colours:
+            out["colours"] = options
         chosen_pairs = []
         for n, v in pair_inputs:
             pair = parse_pair(v, n_classes, distinct=True)
@@ -212,7 +253,7 @@ def register(app, store: ExplorerStore) -> None:
         s = ViewState(tab=_choice(tab, TABS, "tab"), ds=ds, model=left, proj=proj, colour=colour,
                       cell=chosen_cell, model2=right, proj2=proj2,
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
-                      pairs=tuple(sorted(chosen_pairs)))
+                      pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue)
         query = to_query(s)
         if query != search:
             out["search"] = query

@@ -17,6 +17,7 @@ from dash import html
 from .figures import PALETTE
 from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView, model_entry
 from .thumbnails import sprite_style
+from .views import FAITH_K
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,10 @@ def tile(m: ModelView, row: int, scale: int, cls: str) -> html.Div:
                     **{"data-row": str(row), "data-dataset": ds.name})
 
 
-def detail_panel(m: ModelView, row: int) -> list:
-    """The clicked sample: image, classes, ``m``'s top-3 probabilities and its k nearest neighbours.
+def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
+    """The clicked sample: image, classes, ``m``'s top-3 probabilities and its k nearest neighbours;
+    its label-issue score where ``m`` has one, and how many of its neighbours in the
+    ``projection`` layout are true ones where that layout's faithfulness was measured.
 
     Parameters
     ----------
@@ -48,6 +51,8 @@ def detail_panel(m: ModelView, row: int) -> list:
         The model whose prediction, probabilities and k-NN graph are shown.
     row : int
         A checked row of ``m.ds``.
+    projection : str, optional
+        The layout on screen.
 
     Returns
     -------
@@ -87,10 +92,31 @@ def detail_panel(m: ModelView, row: int) -> list:
                 *bars,
             ], className="detail-text"),
         ], className="detail-top"),
+        *quality_lines(m, row, projection),
         html.Div(f"{len(nb)} nearest neighbours in the space of {m.title} "
                  f"({n_other} of another class, outlined red)", className="small-head"),
         html.Div(strip, className="nb-strip", id="nb-strip"),
     ]
+
+
+def quality_lines(m: ModelView, row: int, projection: str | None) -> list:
+    """The detail panel's lines on ``row``'s label-issue score and its layout's faithfulness (where computed)."""
+    ds, out = m.ds, []
+    issues = m.issues
+    if issues is not None:
+        s = int(issues.suggested[row])
+        flag = (" · flagged as a suspected label error" if issues.suspect[row] else "")
+        out.append(html.Div(["Label-issue score ", html.B(f"{float(issues.score[row]):.2f}"),
+                             " · suggested label ", html.B(ds.class_names[s]), flag],
+                            className="detail-line" + (" bad" if issues.suspect[row] else ""), id="detail-issue"))
+    kept = m.true_neighbours(projection, row) if projection else None
+    if kept is not None:
+        label = PROJECTION_LABELS.get(projection, projection)
+        out.append(html.Div([html.B(f"{kept} of its {FAITH_K}"), f" nearest neighbours in this {label} are among "
+                             f"its {FAITH_K} nearest in the space of {m.title}"
+                             + (" (the layout misleads here)" if kept <= FAITH_K * 3 // 10 else "")],
+                            className="detail-line", id="detail-faith", **{"data-kept": str(kept)}))
+    return out
 
 
 def selection_csv(m: ModelView, rows: np.ndarray, proj: str) -> str:

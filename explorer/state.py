@@ -1,7 +1,7 @@
 """The view's shareable state and its query-string form.
 
 ``?tab=explore&ds=<name>&model=cnn&proj=umap&colour=true&cell=6-0&model2=pixels&proj2=tsne``
-``&frame=3&pair=<name>:4-9&pair=<other>:0-6`` restores a view exactly; unknown or
+``&frame=3&pair=<name>:4-9&pair=<other>:0-6&issue=6-0`` restores a view exactly; unknown or
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
 and outlive caches: a model the dataset lacks becomes its default model.
 """
@@ -14,12 +14,14 @@ from urllib.parse import parse_qs, urlencode
 
 from .store import PROJECTIONS
 
-TABS = ("explore", "datasets", "projections", "dynamics")
+TABS = ("explore", "issues", "datasets", "projections", "dynamics")
 MAX_QUERY = 4096  # longer query strings are not ours: read none of it
 MAX_FRAME = 10_000
-COLOURS = ("true", "pred", "correct", "confidence")
+COLOURS = ("true", "pred", "correct", "confidence", "issues", "faith")
+#: colourings that need a folder the pipeline may not have made for a model (label issues, faithfulness)
+OPTIONAL_COLOURS = ("issues", "faith")
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
-                 "confidence": "Confidence"}
+                 "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class ViewState:
     ``cell`` is ``(true, predicted)`` of the chosen confusion cell of that model;
     ``model2``/``proj2`` are the right-hand view of "Compare models";
     ``frame`` is the step of the training-dynamics slider and ``pairs`` the class pair
-    charted per dataset there, as ``((dataset, a, b), ...)``.
+    charted per dataset there, as ``((dataset, a, b), ...)``; ``issue`` is the
+    ``(given, suggested)`` class pair the "Label issues" tab is filtered to.
     """
 
     tab: str = "explore"
@@ -43,6 +46,7 @@ class ViewState:
     proj2: str = "tsne"
     frame: int = 0
     pairs: tuple[tuple[str, int, int], ...] = ()
+    issue: tuple[int, int] | None = None
 
 
 #: per dataset: its model names in order and its default model
@@ -112,7 +116,8 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
     return ViewState(tab=pick("tab", TABS, base.tab), ds=ds, model=model, proj=pick("proj", PROJECTIONS, base.proj),
                      colour=pick("colour", COLOURS, base.colour), cell=cell,
                      model2=model2, proj2=pick("proj2", PROJECTIONS, base.proj2),
-                     frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())))
+                     frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())),
+                     issue=parse_pair(q.get("issue", ""), n_classes, distinct=True))
 
 
 def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, int] | None:
@@ -132,11 +137,13 @@ def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, 
 
 
 def to_query(state: ViewState) -> str:
-    """The query string (with ``?``) of ``state``; ``cell`` only when one is chosen, one ``pair`` per dataset."""
+    """The query string (with ``?``) of ``state``; ``cell`` and ``issue`` only when chosen, one ``pair`` per dataset."""
     d = dataclasses.asdict(state)
-    cell = d.pop("cell")
+    cell, issue = d.pop("cell"), d.pop("issue")
     pairs = d.pop("pairs")
     if cell is not None:
         d["cell"] = f"{cell[0]}-{cell[1]}"
+    if issue is not None:
+        d["issue"] = f"{issue[0]}-{issue[1]}"
     items = list(d.items()) + [("pair", f"{n}:{a}-{b}") for n, a, b in pairs]
     return "?" + urlencode(items)

@@ -5,7 +5,7 @@ pipeline serves the first dataset while it still prepares the second); each data
 a :class:`~explorer.views.DatasetView` (its samples) with one
 :class:`~explorer.views.ModelView` per model, whose arrays are loaded on first use
 (images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.  Datasets whose entries did not change keep their loaded arrays.
+load the same file twice.  A model's label issues and faithfulness folders are optional.  Datasets whose entries did not change keep their loaded arrays.
 
 Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
 file that no longer matches the size and sha256 its folder recorded when it was
@@ -237,11 +237,15 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
         models = e["models"]
         for model, m in models.items():
             where = f"current.json entry {name!r}, model {model!r}"
-            dyn = m.get("dynamics")
+            dyn, issues = m.get("dynamics"), m.get("issues")
             ds.add_model(model, title=str(m.get("title") or model), kind=str(m.get("kind") or model),
                          embed_dir=artifacts.resolve(m["embed"]), model_dir=artifacts.resolve(m["model"]),
                          projection_dirs={p: artifacts.resolve(r) for p, r in m["projections"].items()},
-                         dynamics_dir=artifacts.resolve(dyn) if dyn else None)
+                         dynamics_dir=artifacts.resolve(dyn) if dyn else None,
+                         # optional (issue 13): older caches have neither, null means not computed
+                         issues_dir=artifacts.resolve(issues) if issues else None,
+                         faith_dirs={p: artifacts.resolve(r) for p, r in (m.get("faithfulness") or {}).items()
+                                     if r})
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise CacheError(f"{where} is incomplete ({err!r}); rerun the pipeline") from None
     if not ds.models:

@@ -4,7 +4,9 @@ A :class:`DatasetView` holds what every model shares: the sample set (images, tr
 labels, sample ids) and the dataset's facts.  Its :class:`ModelView`\\ s, one per model
 in ``current.json``'s order, hold what a model makes of those samples: predictions,
 probabilities, the k-NN graph of its embedding, one layout per projection and, for a
-model trained with snapshots, its training dynamics.  Arrays are loaded on first use
+model trained with snapshots, its training dynamics; where the pipeline made them, its
+suspected label errors (``issues/<key>/``) and per layout how faithfully it keeps the
+model's neighbourhoods (``faith/<key>/``).  Arrays are loaded on first use
 (images and k-NN memory-mapped) through :class:`core.store.ArtifactStore`'s verified
 loaders and kept on the dataset's view, behind its lock.
 """
@@ -20,9 +22,13 @@ import numpy as np
 
 from core.store import ArtifactStore, CacheError
 
+from .labelissues import LabelIssues
 from .snapshots import DynamicsView
 
 log = logging.getLogger(__name__)
+
+#: neighbours per point that ``faithfulness.npy`` compares (docs/ARTIFACTS.md: k = 10)
+FAITH_K = 10
 
 
 def _rows_checked(arr: np.ndarray, path: Path, n: int) -> np.ndarray:
@@ -100,11 +106,18 @@ class DatasetView:
 
     # -- models ---------------------------------------------------------------------------
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
-                  projection_dirs: dict[str, Path], dynamics_dir: Path | None = None) -> "ModelView":
-        """Add one model's view (in ``current.json``'s order) and return it."""
+                  projection_dirs: dict[str, Path], dynamics_dir: Path | None = None,
+                  issues_dir: Path | None = None, faith_dirs: dict[str, Path] | None = None) -> "ModelView":
+        """Add one model's view (in ``current.json``'s order) and return it.
+
+        ``issues_dir`` and ``faith_dirs`` (projection -> folder) are optional: a cache made
+        before them has none, and the views they feed say so.
+        """
         view = ModelView(ds=self, name=name, title=title, kind=kind, embed_dir=Path(embed_dir),
                          model_dir=Path(model_dir), projection_dirs=dict(projection_dirs),
-                         dynamics_dir=Path(dynamics_dir) if dynamics_dir else None)
+                         dynamics_dir=Path(dynamics_dir) if dynamics_dir else None,
+                         issues_dir=Path(issues_dir) if issues_dir else None,
+                         faith_dirs={p: Path(d) for p, d in (faith_dirs or {}).items()})
         self.models[name] = view
         if not self.default_model:
             self.default_model = name
@@ -167,10 +180,12 @@ class DatasetView:
 
 @dataclass(eq=False)
 class ModelView:
-    """One model's view of its dataset's samples (``embed/<key>/``, ``proj/<key>/``, ``dynamics/<key>/``).
+    """One model's view of its dataset's samples (``embed/<key>/``, ``proj/<key>/``, ``dynamics/<key>/``,
+    ``issues/<key>/``, ``faith/<key>/``).
 
     ``ds`` is the dataset whose samples these rows are; derived arrays are kept in its
-    cache under keys prefixed with the model's name.
+    cache under keys prefixed with the model's name.  ``issues_dir`` is ``None`` and
+    ``faith_dirs`` lacks a projection where the pipeline made none.
     """
 
     ds: DatasetView
@@ -181,6 +196,8 @@ class ModelView:
     model_dir: Path
     projection_dirs: dict[str, Path]
     dynamics_dir: Path | None = None
+    issues_dir: Path | None = None
+    faith_dirs: dict[str, Path] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"ModelView({self.ds.name}/{self.name})"
@@ -267,3 +284,49 @@ class ModelView:
         ds = self.ds
         return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, ds.artifacts, ds.sample_ids,
                                                           ds.sample_set))
+
+    # -- label issues and faithfulness (optional) ------------------------------------------
+    @property
+    def has_issues(self) -> bool:
+        """Whether ``current.json`` names a label-issues folder for this model (nothing is read)."""
+        return self.issues_dir is not None
+
+    @property
+    def issues(self) -> LabelIssues | None:
+        """The suspected label errors (score, suggested, suspect, ranked), or ``None`` when not computed.
+
+        Raises
+        ------
+        core.store.CacheError
+            If the folder is damaged or disagrees with the samples.
+        """
+        if self.issues_dir is None:
+            return None
+        ds = self.ds
+        return self.cached("issues", lambda: LabelIssues.load(self.issues_dir, ds.artifacts, ds))
+
+    def has_faithfulness(self, projection: str) -> bool:
+        """Whether ``current.json`` names a faithfulness folder for this model's ``projection`` layout."""
+        return isinstance(projection, str) and projection in self.faith_dirs
+
+    def faithfulness(self, projection: str) -> np.ndarray | None:
+        """float32 (n,) in [0, 1]: share of each row's :data:`FAITH_K` nearest neighbours in the model's
+        embedding that stay among its :data:`FAITH_K` nearest in the ``projection`` layout; ``None``
+        when not computed."""
+        if not self.has_faithfulness(projection):
+            return None
+        path = self.faith_dirs[projection] / "faithfulness.npy"
+
+        def load() -> np.ndarray:
+            arr = _rows_checked(self.ds.artifacts.load_array(path), path, self.ds.n)
+            if arr.ndim != 1 or arr.dtype.kind != "f" or not np.all((arr >= 0) & (arr <= 1)):
+                raise CacheError(f"{path} is not one share in [0, 1] per row ({arr.dtype}, {arr.shape}); "
+                                 "rerun the pipeline")
+            return arr.astype(np.float32)
+        return self.cached(f"faith-{projection}", load)
+
+    def true_neighbours(self, projection: str, row: int) -> int | None:
+        """How many of ``row``'s :data:`FAITH_K` nearest neighbours in the layout are among its
+        :data:`FAITH_K` nearest in the embedding; ``None`` when faithfulness is not computed."""
+        f = self.faithfulness(projection)
+        return None if f is None else int(round(float(f[row]) * FAITH_K))

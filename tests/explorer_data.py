@@ -9,7 +9,10 @@ cells (:data:`MODEL_CELLS`), embedding, k-NN graph and clustered coordinates per
 projection, so a test can tell which model is drawn.  In datasets named in ``dynamics``
 ``mlp`` and ``cnn`` also get a training-dynamics folder (on different snapshot
 schedules) whose frames move every point and whose per-frame test accuracy differs per
-frame; ``pixels`` never has one.  ``current.json`` entries carry the facts the pipeline
+frame; ``pixels`` never has one.  ``mlp`` and ``cnn`` get a label-issues folder whose
+suspects are exactly their deliberate mistakes (:func:`planted_scores`), and
+faithfulness folders for the projections :data:`FAITH_PROJECTIONS` names, with known
+values per row (:func:`faithfulness_of`); ``pixels`` has neither, like an older cache.  ``current.json`` entries carry the facts the pipeline
 records (``title``, ``default_pair``, ``colour``); a test that wants an older cache deletes them.
 """
 from __future__ import annotations
@@ -61,6 +64,11 @@ DYNAMICS_EPOCHS = (0.0, 0.05, 0.5, 1.0, 2.0)
 #: the dense network's snapshots: another schedule, so the slider follows the chosen model
 MLP_DYNAMICS_EPOCHS = (0.0, 0.25, 1.0, 2.0, 3.0)
 DYNAMICS_SCHEDULES = {"mlp": MLP_DYNAMICS_EPOCHS, "cnn": DYNAMICS_EPOCHS}
+#: models with an ``issues/<key>/`` folder, and per model the projections with a ``faith/<key>/`` one
+ISSUE_MODELS = ("mlp", "cnn")
+FAITH_PROJECTIONS = {"mlp": ("umap", "tsne", "pca"), "cnn": ("umap", "tsne")}
+FAITH_K = 10
+ISSUE_THRESHOLD = 0.5  # the report's label_issues threshold (every planted suspect scores above it)
 DYNAMICS_MISSING = 10  # snapshot images whose test id is not in the samples (n..n+9)
 BIT_ROW = 26  # the row number is drawn in binary on image rows 26-27
 N_BITS = 17   # enough for 70,000 rows
@@ -109,6 +117,67 @@ def _knn_fake(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.
     idx[clash] = (idx[clash] + 1) % n  # never the row itself
     dist = np.sort(rng.uniform(0.5, 3.0, (n, k)).astype(np.float32), axis=1)
     return idx, dist
+
+
+def faithfulness_of(rows, model: str, method: str) -> np.ndarray:
+    """Synthetic faithfulness of ``rows``: a tenth from 0 to 1 that depends on the row, model and method."""
+    rows = np.asarray(rows, dtype=np.int64)
+    shift = 3 * MODELS.index(model) + ("umap", "tsne", "pca").index(method)
+    return ((rows * 7 + shift) % (FAITH_K + 1) / FAITH_K).astype(np.float32)
+
+
+def planted_scores(labels: np.ndarray, pred: np.ndarray, proba: np.ndarray,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(score, suggested, suspect)``: the suspects are exactly the rows the model gets wrong.
+
+    A suspect scores from 0.99 down to 0.6 in a shuffled order (not row order) and its
+    suggested label is the model's prediction; every other row scores below 0.3 and
+    suggests its runner-up class.
+    """
+    n = len(labels)
+    order = np.argsort(-proba, axis=1, kind="stable")
+    suggested = np.where(order[:, 0] == labels, order[:, 1], order[:, 0]).astype(np.uint8)
+    suspect = labels != pred
+    score = np.round(rng.uniform(0.0, 0.3, n), 4)
+    wrong = np.flatnonzero(suspect)
+    score[wrong] = np.round(np.linspace(0.99, 0.6, len(wrong)), 4)[rng.permutation(len(wrong))]
+    return score.astype(np.float32), suggested, suspect
+
+
+def _quality(store: ArtifactStore, name: str, model: str, labels: np.ndarray, pred: np.ndarray,
+             proba: np.ndarray, ekey: str, seed: int) -> tuple[dict, dict]:
+    """A model's ``issues/`` and ``faith/`` folders: its ``current.json`` and report additions."""
+    if model not in ISSUE_MODELS and model not in FAITH_PROJECTIONS:
+        return {}, {}
+    rng = np.random.default_rng([seed, len(name), MODELS.index(model), 13])  # the main stream stays as it was
+    n = len(labels)
+    current, report = {}, {}
+    if model in ISSUE_MODELS:
+        score, suggested, suspect = planted_scores(labels, pred, proba, rng)
+        rows = sorted(np.flatnonzero(suspect).tolist(), key=lambda r: -score[r])
+        ranked = [{"row": r, "id": r, "given": int(labels[r]), "suggested": int(suggested[r]),
+                   "score": float(score[r])} for r in rows]
+        ikey = config_key({"synthetic-issues": name, "model": model}, ekey)
+        with store.writing(name, "issues", ikey, {"oos": "test", "combine": "synthetic", "embed": ekey}) as d:
+            save_npy_atomic(d / "score.npy", score)
+            save_npy_atomic(d / "suggested.npy", suggested)
+            save_npy_atomic(d / "suspect.npy", suspect)
+            write_json_atomic(d / "ranked.json", ranked)
+        current["issues"] = f"{name}/issues/{ikey}"
+        report["label_issues"] = {"count": int((score > ISSUE_THRESHOLD).sum()), "threshold": ISSUE_THRESHOLD,
+                                  "top": [e["id"] for e in ranked[:20]]}
+    faith, means = {}, {}
+    for method in FAITH_PROJECTIONS.get(model, ()):
+        f = faithfulness_of(np.arange(n), model, method)
+        fkey = config_key({"synthetic-faith": name, "model": model, "method": method}, ekey)
+        with store.writing(name, "faith", fkey, {"method": method, "k": FAITH_K, "embed": ekey}) as d:
+            save_npy_atomic(d / "faithfulness.npy", f)
+            save_npy_atomic(d / "false_neighbours.npy", ((1 - f) / 2).astype(np.float32))
+        faith[method] = f"{name}/faith/{fkey}"
+        means[method] = float(f.mean())
+    if faith:
+        current["faithfulness"] = faith
+    return current, {**report, "faithfulness": means}
 
 
 def _dynamics(store: ArtifactStore, name: str, model: str, n: int, labels: np.ndarray, acc: float, mkey: str,
@@ -253,12 +322,16 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
                           "confusions": ab + ba, "confusions_ab": ab, "confusions_ba": ba,
                           "overlap": (ov_ab + ov_ba) / 2, "overlap_ab": ov_ab, "overlap_ba": ov_ba})
     pairs.sort(key=lambda p: (-p["confusions"], -p["overlap"]))
+    quality_current, quality_report = _quality(store, name, model, labels, pred, proba, ekey, seed)
+    for method, mean in quality_report.pop("faithfulness", {}).items():
+        proj_metrics[method]["faithfulness"] = mean
     report = {"title": MODEL_TITLES[model], "kind": model, "test_accuracy": acc, "sample_accuracy": acc,
               "train_seconds": TRAIN_SECONDS[model], "knn_accuracy": float((labels[idx] == labels[:, None]).mean()),
               "silhouette": round(SILHOUETTE[model] - (0.2 if name == "fashion-mnist" else 0), 3),
-              "projections": proj_metrics, "pairs": pairs, "epochs": epochs_rows}
+              "projections": proj_metrics, "pairs": pairs, "epochs": epochs_rows, **quality_report}
     current = {"title": MODEL_TITLES[model], "kind": model, "model": f"{name}/model/{mkey}",
-               "embed": f"{name}/embed/{ekey}", "projections": projections, "dynamics": dynamics_rel}
+               "embed": f"{name}/embed/{ekey}", "projections": projections, "dynamics": dynamics_rel,
+               **quality_current}
     return current, report
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from explorer.state import COLOUR_LABELS, COLOURS
 from explorer.store import ExplorerStore
 from core.store import ArtifactStore
 
@@ -73,7 +74,9 @@ def dash_post(client, app, name: str, values: dict, datasets: tuple = ("mnist",)
 
 
 GOOD = {"tabs.value": "explore", "ctl-dataset.value": "mnist", "ctl-model.value": "cnn", "ctl-proj.value": "umap",
-        "ctl-colour.value": "true", "ctl-model2.value": "pixels", "ctl-proj2.value": "tsne"}
+        "ctl-colour.value": "true", "ctl-model2.value": "pixels", "ctl-proj2.value": "tsne",
+        # every colouring: the synthetic CNN has label issues and a faithfulness folder for its UMAP layout
+        "ctl-colour.options": [{"label": COLOUR_LABELS[c], "value": c} for c in COLOURS]}
 
 
 def response_of(r, output: str):

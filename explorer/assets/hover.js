@@ -177,12 +177,24 @@
     if (hovered && el && el.classList.contains("visible")) { hovered.x = e.clientX; hovered.y = e.clientY; }
   }, true);
 
-  // a click on a gallery tile or a neighbour opens it in the detail panel
-  document.addEventListener("click", function (e) {
-    const item = e.target.closest && e.target.closest(".gallery-item, .nb-item");
-    if (!item || !window.dash_clientside || !window.dash_clientside.set_props) return;
+  // a click on a gallery tile or a neighbour opens it in the detail panel; a click on a
+  // suspect of the Label issues tab opens it there too, in the Explore tab (ringed on the scatter)
+  function openItem(item) {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
     window.dash_clientside.set_props("ex-clicked",
       {data: {ds: item.dataset.dataset, row: parseInt(item.dataset.row, 10)}});
+    if (item.classList.contains("issue-card")) {
+      window.dash_clientside.set_props("tabs", {value: "explore"});
+      window.scrollTo(0, 0);
+    }
+  }
+  document.addEventListener("click", function (e) {
+    const item = e.target.closest && e.target.closest(".gallery-item, .nb-item, .issue-card");
+    if (item) openItem(item);
+  });
+  document.addEventListener("keydown", function (e) {
+    const item = (e.key === "Enter" || e.key === " ") && e.target.closest && e.target.closest(".issue-card");
+    if (item) { e.preventDefault(); openItem(item); }
   });
 
   // Plotly mutates the DOM on every hover: rescan at most once a frame

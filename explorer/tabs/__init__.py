@@ -6,9 +6,10 @@ is :mod:`explorer.page`'s.
 """
 from __future__ import annotations
 
-from . import datasets, dynamics, explore, projections
+from . import datasets, dynamics, explore, issues, projections
 
 #: tab value (as in the URL's ``tab=``) -> its module
-TAB_MODULES = {"explore": explore, "datasets": datasets, "projections": projections, "dynamics": dynamics}
+TAB_MODULES = {"explore": explore, "issues": issues, "datasets": datasets, "projections": projections,
+               "dynamics": dynamics}
 
-__all__ = ["TAB_MODULES", "datasets", "dynamics", "explore", "projections"]
+__all__ = ["TAB_MODULES", "datasets", "dynamics", "explore", "issues", "projections"]

@@ -61,11 +61,11 @@ def layout(store: ExplorerStore) -> html.Div:
     ])
 
 
-def clear_selection(m: ModelView, colour: str) -> Patch:
+def clear_selection(m: ModelView, colour: str, proj: str | None = None) -> Patch:
     """Patch that removes the box/lasso drawn on the scatter and its selected points."""
     patch = Patch()
     patch["layout"]["selections"] = []
-    for i in range(len(F.groups(m, colour))):
+    for i in range(len(F.groups(m, colour, proj))):
         patch["data"][i]["selectedpoints"] = None
     return patch
 
@@ -84,25 +84,41 @@ def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[
     return None, ""
 
 
+def clicked_row(clicked, ds_name: str, n: int) -> int | None:
+    """The clicked point's row (``{"ds", "row"}``) if it is of dataset ``ds_name``, checked; else ``None``."""
+    if clicked and not isinstance(clicked, dict):
+        raise BadInput(f"clicked point must be an object (got {_short(clicked)})")
+    if not clicked or clicked.get("ds") != ds_name:
+        return None
+    return _int(clicked.get("row"), 0, n, "clicked row")
+
+
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
     @app.callback(
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
-        State(ids.EX_RENDERED, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, rendered):
+        Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, clicked, rendered):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
         cell = _cell_of(cell_data, ds_name, len(m.ds.class_names))
         highlight = m.rows_in_cell(*cell) if cell else None
+        row = clicked_row(clicked, ds_name, m.ds.n)
         key = f"{ds_name}/{m.name}/{proj}/{colour}"
         if key == rendered:
-            if ctx.triggered_id != ids.CELL:
+            changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
+            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID}:
                 raise PreventUpdate
-            return F.highlight_patch(m, proj, colour, highlight), no_update
-        fig = F.scatter_figure(m, proj, colour, highlight=highlight)
+            # the ring is cheap to resend, and a point clicked elsewhere (Label issues) arrives with the tab
+            patch = Patch()
+            patch["layout"]["shapes"] = F.clicked_ring(m, proj, row)
+            if ids.CELL in changed:
+                F.highlight_patch(m, proj, colour, highlight, patch)
+            return patch, no_update
+        fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row)
         fig["layout"]["uirevision"] = key
         return fig, key
 
@@ -117,7 +133,7 @@ def register(app, store: ExplorerStore) -> None:
         points = _event_points(selected)
         if not points:
             return None, no_update
-        rows = F.rows_from_points(_model(store, ds_name, model, colour=colour), colour, points)
+        rows = F.rows_from_points(_model(store, ds_name, model, colour=colour), colour, points, proj)
         # a selection replaces a chosen cell: the gallery shows one set at a time
         return {"ds": ds_name, "rows": rows.tolist()}, (None if cell_data else no_update)
 
@@ -125,8 +141,8 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
         Output(ids.SCATTER, "figure", allow_duplicate=True),
         Input(ids.CONFUSION, "clickData"), State(ids.CELL, "data"), State(ids.DATASET, "value"),
-        State(ids.MODEL, "value"), State(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_cell_click(click, cell_data, ds_name, model, colour):
+        State(ids.MODEL, "value"), State(ids.COLOUR, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
+    def on_cell_click(click, cell_data, ds_name, model, colour, proj):
         points = _event_points(click)
         if not points:
             raise PreventUpdate
@@ -135,16 +151,16 @@ def register(app, store: ExplorerStore) -> None:
         p = points[0] if isinstance(points[0], dict) else {}
         t, q = _int(p.get("y"), 0, k, "clicked cell's row"), _int(p.get("x"), 0, k, "clicked cell's column")
         if _cell_of(cell_data, ds_name, k) == (t, q):
-            return None, None, clear_selection(m, colour)  # second click: unchoose
-        return {"ds": ds_name, "cell": [t, q]}, None, clear_selection(m, colour)
+            return None, None, clear_selection(m, colour, proj)  # second click: unchoose
+        return {"ds": ds_name, "cell": [t, q]}, None, clear_selection(m, colour, proj)
 
     @app.callback(
         Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
         Output(ids.SCATTER, "figure", allow_duplicate=True),
         Input(ids.CLEAR_BTN, "n_clicks"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
-        State(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_clear(_, ds_name, model, colour):
-        return None, None, clear_selection(_model(store, ds_name, model, colour=colour), colour)
+        State(ids.COLOUR, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
+    def on_clear(_, ds_name, model, colour, proj):
+        return None, None, clear_selection(_model(store, ds_name, model, colour=colour), colour, proj)
 
     # -- confusion matrix, selection panel, CSV -------------------------------------------
     @app.callback(Output(ids.CONFUSION, "figure"),
@@ -196,13 +212,13 @@ def register(app, store: ExplorerStore) -> None:
     # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
     # the browser knows the hovered row, and Plotly sends no click in select drag mode
     @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.MODEL, "value"),
-                  Input(ids.DATASET, "value"))
-    def render_detail(clicked, model, ds_name):
-        m = _model(store, ds_name, model)
+                  Input(ids.DATASET, "value"), Input(ids.PROJ, "value"))
+    def render_detail(clicked, model, ds_name, proj):
+        m = _model(store, ds_name, model, proj)
         ds = m.ds
         if clicked and not isinstance(clicked, dict):
             raise BadInput(f"clicked point must be an object (got {_short(clicked)})")
         if not clicked or clicked.get("ds") != ds_name:
             return html.P("Click a point (or a gallery image) to see its image, top-3 probabilities and its "
                           "nearest neighbours.", className="placeholder")
-        return detail_panel(m, _int(clicked.get("row"), 0, ds.n, "clicked row"))
+        return detail_panel(m, _int(clicked.get("row"), 0, ds.n, "clicked row"), proj)

@@ -50,8 +50,9 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.CP_LINKED, "data"),
         Input(ids.CP_LEFT, "selectedData"), Input(ids.CP_RIGHT, "selectedData"),
         Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.MODEL2, "value"),
-        Input(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_linked_select(left, right, ds_name, model, model2, colour):
+        Input(ids.COLOUR, "value"), Input(ids.PROJ, "value"), Input(ids.PROJ2, "value"),
+        prevent_initial_call=True)
+    def on_linked_select(left, right, ds_name, model, model2, colour, proj, proj2):
         trig = ctx.triggered_id
         if trig not in (ids.CP_LEFT, ids.CP_RIGHT):
             return None
@@ -60,7 +61,8 @@ def register(app, store: ExplorerStore) -> None:
             return None
         # the points' traces are the groups of the model drawn in the view they came from
         m = _model(store, ds_name, model if trig == ids.CP_LEFT else model2, colour=colour)
-        rows = F.rows_from_points(m, colour, points)
+        # faithfulness colours group by the view's own layout
+        rows = F.rows_from_points(m, colour, points, proj if trig == ids.CP_LEFT else proj2)
         return {"ds": ds_name, "source": trig, "rows": rows.tolist()}
 
     @app.callback(
