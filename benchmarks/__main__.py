@@ -3,7 +3,9 @@
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
 description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``, ``projections`` (t-SNE and UMAP at
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
-``verify`` (the cost of checking artifacts against their recorded hashes).
+``verify`` (the cost of checking artifacts against their recorded hashes), ``label_issues``
+(planted label flips found by the ranking against the model's own doubt, and the faith
+stage's cost against t-SNE and UMAP at 70,000 points).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -22,7 +24,7 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify")
+SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify", "label_issues")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +178,12 @@ def section_verify(store, current, args) -> list[Row]:
     from benchmarks.verify import bench_verify
 
     return bench_verify()
+
+
+def section_label_issues(store, current, args) -> list[Row]:
+    from benchmarks.label_issues import bench_label_issues
+
+    return bench_label_issues(store, current)
 
 
 def section_app(store, current, args) -> list[Row]:

@@ -12,7 +12,8 @@ from core.options import option, validate
 from core.store import ArtifactStore, config_key, read_json, write_json_atomic
 from embeddings import metrics
 from embeddings.extract import load_knn, space_matrix
-from embeddings.knn import build_knn
+from embeddings.faithfulness import layout_knn
+from embeddings.label_issues import summary as issues_summary
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,17 @@ def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, 
              "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
     methods = list(m.get("projections", {}))
     coords = [np.asarray(load_array(Path(m["projections"][p]) / "coords.npy")) for p in methods]
-    graphs = [build_knn(Y, k_eff, method="exact" if len(Y) <= 20000 else "auto", seed=seed) for Y in coords]
+    # exact 2-D neighbours: brute force up to 20k points, a KD tree above (seconds, not minutes, at 70k)
+    graphs = [layout_knn(Y, k_eff) for Y in coords]
     trust = metrics.trustworthiness_many(X, coords, k_eff, seed=seed, y_knns=graphs) if methods else []
     for method, g, t in zip(methods, graphs, trust):
         entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(g, labels, k_eff), "trustworthiness": t}
+        if method in m.get("faith", {}):
+            entry["projections"][method]["faithfulness"] = float(
+                np.mean(load_array(Path(m["faith"][method]) / "faithfulness.npy"), dtype=np.float64))
+    if m.get("issues_dir") is not None:
+        entry["label_issues"] = issues_summary(Path(m["issues_dir"]), load_array(Path(samples_dir) / "index.npy"),
+                                               load=load_array)
     overlap = metrics.neighbourhood_overlap(graph, labels, n_classes, k_eff)
     entry["pairs"] = metrics.confusion_pairs(confusion, overlap, class_names)
     if m.get("dynamics_dir") is not None:
@@ -74,7 +82,8 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
     """One dataset's part of the report: each model's entry computed (or reused) on its own.
 
     ``models`` maps a model's name to ``title``, ``kind``, ``model_dir``, ``embed_dir``,
-    ``projections`` ({method: folder}) and ``dynamics_dir`` (or None). Each entry is cached
+    ``projections`` ({method: folder}), ``dynamics_dir`` (or None), ``issues_dir`` (or None)
+    and ``faith`` ({method: folder}). Each entry is cached
     in ``<dataset>/report/<key>/`` keyed by that model's folders, so adding a model leaves
     the others' entries alone.
     """
@@ -87,6 +96,9 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
                     *sorted(Path(f).name for f in m.get("projections", {}).values())]
         if m.get("dynamics_dir"):
             upstream.append(Path(m["dynamics_dir"]).name)
+        if m.get("issues_dir"):
+            upstream.append(Path(m["issues_dir"]).name)
+        upstream += sorted(Path(f).name for f in m.get("faith", {}).values())
 
         def make(folder: Path, m=m) -> None:
             nonlocal labels
@@ -140,11 +152,12 @@ def format_table(report: dict) -> str:
     k = report["k"]
     table = models_table(report)
     head = ("", "model", "test acc", f"{k}-NN high-D", "t-SNE 2-D k-NN", "t-SNE trust.", "silhouette",
-            "train s", "most confused pair")
+            "train s", "most confused pair", "label suspects", "t-SNE faith.")
     rows = [head] + [(r["dataset"] if i == 0 or table[i - 1]["dataset"] != r["dataset"] else "", r["model"],
                       *[_num(r[c], 4) for c in ("test_accuracy", "knn_accuracy", "tsne_knn_accuracy",
                                                 "tsne_trustworthiness")],
-                      _num(r["silhouette"], 3), _num(r["train_seconds"], 0), r["most_confused"])
+                      _num(r["silhouette"], 3), _num(r["train_seconds"], 0), r["most_confused"],
+                      "-" if r["suspects"] is None else str(r["suspects"]), _num(r["tsne_faithfulness"], 3))
                      for i, r in enumerate(table)]
     blocks = [_table(rows)]
     for m in models:
@@ -186,7 +199,9 @@ def models_table(report: dict) -> list[dict]:
                          "test_accuracy": e["test_accuracy"], "knn_accuracy": e["knn_accuracy"],
                          "tsne_knn_accuracy": tsne.get("knn_accuracy"), "tsne_trustworthiness": tsne.get("trustworthiness"),
                          "silhouette": e["silhouette"], "train_seconds": e.get("train_seconds"),
-                         "most_confused": f"{pair['names'][0]} / {pair['names'][1]} ({pair['confusions']})" if pair else ""})
+                         "most_confused": f"{pair['names'][0]} / {pair['names'][1]} ({pair['confusions']})" if pair else "",
+                         "suspects": e.get("label_issues", {}).get("suspects"),
+                         "tsne_faithfulness": tsne.get("faithfulness")})
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The stages in order, each cached: fetch -> train -> embed -> project -> dynamics -> report.
+"""The stages in order, each cached: fetch -> train -> embed -> project -> faith, issues -> dynamics -> report.
 
 Each dataset is seen through several models (``training/ladder.py``); every stage after
 fetch runs once per model, and each model's artifacts are keyed by what made them.
@@ -159,6 +159,38 @@ class Pipeline:
                 m.setdefault("projections", {})[method] = folder
             bar.close()
 
+    def faith(self, names: Sequence[str] | None = None) -> None:
+        """Per layout, the share of each point's high-D neighbours it keeps (``faith/<key>/``)."""
+        from embeddings.faithfulness import FaithConfig, build_faith
+
+        self.project(names)
+        with self.timings.stage("faith"):
+            for name in self._names(names):
+                for model, m in self.results[name]["models"].items():
+                    done = m.setdefault("faithfulness", {})
+                    for method, folder in m.get("projections", {}).items():
+                        if method not in done:
+                            self._status(name, "faith", f"faithfulness of {model}'s {method}")
+                            done[method] = build_faith(name, model, method, folder, m["embed"], self.store,
+                                                       FaithConfig())
+
+    def issues(self, names: Sequence[str] | None = None) -> None:
+        """Per model, the suspected label errors of the sample set (``issues/<key>/``)."""
+        from embeddings.label_issues import IssuesConfig, build_issues
+
+        self.embed(names)
+        config = IssuesConfig(seed=self.config.seed.seed)
+        with self.timings.stage("issues"):
+            for name in self._names(names):
+                r = self.results[name]
+                for model, m in r["models"].items():
+                    if "issues" in m:
+                        continue
+                    self._status(name, "issues", f"suspected label errors seen by {model}")
+                    step = _bar_updater(self.config.progress, f"  issues {name} {model} cross-validation")
+                    m["issues"] = build_issues(name, model, m["spec"].kind, m["embed"], r["samples"], self.store,
+                                               config, progress=_with_status(step, self._status, name, model))
+
     def dynamics(self, names: Sequence[str] | None = None) -> None:
         """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
         from embeddings.dynamics import build_dynamics
@@ -182,6 +214,8 @@ class Pipeline:
         from embeddings.report import combine, dataset_part
 
         self.project(names)
+        self.faith(names)
+        self.issues(names)
         self.dynamics(names)
         with self.timings.stage("report"):
             for name in self._names(names):
@@ -190,7 +224,8 @@ class Pipeline:
                     self._status(name, "report", "separability metrics")
                     models = {m: dict(title=e["spec"].title, kind=e["spec"].kind, model_dir=e["model"],
                                       embed_dir=e["embed"], projections=e.get("projections", {}),
-                                      dynamics_dir=e.get("dynamics")) for m, e in r["models"].items()}
+                                      dynamics_dir=e.get("dynamics"), issues_dir=e.get("issues"),
+                                      faith=e.get("faithfulness", {})) for m, e in r["models"].items()}
                     r["report"] = dataset_part(name, info.title, list(info.class_names), r["samples"], models,
                                                self.store, self.config.report,
                                                progress=_bar_updater(self.config.progress, f"report {name}"))
@@ -212,6 +247,10 @@ class Pipeline:
                                  "embed": rel(m["embed"]),
                                  "projections": {p: rel(f) for p, f in m.get("projections", {}).items()},
                                  "dynamics": rel(m["dynamics"]) if m.get("dynamics") else None}
+                if m.get("issues"):
+                    models[model]["issues"] = rel(m["issues"])
+                if m.get("faithfulness"):
+                    models[model]["faithfulness"] = {p: rel(f) for p, f in m["faithfulness"].items()}
             datasets[name] = {
                 **facts.get(name).to_json(),
                 "sample_set": self.config.embed.sample_set,
@@ -264,3 +303,14 @@ def _bar_updater(enabled: bool, desc: str) -> Callable[[int, int], None] | None:
             bar.close()
 
     return step
+
+
+def _with_status(step: Callable[[int, int], None] | None, status: Callable, name: str,
+                 model: str) -> Callable[[int, int], None]:
+    """A (done, total) callback that also tells a running explorer how far a long step got."""
+    def report(done: int, total: int) -> None:
+        status(name, "issues", f"suspected label errors seen by {model}: fold {min(done + 1, total)} of {total}")
+        if step:
+            step(done, total)
+
+    return report
