@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--with-70k", action="store_true", help="pipeline section: also the full 70,000-image run")
     p.add_argument("--cold-cache", type=Path, default=None,
                    help="pipeline section: make the cold run's cache here (an empty folder) and keep it")
+    p.add_argument("--faith-n", type=int, default=70_000,
+                   help="label_issues section: points of the synthetic faith-stage timing (default 70,000)")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -183,7 +185,7 @@ def section_verify(store, current, args) -> list[Row]:
 def section_label_issues(store, current, args) -> list[Row]:
     from benchmarks.label_issues import bench_label_issues
 
-    return bench_label_issues(store, current)
+    return bench_label_issues(store, current, faith_n=args.faith_n)
 
 
 def section_app(store, current, args) -> list[Row]:
