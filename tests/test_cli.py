@@ -89,9 +89,10 @@ def test_changing_perplexity_recomputes_only_tsne(first_run):
     run(*args, "--perplexity", "20")
     added = artifact_dirs(cache) - before
     projections = {p for p in added if "/proj/" in p}
-    # one t-SNE per model and dataset, and each of those models' report entries
-    assert len(projections) == 6 and len(added - projections) == 6
-    assert all("/report/" in p for p in added - projections)
+    faith = {p for p in added if "/faith/" in p}
+    # one t-SNE per model and dataset, its faithfulness, and each of those models' report entries
+    assert len(projections) == 6 and len(faith) == 6 and len(added - projections - faith) == 6
+    assert all("/report/" in p for p in added - projections - faith)
     methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in projections}
     assert methods == {"tsne"}
 
