@@ -34,7 +34,8 @@ def bench_models(store, current: dict) -> list[Row]:
                             note=f"{report['k']}-NN high-D {e['knn_accuracy']:.4f}, t-SNE 2-D k-NN "
                                  f"{tsne.get('knn_accuracy', float('nan')):.4f}, trust. "
                                  f"{tsne.get('trustworthiness', float('nan')):.4f}, silhouette {e['silhouette']:.3f}"))
-            rows.append(Row(section, f"{model}: fit time (s)", "-" if secs is None else f"{secs:.0f}",
-                            note="k-NN: the 10,000 x 60,000 distance search; networks: all epochs with "
-                                 "per-epoch test evaluation and snapshots" if model != "cnn" else ""))
+            what = ("the 10,000 x 60,000 distance search and vote" if e["kind"] == "pixels" else
+                    "every epoch with its test evaluation and snapshots" if e["kind"] in ("mlp", "cnn") else
+                    "not trained here")
+            rows.append(Row(section, f"{model}: fit time (s)", "-" if secs is None else f"{secs:.0f}", note=what))
     return rows
