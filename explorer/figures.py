@@ -40,10 +40,15 @@ def marker_size(n: int) -> float:
     return 5.0 if n <= 3000 else 3.5 if n <= 15000 else 2.5
 
 
-#: continuous colourings: colour bar title, Plotly scale, reversed, and which end is drawn on top
+#: continuous colourings: colour bar title, Plotly scale, reversed, and which end is drawn on top.
+#: Scales other than Viridis are written out: plotly.js names no RdYlBu, and its YlOrRd runs dark to light.
 SCALES = {"confidence": ("Confidence", "Viridis", True, "low"),
-          "issues": ("Label-issue score", "YlOrRd", False, "high"),
-          "faith": ("Faithfulness", "RdYlBu", False, "low")}
+          # most labels are fine: quiet grey; the suspects stand out in red
+          "issues": ("Label-issue score", [[0, "#dcdcd8"], [0.35, "#fdd49e"], [0.65, "#fc8d59"], [1, "#b30000"]],
+                     False, "high"),
+          # ColorBrewer RdYlBu: red where the layout misleads, blue where it keeps the neighbours
+          "faith": ("Faithfulness", [[0, "#d73027"], [0.25, "#fc8d59"], [0.5, "#fee090"], [0.75, "#91bfdb"],
+                                     [1, "#4575b4"]], False, "low")}
 #: one line each, shown beside the Colour by control while a colouring is chosen
 COLOUR_NOTES = {
     "issues": ("Label-issue score: how likely the given label is wrong, from the {model}'s out-of-sample "

@@ -5,6 +5,7 @@ Usage::
     python scripts/screenshots.py                      # the cache in ./cache (or $MNIST_EXPLORER_CACHE)
     python scripts/screenshots.py --synthetic          # a throwaway synthetic cache (no pipeline run)
     python scripts/screenshots.py --out docs/screenshots --cache-dir /path/to/cache
+    python scripts/screenshots.py --synthetic --only issues,faith   # some views only
 
 Serves the app with waitress on a free loopback port, drives Debian's Chromium
 (``/usr/bin/chromium``; never ``playwright install``) and writes PNGs to ``--out``.
@@ -75,7 +76,53 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
     page.mouse.up()
 
 
-def take(url: str, out: Path) -> list[Path]:
+VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith")
+#: the widths the Label issues tab and the faithfulness colouring are checked at: laptop and phone
+SCORE_SIZES = ((1366, 768), (390, 844))
+
+
+def take_scores(url: str, page_at, shot, ds: str, views: set[str]) -> None:
+    """The Label issues tab (a pair filtered, then a suspect opened in Explore) and a scatter
+    coloured by faithfulness with a point clicked, at each of :data:`SCORE_SIZES`."""
+    for w, h in SCORE_SIZES:
+        tag = f"{w}x{h}"
+        if "issues" in views:
+            page = page_at(w, h)
+            page.goto(f"{url}/?tab=issues&ds={ds}&model=cnn")
+            page.wait_for_selector("#li-grid .issue-card", timeout=60_000)
+            page.wait_for_selector("#li-matrix .heatmaplayer")
+            page.wait_for_timeout(800)  # sprites
+            shot(page, f"issues-{tag}.png")
+            shot(page, f"issues-{tag}-full-page.png", full=True)
+            page.locator("#li-grid .issue-card").first.click()
+            wait_scatter(page, "#ex-scatter", ds)
+            page.wait_for_selector("#detail-img")
+            page.wait_for_timeout(600)
+            shot(page, f"issues-opened-in-explore-{tag}.png", full=w < 800)
+            page.context.close()
+        if "faith" in views:
+            page = page_at(w, h)
+            page.goto(f"{url}/?ds={ds}&model=cnn&proj=tsne&colour=faith")
+            wait_scatter(page, "#ex-scatter", ds)
+            try:
+                pt = hover_point(page, "#ex-scatter", 0.3)
+                page.mouse.click(pt["x"], pt["y"])
+            except RuntimeError:  # points a few pixels apart on a phone: open one as a tap on it would
+                page.evaluate(f"() => window.dash_clientside.set_props('ex-clicked', {{data: {{ds: '{ds}', row: 7}}}})")
+            page.wait_for_selector("#detail-faith")
+            page.mouse.move(5, 5)
+            page.wait_for_timeout(500)
+            shot(page, f"faithfulness-{tag}.png", full=w < 800)
+            if w >= 800:  # the label-issue score colouring of the same layout: the suspects in red
+                page.locator("#ctl-colour label", has_text="Label-issue score").click()
+                page.wait_for_function("() => document.querySelector('#ex-scatter .js-plotly-plot')"
+                                       ".layout.meta.colour === 'issues'")
+                page.wait_for_timeout(600)
+                shot(page, f"label-issue-score-{tag}.png")
+            page.context.close()
+
+
+def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     import json
@@ -87,6 +134,7 @@ def take(url: str, out: Path) -> list[Path]:
     served = json.load(urllib.request.urlopen(f"{url}/api/status"))["datasets"]
     fm = "fashion-mnist" if "fashion-mnist" in served else served[0]
     mn = "mnist" if "mnist" in served else served[0]
+    views = set(VIEWS) if views is None else views
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
 
@@ -100,7 +148,7 @@ def take(url: str, out: Path) -> list[Path]:
             log.info("wrote %s", path)
 
         # 1. Explore, Fashion-MNIST, the Shirt -> T-shirt/top cell chosen, a point hovered and clicked
-        for w, h in ((1366, 768), (1920, 1080)):
+        for w, h in ((1366, 768), (1920, 1080)) if "explore" in views else ():
             page = page_at(w, h)
             page.goto(f"{url}/?ds={fm}&model=cnn&proj=umap&colour=true&cell=" + ("6-0" if fm == "fashion-mnist" else "4-9"))
             wait_scatter(page, "#ex-scatter", fm)
@@ -115,6 +163,12 @@ def take(url: str, out: Path) -> list[Path]:
                 page.mouse.move(5, 5)
                 shot(page, "explore-full-page.png", full=True)
             page.context.close()
+
+        # 6, 7. Label issues, and a layout coloured by its faithfulness
+        take_scores(url, page_at, shot, fm, views)
+        if views <= {"issues", "faith"}:
+            browser.close()
+            return written
 
         # 2. A box selection: gallery, histogram, the selection's own confusion counts
         page = page_at(1366, 768)
@@ -186,7 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic", action="store_true", help="use a throwaway synthetic cache")
     ap.add_argument("--n", type=int, default=2000, help="points per dataset with --synthetic")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    ap.add_argument("--only", default=None,
+                    help=f"comma-separated views to take: {', '.join(VIEWS)}; the label-issue and faithfulness "
+                         "views alone skip the rest (default: all)")
     args = ap.parse_args(argv)
+    views = None if args.only is None else {v.strip() for v in args.only.split(",") if v.strip()}
+    if views is not None and not views <= set(VIEWS):
+        ap.error(f"--only takes {', '.join(VIEWS)} (got {', '.join(sorted(views - set(VIEWS)))})")
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
 
     from waitress import create_server
@@ -208,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=server.run, daemon=True).start()
     t0 = time.perf_counter()
     try:
-        written = take(f"http://127.0.0.1:{server.effective_port}", args.out)
+        written = take(f"http://127.0.0.1:{server.effective_port}", args.out, views)
     finally:
         server.close()
         if tmp is not None:

@@ -160,8 +160,41 @@
     gd.on("plotly_click", open);
     gd.on("plotly_selected", function (ev) { if (ev === undefined) open(); });
     gd.on("plotly_relayouting", hide);
-    gd.on("plotly_afterplot", function () { if (gd.layout && gd.layout.meta) preload(gd.layout.meta); });
+    gd.on("plotly_afterplot", function () {
+      if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
+      narrowLegend(gd);
+    });
     if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
+  }
+
+  // On a phone a legend or colour bar beside the plot leaves the points half the width: put it
+  // underneath. The server cannot know the width; afterplot runs again after this change, which
+  // then finds it done (and a figure the server redraws is turned again).
+  const NARROW = 560;
+  function narrowLegend(gd) {
+    const lay = gd.layout, Plotly = window.Plotly;
+    if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return;
+    const narrow = gd.clientWidth < NARROW;
+    if (lay.showlegend !== false && narrow !== (lay.legend && lay.legend.orientation === "h")) {
+      Plotly.relayout(gd, narrow
+        ? {"legend.orientation": "h", "legend.x": 0, "legend.xanchor": "left", "legend.y": -0.01,
+           "legend.yanchor": "top", "legend.title.text": ""}
+        : {"legend.orientation": "v", "legend.x": null, "legend.xanchor": null, "legend.y": null,
+           "legend.yanchor": null, "legend.title.text": "Click: hide · double-click: isolate"});
+      return;
+    }
+    const scaled = (gd.data || []).map(function (t, i) { return [t, i]; })
+      .filter(function (ti) { return ti[0].marker && ti[0].marker.showscale; });
+    // a colour bar stays upright (turned under the plot, scattergl leaves its old ticks behind): slimmer
+    scaled.forEach(function (ti) {
+      const bar = ti[0].marker.colorbar || {};
+      if (narrow === (bar.thickness === 8)) return;
+      Plotly.restyle(gd, narrow
+        ? {"marker.colorbar.thickness": 8, "marker.colorbar.title.side": "right", "marker.colorbar.xpad": 2,
+           "marker.colorbar.tickfont.size": 10}
+        : {"marker.colorbar.thickness": 12, "marker.colorbar.title.side": null, "marker.colorbar.xpad": null,
+           "marker.colorbar.tickfont.size": null}, [ti[1]]);
+    });
   }
 
   function scan() {
