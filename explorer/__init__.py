@@ -8,8 +8,9 @@ cache through ``core.store`` alone.
 Modules, by job:
 
 - ``store``: ``current.json`` (version 2) and the report; ``views``: one dataset's samples and each
-  model's view of them (predictions, k-NN graph, layouts, dynamics), verified and loaded lazily;
-  ``state``: the URL's view state.
+  model's view of them (predictions, k-NN graph, layouts, dynamics, and where computed label issues
+  and each layout's faithfulness), verified and loaded lazily; ``labelissues``: a model's suspected
+  label errors, checked against the samples; ``state``: the URL's view state.
 - ``figures``, ``dynamics``: Plotly figures; ``panels``: HTML panels and the CSV export;
   ``thumbnails``: sprite sheets and thumbnails.
 - ``ids``: component ids; ``checks``: input checks and the callback error handler;

@@ -108,6 +108,8 @@ class LabelIssues:
         oos = str(self.config.get("oos") or "")
         if oos == "test":
             return "every image is a test image the model never trained on"
+        if oos == "loo":  # the pixel k-NN: its own training images leave themselves out of their neighbours
+            return "training images were scored leave-one-out (each left out of its own neighbours)"
         if oos.startswith("cv-") and oos[3:].isdigit():
             return (f"training images were scored by {oos[3:]}-fold cross-validation of a logistic "
                     "regression on the model's embedding")

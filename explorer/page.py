@@ -29,7 +29,8 @@ TAB_LABELS = {"explore": "Explore", "issues": "Label issues", "datasets": "Compa
               "projections": "Compare models", "dynamics": "Training dynamics"}
 STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": "fetching the data",
                "embed": "extracting embeddings", "project": "projecting", "dynamics": "aligning training snapshots",
-               "report": "measuring separability"}
+               "report": "measuring separability", "faith": "measuring how faithful each layout is",
+               "issues": "looking for label errors"}
 #: the view's fields other than the query string itself, each with the control that holds it
 URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
               "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),

@@ -15,11 +15,9 @@ import pytest
 
 from explorer_data import (FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODEL_CELLS, MODELS, decode_row,
                            faithfulness_of, write_synthetic_cache)
-from explorer_helpers import GOOD, client, dash_post, decode_typed, png_array, response_of, store  # noqa: F401
+from explorer_helpers import GOOD, client, dash_post, png_array, response_of, store  # noqa: F401
 from test_explorer_models import components
-from explorer import figures as F
 from explorer.page import colour_options
-from explorer.state import ViewState, parse_query, to_query
 from explorer.store import ExplorerStore
 from explorer.thumbnails import TILE
 from core.store import ArtifactStore, CacheError, DamagedArtifact, save_npy_atomic, write_json_atomic
@@ -63,6 +61,15 @@ def test_store_loads_issues_and_faithfulness_where_the_cache_has_them(store, dat
         counts = li.pair_counts(len(ds.class_names))
         assert {(g, s): int(counts[g, s]) for g, s in zip(*np.nonzero(counts))} == MODEL_CELLS[name][dataset]
         assert li.oos_words().startswith("every image is a test image")
+
+
+def test_out_of_sample_words_follow_the_folders_config(store):
+    from dataclasses import replace
+
+    li = store.get("mnist").model("cnn").issues
+    assert replace(li, config={"oos": "cv-5"}).oos_words().startswith("training images were scored by 5-fold")
+    assert "leave-one-out" in replace(li, config={"oos": "loo"}).oos_words()
+    assert replace(li, config={}).oos_words() == replace(li, config={"oos": "cv-x"}).oos_words() == ""
 
 
 def _model_entry(root: Path, model: str = "cnn", name: str = "mnist") -> dict:
@@ -112,7 +119,8 @@ def test_a_damaged_faithfulness_file_is_refused_in_the_scatter_and_detail(cache_
         f.truncate(200)
     app = create_app(ArtifactStore(cache_copy))
     client = app.server.test_client()
-    values = {**GOOD, "ctl-proj.value": "tsne", "ctl-colour.value": "faith", "ex-clicked.data": {"ds": "mnist", "row": 3}}
+    values = {**GOOD, "ctl-proj.value": "tsne", "ctl-colour.value": "faith",
+              "ex-clicked.data": {"ds": "mnist", "row": 3}}
     for callback in ("render_scatter", "render_detail"):
         assert str(path) in _alert(dash_post(client, app, callback, values, changed=["ctl-colour.value"]))
     assert app.explorer_store.get("mnist").model("cnn").faithfulness("umap") is not None
@@ -270,7 +278,8 @@ def test_csv_is_the_ranked_list(client, explorer_app, store, pair):
 
 
 def test_a_model_without_issues_says_not_computed(client, explorer_app):
-    r = dash_post(client, explorer_app, "render_issues", {**ISSUES, "ctl-model.value": "pixels"}, changed=["tabs.value"])
+    r = dash_post(client, explorer_app, "render_issues", {**ISSUES, "ctl-model.value": "pixels"},
+                  changed=["tabs.value"])
     assert response_of(r, "li-missing.children") == ("Label issues are not computed for this model (Raw pixels "
                                                      "(k-NN)). Models of MNIST that have them: Dense network, CNN.")
     assert response_of(r, "li-missing.style") == {} and response_of(r, "li-body.style") == {"display": "none"}

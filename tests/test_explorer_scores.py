@@ -161,7 +161,8 @@ def test_url_sets_the_filter_and_follows_it(client, explorer_app):
                   changed=["url.search"])
     assert response_of(r, "tabs.value") == "issues"
     assert response_of(r, "li-pair.data") == {"ds": "mnist", "pair": [4, 9]}
-    values = {**GOOD, "tabs.value": "issues", "url.search": "?tab=issues", "li-pair.data": {"ds": "mnist", "pair": [7, 1]}}
+    values = {**GOOD, "tabs.value": "issues", "url.search": "?tab=issues",
+              "li-pair.data": {"ds": "mnist", "pair": [7, 1]}}
     r = dash_post(client, explorer_app, "sync_url", values, changed=["li-pair.data"])
     search = response_of(r, "url.search")
     assert "tab=issues" in search and "issue=7-1" in search
