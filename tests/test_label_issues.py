@@ -64,9 +64,11 @@ def test_scores_suggestions_and_flags_on_a_known_case():
     labels = np.array([0, 0, 0, 1, 1, 1, 0])
     proba = np.array([[.9, .1]] * 3 + [[.1, .9]] * 3 + [[.05, .95]])
     knn = np.array([[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4], [3, 4]])
-    r = score_labels(labels, proba, knn, IssuesConfig(k=2))
+    r = score_labels(labels, proba, knn, IssuesConfig(k=2, weight=0.5, quality="normalized_margin"))
     # row 6: model 0.05 and neighbours 0 for its label 0 -> evidence 0.025 against 0.975
     assert r["score"][6] == pytest.approx((0.975 - 0.025 + 1) / 2)
+    d = score_labels(labels, proba, knn, IssuesConfig(k=2))  # the default: 0.95 model, self-confidence
+    assert d["score"][6] == pytest.approx(1 - 0.95 * 0.05) and d["score"].argmax() == 6
     assert r["score"].argmax() == 6 and (r["score"][:6] < 0.5).all()
     np.testing.assert_array_equal(r["suggested"], [1, 1, 1, 0, 0, 0, 1])
     assert r["suspect"].dtype == bool and r["suspect"].shape == (7,)
