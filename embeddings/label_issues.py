@@ -201,12 +201,14 @@ def score_labels(labels: np.ndarray, proba: np.ndarray, knn_indices: np.ndarray,
             "suspect": flag_issues(labels, evidence), "evidence": evidence}
 
 
-def ranked(result: dict, ids: np.ndarray, labels: np.ndarray) -> list[dict]:
-    """The suspects, most likely wrong first: ``{"row", "id", "given", "suggested", "score"}``."""
-    rows = np.flatnonzero(result["suspect"])
+def ranked(result: dict, ids: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> list[dict]:
+    """The suspects, most likely wrong first: rows confident learning flagged, and rows scored above
+    ``threshold`` (the evidence favours another label), as ``{"row", "id", "given", "suggested",
+    "score", "flagged"}``."""
+    rows = np.flatnonzero(result["suspect"] | (result["score"] > threshold))
     rows = rows[np.argsort(-result["score"][rows], kind="stable")]
     return [{"row": int(r), "id": int(ids[r]), "given": int(labels[r]), "suggested": int(result["suggested"][r]),
-             "score": round(float(result["score"][r]), 6)} for r in rows]
+             "score": round(float(result["score"][r]), 6), "flagged": bool(result["suspect"][r])} for r in rows]
 
 
 def oos_source(kind: str, ids: np.ndarray, sample_set: str, folds: int) -> str:
@@ -254,7 +256,7 @@ def build_issues(dataset: str, model: str, kind: str, embed_dir: Path, samples_d
         save_npy_atomic(out / "score.npy", result["score"])
         save_npy_atomic(out / "suggested.npy", result["suggested"])
         save_npy_atomic(out / "suspect.npy", result["suspect"])
-        write_json_atomic(out / "ranked.json", ranked(result, ids, labels))
+        write_json_atomic(out / "ranked.json", ranked(result, ids, labels, config.threshold))
         seconds = time.perf_counter() - t0
         log.info("%s: label issues of %s: %d suspects of %d in %.1f s", dataset, model,
                  int(result["suspect"].sum()), len(labels), seconds)

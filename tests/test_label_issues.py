@@ -139,7 +139,10 @@ def test_the_stage_writes_the_spec_files_and_is_cached(tmp_path, noisy_blobs, mo
     assert store.load_array(folder / "suggested.npy").dtype == np.uint8
     suspect = store.load_array(folder / "suspect.npy")
     ranked = store.read_json(folder / "ranked.json")
-    assert len(ranked) == suspect.sum() and set(ranked[0]) == {"row", "id", "given", "suggested", "score"}
+    listed = suspect | (score > 0.5)  # flagged by confident learning, or the evidence favours another label
+    assert [r["row"] for r in ranked] == sorted(np.flatnonzero(listed).tolist(), key=lambda r: (-score[r], r))
+    assert set(ranked[0]) == {"row", "id", "given", "suggested", "score", "flagged"}
+    assert [r["flagged"] for r in ranked] == [bool(suspect[r["row"]]) for r in ranked]
     assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
     cfg = store.recorded(folder)["config"]
     assert cfg["oos"] == "test" and cfg["upstream"] == [e.name, s.name] and "mean" in cfg["combine"]

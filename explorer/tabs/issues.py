@@ -125,7 +125,9 @@ def matrix_figure(m: ModelView, counts: np.ndarray, pair: tuple[int, int] | None
 def summary(store: ExplorerStore, m: ModelView, issues: LabelIssues) -> list:
     """Lines under the matrix: how many were flagged, how the probabilities were obtained, the report's count."""
     ds = m.ds
-    lines = [html.Div([html.B(f"{len(issues.ranked):,}"), f" of {ds.n:,} images flagged by the {m.title}"])]
+    flagged = int(issues.suspect.sum())
+    lines = [html.Div([html.B(f"{len(issues.ranked):,}"), f" of {ds.n:,} suspects of the {m.title}: ",
+                       html.B(f"{flagged:,}"), " flagged by confident learning, the others scored above 0.5"])]
     words = issues.oos_words()
     if words:
         lines.append(html.Div(f"Out of sample: {words}."))
