@@ -197,7 +197,7 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
         box_select(page, "#cp-left", 0.5, 0.95, 0.05, 0.5)
         page.wait_for_function("() => document.querySelector('#cp-right .js-plotly-plot')._fullData.at(-1)._length > 0")
         page.wait_for_timeout(600)
-        shot(page, "compare-projections.png")
+        shot(page, "compare-models.png")
         page.wait_for_selector("#models-table")
         shot(page, "compare-models-full-page.png", full=True)
         page.context.close()
