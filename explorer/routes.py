@@ -21,6 +21,7 @@ import threading
 
 import flask
 import numpy as np
+from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +34,11 @@ from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
 log = logging.getLogger(__name__)
 
 _INT = re.compile(r"[0-9]{1,9}")
+_DIGITS = re.compile(r"[0-9]+")
+#: paths under these prefixes are ours: one that matches no route is a 404, never the app's page
+API_PREFIXES = ("/api/", "/sprites/", "/thumb/")
+OUR_ROUTES = "/api/points/<dataset>.json, /api/neighbours/<dataset>/<model>/<row>, /api/dynamics/<dataset>.json, " \
+             "/api/status, /sprites/<dataset>/<page>.png, /thumb/<dataset>/<row>.png"
 _UNCACHED = "-"  # flask-compress cache key of a response compressed afresh each time
 ASSET_BUFFER_MAX = 4 << 20  # assets/ files larger than this are sent as they are, uncompressed
 
@@ -108,12 +114,12 @@ def parse_index(text: str, n: int, what: str = "index") -> int:
     BadRequest
         For anything but a decimal integer in ``[0, n)``.
     """
-    if text is None or not _INT.fullmatch(str(text)):
+    if text is None or not _DIGITS.fullmatch(str(text)):
         raise BadRequest(f"{what} must be a non-negative integer (got {str(text)[:40]!r})")
-    value = int(text)
-    if value >= n:
-        raise BadRequest(f"{what} must be < {n} (got {value})")
-    return value
+    if not _INT.fullmatch(text) or int(text) >= n:  # more than 9 digits is too large for any set
+        largest = f"the largest valid {what} is {n - 1}" if n > 0 else f"there is no valid {what}"
+        raise BadRequest(f"{what} must be < {n} (got {text[:40]}): too large, {largest}")
+    return int(text)
 
 
 def parse_scale(text: str | None, default: int = 4) -> int:
@@ -175,6 +181,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def _unexpected(err: Exception):
         if isinstance(err, HTTPException):
             return err  # 404s, 405s... as Flask words them
+        if isinstance(err, DependencyException):  # a path no Dash package registered, e.g. with ../
+            return _text(f"not found: {flask.request.path[:80]}", 404)
         if flask.request.path.endswith("/_dash-update-component"):
             # Dash itself fails on a body that is not a callback request: say so, briefly
             log.info("malformed callback request: %r", err)
@@ -184,6 +192,11 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
 
     @server.before_request
     def _follow_current():
+        path = flask.request.path
+        if (path == "/api" or path.startswith(API_PREFIXES)) and (
+                flask.request.url_rule is None or flask.request.url_rule.endpoint not in own):
+            # Dash's catch-all would answer with the page (e.g. for a %2f in a path segment)
+            return _text(f"no such route: {path[:80]}; the routes here: {OUR_ROUTES}", 404)
         store.maybe_reload()  # at most one stat a second
 
     @server.route("/sprites/<name>/<page>.png")
@@ -258,6 +271,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def healthz():
         return _text("ok", 200)
 
+    own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status"}
     server.after_request(_buffer_asset)  # runs before flask-compress's (registered earlier)
 
 

@@ -53,7 +53,9 @@ def test_thumb_route_scales_crisply(client, store):
 @pytest.mark.parametrize("url, status, message", [
     ("/thumb/mnist/-1.png", 400, "non-negative integer"),
     ("/thumb/mnist/300.png", 400, "must be < 300 (got 300)"),
-    ("/thumb/mnist/99999999999.png", 400, "non-negative integer"),
+    ("/thumb/mnist/99999999999.png", 400, "must be < 300 (got 99999999999): too large, the largest valid index is 299"),
+    ("/api/neighbours/mnist/cnn/1234567890123", 400, "too large"),
+    ("/api/neighbours/mnist/cnn/1234567890123", 400, "the largest valid index is 299"),
     ("/thumb/mnist/abc.png", 400, "non-negative integer (got 'abc')"),
     ("/thumb/mnist/1.5.png", 400, "non-negative integer"),
     ("/thumb/mnist/3.png?scale=0", 400, "scale must be an integer from 1 to 16"),
@@ -71,6 +73,25 @@ def test_routes_reject_bad_input_with_a_message(client, url, status, message):
     assert r.status_code == status
     body = r.get_data(as_text=True)
     assert message in body and "Traceback" not in body
+
+
+@pytest.mark.parametrize("url", [
+    "/_dash-component-suites/dash/../../../../etc/passwd",
+    "/_dash-component-suites/dash/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/_dash-component-suites/dash/no-such-file.js",
+    "/api/neighbours/mnist%2f..%2f../cnn/1",
+    "/api/neighbours/mnist/cnn/1/2",
+    "/api/points/mnist%2f..%2fx.json",
+    "/api/nope",
+    "/api",
+    "/sprites/mnist/0/1.png",
+    "/thumb/mnist%2f..%2f/3.png",
+])
+def test_hostile_paths_answer_404_not_the_page_nor_500(client, url):
+    r = client.get(url)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 404, (r.status_code, body[:200])
+    assert "<!DOCTYPE html>" not in body and "Traceback" not in body and "root:" not in body
 
 
 def test_neighbours_and_points_routes(client, store):
