@@ -14,7 +14,7 @@ import numpy as np
 
 from core.errors import CacheError
 
-from .figures import CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, typed
+from .figures import CONF_BAR, CONF_NINES, CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, nines, typed
 from .store import DatasetView, DynamicsView, ExplorerStore, ModelView
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,9 @@ def scatter_figure(m: ModelView, frame: int, colour: str, step_frames: list[int]
     title = f"{ds.title} · {m.title}"
     marker: dict = {"size": MARKER_SIZE, "opacity": 0.85}
     if point_colour is None:
-        marker.update(color=typed(dyn.confidence[frame]), colorscale="Viridis", cmin=0.0, cmax=1.0,
-                      reversescale=True, showscale=True,
-                      colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6})
+        marker.update(color=typed(nines(dyn.confidence[frame])), colorscale="Viridis", cmin=0.0,
+                      cmax=float(CONF_NINES), reversescale=True, showscale=True,
+                      colorbar={"title": {"text": "Confidence"}, "thickness": 12, "len": 0.6, **CONF_BAR})
     else:
         marker["color"] = point_colour
     traces = [{"type": "scattergl", "mode": "markers", "name": "points", "showlegend": False,
@@ -243,6 +243,8 @@ def points_payload(m: ModelView) -> dict:
             "epochs": [float(e) for e in dyn.epochs], "class_names": ds.class_names,
             "xy": typed(dyn.frames.reshape(-1)),  # (frames, m, 2) flattened
             "labels": typed(dyn.labels), "pred": typed(dyn.pred.reshape(-1)),
-            "conf": typed(np.round(dyn.confidence * 100).astype(np.uint8).reshape(-1)),
-            "rows": typed(dyn.rows.astype(np.int32)), "palette": PALETTE,
+            # in hundredths of a per cent, cut (not rounded): 99.996 % must not read as 100 %
+            "conf": typed(np.floor(dyn.confidence.astype(np.float64) * 1e4).astype(np.uint16).reshape(-1)),
+            "rows": typed(dyn.rows.astype(np.int32)),
+            "ids": typed(np.where(dyn.rows >= 0, ds.sample_ids[np.clip(dyn.rows, 0, None)], -1).astype(np.int32)), "palette": PALETTE,
             "correct_colour": CORRECT_COLOUR, "wrong_colour": WRONG_COLOUR}

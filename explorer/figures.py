@@ -49,6 +49,25 @@ SCALES = {"confidence": ("Confidence", "Viridis", True, "low"),
           # ColorBrewer RdYlBu: red where the layout misleads, blue where it keeps the neighbours
           "faith": ("Faithfulness", [[0, "#d73027"], [0.25, "#fc8d59"], [0.5, "#fee090"], [0.75, "#91bfdb"],
                                      [1, "#4575b4"]], False, "low")}
+#: confidence is coloured by its nines, -log10(1 - confidence) in [0, CONF_NINES]: a good model's are mostly > 0.99
+CONF_NINES = 4
+CONF_BAR = {"tickvals": [1, 2, 3, 4], "ticktext": ["0.9", "0.99", "0.999", "≥ 0.9999"]}
+
+
+def nines(confidence) -> np.ndarray:
+    """float32 ``-log10(1 - confidence)`` clipped to ``[0, CONF_NINES]``: 0.9 -> 1, 0.99 -> 2, 0.999 -> 3."""
+    c = np.asarray(confidence, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.clip(-np.log10(np.clip(1.0 - c, 0.0, 1.0)), 0.0, CONF_NINES).astype(np.float32)
+
+
+def scale_range(colour: str) -> dict:
+    """Marker ``cmin``/``cmax`` and colour bar ticks of a continuous colouring (:data:`SCALES`)."""
+    if colour == "confidence":
+        return {"cmin": 0.0, "cmax": float(CONF_NINES), "ticks": CONF_BAR}
+    return {"cmin": 0.0, "cmax": 1.0, "ticks": {}}
+
+
 #: one line each, shown beside the Colour by control while a colouring is chosen
 COLOUR_NOTES = {
     "issues": ("Label-issue score: how likely the given label is wrong, from the {model}'s out-of-sample "
@@ -79,7 +98,7 @@ def shown_colour(m: ModelView, colour: str, projection: str | None = None) -> st
 def colour_values(m: ModelView, colour: str, projection: str | None = None) -> np.ndarray:
     """float32 (n,) values of a continuous colouring (:data:`SCALES`) of ``m``."""
     if colour == "confidence":
-        return m.confidence
+        return m.cached("confidence-nines", lambda: nines(m.confidence))
     if colour == "issues":
         return m.issues.score
     return m.faithfulness(projection)
@@ -202,9 +221,10 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
         if g["color"] is None:
             label, scale, reverse, _ = SCALES[g["scale"]]
+            rng = scale_range(g["scale"])
             marker.update(color=typed(colour_values(m, g["scale"], projection)[rows]), colorscale=scale,
-                          cmin=0.0, cmax=1.0, reversescale=reverse, showscale=True,
-                          colorbar={"title": {"text": label}, "thickness": 12, "len": 0.6})
+                          cmin=rng["cmin"], cmax=rng["cmax"], reversescale=reverse, showscale=True,
+                          colorbar={"title": {"text": label}, "thickness": 12, "len": 0.6, **rng["ticks"]})
         else:
             marker["color"] = g["color"]
         traces.append({"type": "scattergl", "mode": "markers", "name": g["name"],

@@ -25,8 +25,18 @@ NEIGHBOURS_SHOWN = 10  # the cache may hold more (t-SNE/UMAP want ~90); ten read
 
 
 def pct(x: float) -> str:
-    """``0.934`` -> ``"93%"``."""
-    return f"{100 * float(x):.0f}%"
+    """A probability or accuracy in percent: ``0.934`` -> ``"93%"``; near 0 or 100 % with the decimals
+    that keep it off the bound (``0.995`` -> ``"99.5%"``, ``0.9996`` -> ``"99.96%"``, never a false ``"100%"``).
+
+    ``assets/hover.js``'s ``pct`` is the same rule for the hover tooltip.
+    """
+    v = 100 * float(x)
+    if not (99 < v < 100 or 0 < v < 1):
+        return f"{v:.0f}%"
+    for digits in (1, 2):
+        if 0 < round(v, digits) < 100:
+            return f"{v:.{digits}f}%"
+    return "99.99%" if v > 50 else "0.01%"
 
 
 def tile(m: ModelView, row: int, scale: int, cls: str) -> html.Div:

@@ -221,12 +221,15 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
 
     @server.route("/api/points/<name>.json")
     def points(name: str):
-        """Per-row true class and one model's (``?model=``) predicted class and confidence (in %), for hover labels."""
+        """Per-row sample id, true class and one model's (``?model=``) predicted class and confidence (in %),
+        for hover labels."""
         m = model(name, flask.request.args.get("model"))
         ds = m.ds
         body = {"dataset": ds.name, "model": m.name, "version": ds.version, "n": ds.n, "class_names": ds.class_names,
                 "labels": ds.labels.tolist(), "pred": m.pred.tolist(),
-                "conf": np.round(m.confidence * 100).astype(int).tolist()}
+                "ids": ds.sample_ids.astype(np.int64).tolist(),
+                # in %, cut (not rounded) to 3 decimals: 99.9996 % must not read as 100 %
+                "conf": np.round(np.floor(m.confidence.astype(np.float64) * 1e5) / 1e3, 3).tolist()}
         resp = flask.jsonify(body)
         resp.headers["Cache-Control"] = "public, max-age=3600"
         return resp

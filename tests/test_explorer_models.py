@@ -11,6 +11,7 @@ from explorer_data import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, MO
                            write_synthetic_cache)
 from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store  # noqa: F401
 from explorer.store import ExplorerStore
+from explorer.panels import pct
 from core.store import ArtifactStore, CacheError, write_json_atomic
 
 
@@ -143,7 +144,7 @@ def test_detail_panel_uses_the_chosen_models_graph_and_probabilities(client, exp
         body = json.dumps(tree, ensure_ascii=False)
         assert [int(c["props"]["data-row"]) for c in components(tree, "nb-item")] == m.knn[row][:10].tolist()
         top = int(np.argmax(m.proba[row]))
-        assert f"{100 * float(m.proba[row, top]):.0f}%" in body and f"Top-3 probabilities · {m.title}" in body
+        assert pct(m.proba[row, top]) in body and f"Top-3 probabilities · {m.title}" in body
 
 
 def test_compare_view_draws_two_models_and_links_their_selection(client, explorer_app, store):

@@ -107,7 +107,7 @@ def test_neighbours_and_points_routes(client, store):
     body = json.loads(gzip.decompress(r.data))
     cnn = ds.model("cnn")  # no ?model=: the default model
     assert body["model"] == "cnn" and body["labels"] == ds.labels.tolist() and body["pred"] == cnn.pred.tolist()
-    assert body["conf"][3] == round(float(cnn.proba[3].max()) * 100)
+    assert body["conf"][3] == pytest.approx(float(cnn.proba[3].max()) * 100, abs=1e-3)  # in %, 3 decimals
     pixels = client.get("/api/points/mnist.json?model=pixels").json
     assert pixels["pred"] == ds.model("pixels").pred.tolist() != body["pred"]
 

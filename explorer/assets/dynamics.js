@@ -19,7 +19,7 @@
     if (spec.__decoded) return spec.__decoded;
     const bin = atob(spec.bdata), buf = new ArrayBuffer(bin.length), u8 = new Uint8Array(buf);
     for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-    const T = {i4: Int32Array, u1: Uint8Array, f4: Float32Array, f8: Float64Array}[spec.dtype] || Float32Array;
+    const T = {i4: Int32Array, u1: Uint8Array, u2: Uint16Array, f4: Float32Array, f8: Float64Array}[spec.dtype] || Float32Array;
     spec.__decoded = new T(buf);
     return spec.__decoded;
   }
@@ -32,7 +32,7 @@
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (j) {
           return {m: j.m, frames: j.frames, epochs: j.epochs, xy: decode(j.xy), pred: decode(j.pred),
-                  conf: decode(j.conf), labels: decode(j.labels), palette: j.palette,
+                  conf: decode(j.conf), ids: j.ids ? decode(j.ids) : null, labels: decode(j.labels), palette: j.palette,
                   correct: j.correct_colour, wrong: j.wrong_colour, names: j.class_names};
         })
         .then(function (v) { cache[key].__value = v; return v; })  // for describe(), on hover
@@ -65,7 +65,8 @@
     if (meta.colour === "true") return null;  // true classes never change
     if (meta.colour === "confidence") {
       const c = new Float32Array(m);
-      for (let i = 0; i < m; i++) c[i] = d.conf[off + i] / 100;
+      // as the server colours it (figures.nines): -log10(1 - confidence), 0.9 -> 1 ... 0.9999 -> 4
+      for (let i = 0; i < m; i++) c[i] = Math.min(4, Math.max(0, -Math.log10(1 - d.conf[off + i] / 10000)));
       return {color: c};
     }
     const out = new Array(m);
@@ -145,7 +146,8 @@
     const f = gd.__dynRender === meta.render && gd.__dynFrame !== undefined ? gd.__dynFrame : meta.frame;
     if (!d || !d.__value) { load(meta).catch(function () {}); return null; }
     const v = d.__value, off = f * v.m;
-    return {t: v.labels[k], p: v.pred[off + k], conf: v.conf[off + k], names: v.names, frame: f};
+    const id = v.ids && v.ids[k] >= 0 ? v.ids[k] : null;  // conf: hundredths of a per cent
+    return {t: v.labels[k], p: v.pred[off + k], conf: v.conf[off + k] / 100, names: v.names, frame: f, id: id};
   }
 
   window.explorerDynamics = {goTo: goTo, describe: describe, load: load};

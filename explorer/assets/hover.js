@@ -22,6 +22,16 @@
     return "/sprites/" + meta.dataset + "/" + page + ".png?v=" + meta.version;
   }
 
+  // a probability in percent as panels.pct words it: decimals only where 0 or 100 % would mislead
+  function pct(v) {
+    if (!((v > 99 && v < 100) || (v > 0 && v < 1))) return Math.round(v) + "%";
+    for (let d = 1; d <= 2; d++) {
+      const r = Number(v.toFixed(d));
+      if (r > 0 && r < 100) return v.toFixed(d) + "%";
+    }
+    return v > 50 ? "99.99%" : "0.01%";
+  }
+
   function infoKey(meta) { return meta.dataset + "/" + (meta.model || ""); }
 
   function preload(meta) {
@@ -97,10 +107,10 @@
     if (dyn) {
       // classes at the frame on screen, not the trained model's
       const at = window.explorerDynamics && window.explorerDynamics.describe(gd, ev.points[0].pointNumber);
-      if (at) d = {t: at.t, p: at.p, conf: at.conf, names: at.names};
+      if (at) d = {t: at.t, p: at.p, conf: at.conf, names: at.names, id: at.id};
     } else if (info[infoKey(meta)] && hasImage) {
       const i = info[infoKey(meta)];
-      d = {t: i.labels[row], p: i.pred[row], conf: i.conf[row], names: i.class_names};
+      d = {t: i.labels[row], p: i.pred[row], conf: i.conf[row], names: i.class_names, id: i.ids && i.ids[row]};
     }
     const text = el.querySelector(".hover-text");
     if (d) {
@@ -115,9 +125,10 @@
         div.appendChild(b);
         text.appendChild(div);
       };
+      if (d.id !== undefined && d.id !== null) line("Sample #", String(d.id), "sample-id");
       line("True: ", names[t]);
       line("Predicted: ", names[p], t === p ? "ok" : "bad");
-      line("Confidence: ", d.conf + "%");
+      line("Confidence: ", pct(d.conf));
       if (!hasImage) line("", "(image not in the shown sample set)");
       el.classList.toggle("wrong", t !== p);
       el.dataset.true = t; el.dataset.pred = p;
@@ -238,5 +249,5 @@
     setTimeout(function () { pending = false; scan(); }, 50);
   }).observe(document.documentElement, {childList: true, subtree: true});
   document.addEventListener("DOMContentLoaded", scan);
-  window.explorerHover = {rowOf: rowOf, scan: scan};
+  window.explorerHover = {rowOf: rowOf, scan: scan, pct: pct};
 })();
