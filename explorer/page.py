@@ -194,10 +194,10 @@ def register(app, store: ExplorerStore) -> None:
                     pairs=Output(PAIRS, "value"), options=Output(ids.MODEL, "options"),
                     options2=Output(ids.MODEL2, "options"), colours=Output(ids.COLOUR, "options")),
         inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
-                    pairs=Input(PAIRS, "value")),
+                    pairs=Input(PAIRS, "value"), paused=Input(ids.DY_TIMER, "disabled")),
         state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options")))
-    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, pairs, frame_max,
-                 colours):
+    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, pairs, paused,
+                 frame_max, colours):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
@@ -223,7 +223,9 @@ def register(app, store: ExplorerStore) -> None:
                                                                  if n in store.datasets else (0, 1))))
                             for n in pair_outputs]
             return out
-        # a control changed: the URL follows
+        if ctx.triggered_id in (ids.DY_FRAME, ids.DY_TIMER) and paused is False:
+            return out  # playing: the URL takes the frame where play stops (one history entry, not one a step)
+        # a control changed (or play stopped): the URL follows
         ds_view = _view(store, ds)
         chosen_cell = _cell_of(cell, ds, len(ds_view.class_names))
         chosen_issue = _pair_of(issue, ds, len(ds_view.class_names))

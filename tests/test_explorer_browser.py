@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from explorer_data import KNOWN_CELLS, MODEL_CELLS, decode_row
+from explorer.panels import pct
 
 GD = "document.querySelector('{sel} .js-plotly-plot')"
 
@@ -121,6 +122,11 @@ def test_hover_shows_that_samples_image(page, explorer_url, explorer_app):
     names = ds.class_names
     assert f"True: {names[ds.labels[pt['row']]]}" in text
     assert f"Predicted: {names[ds.model('cnn').pred[pt['row']]]}" in text  # the default model's
+    assert f"Sample #{int(ds.sample_ids[pt['row']])}" in text
+    conf = float(ds.model("cnn").confidence[pt["row"]])
+    assert f"Confidence: {pct(int(conf * 1e5) / 1e5)}" in text  # the detail panel's words
+    for v in (0.996, 0.995, 0.9996, 0.99999, 0.934, 1.0, 0.003):  # the browser's rule is pct's
+        assert page.evaluate("(v) => window.explorerHover.pct(v)", 100 * v) == pct(v), v
     # the pixels on screen are that sample's image: read the row number drawn into it
     page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
         .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
@@ -310,6 +316,9 @@ def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_a
         new MutationObserver(() => {{ if (gd.getAttribute('data-moving') === '1') window.__seen.moving++;
             const f = gd.getAttribute('data-frame'); if (f !== null && window.__seen.frames.at(-1) !== f)
             window.__seen.frames.push(f); }}).observe(gd, {{attributes: true}}); }}""")
+    page.evaluate("""() => { window.__pushed = []; const push = history.pushState.bind(history);
+        history.pushState = (s, t, u) => { window.__pushed.push(String(u)); return push(s, t, u); }; }""")
+    before = page.evaluate("() => history.length")
     page.click("#dy-play")
     # the label flips after a server round trip, which can take a moment on a loaded machine
     page.wait_for_function("() => document.querySelector('#dy-play').innerText.includes('Pause')")
@@ -324,7 +333,10 @@ def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_a
     colour = page.evaluate(f"() => {DY_GD}.data[0].marker.color[0]")
     from explorer.figures import PALETTE
     assert colour == PALETTE[int(dyn.pred[-1, 0])]
-    assert f"frame={dyn.n_frames - 1}" in page.evaluate("location.search")
+    page.wait_for_function(f"() => location.search.includes('frame={dyn.n_frames - 1}')")
+    page.wait_for_timeout(300)  # a late URL update would show here
+    # one play is one step in the history (back returns to where play started), not one per frame
+    assert page.evaluate("() => history.length") <= before + 1, page.evaluate("() => window.__pushed")
 
 
 def test_dynamics_message_for_a_model_without_snapshots(page, explorer_url):

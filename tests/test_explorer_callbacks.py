@@ -149,3 +149,15 @@ def test_url_follows_a_control_by_name(client, explorer_app):
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
     response = r.json["response"]
     assert set(response) == {"url"} and "proj=tsne" in response["url"]["search"]
+
+
+def test_url_keeps_its_frame_while_playing(client, explorer_app):
+    """Play moves the slider a step a second: the URL takes the frame where play stops, one history entry."""
+    values = {**GOOD, "tabs.value": "dynamics", "dy-frame.value": 2, "url.search": "?tab=dynamics&frame=1"}
+    r = dash_post(client, explorer_app, "sync_url", {**values, "dy-timer.disabled": False}, changed=["dy-frame.value"])
+    assert r.status_code == 200 and "url" not in r.json.get("response", {})
+    r = dash_post(client, explorer_app, "sync_url", {**values, "dy-timer.disabled": False}, changed=["dy-timer.disabled"])
+    assert r.status_code == 200 and "url" not in r.json.get("response", {})  # nor as play starts
+    r = dash_post(client, explorer_app, "sync_url", {**values, "dy-timer.disabled": True},
+                  changed=["dy-frame.value", "dy-timer.disabled"])
+    assert "frame=2" in r.json["response"]["url"]["search"]
