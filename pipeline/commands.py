@@ -159,19 +159,36 @@ def verify(store: ArtifactStore, repair: bool = False, quiet: bool = False) -> i
         return 1
     for folder in damaged:
         store.discard(folder)
-    if current is None or "run" not in current:
+    runs = recorded_runs(current) if current else []
+    if not runs:
         print("removed the damaged folders; current.json records no run to repeat, so run "
               "`python -m pipeline all` with your options to rebuild them", flush=True)
         return 0
-    config = recorded_run(current["run"], store, quiet)
-    print(f"repairing: rerunning the recorded run for {', '.join(config.datasets)}", flush=True)
-    pipe = Pipeline(config)
-    pipe.report()
-    pipe.publish()
+    for run in runs:
+        config = recorded_run(run, store, quiet)
+        print(f"repairing: rerunning the recorded run for {', '.join(config.datasets)}", flush=True)
+        pipe = Pipeline(config)
+        pipe.report()
+        pipe.publish()
     left = [f for f in damaged if f.resolve() in shown and store.verify(f)]
     print(f"repaired: {len(damaged) - len(left)} of {len(damaged)} damaged folders rebuilt"
           + ("" if not left else f"; still damaged: {', '.join(map(str, left))}"), flush=True)
     return 1 if left else 0
+
+
+def recorded_runs(current: dict) -> list[dict]:
+    """The runs that made the current view: each dataset's own record (else the file's), its
+    datasets grouped, so one repair reruns each set of settings once for its datasets."""
+    groups: dict[str, dict] = {}
+    for name, entry in (current.get("datasets") or {}).items():
+        run = entry.get("run") if isinstance(entry, dict) else None
+        run = run if isinstance(run, dict) else current.get("run")
+        if not isinstance(run, dict):
+            continue
+        key = json.dumps({k: v for k, v in run.items() if k != "data"}, sort_keys=True, default=str)
+        group = groups.setdefault(key, {**run, "data": {**(run.get("data") or {}), "dataset": []}})
+        group["data"]["dataset"].append(name)
+    return list(groups.values())
 
 
 def recorded_run(run: dict, store: ArtifactStore, quiet: bool) -> RunConfig:

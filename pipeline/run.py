@@ -238,6 +238,10 @@ class Pipeline:
         from embeddings.report import combine
 
         rel = self.store.relative
+        # the run's settings, so `verify --repair` can rebuild exactly what this view shows
+        run = self.config.settable(("data", "seed", "models", "train", "embed", "project", "dynamics", "report"))
+        run["data"].pop("data_dir", None)
+        run["models"]["model"] = [str(Path(p).expanduser().resolve()) for p in run["models"]["model"]]
         datasets = {}
         for name in self._names(names):
             r = self.results[name]
@@ -253,6 +257,7 @@ class Pipeline:
                     models[model]["faithfulness"] = {p: rel(f) for p, f in m["faithfulness"].items()}
             datasets[name] = {
                 **facts.get(name).to_json(),
+                "run": run,
                 "sample_set": self.config.embed.sample_set,
                 "n": len(self.store.load_array(Path(r["samples"]) / "labels.npy", mmap=True)),
                 "samples": rel(r["samples"]),
@@ -260,14 +265,45 @@ class Pipeline:
                 "models": models,
             }
             self._status(name, "ready")
-        report = combine({n: self.results[n]["report"] for n in datasets}, self.store, self.config.report.k)
-        # the run's settings, so `verify --repair` can rebuild exactly what this view shows
-        run = self.config.settable(("data", "seed", "models", "train", "embed", "project", "dynamics", "report"))
-        run["data"].pop("data_dir", None)
-        run["models"]["model"] = [str(Path(p).expanduser().resolve()) for p in run["models"]["model"]]
-        self.store.write_current({"datasets": datasets, "report": rel(report),
-                                  "run": run})
+        parts = {n: self.results[n]["report"] for n in datasets}
+        kept, kept_parts = self._still_shown(set(datasets))
+        order = [*kept, *[n for n in datasets if n not in kept]]  # where the page listed them, new ones last
+        datasets = {n: datasets.get(n) or kept[n] for n in order}
+        parts = {n: parts.get(n) or kept_parts[n] for n in order}
+        report = combine(parts, self.store, self.config.report.k)
+        self.store.write_current({"datasets": datasets, "report": rel(report), "run": run})
         return self.store.root / "current.json"
+
+    def _still_shown(self, running: set[str]) -> tuple[dict, dict]:
+        """The entries (and report parts) of datasets the explorer shows that this run does not touch.
+
+        A run with ``--dataset fashion-mnist --model mine.keras`` keeps MNIST on the page: every
+        other dataset of the current view stays when its folders are there and its report part
+        was measured with the same k. Entries keep their own ``run`` record for ``verify --repair``.
+        """
+        from core.errors import CacheError
+
+        try:
+            current = self.store.read_current()
+            report = self.store.read_json(self.store.resolve(current["report"]))
+        except (CacheError, KeyError, TypeError):
+            return {}, {}
+        if report.get("k") != self.config.report.k:
+            return {}, {}
+        entries, parts = {}, {}
+        for name, entry in (current.get("datasets") or {}).items():
+            if name in running or name not in report.get("datasets", {}) or name not in facts.NAMES:
+                entries.setdefault(name, None)  # keeps the page's order for datasets rerun now
+                continue
+            folders = [entry.get("samples"), *[f for m in (entry.get("models") or {}).values()
+                                               for f in (m.get("model"), m.get("embed"), *m.get("projections", {}).values())]]
+            try:
+                present = all(f and self.store.resolve(f).is_dir() for f in folders)
+            except CacheError:
+                present = False
+            if present:
+                entries[name], parts[name] = entry, report["datasets"][name]
+        return {n: e for n, e in entries.items() if e is not None or n in running}, parts
 
     def run_all(self, on_first_ready: Callable[[], None] | None = None) -> Path:
         """Every stage, dataset by dataset; ``on_first_ready`` runs once the first one is published."""

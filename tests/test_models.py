@@ -180,3 +180,33 @@ def test_flat_is_the_pixel_space():
     images = np.arange(2 * 28 * 28, dtype=np.int64).reshape(2, 28, 28) % 256
     X = flat(images.astype(np.uint8))
     assert X.shape == (2, 784) and X.dtype == np.float32 and X.max() <= 1.0
+
+
+def test_a_run_of_one_dataset_keeps_the_others_on_the_page(real_data_dir, tmp_path):
+    """`--dataset fashion-mnist --model mine.keras` after a full run must not take MNIST off the page."""
+    cache = tmp_path / "cache"
+    tiny = ["all", "--no-serve", "--cache-dir", str(cache), "--data-dir", str(real_data_dir), "--models", "pixels",
+            "--train-subset", "1000", "--embed-subset", "200", "--tsne-iter", "100", "--methods", "pca,tsne", "-q"]
+    _pipeline(*tiny, "--dataset", "mnist")
+    first = json.loads((cache / "current.json").read_text())
+    _pipeline(*tiny, "--dataset", "fashion-mnist")
+    both = json.loads((cache / "current.json").read_text())
+    assert list(both["datasets"]) == ["mnist", "fashion-mnist"]
+    assert both["datasets"]["mnist"] == first["datasets"]["mnist"]  # untouched, with its own run record
+    assert both["datasets"]["mnist"]["run"]["data"]["dataset"] == ["mnist"]
+    report = json.loads((cache / both["report"]).read_text())
+    assert set(report["datasets"]) == {"mnist", "fashion-mnist"}
+    # rerunning MNIST keeps its place; a report measured with another k cannot sit beside the new one
+    _pipeline(*tiny, "--dataset", "mnist", "--seed", "1")
+    again = json.loads((cache / "current.json").read_text())
+    assert list(again["datasets"]) == ["mnist", "fashion-mnist"]
+    assert again["datasets"]["mnist"]["samples"] == first["datasets"]["mnist"]["samples"]
+    assert again["datasets"]["mnist"]["models"] != first["datasets"]["mnist"]["models"]  # seeded layouts
+    _pipeline(*tiny, "--dataset", "mnist", "--report-k", "5")
+    assert list(json.loads((cache / "current.json").read_text())["datasets"]) == ["mnist"]
+    # verify --repair reruns each dataset's own recorded settings
+    from pipeline.commands import recorded_runs
+
+    runs = recorded_runs(again)
+    assert sorted(r["data"]["dataset"] for r in runs) == [["fashion-mnist"], ["mnist"]]
+    assert {r["seed"]["seed"] for r in runs} == {0, 1}
