@@ -95,38 +95,34 @@ def _model(store: ExplorerStore, ds_name, model, proj=None, colour=None) -> Mode
     return m
 
 
-def _cell_of(cell_data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:
-    """The chosen confusion cell ``(true, predicted)`` of dataset ``ds``, or ``None``.
+def _class_pair(data, ds: str, key: str, what: str, owner: str, names: tuple[str, str],
+                n_classes: int) -> tuple[int, int] | None:
+    """Two classes stored as ``{"ds", key: [a, b]}`` for dataset ``ds``, checked; ``None`` if none
+    or chosen on another dataset (it means nothing here)."""
+    if not data:
+        return None
+    if not isinstance(data, dict):
+        raise BadInput(f"{what} must be an object (got {_short(data)})")
+    if data.get("ds") != ds or not data.get(key):
+        return None
+    pair = data[key]
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise BadInput(f"{what} must be [{names[0]}, {names[1]}] (got {_short(pair)})")
+    return (_int(pair[0], 0, n_classes, f"{owner}'s {names[0]} class"),
+            _int(pair[1], 0, n_classes, f"{owner}'s {names[1]} class"))
 
-    A cell chosen on another dataset is ``None`` too: it means nothing here.
-    """
-    if not cell_data:
-        return None
-    if not isinstance(cell_data, dict):
-        raise BadInput(f"cell must be an object (got {_short(cell_data)})")
-    if cell_data.get("ds") != ds or not cell_data.get("cell"):
-        return None
-    cell = cell_data["cell"]
-    if not isinstance(cell, (list, tuple)) or len(cell) != 2:
-        raise BadInput(f"cell must be [true, predicted] (got {_short(cell)})")
-    return (_int(cell[0], 0, n_classes, "cell's true class"), _int(cell[1], 0, n_classes, "cell's predicted class"))
+
+def _cell_of(cell_data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:
+    """The chosen confusion cell ``(true, predicted)`` of dataset ``ds``, or ``None``."""
+    return _class_pair(cell_data, ds, "cell", "cell", "cell", ("true", "predicted"), n_classes)
 
 
 def _pair_of(data, ds: str, n_classes: int = 10) -> tuple[int, int] | None:
     """The "Label issues" filter ``(given, suggested)`` (``{"ds", "pair"}``) of dataset ``ds``, or ``None``."""
-    if not data:
-        return None
-    if not isinstance(data, dict):
-        raise BadInput(f"class-pair filter must be an object (got {_short(data)})")
-    if data.get("ds") != ds or not data.get("pair"):
-        return None
-    pair = data["pair"]
-    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-        raise BadInput(f"class-pair filter must be [given, suggested] (got {_short(pair)})")
-    a, b = _int(pair[0], 0, n_classes, "filter's given class"), _int(pair[1], 0, n_classes, "filter's suggested class")
-    if a == b:
-        raise BadInput(f"class-pair filter must be two different classes (got {a}, {b})")
-    return a, b
+    pair = _class_pair(data, ds, "pair", "class-pair filter", "filter", ("given", "suggested"), n_classes)
+    if pair is not None and pair[0] == pair[1]:
+        raise BadInput(f"class-pair filter must be two different classes (got {pair[0]}, {pair[1]})")
+    return pair
 
 
 def _rows_of(sel, ds: str, n: int | None = None) -> np.ndarray | None:
