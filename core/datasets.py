@@ -30,12 +30,16 @@ class DatasetFacts:
     colour: str
     n_train: int = 60_000
     n_test: int = 10_000
+    #: (height, width, channels) of its images: 1 channel grey, 3 RGB
+    image_shape: tuple[int, int, int] = (28, 28, 1)
+    #: "builtin" (MNIST, Fashion-MNIST) or "imported" (the user's own, ``training/imported.py``)
+    source: str = "builtin"
 
     def to_json(self) -> dict:
         """The facts ``current.json`` carries to the explorer."""
         return {"title": self.title, "class_names": list(self.class_names),
                 "mirror_symmetric": self.mirror_symmetric, "default_pair": list(self.default_pair),
-                "colour": self.colour}
+                "colour": self.colour, "image_shape": list(self.image_shape), "source": self.source}
 
 
 DATASETS = {
@@ -45,11 +49,22 @@ DATASETS = {
                                   default_pair=(0, 6), colour="#f28e2b"),
 }
 NAMES = tuple(DATASETS)
+#: The user's datasets this process has loaded (``training.imported.load``), by name.
+_IMPORTED: dict[str, DatasetFacts] = {}
+
+
+def register(info: DatasetFacts) -> DatasetFacts:
+    """Make an imported dataset's facts known to every stage of this process."""
+    if info.name in DATASETS:
+        raise DataError(f"{info.name!r} is a built-in dataset; give your dataset another name")
+    _IMPORTED[info.name] = info
+    return info
 
 
 def get(name: str) -> DatasetFacts:
     """Look a dataset up by name, with the list of valid names in the error."""
     try:
-        return DATASETS[name]
+        return DATASETS[name] if name in DATASETS else _IMPORTED[name]
     except (KeyError, TypeError):
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
+                        "(or import your own: python -m pipeline import NAME --images ...)") from None

@@ -25,7 +25,8 @@ from core.errors import ConfigError
 
 def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
            many: bool = False, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
-           type: Any = None, derived: bool = False, short: str | None = None, repeat: bool = False) -> Any:
+           type: Any = None, derived: bool = False, short: str | None = None, repeat: bool = False,
+           positional: bool = False) -> Any:
     """A dataclass field with command-line metadata.
 
     Parameters
@@ -49,9 +50,12 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
         Set by a rule of the composed config, not on the command line.
     short : str, optional
         A one-letter alias such as ``-q``.
+    positional : bool
+        An argument without a flag (``import NAME``), optional on the command line.
     """
     meta = {"help": help, "flag": flag, "choices": choices, "many": many, "lo": lo, "hi": hi,
-            "lo_open": lo_open, "type": type, "derived": derived, "short": short, "repeat": repeat}
+            "lo_open": lo_open, "type": type, "derived": derived, "short": short, "repeat": repeat,
+            "positional": positional}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple default for list options")
     return dataclasses.field(default=default, metadata={"option": meta})
@@ -155,6 +159,10 @@ def add_arguments(group, klass: type, dest: Callable[[str], str] = str) -> None:
                                help=text)
             continue
         metavar = f.name.upper()
+        if m.get("positional"):
+            group.add_argument(dest(f.name), type=_parser_of(m, default), nargs="?", default=argparse.SUPPRESS,
+                               help=text, metavar=metavar)
+            continue
         if m.get("repeat"):
             group.add_argument(*names, dest=dest(f.name), type=_parser_of({**m, "many": False}, default[0] if default else ""),
                                action="append", default=argparse.SUPPRESS, help=text + "; repeatable",

@@ -52,15 +52,18 @@ def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.nd
     return ids.astype(np.int64), images, labels
 
 
-def samples(dataset: str, arrays: dict, config: EmbedConfig, store: ArtifactStore) -> Path:
-    """Compute (or reuse) the samples folder: ids, images and labels of the configured set."""
+def samples(dataset: str, arrays: dict, config: EmbedConfig, store: ArtifactStore,
+            upstream: tuple[str, ...] = ()) -> Path:
+    """Compute (or reuse) the samples folder: ids, images and labels of the configured set
+    (``upstream``: the import folder's key, for a dataset of the user's own)."""
     def make(out: Path) -> None:
         ids, images, labels = select_samples(arrays, config)
         np.save(out / "index.npy", ids, allow_pickle=False)
         np.save(out / "images.npy", np.ascontiguousarray(images, dtype=np.uint8), allow_pickle=False)
         np.save(out / "labels.npy", labels.astype(np.uint8), allow_pickle=False)
 
-    return store.build(dataset, SAMPLES_STAGE, {"sample_set": config.sample_set, "subset": config.embed_subset}, make)
+    return store.build(dataset, SAMPLES_STAGE, {"sample_set": config.sample_set, "subset": config.embed_subset}, make,
+                       upstream=upstream)
 
 
 def space_matrix(embed_dir: Path, samples_dir: Path, kind: str, store: ArtifactStore | None = None) -> np.ndarray:
@@ -92,6 +95,9 @@ def _predict(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, image
     """(embedding or None for pixels, probabilities) of the samples under one model."""
     if spec.kind == "pixels":
         return None, _pixel_votes(store, spec, model_dir, ids, arrays, sample_set)
+    if spec.kind == "given":  # an imported dataset's own embeddings, every row a sample
+        source = store.path(spec.config.dataset, "import", spec.config.source)
+        return store.load_array(source / "embeddings.npy")[ids], store.load_array(model_dir / "test-proba.npy")[ids]
     if spec.kind == "keras":
         from training.user_model import load_checked, run
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline {fetch,train,embed,project,report,serve,all,verify}``.
+"""Command line: ``python -m pipeline {fetch,train,embed,project,report,serve,all,verify,import}``.
 
 Every stage runs the ones before it, and each reuses what is already cached, so
 ``all`` on a warm cache goes straight to serving the explorer.  The options are
@@ -25,7 +25,8 @@ HELPS = {"fetch": "download and verify the datasets",
          "report": "separability report (JSON + table); updates what the explorer shows",
          "serve": "serve the explorer on the cache",
          "all": "every stage, then serve the explorer",
-         "verify": "check every cached artifact against the hashes recorded when it was published"}
+         "verify": "check every cached artifact against the hashes recorded when it was published",
+         "import": "add your own dataset (images, labels, optional embeddings) to the cache and the explorer"}
 _SEP = "__"  # argparse dest: <section>__<field>, so two sections may share a field name
 
 
@@ -107,7 +108,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    quiet = getattr(args, f"data{_SEP}quiet", False)
+    quiet = getattr(args, f"data{_SEP}quiet", False) or getattr(args, f"imported{_SEP}quiet", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("tensorflow", "absl", "h5py", "numba", "matplotlib", "PIL", "filelock"):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.errors import CacheError
+from core.errors import CacheError, DataError
 from core.store import ArtifactStore, read_json
 from pipeline.config import RunConfig, SECTIONS
 from pipeline.run import Pipeline
@@ -26,6 +26,17 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         return 0
     if command == "verify":
         return verify(ArtifactStore(config.where.cache_dir), repair=args.repair, quiet=config.data.quiet)
+    if command == "import":
+        from pipeline.own_data import add
+        from training.import_files import read
+
+        options = config.imported
+        try:
+            pipe = add(read(options), config, name=options.name, title=options.title)
+        except DataError as e:
+            raise _named_file(e, options) from None
+        summary(pipe, "import")
+        return 0
     pipe = Pipeline(config)
     if command != "all":
         getattr(pipe, STAGE_OF[command])()
@@ -45,6 +56,20 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
     finally:
         if server:
             server.stop()
+
+
+def _named_file(error: Exception, options) -> Exception:
+    """An array's refusal (``"labels: expected ..."``) said of the file it came from."""
+    from core.errors import DataError
+
+    arg, _, rest = str(error).partition(": ")
+    if arg not in ("images", "labels", "embeddings", "proba", "pred", "class_names", "name"):
+        return error
+    if arg == "name":
+        return DataError(f"NAME {options.name!r}: {rest.split(': ', 1)[-1]}")
+    path = getattr(options, arg)
+    where = f"{path}" if path is not None else f"{options.images} (its {arg!r})"
+    return DataError(f"--{arg.replace('_', '-')} {where}: {rest}")
 
 
 def _die_with_parent() -> None:
@@ -104,13 +129,13 @@ def summary(pipe: Pipeline, command: str) -> None:
                 lines.append(f"  {name:14s} {model:10s} embed {m['embed']}")
             for method, folder in m.get("projections", {}).items():
                 lines.append(f"  {name:14s} {model:10s} {method:5s} {folder / 'coords.npy'}")
-    if command in ("report", "all"):
+    if command in ("report", "all", "import"):
         from embeddings.report import format_table
 
         lines.append(f"  report {pipe.report_path}\n")
         lines.append(format_table(read_json(pipe.report_path)))
     lines.append("\nstage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in pipe.timings.seconds.items()))
-    if command == "report":
+    if command in ("report", "import"):
         lines.append(f"explorer: {store.root / 'current.json'} now shows these results; "
                      f"`python -m pipeline serve{_cache_flag(store)}` to open it")
     elif command in ("train", "embed", "project"):
@@ -166,8 +191,13 @@ def verify(store: ArtifactStore, repair: bool = False, quiet: bool = False) -> i
         return 0
     for run in runs:
         config = recorded_run(run, store, quiet)
-        print(f"repairing: rerunning the recorded run for {', '.join(config.datasets)}", flush=True)
-        pipe = Pipeline(config)
+        imported = {n: store.resolve(run["import_folder"]) for n in run["data"]["dataset"]} if run.get("import_folder") else None
+        if imported and any(store.verify(f) or not f.is_dir() for f in imported.values()):
+            print(f"cannot repair {', '.join(imported)}: its imported arrays are damaged or gone; import it "
+                  "again (python -m pipeline import, or explorer.from_arrays)", flush=True)
+            continue
+        print(f"repairing: rerunning the recorded run for {', '.join(imported or config.datasets)}", flush=True)
+        pipe = Pipeline(config, imported=imported)
         pipe.report()
         pipe.publish()
     left = [f for f in damaged if f.resolve() in shown and store.verify(f)]

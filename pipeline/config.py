@@ -28,6 +28,7 @@ from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
 from training.config import TRAINED, TrainConfig, TrainOptions
+from training.import_files import ImportOptions
 from training.ladder import ModelOptions
 
 #: The shared graph never keeps fewer neighbours than this: the perplexity-30 default's 90,
@@ -64,10 +65,10 @@ class SeedOptions:
 SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
             "train": TrainOptions,
             "embed": EmbedConfig, "project": ProjectConfig, "dynamics": DynamicsConfig,
-            "report": ReportConfig, "serve": ServeOptions}
+            "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
 TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
           "embed": "embeddings", "project": "projections", "dynamics": "training dynamics",
-          "report": "report", "serve": "explorer"}
+          "report": "report", "serve": "explorer", "imported": "your dataset"}
 
 _THROUGH_REPORT = ("where", "data", "seed", "models", "train", "embed", "project", "dynamics", "report")
 #: The sections each command uses: a stage runs the ones before it, so it takes their options.
@@ -80,6 +81,8 @@ COMMANDS = {
     "all": _THROUGH_REPORT + ("serve",),
     "serve": ("where", "serve"),
     "verify": ("where", "data"),
+    # your own dataset: read, checked, then the stages from the k-NN graph to the report, published
+    "import": ("where", "imported", "seed", "project", "report"),
 }
 
 
@@ -97,6 +100,7 @@ class RunConfig:
     dynamics: DynamicsConfig = DynamicsConfig()
     report: ReportConfig = ReportConfig()
     serve: ServeOptions = ServeOptions()
+    imported: ImportOptions = ImportOptions()
 
     def __post_init__(self) -> None:
         for name in SECTIONS:
@@ -128,7 +132,7 @@ class RunConfig:
 
     @property
     def progress(self) -> bool:
-        return not self.data.quiet
+        return not (self.data.quiet or self.imported.quiet)
 
     def train_config(self, dataset: str, model: str = "cnn") -> TrainConfig:
         return self.train.config(dataset, self.seed.seed, model)

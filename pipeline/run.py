@@ -47,19 +47,23 @@ class Pipeline:
     Each stage reads its own section of the :class:`~pipeline.config.RunConfig`.
     """
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, imported: dict[str, Path] | None = None):
+        """``imported`` maps the user's datasets to their import folders (``training/imported.py``);
+        when given, the run works on those datasets instead of ``config``'s."""
         self.config = config
+        self.imported = {n: Path(f) for n, f in (imported or {}).items()}
+        self.names = tuple(self.imported) or config.datasets
         self.store = ArtifactStore(config.where.cache_dir)
         self.data_dir = Path(config.data.data_dir) if config.data.data_dir else self.store.root / "data"
         self.timings = Timings()
         self._arrays: dict[str, dict] = {}
-        self.results: dict[str, dict] = {name: {} for name in config.datasets}
+        self.results: dict[str, dict] = {name: {} for name in self.names}
         self._specs: dict[str, list] = {}
         self._checked: set[str] = set()
         self.report_path: Path | None = None
 
     def _names(self, names: Sequence[str] | None) -> tuple[str, ...]:
-        return tuple(names) if names is not None else self.config.datasets
+        return tuple(names) if names is not None else self.names
 
     def _status(self, name: str, stage: str, detail: str = "") -> None:
         """Tell a running explorer what is being prepared (``<cache>/progress.json``)."""
@@ -78,23 +82,31 @@ class Pipeline:
 
         with self.timings.stage("fetch"):
             for name in self._names(names):
-                if name not in self._arrays:
-                    self._arrays[name] = datasets.load(name, self.data_dir)
-                    log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
+                if name in self._arrays:
+                    continue
+                if name in self.imported:
+                    from training.imported import load
+
+                    self._arrays[name] = load(self.imported[name], self.store)[1]
+                    log.info("%s: your data, from %s", name, self.imported[name])
+                    continue
+                self._arrays[name] = datasets.load(name, self.data_dir)
+                log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
 
     def models(self, name: str):
         """The :class:`~training.ladder.ModelSpec` of each model of ``name``, ladder first."""
         if name not in self._specs:
-            from training.ladder import specs
+            from training.ladder import imported_specs, specs
 
-            self._specs[name] = specs(name, self.config.models, self.config.train, self.config.seed.seed)
+            self._specs[name] = (imported_specs(name, self.imported[name], self.store) if name in self.imported else
+                                 specs(name, self.config.models, self.config.train, self.config.seed.seed))
         return self._specs[name]
 
     def check_models(self) -> None:
         """Load and check every user model before any other work (each failure is one line)."""
         from training.ladder import check_user_model
 
-        for name in self.config.datasets:
+        for name in self.names:
             for spec in self.models(name):
                 if spec.kind == "keras" and spec.name not in self._checked:
                     for note in check_user_model(spec):
@@ -113,10 +125,11 @@ class Pipeline:
                     if spec.name in done:
                         continue
                     what = (f"{spec.config.epochs} epochs" if spec.trained else
-                            "k-NN vote of the training images" if spec.kind == "pixels" else "checking your model")
+                            "k-NN vote of the training images" if spec.kind == "pixels" else
+                            "predictions of your embeddings" if spec.kind == "given" else "checking your model")
                     self._status(name, "train", f"{spec.name}: {what}")
                     step = (_bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
-                            if spec.kind == "pixels" else None)
+                            if spec.kind in ("pixels", "given") else None)
                     folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
                     done[spec.name] = {"spec": spec, "model": folder}
 
@@ -128,7 +141,8 @@ class Pipeline:
             for name in self._names(names):
                 r = self.results[name]
                 if "samples" not in r:
-                    r["samples"] = samples(name, self._arrays[name], self.config.embed, self.store)
+                    source = (self.imported[name].name,) if name in self.imported else ()
+                    r["samples"] = samples(name, self._arrays[name], self.config.embed, self.store, upstream=source)
                 for m in r["models"].values():
                     if "embed" in m:
                         continue
@@ -245,6 +259,7 @@ class Pipeline:
         datasets = {}
         for name in self._names(names):
             r = self.results[name]
+            own = dict(run, import_folder=rel(self.imported[name])) if name in self.imported else run
             models = {}
             for model, m in r["models"].items():
                 models[model] = {"title": m["spec"].title, "kind": m["spec"].kind, "model": rel(m["model"]),
@@ -257,7 +272,7 @@ class Pipeline:
                     models[model]["faithfulness"] = {p: rel(f) for p, f in m["faithfulness"].items()}
             datasets[name] = {
                 **facts.get(name).to_json(),
-                "run": run,
+                "run": own,
                 "sample_set": self.config.embed.sample_set,
                 "n": len(self.store.load_array(Path(r["samples"]) / "labels.npy", mmap=True)),
                 "samples": rel(r["samples"]),
@@ -292,7 +307,8 @@ class Pipeline:
             return {}, {}
         entries, parts = {}, {}
         for name, entry in (current.get("datasets") or {}).items():
-            if name in running or name not in report.get("datasets", {}) or name not in facts.NAMES:
+            known = name in facts.NAMES or (isinstance(entry, dict) and entry.get("source") == "imported")
+            if name in running or name not in report.get("datasets", {}) or not known:
                 entries.setdefault(name, None)  # keeps the page's order for datasets rerun now
                 continue
             folders = [entry.get("samples"), *[f for m in (entry.get("models") or {}).values()
@@ -309,14 +325,14 @@ class Pipeline:
         """Every stage, dataset by dataset; ``on_first_ready`` runs once the first one is published."""
         self.fetch()
         self.check_models()
-        for name in self.config.datasets:
+        for name in self.names:
             self._status(name, "waiting")
         done: list[str] = []
-        for name in self.config.datasets:
+        for name in self.names:
             self.report([name])
             done.append(name)
             self.publish(done)
-            if on_first_ready and len(done) == 1 and len(self.config.datasets) > 1:
+            if on_first_ready and len(done) == 1 and len(self.names) > 1:
                 on_first_ready()
         self.report_path = self.report()
         current = self.publish()

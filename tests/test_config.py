@@ -68,7 +68,7 @@ def test_each_command_takes_only_the_options_it_uses(capsys):
     with pytest.raises(SystemExit):
         parse_args(["all", "--frobnicate"])
     assert "unrecognized arguments: --frobnicate" in capsys.readouterr().err
-    assert set(COMMANDS) == {"fetch", "train", "embed", "project", "report", "serve", "all", "verify"}
+    assert set(COMMANDS) == {"fetch", "train", "embed", "project", "report", "serve", "all", "verify", "import"}
 
 
 def test_bounds_and_choices_come_from_the_fields():

@@ -72,7 +72,7 @@ class ModelSpec:
     """One model of one dataset: its name (folders, URLs, tables), kind and making config."""
 
     name: str
-    kind: str          # pixels | mlp | cnn | keras
+    kind: str          # pixels | mlp | cnn | keras | given (an imported dataset's embeddings)
     title: str
     config: Union[TrainConfig, PixelsConfig, UserModelConfig]
 
@@ -98,9 +98,28 @@ def specs(dataset: str, models: ModelOptions, train: TrainOptions, seed: int) ->
     return out
 
 
+def imported_specs(dataset: str, import_dir: Path, store: ArtifactStore) -> list[ModelSpec]:
+    """The one model of an imported dataset: its given embeddings, else the raw pixels."""
+    from training.imported import GivenConfig
+
+    import_dir = Path(import_dir)
+    record = store.read_json(import_dir / "facts.json")
+    if (import_dir / "embeddings.npy").exists():
+        name = record.get("model_name") or "embeddings"
+        return [ModelSpec(name, "given", record.get("model_title") or name,
+                          GivenConfig(dataset=dataset, name=name, source=import_dir.name))]
+    return [ModelSpec("pixels", "pixels", MODEL_TITLES["pixels"],
+                      PixelsConfig(dataset=dataset, source=import_dir.name))]
+
+
 def fit(spec: ModelSpec, arrays: Arrays, store: ArtifactStore, progress: bool = True,
         step: Callable[[int, int], None] | None = None) -> Path:
     """Make (or reuse) the model folder of ``spec``: train, evaluate the pixel k-NN, or import a file."""
+    if spec.kind == "given":
+        from training.imported import STAGE, fit_given
+
+        return fit_given(spec.config, store.path(spec.config.dataset, STAGE, spec.config.source), store,
+                         progress=step)
     if spec.kind == "pixels":
         from training.pixels import fit_pixels
 

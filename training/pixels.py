@@ -34,14 +34,16 @@ class PixelsConfig:
     k: int = option(5, "neighbours that vote", lo=1)
     weights: str = option("distance", "vote weights", choices=("distance", "uniform"))
     train_subset: int | None = option(None, "first N training images", lo=10, hi=60000)
+    #: the import folder's key, for a dataset of the user's own (its content keys this model)
+    source: str | None = None
 
     def __post_init__(self) -> None:
         validate(self, "pixels classifier")
 
 
 def flat(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]: the pixel space."""
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]: the pixel space (any image shape: flattened)."""
+    return images.reshape(len(images), int(np.prod(images.shape[1:]))).astype(np.float32) / 255.0
 
 
 def vote(queries: np.ndarray, train: np.ndarray, train_labels: np.ndarray, n_classes: int, config: PixelsConfig,
@@ -86,14 +88,23 @@ def fit_pixels(config: PixelsConfig, arrays: Arrays, store: ArtifactStore,
         info = facts.get(config.dataset)
         t0 = time.perf_counter()
         train, labels = training_images(arrays, config)
-        proba = vote(flat(arrays["x_test"]), train, labels, len(info.class_names), config, progress=progress)
+        test = flat(arrays["x_test"])
+        # an imported dataset has no training images: each sample takes the vote of the others
+        loo = len(train) == 0
+        if loo:
+            train, labels = test, arrays["y_test"].astype(np.int64)
+        proba = vote(test, train, labels, len(info.class_names), config, progress=progress,
+                     self_rows=np.arange(len(test)) if loo else None)
         seconds = time.perf_counter() - t0
         metrics = classification_metrics(arrays["y_test"], proba.argmax(1), len(info.class_names))
         metrics.update(kind="pixels", class_names=list(info.class_names), train_seconds=seconds, k=config.k,
-                       weights=config.weights, train_images=int(len(train)))
+                       weights=config.weights, train_images=0 if loo else int(len(train)), leave_one_out=loo)
         save_npy_atomic(out / "test-proba.npy", proba)
         write_json_atomic(out / "metrics.json", metrics)
         log.info("%s: pixel %d-NN test accuracy %.4f in %.0f s", config.dataset, config.k,
                  metrics["test_accuracy"], seconds)
 
-    return store.build(config.dataset, STAGE, {"kind": "pixels", **dataclasses.asdict(config)}, make)
+    record = {"kind": "pixels", **dataclasses.asdict(config)}
+    if record["source"] is None:  # built-in datasets keep the key they had before imports existed
+        del record["source"]
+    return store.build(config.dataset, STAGE, record, make)
