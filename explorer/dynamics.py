@@ -14,7 +14,8 @@ import numpy as np
 
 from core.errors import CacheError
 
-from .figures import CONF_BAR, CONF_NINES, CORRECT_COLOUR, FONT, PALETTE, WRONG_COLOUR, nines, typed
+from .classes import class_colours
+from .figures import CONF_BAR, CONF_NINES, CORRECT_COLOUR, FONT, WRONG_COLOUR, nines, typed
 from .store import DatasetView, DynamicsView, ExplorerStore, ModelView
 
 log = logging.getLogger(__name__)
@@ -96,10 +97,10 @@ def pair_options(ds: DatasetView) -> list[dict]:
 def _colours(ds: DatasetView, dyn: DynamicsView, frame: int, colour: str):
     """Per-point marker colour and the legend entries ``[(name, colour)]`` at ``frame``."""
     names = ds.class_names
+    colours = class_colours(len(names))
     if colour in ("true", "pred"):
         by = dyn.labels if colour == "true" else dyn.pred[frame]
-        return ([PALETTE[int(c) % len(PALETTE)] for c in by],
-                [(names[c], PALETTE[c % len(PALETTE)]) for c in range(len(names))])
+        return ([colours[int(c)] for c in by], [(names[c], colours[c]) for c in range(len(names))])
     if colour == "correct":
         wrong = dyn.labels != dyn.pred[frame]
         return ([WRONG_COLOUR if w else CORRECT_COLOUR for w in wrong],
@@ -170,7 +171,8 @@ def scatter_figure(m: ModelView, frame: int, colour: str, step_frames: list[int]
         "uirevision": f"dyn/{ds.name}/{dyn.version}",
         "meta": {"explorer": "dynamics", "dataset": ds.name, "model": m.name, "title": title, "version": ds.version,
                  "n": ds.n, "dyn_version": dyn.version, "colour": colour, "frame": frame,
-                 "steps": step_frames, "step_epochs": epochs, "class_names": ds.class_names},
+                 "steps": step_frames, "step_epochs": epochs, "class_names": ds.class_names,
+                 "sprite": ds.grid.meta()},
     }}
 
 
@@ -246,5 +248,6 @@ def points_payload(m: ModelView) -> dict:
             # in hundredths of a per cent, cut (not rounded): 99.996 % must not read as 100 %
             "conf": typed(np.floor(dyn.confidence.astype(np.float64) * 1e4).astype(np.uint16).reshape(-1)),
             "rows": typed(dyn.rows.astype(np.int32)),
-            "ids": typed(np.where(dyn.rows >= 0, ds.sample_ids[np.clip(dyn.rows, 0, None)], -1).astype(np.int32)), "palette": PALETTE,
+            "ids": typed(np.where(dyn.rows >= 0, ds.sample_ids[np.clip(dyn.rows, 0, None)], -1).astype(np.int32)),
+            "palette": class_colours(len(ds.class_names)),
             "correct_colour": CORRECT_COLOUR, "wrong_colour": WRONG_COLOUR}

@@ -1,4 +1,4 @@
-"""Plotly figures as plain dicts: the scatter, the confusion matrix, histograms, the report.
+"""The scatters as plain Plotly dicts: colour groups, the highlight overlay, the clicked ring.
 
 Scatter coordinates and row numbers go out as base64 typed arrays (float32/int32):
 70,000 points cost about 1.1 MB before gzip, and no image is ever inlined.
@@ -7,6 +7,8 @@ Base traces are one per colour group; each carries its rows in ``customdata``, a
 server, since Plotly 7 does not echo typed ``customdata`` in event data.  The groups
 depend on the model (colouring by its predictions) and are kept on its view
 (:meth:`ModelView.cached`), not in this module: two apps in one process share no state.
+The other figures (confusion matrix, histogram, separability bars) are :mod:`explorer.charts`'s,
+also importable from here.
 """
 from __future__ import annotations
 
@@ -16,15 +18,14 @@ from typing import Iterable
 import numpy as np
 from dash import Patch
 
-from .store import PROJECTION_LABELS, ExplorerStore, ModelView, model_entry
+from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, dataset_colours,  # noqa: F401
+                     histogram_figure, selection_confusion, separability_figure)
+from .classes import BACKGROUND, MANY_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
+from .classes import legend as class_legend
+from .store import PROJECTION_LABELS, ModelView
 
-#: Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
-CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
 HIGHLIGHT = "highlight"
 DIM_OPACITY = 0.2  # dimmed, still readable as clusters
-FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#222"}
 
 
 def typed(array: np.ndarray) -> dict:
@@ -121,8 +122,9 @@ def _make_groups(m: ModelView, colour: str, projection: str | None) -> list[dict
     names = m.ds.class_names
     if colour in ("true", "pred"):
         by = m.ds.labels if colour == "true" else m.pred
+        colours = class_colours(len(names))
         out = [{"name": f"{names[c]}", "rows": np.flatnonzero(by == c).astype(np.int32),
-                "color": PALETTE[c % len(PALETTE)], "legendgroup": str(c)} for c in range(len(names))]
+                "color": colours[c], "legendgroup": str(c)} for c in range(len(names))]
     elif colour == "correct":
         wrong = m.ds.labels != m.pred
         out = [{"name": f"Correct ({(~wrong).sum():,})", "rows": np.flatnonzero(~wrong).astype(np.int32),
@@ -170,7 +172,8 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
     labels = m.ds.labels
     if colour in ("true", "pred"):
         by = labels if colour == "true" else m.pred
-        color = [PALETTE[int(c) % len(PALETTE)] for c in by[rows]]
+        colours = class_colours(len(m.ds.class_names))
+        color = [colours[int(c)] for c in by[rows]]
     elif colour == "correct":
         color = [WRONG_COLOUR if w else "#7b8794" for w in (labels[rows] != m.pred[rows])]
     else:  # a colour scale: the outline says it all
@@ -239,15 +242,15 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "font": FONT, "plot_bgcolor": "#fafbfc", "paper_bgcolor": "white",
+        "font": FONT, "plot_bgcolor": BACKGROUND, "paper_bgcolor": "white",
         "xaxis": axis, "yaxis": {**axis, "scaleanchor": "x", "scaleratio": 1},
         "dragmode": "select", "hovermode": "closest", "showlegend": legend and colour not in SCALES,
-        "legend": {"title": {"text": "Click: hide · double-click: isolate", "font": {"size": 11}},
-                   "itemsizing": "constant", "bgcolor": "rgba(255,255,255,0.85)"},
+        "legend": class_legend(len(ds.class_names), "Click: hide · double-click: isolate"),
         # keeps zoom and the user's selection when only the highlight changes
         "uirevision": f"{ds.name}/{m.name}/{projection}",
         "meta": {"explorer": "scatter", "dataset": ds.name, "model": m.name, "version": ds.version, "n": n,
-                 "class_names": ds.class_names, "colour": colour},
+                 "class_names": ds.class_names, "colour": colour, "sprite": ds.grid.meta(),
+                 "many_classes": len(ds.class_names) > MANY_CLASSES},
         "shapes": clicked_ring(m, projection, clicked),
     }
     if height:
@@ -266,134 +269,3 @@ def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.nd
         patch["data"][i]["marker"]["opacity"] = DIM_OPACITY if highlight is not None else 0.8
     patch["data"][n_base] = _overlay(m, coords, colour, highlight, m.ds.n)
     return patch
-
-
-def confusion_figure(m: ModelView, matrix: np.ndarray, cell: tuple[int, int] | None = None,
-                     title: str = "Confusion matrix", height: int = 370) -> dict:
-    """Heatmap of ``matrix`` (rows = true, columns = predicted) with counts in the cells.
-
-    Off-diagonal cells (the mistakes) use a red scale of their own so that a handful
-    of errors stays visible next to diagonals of a thousand; the chosen cell is boxed.
-    """
-    names = m.ds.class_names
-    m = np.asarray(matrix)
-    k = len(names)
-    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}
-    diag = np.full(m.shape, None, dtype=object)
-    off = np.full(m.shape, None, dtype=object)
-    for t in range(k):
-        for p in range(k):
-            (diag if t == p else off)[t][p] = int(m[t, p])
-    max_off = max(1, max((int(m[t, p]) for t in range(k) for p in range(k) if t != p), default=1))
-    hover = [[f"true {names[t]}, predicted {names[p]}: {int(m[t, p])}" for p in range(k)] for t in range(k)]
-
-    def text(diagonal: bool) -> list[list[str]]:
-        return [[str(int(m[t, p])) if m[t, p] and (t == p) == diagonal else "" for p in range(k)]
-                for t in range(k)]
-    common = {"type": "heatmap", "x": list(range(k)), "y": list(range(k)), "xgap": 1, "ygap": 1,
-              "showscale": False, "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>",
-              "texttemplate": "%{text}", "textfont": {"size": 10 if k > 5 else 12, "color": "#111"}}
-    traces = [
-        # light blues: the counts printed on the diagonal must stay readable
-        {**common, "z": diag.tolist(), "text": text(True), "colorscale": [[0, "#eef3f9"], [1, "#8fb0d6"]],
-         "zmin": 0, "zmax": max(1, int(np.diag(m).max()) if m.size else 1)},
-        {**common, "z": off.tolist(), "text": text(False),
-         "colorscale": [[0, "#ffffff"], [0.0001, "#fcd5d0"], [1, "#e0394f"]], "zmin": 0, "zmax": max_off},
-    ]
-    shapes = []
-    if cell is not None:
-        t, p = cell
-        shapes.append({"type": "rect", "x0": p - 0.5, "x1": p + 0.5, "y0": t - 0.5, "y1": t + 0.5,
-                       "line": {"color": "#111", "width": 3}})
-    layout = {"title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
-              "margin": {"l": 90, "r": 10, "t": 36, "b": 80}, "font": {**FONT, "size": 11},
-              "height": height, "plot_bgcolor": "white",
-              "xaxis": {**ticks, "title": {"text": "Predicted class"}, "tickangle": -45, "side": "bottom",
-                        "fixedrange": True, "ticks": "", "showgrid": False, "zeroline": False},
-              "yaxis": {**ticks, "title": {"text": "True class"}, "autorange": "reversed", "fixedrange": True,
-                        "ticks": "", "showgrid": False, "zeroline": False},
-              "shapes": shapes}
-    return {"data": traces, "layout": layout}
-
-
-def selection_confusion(model: ModelView, rows: np.ndarray) -> np.ndarray:
-    """Confusion counts of ``model``'s predictions on a subset of rows."""
-    k = len(model.ds.class_names)
-    m = np.zeros((k, k), np.int64)
-    rows = np.asarray(rows, dtype=np.intp)
-    np.add.at(m, (model.ds.labels[rows].astype(np.intp), model.pred[rows].astype(np.intp)), 1)
-    return m
-
-
-def histogram_figure(m: ModelView, rows: np.ndarray, height: int = 220) -> dict:
-    """Bar chart of the true classes of ``rows``; ``m``'s wrong predictions stacked in red."""
-    k = len(m.ds.class_names)
-    rows = np.asarray(rows, dtype=np.intp)
-    lab, pred = m.ds.labels[rows], m.pred[rows]
-    right = np.bincount(lab[lab == pred], minlength=k)[:k]
-    wrong = np.bincount(lab[lab != pred], minlength=k)[:k]
-    x = m.ds.class_names
-    return {"data": [
-        {"type": "bar", "x": x, "y": right.tolist(), "name": "correct",
-         "marker": {"color": [PALETTE[c % 10] for c in range(k)]},
-         "hovertemplate": "%{x}: %{y} correct<extra></extra>"},
-        {"type": "bar", "x": x, "y": wrong.tolist(), "name": "wrong", "marker": {"color": WRONG_COLOUR},
-         "hovertemplate": "%{x}: %{y} wrong<extra></extra>"}],
-        "layout": {"barmode": "stack", "height": height, "font": {**FONT, "size": 11},
-                   "margin": {"l": 36, "r": 6, "t": 24, "b": 60}, "showlegend": False,
-                   "title": {"text": "True class of the selection (red: misclassified)", "font": {"size": 12},
-                             "x": 0.01, "xanchor": "left"},
-                   # class names such as "0".."9" must stay categories, every one labelled
-                   "xaxis": {"tickangle": -40, "fixedrange": True, "type": "category"},
-                   "yaxis": {"fixedrange": True}}}
-
-
-def dataset_colours(store: ExplorerStore) -> dict[str, str]:
-    """Each dataset's colour where datasets are compared: ``current.json``'s, else a palette colour by position."""
-    return {n: store.get(n).colour or PALETTE[i % len(PALETTE)] for i, n in enumerate(store.names)}
-
-
-def separability_figure(report: dict, models: dict[str, str], projection: str,
-                        height: int = 300, colours: dict[str, str] | None = None) -> dict:
-    """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset.
-
-    Parameters
-    ----------
-    report : dict
-        The pipeline's separability report.
-    models : dict
-        Dataset -> the model whose numbers to show, datasets in order.
-    projection : str
-    height : int, default 300
-    colours : dict, optional
-        Bar colour per dataset (:func:`dataset_colours`); a palette colour by position
-        for a dataset it does not name.
-    """
-    metrics = [("k-NN acc. (high-D)", lambda s, p: s.get("knn_accuracy")),
-               (f"k-NN acc. (2-D {PROJECTION_LABELS[projection]})", lambda s, p: p.get("knn_accuracy")),
-               ("Silhouette (high-D)", lambda s, p: s.get("silhouette")),
-               ("Trustworthiness", lambda s, p: p.get("trustworthiness"))]
-    colours = colours or {}
-    traces = []
-    model_titles = []
-    for i, (name, model) in enumerate(models.items()):
-        entry = report.get("datasets", {}).get(name, {})
-        s = model_entry(report, name, model)
-        p = s.get("projections", {}).get(projection, {})
-        ys = [f(s, p) for _, f in metrics]
-        model_titles.append(str(s.get("title") or model))
-        label = f"{entry.get('title', name)} · {s.get('title') or model}"
-        traces.append({"type": "bar", "name": label, "x": [m for m, _ in metrics],
-                       "y": [None if v is None else round(float(v), 3) for v in ys],
-                       "text": ["n/a" if v is None else f"{float(v):.3f}" for v in ys], "textposition": "outside",
-                       "marker": {"color": colours.get(name) or PALETTE[i % len(PALETTE)]},
-                       "hovertemplate": "%{x}: %{y:.3f}<extra>" + label + "</extra>"})
-    shown = model_titles[0] if len(set(model_titles)) == 1 else "each dataset's model"
-    return {"data": traces, "layout": {
-        "barmode": "group", "height": height, "font": FONT, "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
-        "title": {"text": f"Separability · {shown} · higher is better", "x": 0.01,
-                  "xanchor": "left", "font": {"size": 14}},
-        "yaxis": {"range": [min([0.0] + [v for t in traces for v in t["y"] if v is not None]), 1.12],
-                  "fixedrange": True},
-        "xaxis": {"fixedrange": True},
-        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}}}

@@ -14,7 +14,7 @@ DATASET, MODEL, PROJ, COLOUR = "ctl-dataset", "ctl-model", "ctl-proj", "ctl-colo
 DATASET_BOX, MODEL_BOX, PROJ_BOX = "ctl-dataset-box", "ctl-model-box", "ctl-proj-box"
 COLOUR_BOX, COLOUR_NOTE = "ctl-colour-box", "ctl-colour-note"
 # Explore
-SCATTER, CONFUSION, DETAIL = "ex-scatter", "ex-confusion", "ex-detail"
+SCATTER, CONFUSION, DETAIL, EX_HELP = "ex-scatter", "ex-confusion", "ex-detail", "ex-help"
 CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
 FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
@@ -26,6 +26,8 @@ LI_BODY, LI_MISSING = "li-body", "li-missing"
 # Compare datasets
 CD_SCATTER = "cd-scatter"  # pattern id {"type": CD_SCATTER, "dataset": name}
 CD_REPORT, CD_BARS = "cd-report", "cd-bars"
+CD_SHOWN = "cd-shown"  # which datasets are compared (a checklist of names)
+CD_SLOT = "cd-slot"  # pattern id of the box that holds one dataset's scatter, hidden when it is not compared
 # Compare models (and projections)
 MODEL2, PROJ2 = "ctl-model2", "ctl-proj2"
 CP_LEFT, CP_RIGHT, CP_LINKED, CP_COUNT = "cp-left", "cp-right", "cp-linked", "cp-count"

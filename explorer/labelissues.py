@@ -103,15 +103,20 @@ class LabelIssues:
         keep = [i for i, e in enumerate(self.ranked) if (e["given"], e["suggested"]) == tuple(pair)]
         return self.rows[keep]
 
-    def oos_words(self) -> str:
-        """How the out-of-sample probabilities were obtained, in words (``config.json``'s ``oos``)."""
+    def oos_words(self, imported: bool = False) -> str:
+        """How the out-of-sample probabilities were obtained, in words (``config.json``'s ``oos``).
+
+        ``imported``: the samples are a user's own images, with no train/test split, so none
+        is called a test or training image.
+        """
         oos = str(self.config.get("oos") or "")
+        which = "every image was" if imported else "training images were"
         if oos == "test":
-            return "every image is a test image the model never trained on"
+            return "" if imported else "every image is a test image the model never trained on"
         if oos == "loo":  # the pixel k-NN: its own training images leave themselves out of their neighbours
-            return "training images were scored leave-one-out (each left out of its own neighbours)"
+            return f"{which} scored leave-one-out (each left out of its own neighbours)"
         if oos.startswith("cv-") and oos[3:].isdigit():
-            return (f"training images were scored by {oos[3:]}-fold cross-validation of a logistic "
+            return (f"{which} scored by {oos[3:]}-fold cross-validation of a logistic "
                     "regression on the model's embedding")
         return ""
 

@@ -35,7 +35,7 @@ STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": 
 URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
               "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),
               "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value"),
-              "issue": (ids.LI_PAIR, "data")}
+              "issue": (ids.LI_PAIR, "data"), "compare": (ids.CD_SHOWN, "value")}
 DYNAMICS_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
                  "model's final layouts, not its snapshots.")
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
@@ -196,7 +196,7 @@ def register(app, store: ExplorerStore) -> None:
         inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
                     pairs=Input(PAIRS, "value"), paused=Input(ids.DY_TIMER, "disabled")),
         state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options")))
-    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, pairs, paused,
+    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, pairs, paused,
                  frame_max, colours):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
@@ -217,7 +217,7 @@ def register(app, store: ExplorerStore) -> None:
                        colour=s.colour if F.available(shown, s.colour, s.proj) else "true",
                        cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None, frame=min(s.frame, last),
                        issue={"ds": s.ds, "pair": list(s.issue)} if s.issue else None,
-                       colours=colour_options(shown, s.proj))
+                       compare=list(s.compare or names), colours=colour_options(shown, s.proj))
             out["options"] = out["options2"] = model_options(store.get(s.ds))
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
@@ -253,8 +253,10 @@ def register(app, store: ExplorerStore) -> None:
             pair = parse_pair(v, n_classes, distinct=True)
             if pair is not None and n in names:
                 chosen_pairs.append((n, *pair))
+        compared = tuple(n for n in names if isinstance(compare, list) and n in compare)
         s = ViewState(tab=_choice(tab, TABS, "tab"), ds=ds, model=left, proj=proj, colour=colour,
                       cell=chosen_cell, model2=right, proj2=proj2,
+                      compare=() if compare is None or len(compared) == len(names) else compared,
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
                       pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue)
         query = to_query(s)

@@ -1,6 +1,6 @@
 """HTML panels and exports built from a model's view of a dataset: the clicked sample,
-gallery tiles, the separability report's cards and summary, the models table, and a
-selection as CSV.
+gallery tiles, the separability report's cards and summary, the models table, a dataset's
+source in words, and a selection as CSV.
 
 Pure functions of a :class:`~explorer.store.ModelView` (or the report) and plain
 arguments; the tabs' callbacks decide when to show them.
@@ -14,14 +14,38 @@ import logging
 import numpy as np
 from dash import html
 
-from .figures import PALETTE
+from .classes import class_colours
 from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView, model_entry
-from .thumbnails import sprite_style
+from .thumbnails import GALLERY_PX, sprite_style
 from .views import FAITH_K
 
 log = logging.getLogger(__name__)
 
 NEIGHBOURS_SHOWN = 10  # the cache may hold more (t-SNE/UMAP want ~90); ten read at a glance
+DETAIL_PX, NEIGHBOUR_PX = 140, 56  # the clicked image's and its neighbours' longer side, about
+
+
+def image_words(ds: DatasetView) -> str:
+    """``"32×32 RGB"``, ``"28×28 grey"``: the size of a dataset's images."""
+    h, w, c = ds.image_shape
+    return f"{h}×{w} {'RGB' if c == 3 else 'grey'}"
+
+
+def source_words(ds: DatasetView) -> str:
+    """Where a dataset's images come from and what they are, in one line."""
+    k = len(ds.class_names)
+    if ds.imported:
+        return (f"Imported (your own data): {ds.n:,} images, {image_words(ds)}, {k} classes; "
+                f"no train/test split, sample ids 0–{ds.n - 1:,} in your order")
+    which = "test images" if ds.sample_set == "test" else "images, training and test"
+    return f"Built-in dataset: {ds.n:,} {which}, {image_words(ds)}, {k} classes"
+
+
+def thumb(ds: DatasetView, row: int, px: int, **props) -> html.Img:
+    """One image from ``/thumb/``, enlarged by the integer scale that brings its longer side nearest ``px``."""
+    s = ds.grid.scale_for(px)
+    return html.Img(src=f"/thumb/{ds.name}/{row}.png?scale={s}&v={ds.version}",
+                    style={"width": f"{ds.grid.w * s}px", "height": f"{ds.grid.h * s}px"}, **props)
 
 
 def pct(x: float) -> str:
@@ -39,14 +63,18 @@ def pct(x: float) -> str:
     return "99.99%" if v > 50 else "0.01%"
 
 
-def tile(m: ModelView, row: int, scale: int, cls: str) -> html.Div:
-    """One image as a tile of its sprite sheet, with its classes as the tooltip; outlined when ``m`` is wrong."""
+def tile(m: ModelView, row: int, scale: int | None, cls: str) -> html.Div:
+    """One image as a tile of its sprite sheet, with its classes as the tooltip; outlined when ``m`` is wrong.
+
+    ``scale`` enlarges it; ``None`` picks the one that makes it about :data:`GALLERY_PX` on its longer side.
+    """
     ds = m.ds
+    scale = ds.grid.scale_for(GALLERY_PX) if scale is None else scale
     t, p = int(ds.labels[row]), int(m.pred[row])
     tip = (f"#{int(ds.sample_ids[row])} · true {ds.class_names[t]} · {m.title} predicted {ds.class_names[p]} "
            f"({pct(m.confidence[row])})")
     return html.Div(className=f"{cls} tile" + (" wrong" if t != p else ""), title=tip,
-                    style=sprite_style(ds.name, ds.version, ds.n, row, scale),
+                    style=sprite_style(ds.name, ds.version, ds.n, row, scale, ds.grid),
                     **{"data-row": str(row), "data-dataset": ds.name})
 
 
@@ -73,9 +101,10 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
     t, p = int(ds.labels[row]), int(m.pred[row])
     proba = np.asarray(m.proba[row], dtype=float)
     top = np.argsort(-proba, kind="stable")[:3]
+    colours = class_colours(len(ds.class_names))
     bars = [html.Div([
         html.Span(ds.class_names[c], className="bar-label"),
-        html.Div(html.Div(style={"width": pct(proba[c]), "background": PALETTE[c % 10]}, className="bar-fill"),
+        html.Div(html.Div(style={"width": pct(proba[c]), "background": colours[c]}, className="bar-fill"),
                  className="bar"),
         html.Span(pct(proba[c]), className="bar-value")], className="bar-row") for c in top]
     nb = [int(r) for r in m.knn[row][:NEIGHBOURS_SHOWN]]
@@ -83,8 +112,7 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
     for r in nb:
         other = int(ds.labels[r]) != t
         strip.append(html.Div([
-            html.Img(src=f"/thumb/{ds.name}/{r}.png?scale=2&v={ds.version}", className="nb-img",
-                     alt=ds.class_names[int(ds.labels[r])]),
+            thumb(ds, r, NEIGHBOUR_PX, className="nb-img", alt=ds.class_names[int(ds.labels[r])]),
             html.Span(ds.class_names[int(ds.labels[r])], className="nb-label")],
             className="nb-item" + (" other" if other else ""), title=f"row {r}",
             **{"data-row": str(r), "data-dataset": ds.name}))
@@ -92,8 +120,7 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
     verdict = html.Span("correct", className="ok") if t == p else html.Span("wrong", className="bad")
     return [
         html.Div([
-            html.Img(src=f"/thumb/{ds.name}/{row}.png?scale=5&v={ds.version}", className="detail-img",
-                     id="detail-img", **{"data-row": str(row)}),
+            thumb(ds, row, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)}),
             html.Div([
                 html.Div(f"Sample #{int(ds.sample_ids[row])}", className="detail-id"),
                 html.Div(["True: ", html.B(ds.class_names[t])]),
@@ -161,11 +188,21 @@ def duration(seconds) -> str:
 
 
 def summary_line(store: ExplorerStore, report: dict, models: dict[str, str], proj: str) -> html.P:
-    """One sentence: which dataset separates better, by how much, on which measures."""
+    """One sentence: which of two datasets separates better, by how much, on which measures; with more
+    than two, the datasets ranked by k-NN accuracy in the full space."""
     entries = {n: model_entry(report, n, models[n]) for n in models}
     entries = {n: e for n, e in entries.items() if e}
     if len(entries) < 2:
-        return html.P("Only one dataset in the report.", className="summary")
+        return html.P("Only one dataset in the report." if len(models) < 2 else
+                      "Only one of these datasets is in the report.", className="summary")
+    seen = {store.get(n).model(models[n]).title for n in entries}
+    where = f"seen through the {seen.pop()}" if len(seen) == 1 else "each seen through its model"
+    if len(entries) > 2:
+        ranked = sorted(entries, key=lambda n: -(entries[n].get("knn_accuracy") or 0))
+        return html.P([html.B(f"{store.get(ranked[0]).title} separates most cleanly"),
+                       f", {where}; k-NN accuracy in the full space: "
+                       + ", ".join(f"{store.get(n).title} {fmt(entries[n].get('knn_accuracy'))}" for n in ranked)
+                       + "."], className="summary")
     (a, ea), (b, eb) = list(entries.items())[:2]
 
     def vals(s):
@@ -184,8 +221,6 @@ def summary_line(store: ExplorerStore, report: dict, models: dict[str, str], pro
         parts.append(f"{k} {x:.3f} ({hi}) vs {y:.3f} ({lo})")
     wins = sum(1 for k in va if va[k] is not None and vb[k] is not None and va[k] > vb[k])
     better = ta if wins * 2 >= len(parts) else tb
-    seen = {store.get(a).model(models[a]).title, store.get(b).model(models[b]).title}
-    where = f"seen through the {seen.pop()}" if len(seen) == 1 else "each seen through its model"
     return html.P([html.B(f"{better} separates more cleanly"),
                    f", {where}: " + "; ".join(parts) + "."], className="summary")
 
@@ -212,6 +247,7 @@ def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], pr
                  if pr.get("confusions", 0) > 0 or pr.get("overlap", 0) >= 0.01][:5]
         cards.append(html.Div([
             html.H4(f"{store.get(n).title} · {title}"),
+            html.Div(source_words(store.get(n)), className="ds-source"),
             html.Table([html.Tr([html.Td(k), html.Td(v, className="num")]) for k, v in rows],
                        className="metrics"),
             html.Div(f"Most confused pairs ({title} errors both ways)", className="small-head"),

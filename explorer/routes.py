@@ -144,7 +144,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     store : ExplorerStore
     """
     sprites = SpriteCache()
-    thumb_cache: dict[tuple[str, int, int], bytes] = {}
+    thumb_cache: dict[tuple[str, str, int, int], bytes] = {}
 
     def dataset(name: str):
         if name not in store.datasets:
@@ -202,8 +202,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     @server.route("/sprites/<name>/<page>.png")
     def sprite(name: str, page: str):
         ds = dataset(name)
-        p = parse_index(page, page_count(ds.n), "page")
-        data = sprites.get(ds.name, ds.version, ds.images, p)
+        p = parse_index(page, page_count(ds.n, ds.grid), "page")
+        data = sprites.get(ds.name, ds.version, ds.images, p, ds.grid)
         return png(data, immutable=flask.request.args.get("v") == ds.version)
 
     @server.route("/thumb/<name>/<index>.png")
@@ -211,7 +211,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         ds = dataset(name)
         row = parse_index(index, ds.n)
         scale = parse_scale(flask.request.args.get("scale"))
-        key = (ds.name, row, scale)
+        key = (ds.name, ds.version, row, scale)  # a dataset imported again under its name has new images
         data = thumb_cache.get(key)
         if data is None:
             data = encode_png(np.asarray(ds.images[row]), scale)

@@ -1,7 +1,7 @@
 """The view's shareable state and its query-string form.
 
 ``?tab=explore&ds=<name>&model=cnn&proj=umap&colour=true&cell=6-0&model2=pixels&proj2=tsne``
-``&frame=3&pair=<name>:4-9&pair=<other>:0-6&issue=6-0`` restores a view exactly; unknown or
+``&frame=3&pair=<name>:4-9&pair=<other>:0-6&issue=6-0&compare=<name>,<other>`` restores a view exactly; unknown or
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
 and outlive caches: a model the dataset lacks becomes its default model.
 """
@@ -33,7 +33,8 @@ class ViewState:
     ``model2``/``proj2`` are the right-hand view of "Compare models";
     ``frame`` is the step of the training-dynamics slider and ``pairs`` the class pair
     charted per dataset there, as ``((dataset, a, b), ...)``; ``issue`` is the
-    ``(given, suggested)`` class pair the "Label issues" tab is filtered to.
+    ``(given, suggested)`` class pair the "Label issues" tab is filtered to; ``compare`` the
+    datasets "Compare datasets" shows, in the cache's order (``()``: every one).
     """
 
     tab: str = "explore"
@@ -47,6 +48,7 @@ class ViewState:
     frame: int = 0
     pairs: tuple[tuple[str, int, int], ...] = ()
     issue: tuple[int, int] | None = None
+    compare: tuple[str, ...] = ()
 
 
 #: per dataset: its model names in order and its default model
@@ -106,6 +108,8 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
         pair = parse_pair(ab, n_classes, distinct=True)
         if name in datasets and pair is not None:
             pairs[name] = pair
+    wanted = set(q.get("compare", "").split(","))
+    compare = tuple(n for n in datasets if n in wanted)
     ds = pick("ds", datasets, base.ds)
     if models and ds in models:
         names, default = models[ds]
@@ -117,7 +121,8 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
                      colour=pick("colour", COLOURS, base.colour), cell=cell,
                      model2=model2, proj2=pick("proj2", PROJECTIONS, base.proj2),
                      frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())),
-                     issue=parse_pair(q.get("issue", ""), n_classes, distinct=True))
+                     issue=parse_pair(q.get("issue", ""), n_classes, distinct=True),
+                     compare=() if len(compare) == len(datasets) else compare)
 
 
 def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, int] | None:
@@ -137,10 +142,13 @@ def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, 
 
 
 def to_query(state: ViewState) -> str:
-    """The query string (with ``?``) of ``state``; ``cell`` and ``issue`` only when chosen, one ``pair`` per dataset."""
+    """The query string (with ``?``) of ``state``; ``cell``, ``issue`` and ``compare`` only when chosen,
+    one ``pair`` per dataset."""
     d = dataclasses.asdict(state)
-    cell, issue = d.pop("cell"), d.pop("issue")
+    cell, issue, compare = d.pop("cell"), d.pop("issue"), d.pop("compare")
     pairs = d.pop("pairs")
+    if compare:
+        d["compare"] = ",".join(compare)
     if cell is not None:
         d["cell"] = f"{cell[0]}-{cell[1]}"
     if issue is not None:

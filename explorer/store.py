@@ -30,7 +30,7 @@ from core.store import CURRENT_FILE, ArtifactStore, CacheError
 from core.vocab import PROJECTION_LABELS
 
 from .snapshots import DynamicsView, rows_of_test_ids
-from .views import DatasetView, ModelView
+from .views import DEFAULT_IMAGE_SHAPE, SOURCES, DatasetView, ModelView
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ PROJECTIONS = ("umap", "tsne", "pca")
 #: The ``current.json`` layout this explorer reads (one entry per dataset, one per model in it).
 CURRENT_VERSION = 2
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
+#: bounds of an image's height and width (docs/ARTIFACTS.md); channels are 1 (grey) or 3 (RGB)
+IMAGE_SIDE = (8, 64)
 
 __all__ = ["PROJECTIONS", "PROJECTION_LABELS", "CURRENT_VERSION", "DatasetView", "ModelView", "DynamicsView",
            "ExplorerStore", "model_entry", "rows_of_test_ids", "pid_alive", "read_current"]
@@ -233,7 +235,8 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
             name=name, title=str(e.get("title") or name), class_names=list(e["class_names"]),
             sample_set=e.get("sample_set", "test"), n=int(e["n"]), samples_dir=artifacts.resolve(e["samples"]),
             artifacts=artifacts, default_pair=_pair_fact(name, e.get("default_pair")),
-            colour=_colour_fact(name, e.get("colour")))
+            colour=_colour_fact(name, e.get("colour")), image_shape=_shape_fact(name, e.get("image_shape")),
+            source=_source_fact(name, e.get("source")))
         models = e["models"]
         for model, m in models.items():
             where = f"current.json entry {name!r}, model {model!r}"
@@ -268,6 +271,35 @@ def _pair_fact(name: str, value: Any) -> tuple[int, int] | None:
         log.warning("current.json: default_pair %r of %s is not two class numbers; "
                     "charting its most confused pair", value, name)
     return None
+
+
+def _shape_fact(name: str, value: Any) -> tuple[int, int, int]:
+    """``current.json``'s ``image_shape`` ``[h, w, c]``; ``[28, 28, 1]`` where absent (an older cache).
+
+    Raises
+    ------
+    core.store.CacheError
+        If it is there but not three integers with h and w in :data:`IMAGE_SIDE` and c 1 or 3:
+        the images could not be drawn.
+    """
+    if value is None:
+        return DEFAULT_IMAGE_SHAPE
+    lo, hi = IMAGE_SIDE
+    if (isinstance(value, (list, tuple)) and len(value) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            and lo <= value[0] <= hi and lo <= value[1] <= hi and value[2] in (1, 3)):
+        return int(value[0]), int(value[1]), int(value[2])
+    raise CacheError(f"current.json entry {name!r} has image_shape {str(value)[:60]}, not [h, w, c] with h and w "
+                     f"from {lo} to {hi} and c 1 (grey) or 3 (RGB); rerun the pipeline")
+
+
+def _source_fact(name: str, value: Any) -> str:
+    """``current.json``'s ``source``: ``builtin`` (also where absent) or ``imported``."""
+    if value is None or value in SOURCES:
+        return value or SOURCES[0]
+    log.warning("current.json: source %r of %s is none of %s; taking it for built-in", value, name,
+                ", ".join(SOURCES))
+    return SOURCES[0]
 
 
 def _colour_fact(name: str, value: Any) -> str | None:

@@ -1,59 +1,123 @@
-"""PNG sprite sheets and single thumbnails of the dataset images.
+"""PNG sprite sheets and single thumbnails of the dataset images, grey or RGB, of any tile size.
 
-Hover images are drawn in the browser from a sprite sheet (a grid of 28x28 tiles,
-``TILES_PER_ROW`` wide, ``TILES_PER_PAGE`` tiles a page), so a hover needs no request.
-Pages are encoded once, on first request, and kept in memory.
+Hover images are drawn in the browser from a sprite sheet: a grid of one dataset's tiles
+(``h`` x ``w`` pixels, greyscale PNG mode ``L`` or ``RGB``), :attr:`SpriteGrid.per_row`
+wide and :attr:`SpriteGrid.per_page` tiles a page, so a hover needs no request.  The grid
+is chosen from the tile size so that a page stays at most :data:`MAX_PAGE_PX` on a side
+(at most 100 x 100 tiles): 28x28 images keep their 2800x2800 pages of 10,000 tiles, 64x64
+ones get 4096x4096 pages of 4,096.  Pages are encoded once, on first request, and kept in
+memory.  ``assets/hover.js`` reads the grid from each figure's ``layout.meta.sprite``
+(:meth:`SpriteGrid.meta`).
 """
 from __future__ import annotations
 
 import io
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-TILE = 28
-TILES_PER_ROW = 100
+TILE = 28  # the built-in datasets' tile (and the default for caches that name no image shape)
+MAX_TILES = 100  # tiles per row and tile rows per page at most
+MAX_PAGE_PX = 4096  # a page's side at most: larger canvases strain browsers and the PNG encoder
+TILES_PER_ROW = 100  # of the 28x28 grid, as before image shapes were recorded
 TILES_PER_PAGE = 10_000  # a 2800x2800 page; seven pages hold the full 70,000 set
 MAX_SCALE = 16
+#: CSS size (px, the longer side) each view aims its images at: the integer scale nearest to it is used
+HOVER_PX, GALLERY_PX, CARD_PX = 112, 56, 84
 
 
-def page_count(n: int) -> int:
+@dataclass(frozen=True)
+class SpriteGrid:
+    """How one dataset's images are tiled: tile height ``h``, width ``w``, ``channels`` (1 or 3),
+    ``per_row`` tiles a row and ``per_page`` tiles a page."""
+
+    h: int = TILE
+    w: int = TILE
+    channels: int = 1
+    per_row: int = TILES_PER_ROW
+    per_page: int = TILES_PER_PAGE
+
+    @classmethod
+    def of(cls, shape) -> "SpriteGrid":
+        """The grid of images of ``shape`` ``(h, w)`` or ``(h, w, c)``: as many tiles a row and tile
+        rows a page as fit :data:`MAX_PAGE_PX`, at most :data:`MAX_TILES` each."""
+        h, w = int(shape[0]), int(shape[1])
+        c = int(shape[2]) if len(shape) > 2 else 1
+        if h < 1 or w < 1 or c not in (1, 3):
+            raise ValueError(f"image shape must be (h, w) or (h, w, 1 or 3) (got {tuple(shape)})")
+        per_row = max(1, min(MAX_TILES, MAX_PAGE_PX // w))
+        rows = max(1, min(MAX_TILES, MAX_PAGE_PX // h))
+        return cls(h=h, w=w, channels=c, per_row=per_row, per_page=per_row * rows)
+
+    @property
+    def mode(self) -> str:
+        """PIL mode of its PNGs: ``L`` (grey) or ``RGB``."""
+        return "RGB" if self.channels == 3 else "L"
+
+    def scale_for(self, px: int) -> int:
+        """The integer enlargement that brings the tile's longer side nearest to ``px`` (at least 1)."""
+        return int(min(MAX_SCALE, max(1, round(px / max(self.h, self.w)))))
+
+    def meta(self) -> dict:
+        """What ``assets/hover.js`` needs to find a row's tile and size the hover image."""
+        return {"h": self.h, "w": self.w, "per_row": self.per_row, "per_page": self.per_page,
+                "scale": self.scale_for(HOVER_PX)}
+
+
+GRID_28 = SpriteGrid()
+
+
+def _grid(grid: SpriteGrid | None) -> SpriteGrid:
+    return GRID_28 if grid is None else grid
+
+
+def page_count(n: int, grid: SpriteGrid | None = None) -> int:
     """Number of sprite pages for ``n`` images."""
-    return max(1, -(-n // TILES_PER_PAGE))
+    return max(1, -(-n // _grid(grid).per_page))
 
 
-def tile_position(row: int) -> tuple[int, int, int]:
+def tile_position(row: int, grid: SpriteGrid | None = None) -> tuple[int, int, int]:
     """``(page, x, y)`` of a row's tile: its page and top-left pixel on that page."""
-    page, k = divmod(int(row), TILES_PER_PAGE)
-    r, c = divmod(k, TILES_PER_ROW)
-    return page, c * TILE, r * TILE
+    g = _grid(grid)
+    page, k = divmod(int(row), g.per_page)
+    r, c = divmod(k, g.per_row)
+    return page, c * g.w, r * g.h
 
 
-def sprite_page(images: np.ndarray, page: int) -> np.ndarray:
-    """Tile one page of ``images`` (n, 28, 28) into a uint8 grayscale array.
+def sprite_page(images: np.ndarray, page: int, grid: SpriteGrid | None = None) -> np.ndarray:
+    """Tile one page of ``images`` (n, h, w) or (n, h, w, 3) into a uint8 array (H, W) or (H, W, 3).
 
-    The last page has only as many tile rows as it needs; unused tiles are black.
+    ``grid`` defaults to the one of ``images``' shape.  The last page has only as many tile
+    rows as it needs; unused tiles are black.
     """
-    start = page * TILES_PER_PAGE
-    block = np.asarray(images[start:start + TILES_PER_PAGE], dtype=np.uint8)
+    g = grid or SpriteGrid.of(np.shape(images)[1:])
+    start = page * g.per_page
+    block = np.asarray(images[start:start + g.per_page], dtype=np.uint8)
     if block.size == 0:
         raise IndexError(f"sprite page {page} is past the last image")
-    rows = -(-len(block) // TILES_PER_ROW)
-    cols = TILES_PER_ROW if rows > 1 else len(block)
-    grid = np.zeros((rows * cols, TILE, TILE), np.uint8)
-    grid[:len(block)] = block
-    # (rows, cols, 28, 28) -> (rows, 28, cols, 28): tile rows become pixel rows
-    return grid.reshape(rows, cols, TILE, TILE).transpose(0, 2, 1, 3).reshape(rows * TILE, cols * TILE)
+    block = block.reshape(len(block), g.h, g.w, g.channels)
+    rows = -(-len(block) // g.per_row)
+    cols = g.per_row if rows > 1 else len(block)
+    tiles = np.zeros((rows * cols, g.h, g.w, g.channels), np.uint8)
+    tiles[:len(block)] = block
+    # (rows, cols, h, w, c) -> (rows, h, cols, w, c): tile rows become pixel rows
+    sheet = tiles.reshape(rows, cols, g.h, g.w, g.channels).transpose(0, 2, 1, 3, 4)
+    sheet = sheet.reshape(rows * g.h, cols * g.w, g.channels)
+    return sheet[:, :, 0] if g.channels == 1 else sheet
 
 
 def encode_png(array: np.ndarray, scale: int = 1) -> bytes:
-    """PNG bytes of a grayscale uint8 array, enlarged ``scale`` times by pixel repetition."""
+    """PNG bytes of a uint8 array, grey (H, W) or RGB (H, W, 3), enlarged ``scale`` times by pixel repetition."""
     if scale > 1:
         array = np.repeat(np.repeat(array, scale, axis=0), scale, axis=1)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
     buf = io.BytesIO()
     # compress_level 6 is Pillow's default balance; sprite pages are built once
-    Image.fromarray(np.ascontiguousarray(array), mode="L").save(buf, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(array), mode="RGB" if array.ndim == 3 else "L").save(
+        buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 
@@ -69,7 +133,8 @@ class SpriteCache:
         self._locks: dict[tuple[str, str, int], threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, dataset: str, version: str, images: np.ndarray, page: int) -> bytes:
+    def get(self, dataset: str, version: str, images: np.ndarray, page: int,
+            grid: SpriteGrid | None = None) -> bytes:
         key = (dataset, version, page)
         if key in self._pages:
             return self._pages[key]
@@ -77,28 +142,30 @@ class SpriteCache:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._pages:
-                self._pages[key] = encode_png(sprite_page(images, page))
+                self._pages[key] = encode_png(sprite_page(images, page, grid))
             return self._pages[key]
 
 
-def page_size(n: int, page: int) -> tuple[int, int]:
+def page_size(n: int, page: int, grid: SpriteGrid | None = None) -> tuple[int, int]:
     """``(width, height)`` in pixels of sprite page ``page`` of ``n`` images."""
-    count = min(TILES_PER_PAGE, n - page * TILES_PER_PAGE)
-    cols = TILES_PER_ROW if count > TILES_PER_ROW else count
-    rows = -(-count // TILES_PER_ROW)
-    return cols * TILE, rows * TILE
+    g = _grid(grid)
+    count = min(g.per_page, n - page * g.per_page)
+    cols = g.per_row if count > g.per_row else count
+    rows = -(-count // g.per_row)
+    return cols * g.w, rows * g.h
 
 
 def sprite_url(dataset: str, version: str, page: int) -> str:
     return f"/sprites/{dataset}/{page}.png?v={version}"
 
 
-def sprite_style(dataset: str, version: str, n: int, row: int, scale: int) -> dict:
+def sprite_style(dataset: str, version: str, n: int, row: int, scale: int, grid: SpriteGrid | None = None) -> dict:
     """CSS that shows one tile of a sprite page, enlarged ``scale`` times with crisp pixels."""
-    page, x, y = tile_position(row)
-    w, h = page_size(n, page)
+    g = _grid(grid)
+    page, x, y = tile_position(row, g)
+    w, h = page_size(n, page, g)
     return {"backgroundImage": f"url({sprite_url(dataset, version, page)})",
             "backgroundPosition": f"-{x * scale}px -{y * scale}px",
             "backgroundSize": f"{w * scale}px {h * scale}px",
-            "width": f"{TILE * scale}px", "height": f"{TILE * scale}px",
+            "width": f"{g.w * scale}px", "height": f"{g.h * scale}px",
             "imageRendering": "pixelated"}

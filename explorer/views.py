@@ -24,11 +24,16 @@ from core.store import ArtifactStore, CacheError
 
 from .labelissues import LabelIssues
 from .snapshots import DynamicsView
+from .thumbnails import SpriteGrid
 
 log = logging.getLogger(__name__)
 
 #: neighbours per point that ``faithfulness.npy`` compares (docs/ARTIFACTS.md: k = 10)
 FAITH_K = 10
+#: ``current.json``'s ``image_shape`` where a cache names none (made before imported datasets)
+DEFAULT_IMAGE_SHAPE = (28, 28, 1)
+#: where a dataset's images come from (``current.json``'s ``source``): a built-in one, or a user's own
+SOURCES = ("builtin", "imported")
 
 
 def _rows_checked(arr: np.ndarray, path: Path, n: int) -> np.ndarray:
@@ -43,12 +48,15 @@ class DatasetView:
 
     Row ``i`` of every array, the dataset's and each model's, is the same sample;
     ``row`` is the index the whole explorer passes around (URLs, figures, CSV).
-    ``sample_ids[row]`` is the id of ``index.npy`` (0-9999 test, or 0-69999 for the full set).
+    ``sample_ids[row]`` is the id of ``index.npy`` (0-9999 test, or 0-69999 for the full set;
+    for an imported dataset 0 to n-1, the user's order, with no train/test split).
 
     ``artifacts`` verifies each file against its folder's record before it is read; a
     view made without one (tests) verifies against a store rooted at the samples
     folder's parent.  ``default_pair`` and ``colour`` are ``current.json``'s facts,
-    ``None`` where a cache lacks them.  ``models`` is filled with :meth:`add_model`.
+    ``None`` where a cache lacks them.  ``image_shape`` is ``(h, w, c)``, c = 1 (grey) or 3
+    (RGB); ``source`` is ``"builtin"`` or ``"imported"`` (a user's own images).  ``models`` is
+    filled with :meth:`add_model`.
     """
 
     name: str
@@ -61,6 +69,8 @@ class DatasetView:
     artifacts: ArtifactStore | None = None
     default_pair: tuple[int, int] | None = None
     colour: str | None = None
+    image_shape: tuple[int, int, int] = DEFAULT_IMAGE_SHAPE
+    source: str = "builtin"
     models: dict[str, "ModelView"] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
@@ -92,9 +102,36 @@ class DatasetView:
         return self.cached(name, lambda: _rows_checked(self.artifacts.load_array(path, mmap=mmap), path, self.n))
 
     @property
+    def imported(self) -> bool:
+        """Whether these are a user's own images (no train/test split, no training snapshots)."""
+        return self.source == "imported"
+
+    @property
+    def grid(self) -> SpriteGrid:
+        """How its images are tiled on sprite pages (tile size, grey or RGB)."""
+        return self.cached("sprite-grid", lambda: SpriteGrid.of(self.image_shape))
+
+    @property
     def images(self) -> np.ndarray:
-        """uint8 (n, 28, 28), memory-mapped: 70,000 images need not sit in RAM."""
-        return self._array("images.npy", mmap=True)
+        """uint8 (n, h, w), or (n, h, w, 3) for RGB, memory-mapped: 70,000 images need not sit in RAM.
+
+        Raises
+        ------
+        core.store.CacheError
+            If ``images.npy`` is not uint8 of the shape ``current.json``'s ``image_shape`` says.
+        """
+        path = Path(self.samples_dir) / "images.npy"
+
+        def load() -> np.ndarray:
+            arr = _rows_checked(self.artifacts.load_array(path, mmap=True), path, self.n)
+            h, w, c = self.image_shape
+            want = (h, w) if c == 1 else (h, w, c)
+            if arr.dtype != np.uint8 or tuple(arr.shape[1:]) != want:
+                raise CacheError(f"{path} holds {arr.dtype} {tuple(arr.shape)}, current.json's image_shape "
+                                 f"{list(self.image_shape)} means uint8 ({self.n}, {', '.join(map(str, want))}); "
+                                 "rerun the pipeline")
+            return arr
+        return self.cached("images.npy", load)
 
     @property
     def labels(self) -> np.ndarray:

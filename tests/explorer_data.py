@@ -13,7 +13,8 @@ frame; ``pixels`` never has one.  ``mlp`` and ``cnn`` get a label-issues folder 
 suspects are exactly their deliberate mistakes (:func:`planted_scores`), and
 faithfulness folders for the projections :data:`FAITH_PROJECTIONS` names, with known
 values per row (:func:`faithfulness_of`); ``pixels`` has neither, like an older cache.  ``current.json`` entries carry the facts the pipeline
-records (``title``, ``default_pair``, ``colour``); a test that wants an older cache deletes them.
+records (``title``, ``default_pair``, ``colour``, ``image_shape``, ``source``); a test that wants an older cache
+deletes them.  ``imported=`` adds a user's own dataset after them (``tests/explorer_data_imported.py``).
 """
 from __future__ import annotations
 
@@ -354,12 +355,13 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int,
                     "models": reports}
     current_entry = {"title": TITLES[name], "class_names": NAMES[name], "mirror_symmetric": MIRROR[name],
                      "default_pair": DEFAULT_PAIRS[name], "colour": COLOURS[name], "sample_set": "test", "n": n,
-                     "samples": f"{name}/samples/{skey}", "default_model": DEFAULT_MODEL, "models": models}
+                     "samples": f"{name}/samples/{skey}", "default_model": DEFAULT_MODEL, "models": models,
+                     "image_shape": [28, 28, 1], "source": "builtin"}
     return current_entry, report_entry
 
 
 def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
-                          dynamics: tuple[str, ...] = ("mnist",)) -> None:
+                          dynamics: tuple[str, ...] = ("mnist",), imported: dict | list | None = None) -> None:
     """Write a complete synthetic cache under ``root``, ``current.json`` (version 2) last.
 
     Parameters
@@ -373,6 +375,9 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
     dynamics : tuple of str, default ("mnist",)
         Datasets whose ``mlp`` and ``cnn`` get a training-dynamics folder; the others'
         models all have ``"dynamics": null`` like models trained without snapshots.
+    imported : dict or list of dict, optional
+        Imported datasets listed after the built-in ones, e.g. ``{"name": "own", "shape": (32, 32, 3),
+        "classes": 20}`` (:func:`explorer_data_imported.write_imported` lists the keys).
     """
     store = ArtifactStore(root)
     current: dict = {"version": CURRENT_VERSION, "datasets": {}}
@@ -380,7 +385,11 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
     for name in ("mnist", "fashion-mnist"):
         current["datasets"][name], report["datasets"][name] = _dataset(store, name, n, seed,
                                                                        with_dynamics=name in dynamics)
-    rkey = config_key({"synthetic-report": seed, "n": n})
+    from explorer_data_imported import write_imported
+
+    for spec in [imported] if isinstance(imported, dict) else list(imported or []):
+        name, current["datasets"][name], report["datasets"][name] = write_imported(store, spec, n, seed)
+    rkey = config_key({"synthetic-report": seed, "n": n, "imported": sorted(report["datasets"])})
     # the report folder is report/<key>/ (no stage level): an empty stage does that
     with store.writing("report", "", rkey, {"synthetic": True}) as d:
         write_json_atomic(d / "report.json", report)

@@ -31,6 +31,30 @@ def client(explorer_app):
     return explorer_app.server.test_client()
 
 
+#: the imported datasets of :func:`imported_cache`: RGB 32x32 of 20 classes (the user's embeddings), and
+#: grey 20x40 of 100 classes seen through raw pixels and embeddings, with a dot in its name
+IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
+            {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
+             "colour": "#e15759"}]
+
+
+@pytest.fixture(scope="module")
+def imported_cache(tmp_path_factory) -> Path:
+    """MNIST and Fashion-MNIST (300 points each) beside the two imported datasets of :data:`IMPORTED`."""
+    from explorer_data import write_synthetic_cache
+
+    root = tmp_path_factory.mktemp("imported-cache")
+    write_synthetic_cache(root, n=300, seed=0, imported=IMPORTED)
+    return root
+
+
+@pytest.fixture(scope="module")
+def imported_app(imported_cache):
+    from explorer.app import create_app
+
+    return create_app(ArtifactStore(imported_cache))
+
+
 def png_array(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 

@@ -1,22 +1,27 @@
 /* Hover images drawn in the browser: no server round trip per hover.
  *
  * Every scatter (class "explorer-scatter") carries layout.meta = {dataset, model, version,
- * n, class_names}. Its base traces carry their rows in customdata (a typed array), so a
+ * n, class_names, sprite}. Its base traces carry their rows in customdata (a typed array), so a
  * hover maps (curveNumber, pointNumber) to a row and shows that row's tile of the
- * dataset's sprite sheet, enlarged with crisp pixels. Sprites are fetched once per
+ * dataset's sprite sheet, enlarged with crisp pixels. meta.sprite is the dataset's grid
+ * (thumbnails.SpriteGrid.meta: tile h and w, tiles per row and per page, the hover's scale):
+ * tiles may be any size from 8 to 64 pixels a side, grey or RGB. Sprites are fetched once per
  * dataset, per-point labels (the model's predictions) once per dataset and model, after
  * the figure is first drawn.
  */
 (function () {
   "use strict";
-  const SCALE = 4, TILE = 28, PER_ROW = 100, PER_PAGE = 10000;
+  // a figure without meta.sprite is of a cache from before image shapes: 28x28 tiles, as then
+  const GRID_28 = {h: 28, w: 28, per_row: 100, per_page: 10000, scale: 4};
+  const TIP_MIN = 126;  // the tooltip's CSS width: a 112 px image and its padding
   const info = {};      // dataset/model -> {labels, pred, conf, class_names} once fetched
   const requested = {}; // dataset/version (sprites) and dataset/model (labels) -> true once asked for
 
-  function pageSize(n, page) {
-    const count = Math.min(PER_PAGE, n - page * PER_PAGE);
-    const cols = count > PER_ROW ? PER_ROW : count;
-    return [cols * TILE, Math.ceil(count / PER_ROW) * TILE];
+  function grid(meta) { return meta.sprite || GRID_28; }
+  function pageSize(meta, page) {
+    const g = grid(meta), count = Math.min(g.per_page, meta.n - page * g.per_page);
+    const cols = count > g.per_row ? g.per_row : count;
+    return [cols * g.w, Math.ceil(count / g.per_row) * g.h];
   }
   function spriteUrl(meta, page) {
     return "/sprites/" + meta.dataset + "/" + page + ".png?v=" + meta.version;
@@ -48,7 +53,7 @@
           .catch(function () { requested[labels] = false; });
       }
       if (!sprites) return;
-      const pages = Math.max(1, Math.ceil(meta.n / PER_PAGE));
+      const pages = Math.max(1, Math.ceil(meta.n / grid(meta).per_page));
       for (let p = 0; p < pages; p++) { const img = new Image(); img.src = spriteUrl(meta, p); }
     };
     // after first paint: the scatter matters more than images nobody hovered yet
@@ -94,15 +99,19 @@
     const hasImage = row >= 0 && row < meta.n;
     const img = el.querySelector(".hover-img");
     img.style.display = hasImage ? "" : "none";
+    const g = grid(meta), s = g.scale;
     let page = "";
     if (hasImage) {
-      page = Math.floor(row / PER_PAGE);
-      const k = row % PER_PAGE, size = pageSize(meta.n, page);
+      page = Math.floor(row / g.per_page);
+      const k = row % g.per_page, size = pageSize(meta, page);
+      img.style.width = (g.w * s) + "px";
+      img.style.height = (g.h * s) + "px";
       img.style.backgroundImage = "url(" + spriteUrl(meta, page) + ")";
-      img.style.backgroundSize = (size[0] * SCALE) + "px " + (size[1] * SCALE) + "px";
-      img.style.backgroundPosition = "-" + ((k % PER_ROW) * TILE * SCALE) + "px -" +
-        (Math.floor(k / PER_ROW) * TILE * SCALE) + "px";
+      img.style.backgroundSize = (size[0] * s) + "px " + (size[1] * s) + "px";
+      img.style.backgroundPosition = "-" + ((k % g.per_row) * g.w * s) + "px -" +
+        (Math.floor(k / g.per_row) * g.h * s) + "px";
     }
+    el.style.width = Math.max(TIP_MIN, g.w * s + 14) + "px";
     let d = null;
     if (dyn) {
       // classes at the frame on screen, not the trained model's
@@ -140,7 +149,7 @@
     el.dataset.dataset = meta.dataset;
     el.dataset.page = page;
     // place beside the pointer, flipped near the window's right and bottom edges
-    const e = ev.event || {}, w = 130 + 12, h = 190;
+    const e = ev.event || {}, w = Math.max(TIP_MIN, g.w * s + 14) + 16, h = (hasImage ? g.h * s : 0) + 78;
     let x = (e.clientX || 0) + 16, y = (e.clientY || 0) + 16;
     if (x + w > window.innerWidth) x = (e.clientX || 0) - w - 8;
     if (y + h > window.innerHeight) y = Math.max(4, (e.clientY || 0) - h - 8);
@@ -186,7 +195,20 @@
     const lay = gd.layout, Plotly = window.Plotly;
     if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return;
     const narrow = gd.clientWidth < NARROW;
-    if (lay.showlegend !== false && narrow !== (lay.legend && lay.legend.orientation === "h")) {
+    if (lay.meta.many_classes) {
+      // dozens of classes would fill the phone's screen under the plot: no legend there (the hover
+      // names each point's class); back beside the plot when wide again, unless the figure changed
+      if (narrow && lay.showlegend !== false) {
+        gd.__legendHiddenFor = lay.meta;
+        Plotly.relayout(gd, {showlegend: false});
+        return;
+      }
+      if (!narrow && gd.__legendHiddenFor === lay.meta) {
+        gd.__legendHiddenFor = null;
+        Plotly.relayout(gd, {showlegend: true});
+        return;
+      }
+    } else if (lay.showlegend !== false && narrow !== (lay.legend && lay.legend.orientation === "h")) {
       Plotly.relayout(gd, narrow
         ? {"legend.orientation": "h", "legend.x": 0, "legend.xanchor": "left", "legend.y": -0.01,
            "legend.yanchor": "top", "legend.title.text": ""}

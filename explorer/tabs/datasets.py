@@ -1,18 +1,23 @@
-"""The "Compare datasets" tab: every dataset's scatter under the same controls, and the
-separability report (bars and one card per dataset)."""
+"""The "Compare datasets" tab: the chosen datasets' scatters under the same controls, and the
+separability report (bars, a summary and one card per dataset, with where its images come from).
+
+Which datasets are compared is a checklist of every dataset the page holds (all at first;
+the URL's ``compare=`` keeps another choice), so any two, a built-in and an imported one
+say, can sit side by side.
+"""
 from __future__ import annotations
 
 import logging
 
-from dash import ALL, Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
-from ..checks import _model
+from ..checks import BadInput, _model, _short
 from ..panels import report_tables
 from ..store import ExplorerStore
-from ..widgets import scatter_graph
+from ..widgets import control, scatter_graph
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +31,34 @@ def help_text(titles: list[str]) -> str:
             "in 2-D, silhouette and trustworthiness (how faithfully 2-D keeps neighbourhoods).")
 
 
+def chosen_names(store: ExplorerStore, value) -> list[str]:
+    """The compared datasets in the page's order: the checklist's names that the store holds;
+    every dataset when the checklist has not said (``None``).
+
+    Raises
+    ------
+    BadInput
+        For anything but a list of names.
+    """
+    if value is None:
+        return store.names
+    if not isinstance(value, list) or len(value) > 1000 or not all(isinstance(v, str) for v in value):
+        raise BadInput(f"compared datasets must be a list of names (got {_short(value)})")
+    return [n for n in store.names if n in value]
+
+
 def layout(store: ExplorerStore) -> html.Div:
-    """One half-width scatter per dataset, then the report."""
+    """The datasets to compare, one half-width scatter per dataset, then the report."""
     return html.Div([
         html.P(help_text([store.get(n).title for n in store.names]), className="help"),
-        html.Div([html.Div(scatter_graph(ids.per_dataset(ids.CD_SCATTER, n), "min(62vh, 560px)"),
-                           className="half", id=f"cd-half-{n}") for n in store.names], className="pair"),
+        html.Div(control("Datasets compared", dcc.Checklist(
+            id=ids.CD_SHOWN, options=[{"label": store.get(n).title, "value": n} for n in store.names],
+            value=store.names, inline=True, className="radio")), className="controls controls-2",
+            style={} if len(store.names) > 2 else {"display": "none"}),
+        html.Div([html.Div(html.Div(scatter_graph(ids.per_dataset(ids.CD_SCATTER, n), "min(62vh, 560px)"),
+                                    className="half", id=f"cd-half-{n}"),
+                           id=ids.per_dataset(ids.CD_SLOT, n), className="cd-slot") for n in store.names],
+                 className="pair"),
         html.Div([
             html.Div(dcc.Graph(id=ids.CD_BARS, config={"displayModeBar": False}), className="report-bars"),
             html.Div(id=ids.CD_REPORT, className="report-table"),
@@ -40,28 +67,45 @@ def layout(store: ExplorerStore) -> html.Div:
 
 
 def register(app, store: ExplorerStore) -> None:
-    """Attach the tab's callback to ``app``."""
+    """Attach the tab's callbacks to ``app``."""
+    @app.callback(Output(ids.per_dataset(ids.CD_SLOT, ALL), "style"), Input(ids.CD_SHOWN, "value"))
+    def show_compared(value):
+        chosen = set(chosen_names(store, value))
+        slots = ctx.outputs_list if isinstance(ctx.outputs_list, list) else [ctx.outputs_list]
+        return [{} if isinstance(o.get("id"), dict) and o["id"].get("dataset") in chosen else {"display": "none"}
+                for o in slots]
+
     @app.callback(
         output=dict(scatters=Output(ids.per_dataset(ids.CD_SCATTER, ALL), "figure"),
                     bars=Output(ids.CD_BARS, "figure"), report=Output(ids.CD_REPORT, "children"),
                     rendered=Output(ids.CD_RENDERED, "data")),
         inputs=dict(tab=Input(ids.TABS_ID, "value"), model=Input(ids.MODEL, "value"),
-                    proj=Input(ids.PROJ, "value"), colour=Input(ids.COLOUR, "value")),
+                    proj=Input(ids.PROJ, "value"), colour=Input(ids.COLOUR, "value"),
+                    compared=Input(ids.CD_SHOWN, "value")),
         state=dict(rendered=State(ids.CD_RENDERED, "data")))
-    def render_datasets(tab, model, proj, colour, rendered):
-        key = f"{model}/{proj}/{colour}"
+    def render_datasets(tab, model, proj, colour, compared, rendered):
+        chosen = chosen_names(store, compared)
+        drawn = f"{model}/{proj}/{colour}"
+        key = f"{drawn}|{','.join(chosen)}"
         if tab != "datasets" or key == rendered:
             raise PreventUpdate
+        # the scatters depend on the controls only: another choice of datasets shows or hides them
+        redraw = not isinstance(rendered, str) or rendered.split("|")[0] != drawn
         figs = []
         # one figure per scatter the page holds, in its order (a page may predate a new dataset)
         for o in ctx.outputs_grouping["scatters"]:
             n = o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
             m = _model(store, n, model, proj, colour)  # the chosen model, or this dataset's default
+            if not redraw:
+                figs.append(no_update)
+                continue
             fig = F.scatter_figure(m, proj, colour, legend=True)
-            fig["layout"]["uirevision"] = f"{n}/{m.name}/{key}"
+            fig["layout"]["uirevision"] = f"{n}/{m.name}/{drawn}"
             figs.append(fig)
         report = store.report
-        shown = {n: store.get(n).pick(model).name for n in store.names}
+        shown = {n: store.get(n).pick(model).name for n in chosen}
+        colours = F.dataset_colours(store)
         return {"scatters": figs,
-                "bars": F.separability_figure(report, shown, proj, colours=F.dataset_colours(store)),
-                "report": report_tables(store, report, shown, proj), "rendered": key}
+                "bars": F.separability_figure(report, shown, proj, colours={n: colours[n] for n in chosen}),
+                "report": report_tables(store, report, shown, proj) if chosen else
+                [html.P("Tick a dataset above to compare it.", className="placeholder")], "rendered": key}

@@ -32,6 +32,8 @@ HELP = ("The same test images in the chosen model's embedding while it trained: 
         "plot) stay entangled to the end.")
 NO_DYNAMICS = ("No per-epoch snapshots for this model: retrain with `python -m pipeline all` "
                "(snapshots are on by default; `--snapshot-samples 2000`) to record them.")
+NO_DYNAMICS_IMPORTED = ("No training dynamics: {title} is imported data, seen through {what}. No model was "
+                        "trained on it here, so there are no per-epoch snapshots to show; the other tabs show it.")
 PLAY_MS = 1100
 # no box or lasso: a selection means nothing while the points move
 SCATTER_CONFIG = {**GRAPH_CONFIG, "modeBarButtonsToRemove": GRAPH_CONFIG["modeBarButtonsToRemove"]
@@ -49,7 +51,9 @@ def _half(store: ExplorerStore, name: str) -> html.Div:
         return html.Div([html.H3(ds.title), html.P(str(e), className="placeholder no-dynamics")],
                         className="half dy-half dy-empty", id=f"dy-half-{name}")
     if dyn is None:
-        return html.Div([html.H3(ds.title), html.P(NO_DYNAMICS, className="placeholder no-dynamics")],
+        what = " and ".join(x.title for x in ds.models.values())
+        text = NO_DYNAMICS_IMPORTED.format(title=ds.title, what=what) if ds.imported else NO_DYNAMICS
+        return html.Div([html.H3(ds.title), html.P(text, className="placeholder no-dynamics")],
                         className="half dy-half dy-empty", id=f"dy-half-{name}")
     a, b = D.default_pair(ds)
     return html.Div([

@@ -15,24 +15,31 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
-from ..panels import detail_panel, pct, selection_csv, tile
+from ..panels import detail_panel, pct, selection_csv, source_words, tile
 from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
 log = logging.getLogger(__name__)
 
 GALLERY_MAX = 300  # more tiles than this make the page slow and say nothing new
-HELP = ("Each dot is one test image, placed by the chosen projection of the chosen model's embedding. "
+HELP = ("Each dot is {what}, placed by the chosen projection of the chosen model's embedding. "
         "Hover a dot to see its image; click it for its top-3 probabilities and nearest neighbours; "
         "drag a box (or pick the lasso in the toolbar) to select; scroll to zoom. "
         "Click a cell of the confusion matrix to light up exactly those images.")
+
+
+def help_text(ds) -> str:
+    """The tab's help line for dataset ``ds``: what one dot is (a test image, or one of the user's own)."""
+    what = ("one of your images (" + source_words(ds).split(": ", 1)[-1] + ")" if ds.imported
+            else "one test image" if ds.sample_set == "test" else "one image")
+    return HELP.format(what=what)
 NO_FOCUS = "Selection: drag a box on the scatter or click a confusion cell"
 
 
 def layout(store: ExplorerStore) -> html.Div:
     """The tab's panel; its figures are drawn by the callbacks once the URL is read."""
     return html.Div([
-        html.P(HELP, className="help"),
+        html.P(help_text(store.get(store.names[0])), className="help", id=ids.EX_HELP),
         html.Div([
             # a fixed height: opening a sample's neighbours must not resize (and move) the plot
             html.Div(scatter_graph(ids.SCATTER, None), className="main-plot"),
@@ -95,6 +102,10 @@ def clicked_row(clicked, ds_name: str, n: int) -> int | None:
 
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
+    @app.callback(Output(ids.EX_HELP, "children"), Input(ids.DATASET, "value"))
+    def render_help(ds_name):
+        return help_text(_model(store, ds_name, None).ds)
+
     @app.callback(
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
@@ -194,7 +205,7 @@ def register(app, store: ExplorerStore) -> None:
         title = [html.Span(f"{len(rows):,}", className="count", id="focus-count"),
                  f" images · {label}{more}"]
         return (title, F.histogram_figure(m, rows), {"display": "block"},
-                [tile(m, int(r), 2, "gallery-item") for r in shown], len(rows) == 0)
+                [tile(m, int(r), None, "gallery-item") for r in shown], len(rows) == 0)
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BTN, "n_clicks"),

@@ -14,16 +14,16 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids
+from ..charts import FONT
 from ..checks import _event_points, _int, _model, _pair_of
-from ..figures import FONT
+from ..classes import MANY_CLASSES, matrix_axes, matrix_cells
 from ..labelissues import LabelIssues, issues_csv
 from ..store import ExplorerStore, ModelView
-from ..thumbnails import sprite_style
+from ..thumbnails import CARD_PX, sprite_style
 
 log = logging.getLogger(__name__)
 
 PAGE = 48  # suspects per "Show more"
-TILE_SCALE = 3
 HELP = ("A suspect's score says how likely its given label is wrong: the model's out-of-sample probability "
         "of the given label, combined with the labels of the image's nearest neighbours in the model's "
         "embedding; images are flagged by confident learning (cleanlab). Most likely wrong first; click one "
@@ -86,7 +86,8 @@ def card(m: ModelView, issues: LabelIssues, rank: int, row: int) -> html.Div:
     tip = (f"#{int(ds.sample_ids[row])} · given {names[g]} · suggested {names[s]} · score {score:.3f}"
            " · click to see it in Explore")
     return html.Div([
-        html.Div(className="tile issue-img", style=sprite_style(ds.name, ds.version, ds.n, row, TILE_SCALE)),
+        html.Div(className="tile issue-img",
+                 style=sprite_style(ds.name, ds.version, ds.n, row, ds.grid.scale_for(CARD_PX), ds.grid)),
         html.Div([html.Span(f"#{rank}", className="issue-rank"),
                   html.Span(f"{score:.2f}", className="issue-score")], className="issue-head"),
         html.Div(["given ", html.B(names[g])], className="issue-given"),
@@ -96,23 +97,24 @@ def card(m: ModelView, issues: LabelIssues, rank: int, row: int) -> html.Div:
 
 
 def matrix_figure(m: ModelView, counts: np.ndarray, pair: tuple[int, int] | None) -> dict:
-    """Heatmap of the suspects per (given, suggested) pair; the chosen pair boxed."""
+    """Heatmap of the suspects per (given, suggested) pair, counts in the cells up to
+    :data:`~explorer.classes.MANY_CLASSES` classes (the hover says each); the chosen pair boxed."""
     names = m.ds.class_names
     k = len(names)
     z = [[int(counts[g, s]) if counts[g, s] else None for s in range(k)] for g in range(k)]
     hover = [[f"given {names[g]}, suggested {names[s]}: {int(counts[g, s])}" for s in range(k)] for g in range(k)]
-    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names, "fixedrange": True,
-             "ticks": "", "showgrid": False, "zeroline": False}
+    ticks = {**matrix_axes(names), "fixedrange": True, "ticks": "", "showgrid": False, "zeroline": False}
     shapes = []
     if pair is not None:
         g, s = pair
         shapes.append({"type": "rect", "x0": s - 0.5, "x1": s + 0.5, "y0": g - 0.5, "y1": g + 0.5,
-                       "line": {"color": "#111", "width": 3}})
-    return {"data": [{"type": "heatmap", "z": z, "x": list(range(k)), "y": list(range(k)), "xgap": 1, "ygap": 1,
-                      "colorscale": [[0, "#fde3c8"], [1, "#d6452a"]], "zmin": 0, "zmax": max(1, int(counts.max())),
-                      "showscale": False, "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>",
-                      "text": [[str(v) if v else "" for v in row] for row in z], "texttemplate": "%{text}",
-                      "textfont": {"size": 10 if k > 5 else 12, "color": "#111"}}],
+                       "line": {"color": "#111", "width": 2 if k > MANY_CLASSES else 3}})
+    heat = {"type": "heatmap", "z": z, "x": list(range(k)), "y": list(range(k)), **matrix_cells(k),
+            "colorscale": [[0, "#fde3c8"], [1, "#d6452a"]], "zmin": 0, "zmax": max(1, int(counts.max())),
+            "showscale": False, "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>"}
+    if k <= MANY_CLASSES:
+        heat["text"] = [[str(v) if v else "" for v in row] for row in z]
+    return {"data": [heat],
             "layout": {"title": {"text": "Suspects by label pair · click to filter", "x": 0.01, "xanchor": "left",
                                  "font": {"size": 13}},
                        "margin": {"l": 86, "r": 8, "t": 32, "b": 80}, "font": {**FONT, "size": 11}, "height": 360,
@@ -128,7 +130,7 @@ def summary(store: ExplorerStore, m: ModelView, issues: LabelIssues) -> list:
     flagged = int(issues.suspect.sum())
     lines = [html.Div([html.B(f"{len(issues.ranked):,}"), f" of {ds.n:,} suspects of the {m.title}: ",
                        html.B(f"{flagged:,}"), " flagged by confident learning, the others scored above 0.5"])]
-    words = issues.oos_words()
+    words = issues.oos_words(ds.imported)
     if words:
         lines.append(html.Div(f"Out of sample: {words}."))
     li = store.model_report(ds.name, m.name).get("label_issues")
