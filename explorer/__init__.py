@@ -1,5 +1,18 @@
 """Browser explorer of the embeddings the pipeline cached (the datasets ``current.json`` lists).
 
+In a notebook::
+
+    import explorer
+    explorer.show()                                   # what ./run.sh made, inline
+    ds = explorer.from_arrays(images, labels, embeddings, name="mine")   # your own data
+    ds.show()
+    explorer.from_model(model, images, labels, name="mine-cnn").show()   # a Keras model in memory
+
+``show`` lives in ``explorer.notebook``; ``from_arrays`` and ``from_model`` run the pipeline's
+stages, so they live in ``pipeline.notebook`` and this package's front door forwards to them
+on first use (the one import of an upper floor the layout test allows; no explorer module
+makes it).
+
 Light on purpose: importing it loads nothing; ``explorer.app.create_app`` and
 ``explorer.server.serve`` pull in Dash when called.  No TensorFlow, sklearn or umap,
 and nothing of ``pipeline``, ``training`` or ``embeddings``: the explorer reads the
@@ -19,3 +32,18 @@ Modules, by job:
 - ``routes``: the HTTP routes beside Dash and compression; ``app``: wires it all;
   ``server``: waitress; ``options``: how it is served (host, port, threads, debug).
 """
+
+__all__ = ["show", "from_arrays", "from_model"]
+
+
+def __getattr__(name: str):
+    """The notebook API, imported on first use (``import explorer`` itself loads nothing)."""
+    if name == "show":
+        from .notebook import show
+
+        return show
+    if name in ("from_arrays", "from_model", "Dataset"):
+        from pipeline.notebook import Dataset, from_arrays, from_model
+
+        return {"Dataset": Dataset, "from_arrays": from_arrays, "from_model": from_model}[name]
+    raise AttributeError(f"module 'explorer' has no attribute {name!r}")

@@ -17,6 +17,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -r requirements.txt
   echo "$want" > "$stamp"
 fi
+# this checkout, editable: `import explorer` works in a notebook from any folder (and a kernel named for it)
+if ! .venv/bin/python -c "import importlib.metadata as m; m.version('mnist-embedding-explorer')" 2>/dev/null; then
+  echo "setup: installing this checkout into .venv (editable) and its Jupyter kernel"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+  .venv/bin/python -m ipykernel install --sys-prefix --name mnist-explorer \
+    --display-name "Python (mnist-explorer .venv)" >/dev/null
+fi
 
 if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
   # Browser tests drive Debian's Chromium; no test tool downloads a browser of its own.

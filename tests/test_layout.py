@@ -11,6 +11,9 @@ PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline")
 ALLOWED = {"core": set(), "training": {"core"}, "embeddings": {"core", "training"}, "explorer": {"core"},
            "pipeline": {"core", "training", "embeddings", "explorer"}}
 MAX_LINES = 400
+#: The notebook's front door: ``explorer/__init__.py`` forwards ``from_arrays``/``from_model`` to
+#: ``pipeline.notebook`` on first use; no other explorer module imports an upper floor.
+FRONT_DOORS = {("explorer", "pipeline.notebook")}
 
 
 def _module(path: Path) -> str:
@@ -50,7 +53,8 @@ def test_packages_import_only_the_floors_below_them():
     assert {"explorer.ids", "explorer.checks", "explorer.panels", "explorer.page", "explorer.tabs.explore",
             "explorer.tabs.datasets", "explorer.tabs.projections", "explorer.tabs.dynamics"} <= set(graph)
     wrong = [(a, b) for a, deps in graph.items() for b in deps
-             if b.split(".")[0] != a.split(".")[0] and b.split(".")[0] not in ALLOWED[a.split(".")[0]]]
+             if b.split(".")[0] != a.split(".")[0] and b.split(".")[0] not in ALLOWED[a.split(".")[0]]
+             and (a, b) not in FRONT_DOORS]
     assert wrong == []
 
 

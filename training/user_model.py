@@ -15,6 +15,7 @@ import logging
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -94,44 +95,58 @@ def load_checked(path: Path, config: UserModelConfig) -> Checked:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise _fail(config, f"could not be loaded as a Keras model ({first}); expected a file written by "
                             "model.save('my_model.keras'), without custom or lambda layers") from None
+    info = facts.get(config.dataset)
+    return inspect_model(model, n_classes, info.title, config.embedding_layer, config.input_scale,
+                         lambda what: _fail(config, what), image_shape=info.image_shape)
+
+
+def inspect_model(model, n_classes: int, title: str, embedding_layer: str | None, input_scale: str,
+                  fail: Callable[[str], Exception], image_shape: tuple[int, int, int] = (28, 28, 1),
+                  layer_flag: str = "--embedding-layer", scale_flag: str = "--input-scale") -> Checked:
+    """Check a loaded Keras model can be seen on images of ``image_shape`` with ``n_classes``
+    classes (file or in memory: ``fail(what)`` makes the error); find its embedding and scaling."""
+    import keras
+
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise _fail(config, f"has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+        raise fail(f"has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
                             "expected one image input and one class-score output")
     shape = tuple(model.inputs[0].shape[1:])
-    if shape not in ((28, 28), (28, 28, 1), (784,)):
-        raise _fail(config, f"takes inputs of shape {shape}; expected 28x28 grayscale images: "
-                            "(28, 28), (28, 28, 1) or (784,); retrain or wrap it with a Reshape input")
+    h, w, c = image_shape
+    accepted = (((h, w),) if c == 1 else ()) + ((h, w, c), (h * w * c,))
+    if shape not in accepted:
+        kind = "grayscale" if c == 1 else "RGB"
+        names = [str(a) for a in accepted]
+        raise fail(f"takes inputs of shape {shape}; expected {h}x{w} {kind} images: "
+                   f"{', '.join(names[:-1])} or {names[-1]}; retrain or wrap it with a Reshape input")
     out = tuple(model.outputs[0].shape[1:])
     if out != (n_classes,):
-        raise _fail(config, f"gives outputs of shape {out}; expected {n_classes} class scores "
-                            f"(one per {facts.get(config.dataset).title} class)")
+        raise fail(f"gives outputs of shape {out}; expected {n_classes} class scores (one per {title} class)")
     notes: list[str] = []
-    if config.embedding_layer:
+    if embedding_layer:
         names = [layer.name for layer in model.layers]
-        if config.embedding_layer not in names:
-            raise _fail(config, f"has no layer named {config.embedding_layer!r} (--embedding-layer); "
-                                f"its layers are {', '.join(names)}")
-        layer = model.get_layer(config.embedding_layer)
+        if embedding_layer not in names:
+            raise fail(f"has no layer named {embedding_layer!r} ({layer_flag}); its layers are {', '.join(names)}")
+        layer = model.get_layer(embedding_layer)
         tensor, name = layer.output, layer.name
     else:
         head = _classification_layer(model)
         if not isinstance(head, tuple):
-            raise _fail(config, f"gets its class scores from a {type(head).__name__} layer {head.name!r}, not from "
-                                "a Dense classification layer whose input would be the embedding; name the "
-                                "embedding layer with --embedding-layer")
+            raise fail(f"gets its class scores from a {type(head).__name__} layer {head.name!r}, not from "
+                       "a Dense classification layer whose input would be the embedding; name the "
+                       f"embedding layer with {layer_flag}")
         head = head[0]
         tensor, name = head.input, f"input of {head.name}"
         notes.append(f"embedding: the input of the final Dense layer {head.name!r}")
     embed = keras.Model(model.inputs, [tensor, model.outputs[0]])
-    if config.input_scale == "auto":
+    if input_scale == "auto":
         own = [layer.name for layer in model.layers if type(layer).__name__ in _SELF_SCALING]
         scale = 1.0 if own else SCALES["1/255"]
         notes.append(f"input: raw 0-255 pixels (the model rescales itself in {own[0]!r})" if own
-                     else "input: pixels scaled to [0, 1] (x / 255; --input-scale 1 for 0-255)")
+                     else f"input: pixels scaled to [0, 1] (x / 255; {scale_flag} 1 for 0-255)")
     else:
-        scale = SCALES[config.input_scale]
-        notes.append(f"input: pixels x {config.input_scale} (given)")
-    return Checked(model, embed, name, scale, shape == (784,), notes)
+        scale = SCALES[input_scale]
+        notes.append(f"input: pixels x {input_scale} (given)")
+    return Checked(model, embed, name, scale, len(shape) == 1, notes)
 
 
 def _classification_layer(model):
