@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classes import MANY_CLASSES, PALETTE, class_colours, matrix_axes, matrix_cells
+from .classes import FEW_CLASSES, MANY_CLASSES, PALETTE, class_colours, matrix_axes, matrix_cells
 from .store import PROJECTION_LABELS, ExplorerStore, ModelView, model_entry
 
 CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
@@ -80,7 +80,7 @@ def histogram_figure(m: ModelView, rows: np.ndarray, height: int = 220) -> dict:
     right = np.bincount(lab[lab == pred], minlength=k)[:k]
     wrong = np.bincount(lab[lab != pred], minlength=k)[:k]
     shown = np.arange(k)
-    if k > MANY_CLASSES:  # a hundred bars in 360 px say nothing: the classes the selection holds
+    if k > FEW_CLASSES:  # dozens of bars in 360 px, most of them empty, say nothing: the classes it holds
         shown = np.flatnonzero(right + wrong)
     x = [m.ds.class_names[c] for c in shown]
     colours = class_colours(k)

@@ -18,7 +18,9 @@ import numpy as np
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 MAX_CLASSES = 100
-#: above this many classes: no counts printed in matrix cells, thinned tick labels, a compact legend
+#: up to this many classes each has a bar in a selection's histogram and the legend a place on a phone
+FEW_CLASSES = 10
+#: above this many classes: no counts printed in matrix cells, thinned tick labels, the smallest legend
 MANY_CLASSES = 20
 BACKGROUND = "#fafbfc"  # the scatter's plot background: no class may be drawn near it
 
@@ -75,11 +77,14 @@ def class_colour(c: int, k: int) -> str:
 
 
 def legend(k: int, title: str) -> dict:
-    """A scatter's class legend: as before up to :data:`MANY_CLASSES` classes; above, smaller entries in
-    a legend that scrolls beside the plot (plotly.js scrolls a vertical legend taller than the plot;
-    ``assets/hover.js`` hides it on a phone, where it would sit under the plot and push it away)."""
+    """A scatter's class legend: as before up to :data:`FEW_CLASSES` classes; above, entries packed
+    closer (smaller still above :data:`MANY_CLASSES`) in a legend that scrolls beside the plot (plotly.js
+    scrolls a vertical legend taller than the plot).  ``assets/hover.js`` hides such a legend on a
+    phone, where it would sit under the plot and take its room (the figure's ``meta.many_classes``)."""
     out = {"title": {"text": title, "font": {"size": 11}}, "itemsizing": "constant",
            "bgcolor": "rgba(255,255,255,0.85)"}
+    if k > FEW_CLASSES:
+        out.update(tracegroupgap=2)
     if k > MANY_CLASSES:
         out.update(font={"size": 10}, tracegroupgap=0, itemwidth=30)
     return out

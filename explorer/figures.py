@@ -20,7 +20,7 @@ from dash import Patch
 
 from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, dataset_colours,  # noqa: F401
                      histogram_figure, selection_confusion, separability_figure)
-from .classes import BACKGROUND, MANY_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
+from .classes import BACKGROUND, FEW_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
 from .classes import legend as class_legend
 from .store import PROJECTION_LABELS, ModelView
 
@@ -69,12 +69,12 @@ def scale_range(colour: str) -> dict:
     return {"cmin": 0.0, "cmax": 1.0, "ticks": {}}
 
 
-#: one line each, shown beside the Colour by control while a colouring is chosen
+#: one line each, shown beside the Colour by control while a colouring is chosen ({model}: ModelView.possessive)
 COLOUR_NOTES = {
-    "issues": ("Label-issue score: how likely the given label is wrong, from the {model}'s out-of-sample "
+    "issues": ("Label-issue score: how likely the given label is wrong, from {model} out-of-sample "
                "probability of it combined with the labels of its nearest neighbours in its embedding "
                "(red = suspect)."),
-    "faith": ("Faithfulness: share of a point's 10 nearest neighbours in the {model}'s embedding that stay "
+    "faith": ("Faithfulness: share of a point's 10 nearest neighbours in {model} embedding that stay "
               "among its 10 nearest in this {proj}; low (red) = the projection misleads here."),
 }
 
@@ -250,7 +250,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         "uirevision": f"{ds.name}/{m.name}/{projection}",
         "meta": {"explorer": "scatter", "dataset": ds.name, "model": m.name, "version": ds.version, "n": n,
                  "class_names": ds.class_names, "colour": colour, "sprite": ds.grid.meta(),
-                 "many_classes": len(ds.class_names) > MANY_CLASSES},
+                 "many_classes": len(ds.class_names) > FEW_CLASSES},
         "shapes": clicked_ring(m, projection, clicked),
     }
     if height:

@@ -105,7 +105,8 @@ def controls(store: ExplorerStore) -> html.Div:
 def build_layout(store: ExplorerStore) -> html.Div:
     """The whole page; figures are filled in by callbacks once the URL is read."""
     store.maybe_reload()
-    titles = " and ".join(store.get(n).title for n in store.names)
+    names = [store.get(n).title for n in store.names]
+    titles = " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
     banner = progress_message(store, store.progress(), store.names)
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
@@ -163,7 +164,7 @@ def register(app, store: ExplorerStore) -> None:
         m = _model(store, ds_name, model)
         if not F.available(m, colour, proj):
             return "", {"display": "none"}
-        return F.COLOUR_NOTES[colour].format(model=m.title, proj=PROJECTION_LABELS.get(proj, str(proj))), {}
+        return F.COLOUR_NOTES[colour].format(model=m.possessive, proj=PROJECTION_LABELS.get(proj, str(proj))), {}
 
     # -- alert and banner --------------------------------------------------------------------
     app.clientside_callback(

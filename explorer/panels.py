@@ -195,8 +195,8 @@ def summary_line(store: ExplorerStore, report: dict, models: dict[str, str], pro
     if len(entries) < 2:
         return html.P("Only one dataset in the report." if len(models) < 2 else
                       "Only one of these datasets is in the report.", className="summary")
-    seen = {store.get(n).model(models[n]).title for n in entries}
-    where = f"seen through the {seen.pop()}" if len(seen) == 1 else "each seen through its model"
+    seen = {store.get(n).model(models[n]).the_title for n in entries}
+    where = f"seen through {seen.pop()}" if len(seen) == 1 else "each seen through its model"
     if len(entries) > 2:
         ranked = sorted(entries, key=lambda n: -(entries[n].get("knn_accuracy") or 0))
         return html.P([html.B(f"{store.get(ranked[0]).title} separates most cleanly"),
@@ -237,7 +237,8 @@ def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], pr
             continue
         title = store.get(n).model(model).title
         p = s.get("projections", {}).get(proj, {})
-        rows = [(f"Test accuracy ({title})", fmt(s.get("test_accuracy"))),
+        # an imported dataset has no test set: its accuracy is over the user's samples
+        rows = [(f"{'Accuracy' if store.get(n).imported else 'Test accuracy'} ({title})", fmt(s.get("test_accuracy"))),
                 ("k-NN accuracy, high-D", fmt(s.get("knn_accuracy"))),
                 (f"k-NN accuracy, 2-D {PROJECTION_LABELS[proj]}", fmt(p.get("knn_accuracy"))),
                 ("Silhouette", fmt(s.get("silhouette"))),
@@ -289,6 +290,8 @@ def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str
                       className="placeholder")
     label = PROJECTION_LABELS[proj]
     heads = [h + (f" ({label})" if key in ("knn_2d", "trustworthiness") else "") for key, h in MODEL_COLUMNS]
+    if ds.imported:
+        heads[1] = "Accuracy"  # no test set: over the user's samples
 
     def cell(key: str, v):
         if key in ("title", "pair"):

@@ -264,7 +264,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         """Datasets served now, their sizes, and the running pipeline's progress (or null)."""
         names = store.names
         body = {"datasets": names,
-                "sizes": {n: {"n": store.get(n).n, "title": store.get(n).title} for n in names},
+                "sizes": {n: {"n": store.get(n).n, "title": store.get(n).title, "source": store.get(n).source,
+                              "image_shape": list(store.get(n).image_shape)} for n in names},
                 "progress": store.progress()}
         resp = flask.jsonify(body)
         resp.headers["Cache-Control"] = "no-store"

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 FAITH_K = 10
 #: ``current.json``'s ``image_shape`` where a cache names none (made before imported datasets)
 DEFAULT_IMAGE_SHAPE = (28, 28, 1)
+#: kinds of model the user brought (a .keras file; embeddings given with imported data): named without "the"
+USER_KINDS = ("keras", "given")
 #: where a dataset's images come from (``current.json``'s ``source``): a built-in one, or a user's own
 SOURCES = ("builtin", "imported")
 
@@ -238,6 +240,17 @@ class ModelView:
 
     def __repr__(self) -> str:
         return f"ModelView({self.ds.name}/{self.name})"
+
+    @property
+    def the_title(self) -> str:
+        """The title as words use it: ``the CNN``; a model of the user's (kinds ``keras``, ``given``:
+        ``your embeddings``, ``my_model``) without "the"."""
+        return self.title if self.kind in USER_KINDS else f"the {self.title}"
+
+    @property
+    def possessive(self) -> str:
+        """:attr:`the_title` owning something: ``the CNN's``, ``your embeddings'``."""
+        return self.the_title + ("'" if self.the_title.endswith("s") else "'s")
 
     @property
     def version(self) -> str:

@@ -6,6 +6,7 @@ Usage::
     python scripts/screenshots.py --synthetic          # a throwaway synthetic cache (no pipeline run)
     python scripts/screenshots.py --out docs/screenshots --cache-dir /path/to/cache
     python scripts/screenshots.py --synthetic --only issues,faith   # some views only
+    python scripts/screenshots.py --synthetic --imported --only imported   # your own data beside MNIST
 
 Serves the app with waitress on a free loopback port, drives Debian's Chromium
 (``/usr/bin/chromium``; never ``playwright install``) and writes PNGs to ``--out``.
@@ -76,7 +77,11 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
     page.mouse.up()
 
 
-VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith")
+VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported")
+#: ``--imported`` adds these to a synthetic cache: RGB 32x32 of 20 classes and grey 20x40 of 100
+IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
+            {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
+             "colour": "#e15759"}]
 #: the widths the Label issues tab and the faithfulness colouring are checked at: laptop and phone
 SCORE_SIZES = ((1366, 768), (390, 844))
 
@@ -120,6 +125,53 @@ def take_scores(url: str, page_at, shot, ds: str, views: set[str]) -> None:
                 page.wait_for_timeout(600)
                 shot(page, f"label-issue-score-{tag}.png")
             page.context.close()
+
+
+def take_imported(url: str, page_at, shot, served: list[str]) -> None:
+    """The imported datasets (those after the built-in ones) in every tab, at 1366x768 and 390 px wide."""
+    import json
+    import urllib.request
+
+    sizes = json.load(urllib.request.urlopen(f"{url}/api/status"))["sizes"]
+    imported = [n for n in served if sizes[n].get("source") == "imported"]
+    builtin = next((n for n in served if n not in imported), served[0])
+    if not imported:
+        log.warning("no imported dataset in this cache: no imported screenshots")
+    for ds in imported:
+        for w, h in SCORE_SIZES:
+            tag = f"{ds}-{w}x{h}"
+            page = page_at(w, h)
+            page.goto(f"{url}/?ds={ds}&proj=umap&colour=true")
+            wait_scatter(page, "#ex-scatter", ds)
+            try:
+                pt = hover_point(page, "#ex-scatter", 0.4)
+                page.mouse.click(pt["x"], pt["y"])
+                page.wait_for_selector("#nb-strip .nb-item")
+                page.mouse.move(pt["x"] + 1, pt["y"])
+                hover_point(page, "#ex-scatter", 0.4)
+            except RuntimeError:
+                page.evaluate(f"() => window.dash_clientside.set_props('ex-clicked', {{data: {{ds: '{ds}', row: 7}}}})")
+            page.wait_for_timeout(400)
+            shot(page, f"imported-explore-{tag}.png", full=w < 800)
+            page.mouse.move(5, 5)
+            page.locator("#ex-confusion .heatmaplayer").first.wait_for()
+            cell = page.evaluate("""() => { const gd = document.querySelector('#ex-confusion .js-plotly-plot');
+                const z = gd.data[1].z; for (let t = 0; t < z.length; t++) for (let p = 0; p < z.length; p++)
+                  if (z[t][p]) return [t, p]; return null; }""")
+            if cell:
+                page.goto(f"{url}/?ds={ds}&cell={cell[0]}-{cell[1]}")
+                wait_scatter(page, "#ex-scatter", ds)
+                page.wait_for_selector("#ex-gallery .gallery-item")
+                page.wait_for_timeout(600)
+                shot(page, f"imported-cell-{tag}-full-page.png", full=True)
+            for tab, ready in (("issues", "#li-grid .issue-card"), ("projections", "#cp-right .js-plotly-plot"),
+                               ("dynamics", ".dy-half"), ("datasets", ".report-table .card")):
+                page.goto(f"{url}/?tab={tab}&ds={ds}&compare={builtin},{ds}")
+                page.wait_for_selector(ready, timeout=60_000)
+                page.wait_for_timeout(1200)
+                shot(page, f"imported-{tab}-{tag}.png", full=True)
+            page.context.close()
+    log.info("imported datasets shot: %s", ", ".join(f"{n} ({sizes[n]['n']} images)" for n in imported))
 
 
 def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
@@ -166,7 +218,10 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
 
         # 6, 7. Label issues, and a layout coloured by its faithfulness
         take_scores(url, page_at, shot, fm, views)
-        if views <= {"issues", "faith"}:
+        # 8. your own data: the imported datasets in every tab
+        if "imported" in views:
+            take_imported(url, page_at, shot, served)
+        if views <= {"issues", "faith", "imported"}:
             browser.close()
             return written
 
@@ -239,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=None, help="cache root (default ./cache)")
     ap.add_argument("--synthetic", action="store_true", help="use a throwaway synthetic cache")
     ap.add_argument("--n", type=int, default=2000, help="points per dataset with --synthetic")
+    ap.add_argument("--imported", action="store_true",
+                    help="with --synthetic: add two imported datasets (RGB 32x32 of 20 classes, grey 20x40 of 100)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     ap.add_argument("--only", default=None,
                     help=f"comma-separated views to take: {', '.join(VIEWS)}; the label-issue and faithfulness "
@@ -262,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
         tmp = tempfile.TemporaryDirectory(prefix="explorer-shots-")
         cache = Path(tmp.name)
-        write_synthetic_cache(cache, n=args.n, seed=0)
+        write_synthetic_cache(cache, n=args.n, seed=0, imported=IMPORTED if args.imported else None)
     app = create_app(ArtifactStore(cache))
     server = create_server(app.server, host="127.0.0.1", port=0, threads=8)
     threading.Thread(target=server.run, daemon=True).start()

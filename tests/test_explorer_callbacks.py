@@ -26,7 +26,8 @@ def test_store_follows_current_json_and_progress(tmp_path):
     store, client = app.explorer_store, app.server.test_client()
     assert callable(app.layout)  # built per page load
     assert client.get("/api/status").json == {"datasets": ["mnist"], "progress": None,
-                                              "sizes": {"mnist": {"n": 120, "title": "MNIST"}}}
+                                              "sizes": {"mnist": {"n": 120, "title": "MNIST", "source": "builtin",
+                                                                  "image_shape": [28, 28, 1]}}}
     progress = {"pid": os.getpid(), "updated": time.time(),
                 "datasets": {"mnist": {"stage": "ready", "detail": ""},
                              "fashion-mnist": {"stage": "train", "detail": "8 epochs",

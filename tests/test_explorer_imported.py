@@ -143,8 +143,10 @@ def test_scatter_of_100_classes_has_a_compact_legend_and_the_sprite_grid(store):
     assert fig["layout"]["legend"]["font"]["size"] == 10 and fig["layout"]["meta"]["many_classes"] is True
     assert fig["layout"]["meta"]["sprite"] == {"h": 20, "w": 40, "per_row": 100, "per_page": 10_000, "scale": 3}
     own = F.scatter_figure(store.get("own").model("given"), "tsne", "pred")["layout"]
-    assert own["meta"]["sprite"]["scale"] == 4 and own["meta"]["many_classes"] is False
-    assert "font" not in F.scatter_figure(store.get("mnist").model("cnn"), "umap", "true")["layout"]["legend"]
+    assert own["meta"]["sprite"]["scale"] == 4 and own["meta"]["many_classes"] is True  # 20: no legend on a phone
+    assert own["legend"]["tracegroupgap"] == 2 and "font" not in own["legend"]
+    mnist = F.scatter_figure(store.get("mnist").model("cnn"), "umap", "true")["layout"]
+    assert "tracegroupgap" not in mnist["legend"] and mnist["meta"]["many_classes"] is False
 
 
 def test_confusion_matrix_of_100_classes_reads_by_hover(store):

@@ -110,8 +110,9 @@ def register(app, store: ExplorerStore) -> None:
     def note(m: ModelView, model) -> str:
         chosen = m.ds.pick(model)
         if chosen.name == m.name:
-            return f"Training of the {m.title}."
-        return f"The {chosen.title} has no training snapshots: showing the {m.title}'s training."
+            return f"Training of {m.the_title}."
+        chosen_words = chosen.the_title[:1].upper() + chosen.the_title[1:]
+        return f"{chosen_words} has no training snapshots: showing {m.possessive} training."
 
     def step_of(frame, epochs: list[float]) -> int:
         if not epochs:

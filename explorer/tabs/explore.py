@@ -87,7 +87,7 @@ def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[
     if cell is not None:
         t, p = cell
         what = "correctly classified" if t == p else f"predicted {ds.class_names[p]}"
-        return m.rows_in_cell(t, p), f"true {ds.class_names[t]}, {what} by the {m.title}"
+        return m.rows_in_cell(t, p), f"true {ds.class_names[t]}, {what} by {m.the_title}"
     return None, ""
 
 

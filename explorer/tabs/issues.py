@@ -128,7 +128,7 @@ def summary(store: ExplorerStore, m: ModelView, issues: LabelIssues) -> list:
     """Lines under the matrix: how many were flagged, how the probabilities were obtained, the report's count."""
     ds = m.ds
     flagged = int(issues.suspect.sum())
-    lines = [html.Div([html.B(f"{len(issues.ranked):,}"), f" of {ds.n:,} suspects of the {m.title}: ",
+    lines = [html.Div([html.B(f"{len(issues.ranked):,}"), f" of {ds.n:,} suspects of {m.the_title}: ",
                        html.B(f"{flagged:,}"), " flagged by confident learning, the others scored above 0.5"])]
     words = issues.oos_words(ds.imported)
     if words:
