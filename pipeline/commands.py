@@ -230,6 +230,8 @@ def recorded_run(run: dict, store: ArtifactStore, quiet: bool) -> RunConfig:
         sections[name] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     sections["where"] = {"cache_dir": store.root}
     sections.setdefault("data", {})["quiet"] = quiet
+    if run.get("import_folder"):  # the user's dataset: named by its import, not by --dataset
+        sections["data"].pop("dataset", None)
     return RunConfig.from_sections(sections)
 
 
