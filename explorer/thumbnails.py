@@ -26,6 +26,7 @@ TILES_PER_PAGE = 10_000  # a 2800x2800 page; seven pages hold the full 70,000 se
 MAX_SCALE = 16
 #: CSS size (px, the longer side) each view aims its images at: the integer scale nearest to it is used
 HOVER_PX, GALLERY_PX, CARD_PX = 112, 56, 84
+CARD_MOST = 110  # a label-issue card's image fits its narrowest card (118 px less padding)
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,13 @@ class SpriteGrid:
         """PIL mode of its PNGs: ``L`` (grey) or ``RGB``."""
         return "RGB" if self.channels == 3 else "L"
 
-    def scale_for(self, px: int) -> int:
-        """The integer enlargement that brings the tile's longer side nearest to ``px`` (at least 1)."""
-        return int(min(MAX_SCALE, max(1, round(px / max(self.h, self.w)))))
+    def scale_for(self, px: int, most: int | None = None) -> int:
+        """The integer enlargement that makes the tile about ``px`` on a side: its area nearest ``px``
+        squared (a 20x40 tile is not shrunk to its longer side), its longer side at most ``most``
+        (default 1.5 ``px``) where a scale of 1 allows; 28x28 tiles keep the scales they always had."""
+        s = round(px / (self.h * self.w) ** 0.5)
+        cap = (most or 1.5 * px) // max(self.h, self.w)
+        return int(min(MAX_SCALE, max(1, min(s, cap))))
 
     def meta(self) -> dict:
         """What ``assets/hover.js`` needs to find a row's tile and size the hover image."""

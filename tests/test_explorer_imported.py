@@ -83,6 +83,13 @@ def test_sprite_grid_keeps_pages_within_4096_px(shape, per_row, per_page):
     assert g.per_row * g.w <= MAX_PAGE_PX and g.per_page // g.per_row * g.h <= MAX_PAGE_PX
 
 
+@pytest.mark.parametrize("shape, hover, gallery, detail", [((28, 28), 4, 2, 5), ((32, 32, 3), 4, 2, 4),
+                                                          ((20, 40), 4, 2, 5), ((64, 64, 3), 2, 1, 2), ((8, 8), 14, 7, 16)])
+def test_images_are_enlarged_by_whole_pixels_to_about_each_views_size(shape, hover, gallery, detail):
+    g = SpriteGrid.of(shape)
+    assert (g.scale_for(112), g.scale_for(56), g.scale_for(140)) == (hover, gallery, detail)
+
+
 def test_rgb_sprite_pages_decode_back_to_each_image(rng):
     images = rng.integers(0, 256, (5000, 64, 64, 3), dtype=np.uint8)
     g = SpriteGrid.of(images.shape[1:])
@@ -117,6 +124,8 @@ def test_thumbnails_keep_colour_and_aspect(client, store):
     assert img.shape == (96, 96, 3) and np.array_equal(img[1::3, 1::3], store.get("own").images[42])
     wide = png_array(client.get("/thumb/wide.grey/42.png?scale=2").data)
     assert wide.shape == (40, 80) and np.array_equal(wide[::2, ::2], store.get("wide.grey").images[42])
+    points = client.get("/api/points/wide.grey.json?model=given").json  # a dot in the name: still one segment
+    assert (points["dataset"], points["model"], points["ids"][:3]) == ("wide.grey", "given", [0, 1, 2])
 
 
 # -- classes: colours, legend, matrices ---------------------------------------------------------------
@@ -141,7 +150,7 @@ def test_scatter_of_100_classes_has_a_compact_legend_and_the_sprite_grid(store):
     base = fig["data"][:-1]
     assert len(base) == 100 and len({t["marker"]["color"] for t in base}) == 100
     assert fig["layout"]["legend"]["font"]["size"] == 10 and fig["layout"]["meta"]["many_classes"] is True
-    assert fig["layout"]["meta"]["sprite"] == {"h": 20, "w": 40, "per_row": 100, "per_page": 10_000, "scale": 3}
+    assert fig["layout"]["meta"]["sprite"] == {"h": 20, "w": 40, "per_row": 100, "per_page": 10_000, "scale": 4}
     own = F.scatter_figure(store.get("own").model("given"), "tsne", "pred")["layout"]
     assert own["meta"]["sprite"]["scale"] == 4 and own["meta"]["many_classes"] is True  # 20: no legend on a phone
     assert own["legend"]["tracegroupgap"] == 2 and "font" not in own["legend"]

@@ -19,7 +19,7 @@ from ..checks import _event_points, _int, _model, _pair_of
 from ..classes import MANY_CLASSES, matrix_axes, matrix_cells
 from ..labelissues import LabelIssues, issues_csv
 from ..store import ExplorerStore, ModelView
-from ..thumbnails import CARD_PX, sprite_style
+from ..thumbnails import CARD_MOST, CARD_PX, sprite_style
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def card(m: ModelView, issues: LabelIssues, rank: int, row: int) -> html.Div:
            " · click to see it in Explore")
     return html.Div([
         html.Div(className="tile issue-img",
-                 style=sprite_style(ds.name, ds.version, ds.n, row, ds.grid.scale_for(CARD_PX), ds.grid)),
+                 style=sprite_style(ds.name, ds.version, ds.n, row, ds.grid.scale_for(CARD_PX, CARD_MOST), ds.grid)),
         html.Div([html.Span(f"#{rank}", className="issue-rank"),
                   html.Span(f"{score:.2f}", className="issue-score")], className="issue-head"),
         html.Div(["given ", html.B(names[g])], className="issue-given"),
