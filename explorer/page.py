@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
@@ -210,9 +211,12 @@ def register(app, store: ExplorerStore) -> None:
         n_classes = max(len(store.get(n).class_names) for n in names)
         if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
             s = parse_query(search, names, n_classes, catalog(store))
-            chosen = {n: (a, b) for n, a, b in s.pairs}
+            chosen = {n: (a, b) for n, a, b in s.pairs if max(a, b) < len(store.get(n).class_names)}
             last = frame_max if isinstance(frame_max, int) and frame_max >= 0 else 0
             shown = store.get(s.ds).pick(s.model)
+            k = len(shown.ds.class_names)  # the URL was read against the largest dataset's classes
+            s = replace(s, cell=s.cell if s.cell and max(s.cell) < k else None,
+                        issue=s.issue if s.issue and max(s.issue) < k else None)
             # a colouring this model (or layout) lacks data for opens as the true class
             out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, model2=s.model2, proj2=s.proj2,
                        colour=s.colour if F.available(shown, s.colour, s.proj) else "true",

@@ -41,9 +41,10 @@ def source_words(ds: DatasetView) -> str:
     return f"Built-in dataset: {ds.n:,} {which}, {image_words(ds)}, {k} classes"
 
 
-def thumb(ds: DatasetView, row: int, px: int, **props) -> html.Img:
-    """One image from ``/thumb/``, enlarged by the integer scale that brings its longer side nearest ``px``."""
-    s = ds.grid.scale_for(px)
+def thumb(ds: DatasetView, row: int, px: int, most: int | None = None, **props) -> html.Img:
+    """One image from ``/thumb/``, enlarged by the whole-pixel scale that makes it about ``px`` on a side
+    (its longer side at most ``most``, :meth:`~explorer.thumbnails.SpriteGrid.scale_for`)."""
+    s = ds.grid.scale_for(px, most)
     return html.Img(src=f"/thumb/{ds.name}/{row}.png?scale={s}&v={ds.version}",
                     style={"width": f"{ds.grid.w * s}px", "height": f"{ds.grid.h * s}px"}, **props)
 
@@ -120,7 +121,8 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
     verdict = html.Span("correct", className="ok") if t == p else html.Span("wrong", className="bad")
     return [
         html.Div([
-            thumb(ds, row, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)}),
+            # no wider than 140 px: the probabilities beside it need the room
+            thumb(ds, row, DETAIL_PX, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)}),
             html.Div([
                 html.Div(f"Sample #{int(ds.sample_ids[row])}", className="detail-id"),
                 html.Div(["True: ", html.B(ds.class_names[t])]),

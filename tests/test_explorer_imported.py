@@ -188,6 +188,10 @@ def test_explore_tab_for_an_imported_dataset(client, imported_app, store):
              changed=["ex-clicked.data"])
     detail = json.dumps(response_of(r, "ex-detail.children"))
     assert "/thumb/own/7.png?scale=4" in detail and '"width": "128px"' in detail and "Sample #7" in detail
+    wide = {"ctl-dataset.value": "wide.grey", "ctl-model.value": "given", "ex-clicked.data": {"ds": "wide.grey", "row": 7}}
+    detail = json.dumps(response_of(post(client, imported_app, "render_detail", wide, changed=["ex-clicked.data"]),
+                                    "ex-detail.children"))
+    assert '"src": "/thumb/wide.grey/7.png?scale=3' in detail and '"width": "120px", "height": "60px"' in detail
     help_ = response_of(post(client, imported_app, "render_help", own), "ex-help.children")
     assert "one of your images (300 images, 32×32 RGB, 20 classes" in help_
     mnist = response_of(post(client, imported_app, "render_help", {"ctl-dataset.value": "mnist"}), "ex-help.children")
@@ -246,6 +250,8 @@ def test_url_state_carries_an_imported_dataset(client, imported_app, store):
     assert response_of(r, "ex-cell.data") == {"ds": "wide.grey", "cell": [99, 0]}
     assert response_of(r, "cd-shown.value") == ["mnist", "own"]
     assert [o["value"] for o in response_of(r, "ctl-model.options")] == ["pixels", "given"]
+    r = post(client, imported_app, "sync_url", {"url.search": "?ds=own&cell=99-0&issue=1-25"}, changed=["url.search"])
+    assert response_of(r, "ex-cell.data") is None and response_of(r, "li-pair.data") is None  # own has 20 classes
     r = post(client, imported_app, "sync_url", {"url.search": "?tab=explore", "ctl-dataset.value": "own",
                                                 "ctl-model.value": "given", "cd-shown.value": ["own", "mnist"]},
              changed=["cd-shown.value"])
