@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 FAITH_K = 10
 #: ``current.json``'s ``image_shape`` where a cache names none (made before imported datasets)
 DEFAULT_IMAGE_SHAPE = (28, 28, 1)
-#: kinds of model the user brought (a .keras file; embeddings given with imported data): named without "the"
-USER_KINDS = ("keras", "given")
 #: where a dataset's images come from (``current.json``'s ``source``): a built-in one, or a user's own
 SOURCES = ("builtin", "imported")
 
@@ -243,9 +241,11 @@ class ModelView:
 
     @property
     def the_title(self) -> str:
-        """The title as words use it: ``the CNN``; a model of the user's (kinds ``keras``, ``given``:
-        ``your embeddings``, ``my_model``) without "the"."""
-        return self.title if self.kind in USER_KINDS else f"the {self.title}"
+        """The title as words use it: ``the CNN``, ``the embeddings``; a user's Keras model by its name
+        (``my_model``) and a title that already speaks to the user (``your embeddings``) without "the"."""
+        if self.kind == "keras" or self.title.lower().startswith(("your ", "my ")):
+            return self.title
+        return f"the {self.title}"
 
     @property
     def possessive(self) -> str:

@@ -164,7 +164,7 @@ def take_imported(url: str, page_at, shot, served: list[str]) -> None:
                 page.wait_for_selector("#ex-gallery .gallery-item")
                 page.wait_for_timeout(600)
                 shot(page, f"imported-cell-{tag}-full-page.png", full=True)
-            for tab, ready in (("issues", "#li-grid .issue-card"), ("projections", "#cp-right .js-plotly-plot"),
+            for tab, ready in (("issues", "#li-grid > *"), ("projections", "#cp-right .js-plotly-plot"),
                                ("dynamics", ".dy-half"), ("datasets", ".report-table .card")):
                 page.goto(f"{url}/?tab={tab}&ds={ds}&compare={builtin},{ds}")
                 page.wait_for_selector(ready, timeout=60_000)

@@ -233,7 +233,7 @@ def test_compare_datasets_puts_any_two_side_by_side(client, imported_app, store)
 def test_training_dynamics_says_why_an_imported_dataset_has_none(client, store):
     layout = client.get("/_dash-layout").get_data(as_text=True)
     assert "No training dynamics: Own photos is imported data, seen through your embeddings." in layout
-    assert "wide.grey is imported data, seen through Raw pixels (k-NN) and your embeddings" in layout
+    assert "wide.grey is imported data, seen through the Raw pixels (k-NN) and your embeddings" in layout
     assert "Datasets compared" in layout  # four datasets: the choice is shown
 
 
@@ -256,3 +256,21 @@ def test_url_state_carries_an_imported_dataset(client, imported_app, store):
                                                 "ctl-model.value": "given", "cd-shown.value": ["own", "mnist"]},
              changed=["cd-shown.value"])
     assert "ds=own" in response_of(r, "url.search") and "compare=mnist%2Cown" in response_of(r, "url.search")
+
+
+def test_a_cache_of_imported_data_alone(imported_cache, tmp_path):
+    import shutil
+
+    from explorer.app import create_app
+
+    root = tmp_path / "c"
+    shutil.copytree(imported_cache, root)
+    cur = json.loads((root / "current.json").read_text())
+    cur["datasets"] = {"own": cur["datasets"]["own"]}
+    cur["datasets"]["own"]["models"]["given"]["title"] = "embeddings"  # as `pipeline import` titles them
+    write_json_atomic(root / "current.json", cur)
+    app = create_app(ArtifactStore(root))
+    layout = app.server.test_client().get("/_dash-layout").get_data(as_text=True)
+    assert "no dataset here has snapshots of its training" in layout and "seen through the embeddings." in layout
+    m = app.explorer_store.get("own").model("given")
+    assert (m.the_title, m.possessive) == ("the embeddings", "the embeddings'")

@@ -32,6 +32,8 @@ HELP = ("The same test images in the chosen model's embedding while it trained: 
         "plot) stay entangled to the end.")
 NO_DYNAMICS = ("No per-epoch snapshots for this model: retrain with `python -m pipeline all` "
                "(snapshots are on by default; `--snapshot-samples 2000`) to record them.")
+HELP_NONE = ("Training dynamics show how a model's embedding formed while it trained, snapshot by snapshot; "
+             "no dataset here has snapshots of its training.")
 NO_DYNAMICS_IMPORTED = ("No training dynamics: {title} is imported data, seen through {what}. No model was "
                         "trained on it here, so there are no per-epoch snapshots to show; the other tabs show it.")
 PLAY_MS = 1100
@@ -51,7 +53,7 @@ def _half(store: ExplorerStore, name: str) -> html.Div:
         return html.Div([html.H3(ds.title), html.P(str(e), className="placeholder no-dynamics")],
                         className="half dy-half dy-empty", id=f"dy-half-{name}")
     if dyn is None:
-        what = " and ".join(x.title for x in ds.models.values())
+        what = " and ".join(x.the_title for x in ds.models.values())
         text = NO_DYNAMICS_IMPORTED.format(title=ds.title, what=what) if ds.imported else NO_DYNAMICS
         return html.Div([html.H3(ds.title), html.P(text, className="placeholder no-dynamics")],
                         className="half dy-half dy-empty", id=f"dy-half-{name}")
@@ -79,7 +81,7 @@ def layout(store: ExplorerStore) -> html.Div:
     last = max(len(epochs) - 1, 0)
     marks = {i: {"label": D.mark_label(e)} for i, e in enumerate(epochs)}
     return html.Div([
-        html.P(HELP, className="help"),
+        html.P(HELP if epochs else HELP_NONE, className="help"),
         html.Div([
             html.Button("▶ Play", id=ids.DY_PLAY, className="btn dy-play", disabled=not epochs),
             html.Div(dcc.Slider(id=ids.DY_FRAME, min=0, max=last, step=1, value=0, marks=marks or None,
