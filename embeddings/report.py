@@ -1,10 +1,11 @@
 """The separability report: every model of MNIST next to Fashion-MNIST, as JSON and as side-by-side tables."""
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-
 import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,13 +36,27 @@ class ReportConfig:
 K = ReportConfig.k  # the default, for callers that measure outside the pipeline
 
 
+#: Shares of a model's report progress (out of 100) its steps take, measured at 70,000 points:
+#: the query pass of trustworthiness and silhouette is nearly all of it.
+_STEPS = {"load": 5, "neighbours": 10, "queries": 80, "rest": 5}
+
+
 def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, m: dict, k: int, seed: int,
-                 store: ArtifactStore | None) -> dict:
-    """One model's entry of :func:`dataset_report`."""
+                 store: ArtifactStore | None, progress: Callable[[int, int], None] | None = None,
+                 name: str = "", timings: dict | None = None) -> dict:
+    """One model's entry of :func:`dataset_part`; ``progress(done, 100)`` as its steps finish, and
+    each step's seconds (:data:`_STEPS`) in ``timings`` when given.
+
+    Up to :data:`metrics.EXACT_MAX` points trustworthiness and silhouette are exact (scikit-learn's
+    silhouette, every point a trustworthiness query); above, both are means over the same
+    :data:`metrics.SAMPLE_QUERIES` seeded query points, each against all points, stored with their
+    standard errors (``silhouette_se``, ``trustworthiness_se``; 0 when exact) and ``metric_queries``.
+    """
     from core.store import load_array as _plain
 
     load_array = store.load_array if store is not None else _plain
     read = store.read_json if store is not None else read_json
+    step = _Steps(progress, name or m["title"])
     embed_dir, n_classes = Path(m["embed_dir"]), len(class_names)
     pred = load_array(embed_dir / "pred.npy").astype(np.int64)
     # The confusion of the projected samples (the test set, or all 70k), not only the model's test run.
@@ -50,18 +65,32 @@ def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, 
     model_metrics = read(Path(m["model_dir"]) / "metrics.json")
     X = np.asarray(space_matrix(embed_dir, samples_dir, m["kind"], store=store))
     graph = load_knn(embed_dir, store=store)
-    k_eff = min(k, graph.k, (len(X) - 1) // 2)
+    methods = list(m.get("projections", {}))
+    coords = [np.asarray(load_array(Path(m["projections"][p]) / "coords.npy")) for p in methods]
+    n = len(X)
+    k_eff = min(k, graph.k, (n - 1) // 2)
+    step.done("load", f"{n:,} x {X.shape[1]} and {len(methods)} layouts loaded")
+    # exact 2-D neighbours: brute force up to 20k points, a KD tree above (seconds, not minutes, at 70k)
+    graphs = [layout_knn(Y, k_eff) for Y in coords]
+    step.done("neighbours", f"{len(graphs)} layouts' exact {k_eff}-NN")
+    queries = step.sub("queries")
+    if n <= metrics.EXACT_MAX:  # exact, as the default 10,000-point run has always measured them
+        sil = metrics.Estimate(metrics.silhouette(X, labels, seed=seed), 0.0, n)
+        trust = (metrics.trustworthiness_estimates(X, coords, k_eff, max_queries=None, y_knns=graphs,
+                                                   progress=queries) if methods else [])
+        how = f"exact over all {n:,} points"
+    else:
+        trust, sil = metrics.separability_estimates(X, labels, coords, k_eff, metrics.SAMPLE_QUERIES, seed,
+                                                    y_knns=graphs, progress=queries)
+        how = f"from {sil.queries:,} seeded query points of {n:,}"
+    step.done("queries", f"silhouette and trustworthiness {how}")
     entry = {"title": m["title"], "kind": m["kind"], "test_accuracy": model_metrics["test_accuracy"],
              "sample_accuracy": float((labels == pred).mean()), "train_seconds": model_metrics.get("train_seconds"),
              "knn_accuracy": metrics.knn_accuracy(graph, labels, k_eff),
-             "silhouette": metrics.silhouette(X, labels, seed=seed), "projections": {}}
-    methods = list(m.get("projections", {}))
-    coords = [np.asarray(load_array(Path(m["projections"][p]) / "coords.npy")) for p in methods]
-    # exact 2-D neighbours: brute force up to 20k points, a KD tree above (seconds, not minutes, at 70k)
-    graphs = [layout_knn(Y, k_eff) for Y in coords]
-    trust = metrics.trustworthiness_many(X, coords, k_eff, seed=seed, y_knns=graphs) if methods else []
+             "silhouette": sil.value, "silhouette_se": sil.se, "metric_queries": sil.queries, "projections": {}}
     for method, g, t in zip(methods, graphs, trust):
-        entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(g, labels, k_eff), "trustworthiness": t}
+        entry["projections"][method] = {"knn_accuracy": metrics.knn_accuracy(g, labels, k_eff),
+                                        "trustworthiness": t.value, "trustworthiness_se": t.se}
         if method in m.get("faith", {}):
             entry["projections"][method]["faithfulness"] = float(
                 np.mean(load_array(Path(m["faith"][method]) / "faithfulness.npy"), dtype=np.float64))
@@ -74,7 +103,36 @@ def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, 
         # Per-snapshot separability of the model's embedding (training dynamics); confusions live in the folder.
         entry["epochs"] = [{k_: v for k_, v in row.items() if k_ != "confusion"}
                            for row in read(Path(m["dynamics_dir"]) / "epochs.json")]
+    step.done("rest", "k-NN accuracy, overlap, pairs, label issues")
+    log.info("report of %s: %s; silhouette and trustworthiness %s", step.name,
+             ", ".join(f"{key} {sec:.1f} s" for key, sec in step.seconds.items()), how)
+    if timings is not None:
+        timings.update(step.seconds)
     return entry
+
+
+class _Steps:
+    """Progress out of 100 through a model's report steps (:data:`_STEPS`), and each step's time."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, name: str):
+        self.progress, self.name, self.base, self.seconds = progress, name, 0, {}
+        self.t0 = time.perf_counter()
+
+    def sub(self, key: str) -> Callable[[int, int], None]:
+        """A (done, total) callback that moves progress through ``key``'s share."""
+        def update(done: int, total: int) -> None:
+            if self.progress:
+                self.progress(self.base + int(_STEPS[key] * done / max(total, 1)), 100)
+        return update
+
+    def done(self, key: str, what: str) -> None:
+        seconds = time.perf_counter() - self.t0
+        log.debug("report of %s: %s in %.1f s", self.name, what, seconds)
+        self.seconds[key] = seconds
+        self.base += _STEPS[key]
+        if self.progress:
+            self.progress(self.base, 100)
+        self.t0 = time.perf_counter()
 
 
 def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: Path, models: dict[str, dict],
@@ -85,13 +143,15 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
     ``projections`` ({method: folder}), ``dynamics_dir`` (or None), ``issues_dir`` (or None)
     and ``faith`` ({method: folder}). Each entry is cached
     in ``<dataset>/report/<key>/`` keyed by that model's folders, so adding a model leaves
-    the others' entries alone.
+    the others' entries alone. ``progress(done, total)`` moves through each model's steps.
     """
     labels = None
-    out = {"title": title, "n": None, "class_names": class_names, "models": {}}
+    n = int(len(store.load_array(Path(samples_dir) / "labels.npy", mmap=True)))
+    out = {"title": title, "n": n, "class_names": class_names, "models": {}}
+    total = 100 * len(models)
     for i, (name, m) in enumerate(models.items()):
         if progress:
-            progress(i, len(models))
+            progress(100 * i, total)
         upstream = [Path(samples_dir).name, Path(m["model_dir"]).name, Path(m["embed_dir"]).name,
                     *sorted(Path(f).name for f in m.get("projections", {}).values())]
         if m.get("dynamics_dir"):
@@ -100,19 +160,23 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
             upstream.append(Path(m["issues_dir"]).name)
         upstream += sorted(Path(f).name for f in m.get("faith", {}).values())
 
-        def make(folder: Path, m=m) -> None:
+        def make(folder: Path, m=m, name=name, i=i) -> None:
             nonlocal labels
             if labels is None:
                 labels = store.load_array(Path(samples_dir) / "labels.npy").astype(np.int64)
+            log.info("report of %s %s: %d points, %d layouts", dataset, name, n, len(m.get("projections", {})))
+            step = (lambda done, _total: progress(100 * i + done, total)) if progress else None
             write_json_atomic(folder / "report.json",
-                              model_report(labels, class_names, samples_dir, m, config.k, config.seed, store))
+                              model_report(labels, class_names, samples_dir, m, config.k, config.seed, store,
+                                           progress=step, name=f"{dataset} {name}"))
 
         recorded = {"k": config.k, "seed": config.seed, "model": name, "title": m["title"]}
+        if n > metrics.EXACT_MAX:  # the sampling enters the key only where it changes the figures
+            recorded["queries"] = metrics.SAMPLE_QUERIES
         folder = store.build(dataset, STAGE, recorded, make, upstream=tuple(upstream))
         out["models"][name] = store.read_json(folder / "report.json")
-    out["n"] = int(len(store.load_array(Path(samples_dir) / "labels.npy", mmap=True)))
     if progress:
-        progress(len(models), len(models))
+        progress(total, total)
     return out
 
 
@@ -154,12 +218,15 @@ def format_table(report: dict) -> str:
     head = ("", "model", "test acc", f"{k}-NN high-D", "t-SNE 2-D k-NN", "t-SNE trust.", "silhouette",
             "train s", "most confused pair", "label suspects", "t-SNE faith.")
     rows = [head] + [(r["dataset"] if i == 0 or table[i - 1]["dataset"] != r["dataset"] else "", r["model"],
-                      *[_num(r[c], 4) for c in ("test_accuracy", "knn_accuracy", "tsne_knn_accuracy",
-                                                "tsne_trustworthiness")],
-                      _num(r["silhouette"], 3), _num(r["train_seconds"], 0), r["most_confused"],
+                      *[_num(r[c], 4) for c in ("test_accuracy", "knn_accuracy", "tsne_knn_accuracy")],
+                      _num(r["tsne_trustworthiness"], 4, r["tsne_trustworthiness_se"]),
+                      _num(r["silhouette"], 3, r["silhouette_se"]), _num(r["train_seconds"], 0), r["most_confused"],
                       "-" if r["suspects"] is None else str(r["suspects"]), _num(r["tsne_faithfulness"], 3))
                      for i, r in enumerate(table)]
     blocks = [_table(rows)]
+    if any(r["silhouette_se"] or r["tsne_trustworthiness_se"] for r in table):
+        blocks[0] += (f"\n± one standard error: above {metrics.EXACT_MAX:,} points silhouette and trustworthiness "
+                      f"are means over {metrics.SAMPLE_QUERIES:,} seeded query points, each against all points")
     for m in models:
         rows: list[tuple[str, ...]] = [(f"[{m}]", *[d["title"] for d in ds])]
         methods = sorted({p for d in ds for p in d["models"].get(m, {}).get("projections", {})})
@@ -198,15 +265,20 @@ def models_table(report: dict) -> list[dict]:
             rows.append({"dataset": d["title"], "model": name, "title": e.get("title", name),
                          "test_accuracy": e["test_accuracy"], "knn_accuracy": e["knn_accuracy"],
                          "tsne_knn_accuracy": tsne.get("knn_accuracy"), "tsne_trustworthiness": tsne.get("trustworthiness"),
-                         "silhouette": e["silhouette"], "train_seconds": e.get("train_seconds"),
+                         "tsne_trustworthiness_se": tsne.get("trustworthiness_se", 0.0),
+                         "silhouette": e["silhouette"], "silhouette_se": e.get("silhouette_se", 0.0),
+                         "train_seconds": e.get("train_seconds"),
                          "most_confused": f"{pair['names'][0]} / {pair['names'][1]} ({pair['confusions']})" if pair else "",
                          "suspects": e.get("label_issues", {}).get("suspects"),
                          "tsne_faithfulness": tsne.get("faithfulness")})
     return rows
 
 
-def _num(v, digits: int) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
+def _num(v, digits: int, se: float | None = 0.0) -> str:
+    """``0.9961``, or ``0.9961 ±0.0004`` for an estimate with its standard error."""
+    if v is None:
+        return "-"
+    return f"{v:.{digits}f}" + (f" ±{se:.{digits}f}" if se else "")
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:
@@ -216,4 +288,4 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 def _proj(d: dict, model: str, method: str) -> str:
     p = d["models"].get(model, {}).get("projections", {}).get(method)
-    return "" if p is None else f"{p['knn_accuracy']:.4f} / {p['trustworthiness']:.4f}"
+    return "" if p is None else f"{p['knn_accuracy']:.4f} / {_num(p['trustworthiness'], 4, p.get('trustworthiness_se'))}"
