@@ -60,3 +60,14 @@ def test_validation_names_parameter_bound_and_value(blobs):
         make_projection("lle")
     with pytest.raises(ConfigError, match="bad parameter for pca"):
         make_projection("pca", perplexity=3)
+
+
+def test_umap_reports_its_epochs_and_caches_its_compilation(blobs):
+    from embeddings.projections import cache_umap_compilation
+
+    X, _ = blobs
+    seen = []
+    UMAP(n_neighbors=10, n_epochs=60).fit(X, progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 60) and seen[-1] == (60, 60) and all(t == 60 for _, t in seen)
+    # umap-learn still has every jitted function its fit compiles, so each is compiled once per install
+    assert len(cache_umap_compilation()) == 3
