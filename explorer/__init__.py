@@ -24,13 +24,14 @@ Modules, by job:
   model's view of them (predictions, k-NN graph, layouts, dynamics, and where computed label issues
   and each layout's faithfulness), verified and loaded lazily; ``labelissues``: a model's suspected
   label errors, checked against the samples; ``state``: the URL's view state.
-- ``figures``, ``dynamics``: Plotly figures; ``panels``: HTML panels and the CSV export;
+- ``figures``, ``charts``, ``dynamics``: Plotly figures (``classes``: class colours, legends, matrix settings); ``panels``: HTML panels and the CSV export;
   ``thumbnails``: sprite sheets and thumbnails.
 - ``ids``: component ids; ``checks``: input checks and the callback error handler;
   ``widgets``: shared component builders.
 - ``page``: the page shell and its page-wide callbacks; ``tabs.*``: one module per tab.
 - ``routes``: the HTTP routes beside Dash and compression; ``app``: wires it all;
-  ``server``: waitress; ``options``: how it is served (host, port, threads, debug).
+  ``server``: waitress; ``options``: how it is served (host, port, threads, debug);
+  ``notebook``: ``explorer.show()`` in a notebook or from a script.
 """
 
 __all__ = ["show", "from_arrays", "from_model"]

@@ -67,7 +67,7 @@ def show(dataset: str | None = None, *, cache_dir: Path | str | None = None, mod
     Parameters
     ----------
     dataset : str, optional
-        A dataset the cache shows (``"mnist"``, ``"fashion-mnist"`` or one you imported);
+        A dataset the cache shows (a built-in one or one you imported), by its name;
         default the page's first.
     cache_dir : path, optional
         Default ``$MNIST_EXPLORER_CACHE`` or the project's ``cache/``.

@@ -19,7 +19,7 @@ from . import figures as F
 from . import ids
 from .checks import _cell_of, _choice, _model, _pair_of, _view
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
-from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView
+from .store import PROJECTION_LABELS, PROJECTIONS, DatasetView, ExplorerStore, ModelView
 from .tabs import TAB_MODULES
 from .widgets import control, radio
 
@@ -70,6 +70,13 @@ def progress_message(store: ExplorerStore, progress: dict | None, page_names: li
             parts.append(f"{title} is still being prepared: {STAGE_WORDS.get(stage, stage)}"
                          + (f" ({detail})" if detail else "") + "…")
     return " ".join(parts)
+
+
+def layout_of(m: ModelView, proj) -> str:
+    """``proj`` if model ``m`` has that layout, else the first it has (in the page's order)."""
+    if m.has(proj):
+        return proj
+    return next((p for p in PROJECTIONS if m.has(p)), proj)
 
 
 def model_options(ds: DatasetView) -> list[dict]:
@@ -217,6 +224,9 @@ def register(app, store: ExplorerStore) -> None:
             k = len(shown.ds.class_names)  # the URL was read against the largest dataset's classes
             s = replace(s, cell=s.cell if s.cell and max(s.cell) < k else None,
                         issue=s.issue if s.issue and max(s.issue) < k else None)
+            # a layout the model lacks (a dataset imported without UMAP, say) opens as one it has
+            s = replace(s, proj=layout_of(shown, s.proj),
+                        proj2=layout_of(shown.ds.models.get(s.model2, shown), s.proj2))
             # a colouring this model (or layout) lacks data for opens as the true class
             out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, model2=s.model2, proj2=s.proj2,
                        colour=s.colour if F.available(shown, s.colour, s.proj) else "true",
@@ -248,6 +258,10 @@ def register(app, store: ExplorerStore) -> None:
         if right != model2:
             out["model2"] = right
         shown = ds_view.models[left]
+        if isinstance(proj, str) and layout_of(shown, proj) != proj:
+            proj = out["proj"] = layout_of(shown, proj)
+        if isinstance(proj2, str) and layout_of(ds_view.models[right], proj2) != proj2:
+            proj2 = out["proj2"] = layout_of(ds_view.models[right], proj2)
         if colour in COLOURS and not F.available(shown, colour, proj):
             colour = out["colour"] = "true"  # the new model or layout has no data for it
         options = colour_options(shown, proj)
