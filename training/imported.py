@@ -247,7 +247,8 @@ def check(images, labels, embeddings=None, proba=None, pred=None, class_names=No
                  embeddings=None if embeddings is None else check_embeddings(embeddings, n),
                  proba=None if proba is None else check_proba(proba, n, len(names)),
                  pred=None if pred is None else check_pred(pred, n, len(names)),
-                 model_name=model_name, model_title=str(model_title or model_name)[:60])
+                 model_name=model_name,
+                 model_title=str(model_title or ("your embeddings" if model_name == "embeddings" else model_name))[:60])
 
 
 def import_arrays(given: Given, store: ArtifactStore) -> Path:
