@@ -183,3 +183,33 @@ def test_a_run_of_mnist_keeps_an_imported_dataset_on_the_page(real_data_dir, tmp
     assert current["datasets"]["mnist"]["source"] == "builtin" and current["datasets"]["mnist"]["image_shape"] == [28, 28, 1]
     report = json.loads((cache / current["report"]).read_text())
     assert set(report["datasets"]) == {"mine", "mnist"}
+
+
+def test_from_model_sees_a_keras_model_in_memory_and_refuses_one_that_does_not_fit(tmp_path):
+    import keras
+
+    from pipeline.notebook import from_model
+
+    a = arrays()
+    inputs = keras.Input((16, 20, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(6, activation="relu", name="hidden")(x)
+    model = keras.Model(inputs, keras.layers.Dense(C, activation="softmax", name="head")(x), name="Tiny Net")
+    ds = from_model(model, a["images"], a["labels"], name="tiny", cache_dir=tmp_path, perplexity=10,
+                    methods=("pca",), progress=False)
+    current = json.loads((tmp_path / "current.json").read_text())
+    entry = current["datasets"]["tiny"]["models"]["tiny-net"]
+    assert entry["kind"] == "given" and entry["title"] == "Tiny Net" and list(ds.models) == ["tiny-net"]
+    emb = np.load(tmp_path / entry["embed"] / "space.npy")
+    assert emb.shape == (N, 6)  # the input of the final Dense layer: "hidden"'s activations
+    with pytest.raises(DataError, match=r"model 'Tiny Net': takes inputs of shape \(16, 20, 3\); expected 16x20 "
+                                        r"grayscale images: \(16, 20\), \(16, 20, 1\) or \(320,\)"):
+        from_model(model, a["images"][..., 0], a["labels"], name="tiny-grey", cache_dir=tmp_path, progress=False)
+    with pytest.raises(DataError, match=r"model 'Tiny Net': gives outputs of shape \(4,\); expected 5 class scores"):
+        from_model(model, a["images"], a["labels"], class_names=list("abcde"), name="tiny5", cache_dir=tmp_path,
+                   progress=False)
+    with pytest.raises(DataError, match=r"has no layer named 'nope' \(embedding_layer=\)"):
+        from_model(model, a["images"], a["labels"], embedding_layer="nope", name="tiny6", cache_dir=tmp_path,
+                   progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != ".locks") == ["report", "tiny"]
