@@ -16,6 +16,7 @@ from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
+from ..selection import focus_rows
 from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
@@ -68,27 +69,13 @@ def layout(store: ExplorerStore) -> html.Div:
     ])
 
 
-def clear_selection(m: ModelView, colour: str, proj: str | None = None) -> Patch:
+def clear_selection(m: ModelView, colour: str, proj: str | None = None, patch: Patch | None = None) -> Patch:
     """Patch that removes the box/lasso drawn on the scatter and its selected points."""
-    patch = Patch()
+    patch = Patch() if patch is None else patch
     patch["layout"]["selections"] = []
     for i in range(len(F.groups(m, colour, proj))):
         patch["data"][i]["selectedpoints"] = None
     return patch
-
-
-def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[np.ndarray | None, str]:
-    """The rows the selection panel shows (a scatter selection wins over a cell of ``m``) and their description."""
-    ds = m.ds
-    rows = _rows_of(sel, ds.name, ds.n)
-    if rows is not None:
-        return rows, "selected on the scatter"
-    cell = _cell_of(cell_data, ds.name, len(ds.class_names))
-    if cell is not None:
-        t, p = cell
-        what = "correctly classified" if t == p else f"predicted {ds.class_names[p]}"
-        return m.rows_in_cell(t, p), f"true {ds.class_names[t]}, {what} by {m.the_title}"
-    return None, ""
 
 
 def clicked_row(clicked, ds_name: str, n: int) -> int | None:
@@ -110,68 +97,72 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
-        Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, clicked, rendered):
+        Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, rendered):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
-        cell = _cell_of(cell_data, ds_name, len(m.ds.class_names))
-        highlight = m.rows_in_cell(*cell) if cell else None
+        # the selection (within a chosen cell) drawn on top: it outlives the figure it was made on
+        highlight, _ = focus_rows(m, sel, cell_data)
         row = clicked_row(clicked, ds_name, m.ds.n)
         key = f"{ds_name}/{m.name}/{proj}/{colour}"
         if key == rendered:
             changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
-            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID}:
+            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION}:
                 raise PreventUpdate
             # the ring is cheap to resend, and a point clicked elsewhere (Label issues) arrives with the tab
             patch = Patch()
             patch["layout"]["shapes"] = F.clicked_ring(m, proj, row)
-            if ids.CELL in changed:
+            if changed & {ids.CELL, ids.SELECTION}:
                 F.highlight_patch(m, proj, colour, highlight, patch)
+            if ids.SELECTION in changed and _rows_of(sel, ds_name, m.ds.n) is None:
+                clear_selection(m, colour, proj, patch)  # Clear or Escape: Plotly's box goes too
             return patch, no_update
         fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row)
         fig["layout"]["uirevision"] = key
         return fig, key
 
     @app.callback(
-        Output(ids.SELECTION, "data"), Output(ids.CELL, "data", allow_duplicate=True),
-        Input(ids.SCATTER, "selectedData"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
-        Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), State(ids.CELL, "data"),
-        prevent_initial_call=True)
-    def on_select(selected, ds_name, model, proj, colour, cell_data):
+        Output(ids.SELECTION, "data"),
+        Input(ids.SCATTER, "selectedData"), Input(ids.DATASET, "value"), State(ids.MODEL, "value"),
+        State(ids.PROJ, "value"), State(ids.COLOUR, "value"), prevent_initial_call=True)
+    def on_select(selected, ds_name, model, proj, colour):
+        """A box or lasso sets the selection's rows; only another dataset (or Clear, Escape, a
+        double-click) ends it: colouring, model, projection and tabs keep the same rows."""
         if ctx.triggered_id != ids.SCATTER:
-            return None, no_update  # the points behind a selection moved or regrouped
+            return None  # rows of another dataset mean nothing here
         points = _event_points(selected)
+        if not points and isinstance(selected, dict) and not (selected.get("range") or selected.get("lassoPoints")):
+            # no box or lasso: Plotly redrew the figure (another colouring, model or layout) and
+            # reselected nothing on it; the stored rows stand
+            raise PreventUpdate
         if not points:
-            return None, no_update
+            return None  # a double-click (Plotly's deselect), or a box around no point
         rows = F.rows_from_points(_model(store, ds_name, model, colour=colour), colour, points, proj)
-        # a selection replaces a chosen cell: the gallery shows one set at a time
-        return {"ds": ds_name, "rows": rows.tolist()}, (None if cell_data else no_update)
+        return {"ds": ds_name, "rows": rows.tolist()}
 
     @app.callback(
-        Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
-        Output(ids.SCATTER, "figure", allow_duplicate=True),
+        Output(ids.CELL, "data", allow_duplicate=True),
         Input(ids.CONFUSION, "clickData"), State(ids.CELL, "data"), State(ids.DATASET, "value"),
-        State(ids.MODEL, "value"), State(ids.COLOUR, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
-    def on_cell_click(click, cell_data, ds_name, model, colour, proj):
+        State(ids.MODEL, "value"), prevent_initial_call=True)
+    def on_cell_click(click, cell_data, ds_name, model):
+        """A cell chooses those points, within the selection if there is one; the same cell again unchooses."""
         points = _event_points(click)
         if not points:
             raise PreventUpdate
-        m = _model(store, ds_name, model, colour=colour)
+        m = _model(store, ds_name, model)
         k = len(m.ds.class_names)
         p = points[0] if isinstance(points[0], dict) else {}
         t, q = _int(p.get("y"), 0, k, "clicked cell's row"), _int(p.get("x"), 0, k, "clicked cell's column")
         if _cell_of(cell_data, ds_name, k) == (t, q):
-            return None, None, clear_selection(m, colour, proj)  # second click: unchoose
-        return {"ds": ds_name, "cell": [t, q]}, None, clear_selection(m, colour, proj)
+            return None
+        return {"ds": ds_name, "cell": [t, q]}
 
     @app.callback(
         Output(ids.CELL, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
-        Output(ids.SCATTER, "figure", allow_duplicate=True),
-        Input(ids.CLEAR_BTN, "n_clicks"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
-        State(ids.COLOUR, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
-    def on_clear(_, ds_name, model, colour, proj):
-        return None, None, clear_selection(_model(store, ds_name, model, colour=colour), colour, proj)
+        Input(ids.CLEAR_BTN, "n_clicks"), prevent_initial_call=True)
+    def on_clear(_):
+        return None, None
 
     # -- confusion matrix, selection panel, CSV -------------------------------------------
     @app.callback(Output(ids.CONFUSION, "figure"),
@@ -182,7 +173,8 @@ def register(app, store: ExplorerStore) -> None:
         ds = m.ds
         rows = _rows_of(sel, ds_name, ds.n)
         if rows is not None:
-            return F.confusion_figure(m, F.selection_confusion(m, rows),
+            cell = _cell_of(cell_data, ds_name, len(ds.class_names))
+            return F.confusion_figure(m, F.selection_confusion(m, rows), cell,
                                       title=f"{m.title} · within the selection ({len(rows):,} points)")
         acc = np.trace(m.confusion) / max(1, ds.n)
         return F.confusion_figure(m, m.confusion, _cell_of(cell_data, ds_name, len(ds.class_names)),

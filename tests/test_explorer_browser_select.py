@@ -1,0 +1,117 @@
+"""Selections in a real headless Chromium: a box selection (rows) survives the controls that keep the
+dataset, a confusion cell filters within it, Escape clears it."""
+from __future__ import annotations
+
+import numpy as np
+
+from test_explorer_browser import GD, POINTS_JS, edge_in_gap, open_app, wait_scatter
+
+GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
+
+
+def drag_box(page, sel: str = "#ex-scatter", lo: float = 0.2, hi: float = 0.45) -> list[int]:
+    """Drag a box over the left part of a scatter, as a user does; the rows inside it."""
+    pts = page.evaluate(POINTS_JS, sel)
+    xy = np.array([[q["x"], q["y"]] for q in pts])
+    x0, x1 = xy[:, 0].min() - 5, edge_in_gap(xy[:, 0], lo, hi)
+    y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5
+    expected = sorted(q["row"] for q in pts if x0 <= q["x"] <= x1 and y0 <= q["y"] <= y1)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    return expected
+
+
+def gallery_rows(page) -> list[int]:
+    return sorted(page.locator("#ex-gallery .gallery-item").evaluate_all(GALLERY_ROWS_JS))
+
+
+def wait_gallery(page, n: int) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('#ex-gallery .gallery-item').length === {n}"
+                           f" && document.querySelector('#focus-count')"
+                           f" && document.querySelector('#focus-count').innerText === '{n:,}'")
+
+
+HIGHLIGHT_ROWS_JS = """(sel) => {
+  const cd = document.querySelector(sel + ' .js-plotly-plot').data.at(-1).customdata || [];
+  if (!cd.bdata) return Array.from(cd);
+  const bin = atob(cd.bdata), u8 = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+  return Array.from(new Int32Array(u8.buffer));
+}"""
+
+
+def highlighted_rows(page, sel: str = "#ex-scatter") -> list[int]:
+    """Rows of the overlay drawn on top of a scatter (the selection, a cell)."""
+    return sorted(int(r) for r in page.evaluate(HIGHLIGHT_ROWS_JS, sel))
+
+
+def wait_highlight(page, n: int, sel: str = "#ex-scatter") -> None:
+    page.wait_for_function(f"() => {GD.format(sel=sel)}._fullData.at(-1)._length === {n}")
+
+
+def click_cell(page, t: int, p: int) -> None:
+    pos = page.evaluate("""([t, p]) => { const gd = document.querySelector('#ex-confusion .js-plotly-plot');
+        const fl = gd._fullLayout, b = gd.getBoundingClientRect();
+        return [b.left + fl._size.l + fl.xaxis.l2p(p), b.top + fl._size.t + fl.yaxis.l2p(t)]; }""", [t, p])
+    page.mouse.click(*pos)
+
+
+def test_a_selection_survives_colouring_model_projection_and_tabs(page, explorer_url, explorer_app):
+    open_app(page, explorer_url)
+    rows = drag_box(page)
+    assert 10 < len(rows) < 300
+    wait_gallery(page, len(rows))
+    for ctl, value, title in (("ctl-colour", "pred", None), ("ctl-model", "pixels", "Raw pixels"),
+                              ("ctl-proj", "tsne", "t-SNE"), ("ctl-colour", "confidence", None)):
+        page.locator(f"#{ctl} input[value='{value}']").check()
+        if title:
+            page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('{title}')")
+        page.wait_for_timeout(400)  # a callback that drops the selection would have answered by now
+        wait_gallery(page, len(rows))
+        assert gallery_rows(page) == rows, ctl
+        # the scatter still shows the selection: exactly those points drawn on top, the rest dimmed
+        wait_highlight(page, len(rows))
+        assert highlighted_rows(page) == rows
+    page.locator("#tabs").get_by_text("Compare datasets").click()
+    wait_scatter(page, "#cd-half-mnist")
+    page.locator("#tabs").get_by_text("Explore").click()
+    page.wait_for_timeout(400)
+    wait_gallery(page, len(rows))
+    assert gallery_rows(page) == rows
+    assert f"within the selection ({len(rows)} points)" in page.locator("#ex-confusion").inner_text()
+
+    # a dataset switch is the one control that ends it
+    page.locator("#ctl-dataset input[value='fashion-mnist']").check()
+    page.wait_for_function("() => document.querySelectorAll('#ex-gallery .gallery-item').length === 0")
+
+
+def test_a_confusion_cell_filters_within_the_selection(page, explorer_url, explorer_app):
+    m = explorer_app.explorer_store.get("mnist").model("cnn")
+    open_app(page, explorer_url)
+    rows = drag_box(page, lo=0.3, hi=0.6)
+    wait_gallery(page, len(rows))
+    sel = np.asarray(rows)
+    # the selection's most populated off-diagonal cell, else its biggest diagonal one
+    cells = {}
+    for r in sel:
+        cells.setdefault((int(m.ds.labels[r]), int(m.pred[r])), []).append(int(r))
+    (t, p), inside = max(cells.items(), key=lambda kv: (kv[0][0] != kv[0][1], len(kv[1])))
+    assert len(inside) < len(m.rows_in_cell(t, p)) or len(inside) < len(rows)
+    page.wait_for_function("() => document.querySelector('#ex-confusion').innerText.includes('within the selection')")
+    click_cell(page, t, p)
+    wait_gallery(page, len(inside))
+    assert gallery_rows(page) == sorted(inside)
+    wait_highlight(page, len(inside))
+    assert highlighted_rows(page) == sorted(inside)
+    title = page.locator("#ex-focus-title").inner_text()
+    assert "selected on the scatter" in title and f"true {m.ds.class_names[t]}" in title
+    # the matrix stays the selection's, with the cell boxed
+    assert "within the selection" in page.locator("#ex-confusion").inner_text()
+    assert page.evaluate("() => document.querySelector('#ex-confusion .js-plotly-plot').layout.shapes.length") == 1
+    # the same cell again: back to the whole selection
+    click_cell(page, t, p)
+    wait_gallery(page, len(rows))
+    assert gallery_rows(page) == rows
