@@ -22,6 +22,7 @@ from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, datas
                      histogram_figure, selection_confusion, separability_figure)
 from .classes import BACKGROUND, FEW_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
 from .classes import legend as class_legend
+from .panels import NEIGHBOURS_SHOWN
 from .store import PROJECTION_LABELS, ModelView
 
 HIGHLIGHT = "highlight"
@@ -157,14 +158,33 @@ def rows_from_points(m: ModelView, colour: str, points: Iterable[dict], projecti
 
 
 def clicked_ring(m: ModelView, projection: str, row: int | None) -> list[dict]:
-    """Layout shapes that ring the clicked point (a fixed size in pixels, at its position); ``[]`` for none."""
+    """Layout shapes that mark the clicked point and the nearest neighbours its detail panel lists.
+
+    The point gets a black-and-white ring (a fixed size in pixels, at its position); each of its
+    :data:`~explorer.panels.NEIGHBOURS_SHOWN` nearest neighbours in ``m``'s embedding a small ring
+    (red where it is of another class, as the panel outlines it) and a thin line from the point,
+    so the scatter shows where the embedding's neighbours landed in this layout.  ``[]`` for none.
+    """
     if row is None:
         return []
-    x, y = (float(v) for v in m.coords(projection)[row])
+    coords = m.coords(projection)
+    x, y = (float(v) for v in coords[row])
     ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
-            "xanchor": x, "yanchor": y, "name": "clicked", "layer": "above", "fillcolor": "rgba(0,0,0,0)"}
-    return [{**ring, "x0": -10, "x1": 10, "y0": -10, "y1": 10, "line": {"color": "#111", "width": 3}},
-            {**ring, "x0": -7, "x1": 7, "y0": -7, "y1": 7, "line": {"color": "white", "width": 1.5}}]
+            "layer": "above", "fillcolor": "rgba(0,0,0,0)"}
+    t = int(m.ds.labels[row])
+    lines, rings = [], []
+    for r in (int(r) for r in m.knn[row][:NEIGHBOURS_SHOWN]):
+        nx, ny = (float(v) for v in coords[r])
+        colour = WRONG_COLOUR if int(m.ds.labels[r]) != t else "#111"
+        lines.append({"type": "line", "xref": "x", "yref": "y", "x0": x, "y0": y, "x1": nx, "y1": ny,
+                      "name": "neighbour-line", "layer": "above", "opacity": 0.55,
+                      "line": {"color": colour, "width": 1}})
+        rings.append({**ring, "xanchor": nx, "yanchor": ny, "name": "neighbour", "x0": -5, "x1": 5, "y0": -5,
+                      "y1": 5, "line": {"color": colour, "width": 1.5}})
+    point = {**ring, "xanchor": x, "yanchor": y, "name": "clicked"}
+    return [*lines, *rings,
+            {**point, "x0": -10, "x1": 10, "y0": -10, "y1": 10, "line": {"color": "#111", "width": 3}},
+            {**point, "x0": -7, "x1": 7, "y0": -7, "y1": 7, "line": {"color": "white", "width": 1.5}}]
 
 
 def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:

@@ -36,7 +36,7 @@ def test_click_a_suspect_to_see_it_in_explore(page, explorer_url, explorer_app):
     page.wait_for_selector(f"#detail-img[data-row='{row}']")
     # ringed on the scatter, where the t-SNE put it
     page.wait_for_function(f"() => ({GD.format(sel='#ex-scatter')}.layout.shapes || []).length > 0")
-    ring = page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.shapes[0]")
+    ring = page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.shapes.find(s => s.name === 'clicked')")
     assert np.allclose([ring["xanchor"], ring["yanchor"]], m.coords("tsne")[row], atol=1e-4)
     assert page.locator("#ex-scatter .shapelayer path").count() >= 1  # drawn, not only in the layout
     nb = [int(r) for r in page.locator("#nb-strip .nb-item").evaluate_all("els => els.map(e => e.dataset.row)")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from test_explorer_browser import GD, POINTS_JS, edge_in_gap, open_app, wait_scatter
+from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
 
@@ -115,3 +115,33 @@ def test_a_confusion_cell_filters_within_the_selection(page, explorer_url, explo
     click_cell(page, t, p)
     wait_gallery(page, len(rows))
     assert gallery_rows(page) == rows
+
+
+def test_a_click_marks_the_point_and_its_neighbours_on_the_scatter(page, explorer_url, explorer_app):
+    m = explorer_app.explorer_store.get("mnist").model("cnn")
+    open_app(page, explorer_url)
+    pt = isolated_point(page)
+    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+    page.mouse.click(pt["x"], pt["y"])
+    page.wait_for_selector("#nb-strip .nb-item")
+    listed = page.locator("#nb-strip .nb-item").evaluate_all(GALLERY_ROWS_JS)
+    shapes_js = f"() => {GD.format(sel='#ex-scatter')}.layout.shapes || []"
+    page.wait_for_function(f"() => ({shapes_js})().filter(s => s.name === 'neighbour').length === {len(listed)}")
+    shapes = page.evaluate(shapes_js)
+    coords = m.coords("umap")
+    rings = [s for s in shapes if s["name"] == "neighbour"]
+    # one ring on each neighbour the detail panel lists, red where the panel outlines it red
+    assert np.allclose([[s["xanchor"], s["yanchor"]] for s in rings], coords[listed], atol=1e-4)
+    other = page.locator("#nb-strip .nb-item").evaluate_all("els => els.map(e => e.classList.contains('other'))")
+    from explorer.figures import WRONG_COLOUR
+    assert [s["line"]["color"] == WRONG_COLOUR for s in rings] == other
+    # a line from the clicked point to each, and the clicked point's ring drawn last, on top
+    lines = [s for s in shapes if s["name"] == "neighbour-line"]
+    assert np.allclose([[s["x1"], s["y1"]] for s in lines], coords[listed], atol=1e-4)
+    assert np.allclose([[s["x0"], s["y0"]] for s in lines], coords[[pt["row"]] * len(listed)], atol=1e-4)
+    assert shapes[-1]["name"] == "clicked"
+    assert np.allclose([shapes[-1]["xanchor"], shapes[-1]["yanchor"]], coords[pt["row"]], atol=1e-4)
+    # and they are drawn: one path per shape in the plot's shape layer
+    assert page.locator("#ex-scatter .shapelayer path").count() >= len(listed) * 2 + 2
