@@ -5,7 +5,9 @@ description). Sections: ``training``, ``models`` (the ladder's accuracy and time
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
 ``verify`` (the cost of checking artifacts against their recorded hashes), ``label_issues``
 (planted label flips found by the ranking against the model's own doubt, and the faith
-stage's cost against t-SNE and UMAP at 70,000 points).
+stage's cost against t-SNE and UMAP at 70,000 points), ``report`` (the report stage at 70,000 points:
+each metric's cost, sampled estimates against exact ones), ``umap`` (ours on the shared graph against
+plain umap-learn, each in a fresh process).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -24,7 +26,8 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify", "label_issues")
+SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify", "label_issues", "report",
+            "umap")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
-    current = store.read_current() if set(sections) - {"verify", "pipeline"} else {}
+    current = store.read_current() if set(sections) - {"verify", "pipeline", "report", "umap"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -186,6 +189,18 @@ def section_label_issues(store, current, args) -> list[Row]:
     from benchmarks.label_issues import bench_label_issues
 
     return bench_label_issues(store, current, faith_n=args.faith_n)
+
+
+def section_report(store, current, args) -> list[Row]:
+    from benchmarks.report_bench import bench_report
+
+    return bench_report(store.root / "data")
+
+
+def section_umap(store, current, args) -> list[Row]:
+    from benchmarks.umap_bench import bench_umap_processes
+
+    return bench_umap_processes(store.root / "data")
 
 
 def section_app(store, current, args) -> list[Row]:
