@@ -16,6 +16,7 @@ COLOUR_BOX, COLOUR_NOTE = "ctl-colour-box", "ctl-colour-note"
 # Explore
 SCATTER, CONFUSION, DETAIL, EX_HELP = "ex-scatter", "ex-confusion", "ex-detail", "ex-help"
 CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
+ZOOM, SEL_NOTE = "ex-zoom", "ex-sel-note"  # the scatter's axis ranges {"view", "x", "y"}; why the URL lacks a selection
 FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
 # Label issues: the filter {"ds", "pair": [given, suggested]}, and how many suspects are shown {"key", "count"}

@@ -18,6 +18,7 @@ from . import dynamics as D
 from . import figures as F
 from . import ids
 from .checks import _cell_of, _choice, _model, _pair_of, _view
+from .selection import url_rows, with_rows
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
 from .store import PROJECTION_LABELS, PROJECTIONS, DatasetView, ExplorerStore, ModelView
 from .tabs import TAB_MODULES
@@ -36,7 +37,8 @@ STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": 
 URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
               "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),
               "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value"),
-              "issue": (ids.LI_PAIR, "data"), "compare": (ids.CD_SHOWN, "value")}
+              "issue": (ids.LI_PAIR, "data"), "compare": (ids.CD_SHOWN, "value"),
+              "point": (ids.CLICKED, "data"), "sel": (ids.SELECTION, "data"), "zoom": (ids.ZOOM, "data")}
 DYNAMICS_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
                  "model's final layouts, not its snapshots.")
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
@@ -138,7 +140,7 @@ def build_layout(store: ExplorerStore) -> html.Div:
         # all panels stay mounted (callbacks target them); the tab shows one, see register's show_tab
         html.Div([html.Div(TAB_MODULES[t].layout(store), id=ids.panel_id(t), className="panel") for t in TABS]),
         dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED), dcc.Store(id=ids.LI_PAIR),
-        dcc.Store(id=ids.EX_RENDERED), dcc.Store(id=ids.CD_RENDERED), dcc.Store(id=ids.CP_RENDERED),
+        dcc.Store(id=ids.ZOOM), dcc.Store(id=ids.EX_RENDERED), dcc.Store(id=ids.CD_RENDERED), dcc.Store(id=ids.CP_RENDERED),
         dcc.Store(id=ids.DY_RENDERED),
         # one tooltip element for every scatter, driven by assets/hover.js without a server round trip
         html.Div(id=ids.HOVER_TIP, className="hover-tip", children=[
@@ -201,19 +203,21 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         output=dict(search=Output(ids.URL, "search"), **{k: Output(*c) for k, c in URL_FIELDS.items()},
                     pairs=Output(PAIRS, "value"), options=Output(ids.MODEL, "options"),
-                    options2=Output(ids.MODEL2, "options"), colours=Output(ids.COLOUR, "options")),
+                    options2=Output(ids.MODEL2, "options"), colours=Output(ids.COLOUR, "options"),
+                    selnote=Output(ids.SEL_NOTE, "children")),
         inputs=dict(search=Input(ids.URL, "search"), **{k: Input(*c) for k, c in URL_FIELDS.items()},
                     pairs=Input(PAIRS, "value"), paused=Input(ids.DY_TIMER, "disabled")),
-        state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options")))
-    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, pairs, paused,
-                 frame_max, colours):
+        state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options"),
+                   note=State(ids.SEL_NOTE, "children")))
+    def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, point, sel, zoom,
+                 pairs, paused, frame_max, colours, note):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
                        if isinstance(p.get("id"), dict)] if isinstance(pairs, list) else []
         pair_outputs = [o["id"].get("dataset") if isinstance(o.get("id"), dict) else None
                         for o in ctx.outputs_grouping["pairs"]]
-        out = dict.fromkeys(["search", *URL_FIELDS, "options", "options2", "colours"], no_update)
+        out = dict.fromkeys(["search", *URL_FIELDS, "options", "options2", "colours", "selnote"], no_update)
         out["pairs"] = [no_update] * len(pair_outputs)  # a wildcard output wants one value per component
         n_classes = max(len(store.get(n).class_names) for n in names)
         if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
@@ -232,7 +236,8 @@ def register(app, store: ExplorerStore) -> None:
                        colour=s.colour if F.available(shown, s.colour, s.proj) else "true",
                        cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None, frame=min(s.frame, last),
                        issue={"ds": s.ds, "pair": list(s.issue)} if s.issue else None,
-                       compare=list(s.compare or names), colours=colour_options(shown, s.proj))
+                       compare=list(s.compare or names), colours=colour_options(shown, s.proj),
+                       **url_rows(s, shown))
             out["options"] = out["options2"] = model_options(store.get(s.ds))
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
@@ -278,6 +283,9 @@ def register(app, store: ExplorerStore) -> None:
                       compare=() if compare is None or len(compared) == len(names) else compared,
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
                       pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue)
+        s, new_note = with_rows(s, shown, point, sel, zoom)
+        if new_note != (note or ""):
+            out["selnote"] = new_note
         query = to_query(s)
         if query != search:
             out["search"] = query

@@ -4,18 +4,29 @@
 ``&frame=3&pair=<name>:4-9&pair=<other>:0-6&issue=6-0&compare=<name>,<other>`` restores a view exactly; unknown or
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
 and outlive caches: a model the dataset lacks becomes its default model.
+``&point=17&sel=z<base64>&zoom=x0,x1,y0,y1`` add the clicked point, the box/lasso selection
+(:func:`encode_rows`: a zlib-packed bitset of the rows) and the scatter's axis ranges.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import math
+import re
+import zlib
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode
 
+import numpy as np
+
 from .store import PROJECTIONS
 
 TABS = ("explore", "issues", "datasets", "projections", "dynamics")
-MAX_QUERY = 4096  # longer query strings are not ours: read none of it
+MAX_SEL = 8000  # characters of an encoded selection the URL takes; a bigger one stays on the page only
+MAX_QUERY = MAX_SEL + 4096  # longer query strings are not ours: read none of it
+MAX_ROW = 10_000_000
 MAX_FRAME = 10_000
 COLOURS = ("true", "pred", "correct", "confidence", "issues", "faith")
 #: colourings that need a folder the pipeline may not have made for a model (label issues, faithfulness)
@@ -34,7 +45,9 @@ class ViewState:
     ``frame`` is the step of the training-dynamics slider and ``pairs`` the class pair
     charted per dataset there, as ``((dataset, a, b), ...)``; ``issue`` is the
     ``(given, suggested)`` class pair the "Label issues" tab is filtered to; ``compare`` the
-    datasets "Compare datasets" shows, in the cache's order (``()``: every one).
+    datasets "Compare datasets" shows, in the cache's order (``()``: every one); ``point`` the
+    clicked row, ``sel`` the Explore selection as :func:`encode_rows` writes it (checked against
+    the dataset's size by :func:`decode_rows`), ``zoom`` the Explore scatter's ``(x0, x1, y0, y1)``.
     """
 
     tab: str = "explore"
@@ -49,6 +62,9 @@ class ViewState:
     pairs: tuple[tuple[str, int, int], ...] = ()
     issue: tuple[int, int] | None = None
     compare: tuple[str, ...] = ()
+    point: int | None = None
+    sel: str = ""
+    zoom: tuple[float, float, float, float] | None = None
 
 
 #: per dataset: its model names in order and its default model
@@ -122,7 +138,63 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
                      model2=model2, proj2=pick("proj2", PROJECTIONS, base.proj2),
                      frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())),
                      issue=parse_pair(q.get("issue", ""), n_classes, distinct=True),
-                     compare=() if len(compare) == len(datasets) else compare)
+                     compare=() if len(compare) == len(datasets) else compare, point=_row(q.get("point")),
+                     sel=q.get("sel", "") if SEL_TEXT.fullmatch(q.get("sel", "")) else "",
+                     zoom=parse_zoom(q.get("zoom")))
+
+
+SEL_TEXT = re.compile(r"z[A-Za-z0-9_-]{1,%d}" % (MAX_SEL - 1))
+
+
+def _row(text) -> int | None:
+    """A row number as the URL writes it, or ``None``."""
+    if isinstance(text, str) and text.isascii() and text.isdigit() and int(text) < MAX_ROW:
+        return int(text)
+    return None
+
+
+def parse_zoom(text) -> tuple[float, float, float, float] | None:
+    """``"x0,x1,y0,y1"`` -> four finite floats with ``x0 < x1`` and ``y0 < y1``; ``None`` otherwise."""
+    if not isinstance(text, str) or len(text) > 120:
+        return None
+    try:
+        v = tuple(float(p) for p in text.split(","))
+    except ValueError:
+        return None
+    if len(v) != 4 or not all(math.isfinite(x) for x in v) or not (v[0] < v[1] and v[2] < v[3]):
+        return None
+    return v
+
+
+def encode_rows(rows, n: int) -> str:
+    """Rows of a dataset of ``n`` as URL text: ``"z"`` and the zlib-compressed bitset in base64url.
+
+    A bitset costs ``n / 8`` bytes before compression whatever the rows are (a lasso's rows are
+    scattered over the dataset, so ranges would not help); zlib squeezes a sparse or dense one.
+    """
+    bits = np.zeros(n, dtype=bool)
+    bits[np.asarray(rows, dtype=np.int64)] = True
+    packed = zlib.compress(np.packbits(bits).tobytes(), 9)
+    return "z" + base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+
+def decode_rows(text: str, n: int) -> np.ndarray | None:
+    """The rows :func:`encode_rows` wrote for a dataset of ``n``; ``None`` for anything else."""
+    if not isinstance(text, str) or not SEL_TEXT.fullmatch(text):
+        return None
+    try:
+        packed = base64.urlsafe_b64decode(text[1:] + "=" * (-len(text[1:]) % 4))
+        d = zlib.decompressobj()
+        raw = d.decompress(packed, (n + 7) // 8 + 1)  # never more than the bitset: no zip bomb
+    except (binascii.Error, zlib.error, ValueError):
+        return None
+    if len(raw) != (n + 7) // 8 or d.unconsumed_tail:
+        return None
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
+    if bits[n:].any():
+        return None
+    rows = np.flatnonzero(bits[:n]).astype(np.int64)
+    return rows if len(rows) else None
 
 
 def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, int] | None:
@@ -142,11 +214,17 @@ def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, 
 
 
 def to_query(state: ViewState) -> str:
-    """The query string (with ``?``) of ``state``; ``cell``, ``issue`` and ``compare`` only when chosen,
-    one ``pair`` per dataset."""
+    """The query string (with ``?``) of ``state``; ``cell``, ``issue``, ``compare``, ``point``, ``sel`` and
+    ``zoom`` only when chosen, one ``pair`` per dataset."""
     d = dataclasses.asdict(state)
     cell, issue, compare = d.pop("cell"), d.pop("issue"), d.pop("compare")
-    pairs = d.pop("pairs")
+    pairs, point, sel, zoom = d.pop("pairs"), d.pop("point"), d.pop("sel"), d.pop("zoom")
+    if point is not None:
+        d["point"] = str(point)
+    if sel:
+        d["sel"] = sel
+    if zoom is not None:
+        d["zoom"] = ",".join(f"{v:.6g}" for v in zoom)
     if compare:
         d["compare"] = ",".join(compare)
     if cell is not None:

@@ -145,3 +145,38 @@ def test_a_click_marks_the_point_and_its_neighbours_on_the_scatter(page, explore
     assert np.allclose([shapes[-1]["xanchor"], shapes[-1]["yanchor"]], coords[pt["row"]], atol=1e-4)
     # and they are drawn: one path per shape in the plot's shape layer
     assert page.locator("#ex-scatter .shapelayer path").count() >= len(listed) * 2 + 2
+
+
+def test_the_url_keeps_the_selection_the_clicked_point_and_the_zoom(page, explorer_url, browser):
+    open_app(page, explorer_url, "?ds=fashion-mnist")
+    rows = drag_box(page)
+    wait_gallery(page, len(rows))
+    pt = isolated_point(page)
+    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+    page.mouse.click(pt["x"], pt["y"])
+    page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+    box = page.locator("#ex-scatter .js-plotly-plot").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # scroll to zoom in
+    page.wait_for_function("() => location.search.includes('zoom=') && location.search.includes('sel=z')"
+                           f" && location.search.includes('point={pt['row']}')")
+    xr = page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.xaxis.range.slice()")
+    page.wait_for_timeout(300)
+    url = page.url
+    assert len(url) < 2000
+
+    other = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    other.goto(url)
+    wait_scatter(other)
+    wait_gallery(other, len(rows))
+    assert gallery_rows(other) == rows
+    wait_highlight(other, len(rows))
+    assert other.locator("#ctl-dataset input[value='fashion-mnist']").is_checked()
+    other.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+    shapes = other.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.shapes.map(s => s.name)")
+    assert shapes[-1] == "clicked"
+    got = other.evaluate(f"() => {GD.format(sel='#ex-scatter')}._fullLayout.xaxis.range.slice()")
+    assert np.allclose(got, xr, atol=0.05 * (xr[1] - xr[0])), (got, xr)
+    other.context.close()

@@ -16,7 +16,7 @@ from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
-from ..selection import focus_rows
+from ..selection import focus_rows, zoom_of
 from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
@@ -54,6 +54,7 @@ def layout(store: ExplorerStore) -> html.Div:
         html.Div([
             html.Div([
                 html.H3(id=ids.FOCUS_TITLE, children=NO_FOCUS),
+                html.Span(id=ids.SEL_NOTE, className="sel-note"),
                 html.Div([
                     html.Button("Download CSV", id=ids.DOWNLOAD_BTN, className="btn", disabled=True),
                     html.Button("Clear", id=ids.CLEAR_BTN, className="btn btn-light"),
@@ -97,8 +98,9 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
-        Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, rendered):
+        Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"),
+        State(ids.ZOOM, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, rendered, zoom):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
@@ -120,16 +122,40 @@ def register(app, store: ExplorerStore) -> None:
             return patch, no_update
         fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row)
         fig["layout"]["uirevision"] = key
+        ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring
+        if ranges:
+            fig["layout"]["xaxis"] = {**fig["layout"]["xaxis"], "range": list(ranges[:2]), "autorange": False}
+            fig["layout"]["yaxis"] = {**fig["layout"]["yaxis"], "range": list(ranges[2:]), "autorange": False}
         return fig, key
 
     @app.callback(
-        Output(ids.SELECTION, "data"),
+        Output(ids.ZOOM, "data", allow_duplicate=True), Input(ids.SCATTER, "relayoutData"),
+        State(ids.DATASET, "value"), State(ids.MODEL, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
+    def on_zoom(relayout, ds_name, model, proj):
+        """A zoom or pan keeps the scatter's axis ranges (for the URL and the next redraw); a reset drops them."""
+        if not isinstance(relayout, dict):
+            raise PreventUpdate
+        if relayout.get("xaxis.autorange") or relayout.get("yaxis.autorange"):
+            return None
+        keys = ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]")
+        if not all(k in relayout for k in keys):
+            raise PreventUpdate  # a legend click, a selection, the drag mode: not a zoom
+        v = [relayout[k] for k in keys]
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            raise BadInput("zoom ranges must be numbers")
+        return {"view": f"{ds_name}/{_model(store, ds_name, model).name}/{proj}",
+                "x": [float(v[0]), float(v[1])], "y": sorted([float(v[2]), float(v[3])])}
+
+    @app.callback(
+        Output(ids.SELECTION, "data", allow_duplicate=True),
         Input(ids.SCATTER, "selectedData"), Input(ids.DATASET, "value"), State(ids.MODEL, "value"),
-        State(ids.PROJ, "value"), State(ids.COLOUR, "value"), prevent_initial_call=True)
-    def on_select(selected, ds_name, model, proj, colour):
+        State(ids.PROJ, "value"), State(ids.COLOUR, "value"), State(ids.SELECTION, "data"), prevent_initial_call=True)
+    def on_select(selected, ds_name, model, proj, colour, sel):
         """A box or lasso sets the selection's rows; only another dataset (or Clear, Escape, a
         double-click) ends it: colouring, model, projection and tabs keep the same rows."""
         if ctx.triggered_id != ids.SCATTER:
+            if isinstance(sel, dict) and sel.get("ds") == ds_name:
+                raise PreventUpdate  # the page's first load: the URL's selection is of this dataset
             return None  # rows of another dataset mean nothing here
         points = _event_points(selected)
         if not points and isinstance(selected, dict) and not (selected.get("range") or selected.get("lassoPoints")):

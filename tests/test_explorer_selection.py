@@ -1,0 +1,77 @@
+"""The selection as rows: its URL encoding (a zlib-packed bitset), its refusals, the fallback past the
+URL's limit, and the zoom's ranges; selections within a confusion cell."""
+from __future__ import annotations
+
+import base64
+import zlib
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from explorer.selection import url_rows, with_rows, within, zoom_of
+from explorer.state import MAX_SEL, ViewState, decode_rows, encode_rows, parse_query, parse_zoom, to_query
+
+
+@pytest.mark.parametrize("n,k", [(300, 1), (300, 40), (300, 300), (70_000, 300), (70_000, 7_000)])
+def test_rows_round_trip_through_the_url(rng, n, k):
+    rows = np.sort(rng.choice(n, k, replace=False))
+    text = encode_rows(rows, n)
+    assert len(text) <= MAX_SEL  # a 7,000-point lasso of 70,000 fits (about 6,600 characters)
+    assert np.array_equal(decode_rows(text, n), rows)
+    s = ViewState(ds="mnist", sel=text, point=int(rows[0]), zoom=(-1.5, 2.25, 0.0, 3e-3))
+    assert parse_query(to_query(s), ["mnist"]) == s
+
+
+def bomb(n_bytes: int) -> str:
+    return "z" + base64.urlsafe_b64encode(zlib.compress(b"\xff" * n_bytes)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("text", ["", "x123", "z", "z!!!", "zAAAA", "z" + "A" * MAX_SEL, bomb(10_000_000),
+                                  bomb(37), bomb(39)])
+def test_a_hand_edited_selection_is_none(text):
+    assert decode_rows(text, 300) is None  # 300 rows are 38 bytes: 37 or 39 are another dataset's
+
+
+def test_bits_past_the_dataset_are_refused():
+    assert decode_rows(encode_rows([299], 300), 298) is None
+    assert decode_rows(encode_rows([], 300), 300) is None  # nothing selected: no selection
+
+
+@pytest.mark.parametrize("text,expected", [("0,1,2,3", (0, 1, 2, 3)), ("1,0,2,3", None), ("0,1,nan,3", None),
+                                           ("0,1,2", None), ("0,1,2,inf", None), ("a,b,c,d", None),
+                                           ("1e400,2,3,4", None), ("-1e3,1e3,-5,5.5", (-1e3, 1e3, -5, 5.5))])
+def test_zoom_ranges(text, expected):
+    assert parse_zoom(text) == expected
+
+
+def model(n: int):
+    return SimpleNamespace(name="cnn", ds=SimpleNamespace(name="big", n=n))
+
+
+def test_a_selection_too_large_for_the_url_is_left_out_and_said_so(rng):
+    m = model(200_000)
+    rows = np.sort(rng.choice(200_000, 100_000, replace=False))  # a random half: incompressible
+    s, note = with_rows(ViewState(ds="big", proj="umap"), m, {"ds": "big", "row": 5},
+                        {"ds": "big", "rows": rows.tolist()}, {"view": "big/cnn/umap", "x": [0, 1], "y": [2, 3]})
+    assert s.sel == "" and s.point == 5 and s.zoom == (0, 1, 2, 3)
+    assert "too large for the page's URL" in note and "100,000 points" in note
+    small, note = with_rows(ViewState(ds="big", proj="umap"), m, None, {"ds": "big", "rows": [1, 2]}, None)
+    assert note == "" and np.array_equal(decode_rows(small.sel, 200_000), [1, 2])
+
+
+def test_the_url_sets_the_stores_of_its_dataset_only():
+    m = model(300)
+    s = ViewState(ds="big", proj="tsne", point=400, sel=encode_rows([3, 4], 300), zoom=(0, 1, 0, 1))
+    got = url_rows(s, m)
+    assert got["point"] is None  # past the dataset's last row
+    assert got["sel"] == {"ds": "big", "rows": [3, 4]}
+    assert got["zoom"] == {"view": "big/cnn/tsne", "x": [0, 1], "y": [0, 1]}
+    assert zoom_of(got["zoom"], "big/cnn/umap") is None  # another layout's ranges mean nothing here
+    assert zoom_of({"view": "v", "x": ["a", 1], "y": [0, 1]}, "v") is None
+
+
+def test_within():
+    a, b = np.array([1, 3, 5, 7]), np.array([3, 4, 5])
+    assert within(a, b).tolist() == [3, 5]
+    assert within(None, b) is b and within(a, None) is a and within(None, None) is None
