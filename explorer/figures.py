@@ -27,6 +27,7 @@ from .store import PROJECTION_LABELS, ModelView
 
 HIGHLIGHT = "highlight"
 DIM_OPACITY = 0.2  # dimmed, still readable as clusters
+FOUND_COLOUR = "#ff7f0e"  # a search's rings: apart from the clicked point's black and the neighbours' red
 
 
 def typed(array: np.ndarray) -> dict:
@@ -185,6 +186,15 @@ def clicked_ring(m: ModelView, projection: str, row: int | None) -> list[dict]:
     return [*lines, *rings,
             {**point, "x0": -10, "x1": 10, "y0": -10, "y1": 10, "line": {"color": "#111", "width": 3}},
             {**point, "x0": -7, "x1": 7, "y0": -7, "y1": 7, "line": {"color": "white", "width": 1.5}}]
+
+
+def found_rings(m: ModelView, projection: str, rows) -> list[dict]:
+    """Layout shapes that ring points a search found (orange, a fixed size in pixels); ``[]`` for none."""
+    coords = m.coords(projection)
+    ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
+            "layer": "above", "fillcolor": "rgba(0,0,0,0)", "name": "found", "x0": -8, "x1": 8, "y0": -8, "y1": 8,
+            "line": {"color": FOUND_COLOUR, "width": 2.5}}
+    return [{**ring, "xanchor": float(coords[r, 0]), "yanchor": float(coords[r, 1])} for r in rows]
 
 
 def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:

@@ -16,6 +16,9 @@ COLOUR_BOX, COLOUR_NOTE = "ctl-colour-box", "ctl-colour-note"
 # Explore
 SCATTER, CONFUSION, DETAIL, EX_HELP = "ex-scatter", "ex-confusion", "ex-detail", "ex-help"
 CELL, SELECTION, CLICKED = "ex-cell", "ex-selection", "ex-clicked"
+# Explore's find and filter bar; FILTER is the store of its values ({"conf", "correct", "issue"})
+FIND, FIND_COUNT, FILTER, FILTER_COUNT = "ex-find", "ex-find-count", "ex-filter", "ex-filter-count"
+FLT_CONF, FLT_CORRECT, FLT_ISSUE, FLT_ISSUE_BOX = "ex-flt-conf", "ex-flt-correct", "ex-flt-issue", "ex-flt-issue-box"
 ZOOM, SEL_NOTE = "ex-zoom", "ex-sel-note"  # the scatter's axis ranges {"view", "x", "y"}; why the URL lacks a selection
 FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"

@@ -8,11 +8,13 @@ clicked point and the zoom (:func:`url_rows`, :func:`with_rows`).  Pure function
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 
-from .checks import _cell_of, _int, _rows_of
+from .checks import BadInput, _cell_of, _int, _rows_of, _short
+from .figures import nines
 from .state import MAX_SEL, ViewState, decode_rows, encode_rows, parse_zoom
 from .store import ModelView
 
@@ -26,9 +28,73 @@ def within(rows: np.ndarray | None, other: np.ndarray | None) -> np.ndarray | No
     return np.intersect1d(rows, other).astype(np.int64)
 
 
-def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[np.ndarray | None, str]:
+#: the filter bar's values when it filters nothing: confidence in nines (:func:`figures.nines`), 0 to 4
+NO_FILTER = {"conf": [0.0, 4.0], "correct": "all", "issue": 0.0}
+FOUND_MAX = 200  # found points ringed on the scatter; the count says how many more there are
+
+
+def _filter(flt) -> dict:
+    """The filter store checked: confidence range in nines, ``all``/``correct``/``wrong``, least issue score."""
+    if not flt:
+        return dict(NO_FILTER)
+    if not isinstance(flt, dict):
+        raise BadInput(f"filter must be an object (got {_short(flt)})")
+    conf, correct, issue = flt.get("conf", NO_FILTER["conf"]), flt.get("correct", "all"), flt.get("issue", 0.0)
+    if (not isinstance(conf, list) or len(conf) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in conf)):
+        raise BadInput(f"confidence filter must be two numbers (got {_short(conf)})")
+    if correct not in ("all", "correct", "wrong"):
+        raise BadInput(f"correct/wrong filter must be all, correct or wrong (got {_short(correct)})")
+    if not isinstance(issue, (int, float)) or isinstance(issue, bool):
+        raise BadInput(f"label-issue filter must be a number (got {_short(issue)})")
+    return {"conf": sorted(float(v) for v in conf), "correct": correct, "issue": float(issue)}
+
+
+def filter_rows(m: ModelView, flt) -> np.ndarray | None:
+    """Rows of ``m.ds`` that pass the filter bar (:data:`NO_FILTER` keys), sorted; ``None`` if it filters nothing.
+
+    Confidence is compared in nines, as it is coloured (0.9 -> 1, 0.99 -> 2); the label-issue
+    score only where ``m`` has label issues.
+    """
+    f = _filter(flt)
+    lo, hi = f["conf"]
+    keep = np.ones(m.ds.n, dtype=bool)
+    if lo > NO_FILTER["conf"][0] or hi < NO_FILTER["conf"][1]:
+        v = nines(m.confidence)
+        keep &= (v >= lo - 1e-6) & (v <= hi + 1e-6)
+    if f["correct"] != "all":
+        keep &= (m.ds.labels == m.pred) == (f["correct"] == "correct")
+    if f["issue"] > 0 and m.issues is not None:
+        keep &= np.asarray(m.issues.score, dtype=float) >= f["issue"] - 1e-9
+    return None if keep.all() else np.flatnonzero(keep).astype(np.int64)
+
+
+def find_rows(m: ModelView, text) -> tuple[np.ndarray | None, str]:
+    """Rows a search finds and what was searched, in words: sample ids (``"1234"``, ``"12, 40"``),
+    a class (``"Shirt"``: its true class) or a predicted class (``"pred Shirt"``); a class name
+    may be a part (``"shi"``) where no name is the whole.  ``(None, "")`` for an empty search."""
+    if text is None or text == "":
+        return None, ""
+    if not isinstance(text, str) or len(text) > 200:
+        raise BadInput("search must be a short text (sample ids or a class name)")
+    q = text.strip()
+    ids_ = [p for p in re.split(r"[\s,;]+", q) if p]
+    if ids_ and all(p.isascii() and p.isdigit() and len(p) <= 12 for p in ids_):
+        return np.flatnonzero(np.isin(m.ds.sample_ids, [int(p) for p in ids_])).astype(np.int64), "sample id"
+    pred = re.match(r"^(pred(icted)?)[\s:]+", q, flags=re.I)
+    name = q[pred.end():].strip().lower() if pred else q.lower()
+    names = [c.lower() for c in m.ds.class_names]
+    classes = [i for i, c in enumerate(names) if c == name] or [i for i, c in enumerate(names) if name and name in c]
+    by = m.pred if pred else m.ds.labels
+    what = ("predicted " if pred else "true class ") + " or ".join(m.ds.class_names[i] for i in classes)
+    return np.flatnonzero(np.isin(by, classes)).astype(np.int64), what if classes else "no such class"
+
+
+def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None,
+               flt: dict | None = None) -> tuple[np.ndarray | None, str]:
     """The rows the selection panel shows and their description: the scatter selection, within the
-    chosen cell of ``m`` where one is chosen; ``(None, "")`` for neither."""
+    chosen cell of ``m`` where one is chosen, of the points passing the filter bar; ``(None, "")``
+    for none of them."""
     ds = m.ds
     rows = _rows_of(sel, ds.name, ds.n)
     cell = _cell_of(cell_data, ds.name, len(ds.class_names))
@@ -40,6 +106,10 @@ def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None) -> tuple[
         what = "correctly classified" if t == p else f"predicted {ds.class_names[p]}"
         words.append(f"true {ds.class_names[t]}, {what} by {m.the_title}")
         rows = within(rows, m.rows_in_cell(t, p))
+    passing = filter_rows(m, flt)
+    if passing is not None:
+        words.append("passing the filters")
+        rows = within(rows, passing)
     return rows, ", ".join(words)
 
 

@@ -75,3 +75,46 @@ def test_within():
     a, b = np.array([1, 3, 5, 7]), np.array([3, 4, 5])
     assert within(a, b).tolist() == [3, 5]
     assert within(None, b) is b and within(a, None) is a and within(None, None) is None
+
+
+# -- find and filter, on the synthetic cache ------------------------------------------------------
+from explorer_helpers import store  # noqa: E402,F401 - the fixture
+from explorer.checks import BadInput  # noqa: E402
+from explorer.figures import nines  # noqa: E402
+from explorer.selection import filter_rows, find_rows, focus_rows  # noqa: E402
+
+
+def test_find_by_sample_id_class_and_predicted_class(store):
+    m = store.get("fashion-mnist").model("cnn")
+    ds = m.ds
+    rows, what = find_rows(m, f" {int(ds.sample_ids[5])}, {int(ds.sample_ids[17])} ")
+    assert rows.tolist() == [5, 17] and what == "sample id"
+    shirt = ds.class_names.index("Shirt")
+    rows, what = find_rows(m, "shirt")  # the whole name wins over T-shirt/top, which holds it
+    assert rows.tolist() == np.flatnonzero(ds.labels == shirt).tolist() and what == "true class Shirt"
+    rows, what = find_rows(m, "Pred: Shirt")
+    assert rows.tolist() == np.flatnonzero(m.pred == shirt).tolist() and what == "predicted Shirt"
+    rows, what = find_rows(m, "boo")  # a part of one name: Ankle boot
+    assert len(rows) and what == "true class Ankle boot"
+    rows, what = find_rows(m, "zebra")
+    assert len(rows) == 0 and what == "no such class"
+    assert find_rows(m, "") == (None, "")
+    with pytest.raises(BadInput, match="search must be a short text"):
+        find_rows(m, "x" * 201)
+
+
+def test_filters_combine_and_narrow_a_selection(store):
+    m = store.get("mnist").model("cnn")
+    wrong = m.ds.labels != m.pred
+    assert filter_rows(m, None) is None and filter_rows(m, {"conf": [0, 4], "correct": "all", "issue": 0}) is None
+    assert filter_rows(m, {"correct": "wrong"}).tolist() == np.flatnonzero(wrong).tolist()
+    both = {"conf": [1, 4], "correct": "correct", "issue": 0.0}
+    assert filter_rows(m, both).tolist() == np.flatnonzero(~wrong & (nines(m.confidence) >= 1 - 1e-6)).tolist()
+    issue = filter_rows(m, {"issue": 0.5})
+    assert issue.tolist() == np.flatnonzero(m.issues.score >= 0.5).tolist()
+    rows, words = focus_rows(m, {"ds": "mnist", "rows": list(range(100))}, None, {"correct": "wrong"})
+    assert rows.tolist() == [r for r in range(100) if wrong[r]] and words == "selected on the scatter, passing the filters"
+    for bad, msg in (("x", "filter must be an object"), ({"conf": [0]}, "two numbers"),
+                     ({"correct": "maybe"}, "all, correct or wrong"), ({"issue": "high"}, "must be a number")):
+        with pytest.raises(BadInput, match=msg):
+            filter_rows(m, bad)

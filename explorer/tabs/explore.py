@@ -16,7 +16,8 @@ from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
-from ..selection import focus_rows, zoom_of
+from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
+from . import filters
 from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
@@ -41,6 +42,7 @@ def layout(store: ExplorerStore) -> html.Div:
     """The tab's panel; its figures are drawn by the callbacks once the URL is read."""
     return html.Div([
         html.P(help_text(store.get(store.names[0])), className="help", id=ids.EX_HELP),
+        filters.layout(),
         html.Div([
             # a fixed height: opening a sample's neighbours must not resize (and move) the plot
             html.Div(scatter_graph(ids.SCATTER, None), className="main-plot"),
@@ -90,6 +92,8 @@ def clicked_row(clicked, ds_name: str, n: int) -> int | None:
 
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
+    filters.register(app, store)
+
     @app.callback(Output(ids.EX_HELP, "children"), Input(ids.DATASET, "value"))
     def render_help(ds_name):
         return help_text(_model(store, ds_name, None).ds)
@@ -98,30 +102,33 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.SCATTER, "figure"), Output(ids.EX_RENDERED, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
-        Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), State(ids.EX_RENDERED, "data"),
-        State(ids.ZOOM, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, rendered, zoom):
+        Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), Input(ids.FILTER, "data"), Input(ids.FIND, "value"),
+        State(ids.EX_RENDERED, "data"), State(ids.ZOOM, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, rendered, zoom):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
         # the selection (within a chosen cell) drawn on top: it outlives the figure it was made on
-        highlight, _ = focus_rows(m, sel, cell_data)
+        highlight, _ = focus_rows(m, sel, cell_data, flt)
         row = clicked_row(clicked, ds_name, m.ds.n)
+        found, _ = find_rows(m, find)
+        shapes = F.found_rings(m, proj, [] if found is None else found[:FOUND_MAX]) + F.clicked_ring(m, proj, row)
         key = f"{ds_name}/{m.name}/{proj}/{colour}"
         if key == rendered:
             changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
-            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION}:
+            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION, ids.FILTER, ids.FIND}:
                 raise PreventUpdate
-            # the ring is cheap to resend, and a point clicked elsewhere (Label issues) arrives with the tab
+            # the rings are cheap to resend, and a point clicked elsewhere (Label issues) arrives with the tab
             patch = Patch()
-            patch["layout"]["shapes"] = F.clicked_ring(m, proj, row)
-            if changed & {ids.CELL, ids.SELECTION}:
+            patch["layout"]["shapes"] = shapes
+            if changed & {ids.CELL, ids.SELECTION, ids.FILTER}:
                 F.highlight_patch(m, proj, colour, highlight, patch)
             if ids.SELECTION in changed and _rows_of(sel, ds_name, m.ds.n) is None:
                 clear_selection(m, colour, proj, patch)  # Clear or Escape: Plotly's box goes too
             return patch, no_update
         fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row)
         fig["layout"]["uirevision"] = key
+        fig["layout"]["shapes"] = shapes
         ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring
         if ranges:
             fig["layout"]["xaxis"] = {**fig["layout"]["xaxis"], "range": list(ranges[:2]), "autorange": False}
@@ -210,10 +217,10 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.FOCUS_TITLE, "children"), Output(ids.HIST, "figure"), Output(ids.HIST, "style"),
         Output(ids.GALLERY, "children"), Output(ids.DOWNLOAD_BTN, "disabled"),
         Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
-        Input(ids.CELL, "data"))
-    def render_focus(ds_name, model, sel, cell_data):
+        Input(ids.CELL, "data"), Input(ids.FILTER, "data"))
+    def render_focus(ds_name, model, sel, cell_data, flt):
         m = _model(store, ds_name, model)
-        rows, label = focus_rows(m, sel, cell_data)
+        rows, label = focus_rows(m, sel, cell_data, flt)
         if rows is None:
             return NO_FOCUS, no_update, {"display": "none"}, [], True
         # misclassified images first: they are what a selection is usually made to find
@@ -228,10 +235,10 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BTN, "n_clicks"),
         State(ids.DATASET, "value"), State(ids.MODEL, "value"), State(ids.PROJ, "value"),
-        State(ids.SELECTION, "data"), State(ids.CELL, "data"), prevent_initial_call=True)
-    def download(_, ds_name, model, proj, sel, cell_data):
+        State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"), prevent_initial_call=True)
+    def download(_, ds_name, model, proj, sel, cell_data, flt):
         m = _model(store, ds_name, model, proj)
-        rows, _label = focus_rows(m, sel, cell_data)
+        rows, _label = focus_rows(m, sel, cell_data, flt)
         if rows is None:
             raise PreventUpdate
         return dcc.send_string(selection_csv(m, rows, proj),
