@@ -17,7 +17,8 @@ from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
 from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
-from . import filters
+from .filters import layout as filter_bar
+from .filters import register as register_filters
 from ..store import ExplorerStore, ModelView
 from ..widgets import scatter_graph
 
@@ -42,7 +43,7 @@ def layout(store: ExplorerStore) -> html.Div:
     """The tab's panel; its figures are drawn by the callbacks once the URL is read."""
     return html.Div([
         html.P(help_text(store.get(store.names[0])), className="help", id=ids.EX_HELP),
-        filters.layout(),
+        filter_bar(),
         html.Div([
             # a fixed height: opening a sample's neighbours must not resize (and move) the plot
             html.Div(scatter_graph(ids.SCATTER, None), className="main-plot"),
@@ -92,7 +93,7 @@ def clicked_row(clicked, ds_name: str, n: int) -> int | None:
 
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
-    filters.register(app, store)
+    register_filters(app, store)
 
     @app.callback(Output(ids.EX_HELP, "children"), Input(ids.DATASET, "value"))
     def render_help(ds_name):
