@@ -180,3 +180,23 @@ def test_the_url_keeps_the_selection_the_clicked_point_and_the_zoom(page, explor
     got = other.evaluate(f"() => {GD.format(sel='#ex-scatter')}._fullLayout.xaxis.range.slice()")
     assert np.allclose(got, xr, atol=0.05 * (xr[1] - xr[0])), (got, xr)
     other.context.close()
+
+
+def test_arrow_keys_step_through_the_gallery_and_escape_clears(page, explorer_url):
+    open_app(page, explorer_url)
+    rows = drag_box(page)
+    wait_gallery(page, len(rows))
+    order = page.locator("#ex-gallery .gallery-item").evaluate_all(GALLERY_ROWS_JS)  # misclassified first
+    page.mouse.click(5, 5)  # the box drawn, the pointer leaves the plot; the keys are the page's
+    for key, i in (("ArrowRight", 0), ("ArrowRight", 1), ("ArrowDown", 2), ("ArrowLeft", 1)):
+        page.keyboard.press(key)
+        page.wait_for_selector(f"#detail-img[data-row='{order[i]}']")
+    assert page.locator("#ex-gallery .gallery-item.current").get_attribute("data-row") == str(order[1])
+    page.wait_for_function(f"() => ({GD.format(sel='#ex-scatter')}.layout.shapes || [])"
+                           ".some(s => s.name === 'clicked')")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelectorAll('#ex-gallery .gallery-item').length === 0")
+    page.wait_for_selector("#ex-detail .placeholder")
+    wait_highlight(page, 0)
+    page.wait_for_function(f"() => ({GD.format(sel='#ex-scatter')}.layout.shapes || []).length === 0")
+    assert "sel=" not in page.evaluate("location.search") and "point=" not in page.evaluate("location.search")
