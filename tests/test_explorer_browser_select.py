@@ -200,3 +200,22 @@ def test_arrow_keys_step_through_the_gallery_and_escape_clears(page, explorer_ur
     wait_highlight(page, 0)
     page.wait_for_function(f"() => ({GD.format(sel='#ex-scatter')}.layout.shapes || []).length === 0")
     assert "sel=" not in page.evaluate("location.search") and "point=" not in page.evaluate("location.search")
+
+
+def test_a_drag_on_compare_datasets_pans_and_draws_no_box(page, explorer_url):
+    open_app(page, explorer_url, "?tab=datasets", "#cd-half-mnist")
+    sel = "#cd-half-mnist"
+    page.hover(f"{sel} .js-plotly-plot")
+    titles = page.eval_on_selector_all(f"{sel} .modebar-btn", "els => els.map(e => e.getAttribute('data-title'))")
+    assert titles and not [t for t in titles if "select" in t.lower()], titles  # no box, no lasso
+    before = page.evaluate(f"() => {GD.format(sel=sel)}._fullLayout.xaxis.range.slice()")
+    box = page.locator(f"{sel} .js-plotly-plot").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 60, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    after = page.evaluate(f"() => {GD.format(sel=sel)}._fullLayout.xaxis.range.slice()")
+    assert after[0] < before[0] and after[1] < before[1]  # dragged right: the view moved left
+    assert page.evaluate(f"() => ({GD.format(sel=sel)}.layout.selections || []).length") == 0

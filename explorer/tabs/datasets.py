@@ -17,9 +17,12 @@ from .. import ids
 from ..checks import BadInput, _model, _short
 from ..panels import report_tables
 from ..store import ExplorerStore
-from ..widgets import control, scatter_graph
+from ..widgets import GRAPH_CONFIG, control, scatter_graph
 
 log = logging.getLogger(__name__)
+#: the scatters' toolbar without the box and lasso, which would select what nothing here shows
+NO_SELECT_CONFIG = {**GRAPH_CONFIG,
+                    "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "select2d", "lasso2d"]}
 
 
 def help_text(titles: list[str]) -> str:
@@ -55,7 +58,8 @@ def layout(store: ExplorerStore) -> html.Div:
             id=ids.CD_SHOWN, options=[{"label": store.get(n).title, "value": n} for n in store.names],
             value=store.names, inline=True, className="radio")), className="controls controls-2",
             style={} if len(store.names) > 2 else {"display": "none"}),
-        html.Div([html.Div(html.Div(scatter_graph(ids.per_dataset(ids.CD_SCATTER, n), "min(62vh, 560px)"),
+        html.Div([html.Div(html.Div(scatter_graph(ids.per_dataset(ids.CD_SCATTER, n), "min(62vh, 560px)",
+                                                  NO_SELECT_CONFIG),
                                     className="half", id=f"cd-half-{n}"),
                            id=ids.per_dataset(ids.CD_SLOT, n), className="cd-slot") for n in store.names],
                  className="pair"),
@@ -101,6 +105,8 @@ def register(app, store: ExplorerStore) -> None:
                 continue
             fig = F.scatter_figure(m, proj, colour, legend=True)
             fig["layout"]["uirevision"] = f"{n}/{m.name}/{drawn}"
+            # nothing here uses a selection (Explore and Compare models do): a drag pans, it draws no box
+            fig["layout"]["dragmode"] = "pan"
             figs.append(fig)
         report = store.report
         shown = {n: store.get(n).pick(model).name for n in chosen}
