@@ -123,7 +123,9 @@ def test_clicked_point_is_ringed_on_the_scatter(client, explorer_app, store):
     values = {**GOOD, "ex-clicked.data": {"ds": "mnist", "row": 42}}
     fig = response_of(dash_post(client, explorer_app, "render_scatter", values, changed=["tabs.value"]),
                       "ex-scatter.figure")
-    rings = fig["layout"]["shapes"]
+    # the point's own rings drawn last, over its neighbours' rings and lines
+    rings = [s for s in fig["layout"]["shapes"] if s["name"] == "clicked"]
+    assert rings == fig["layout"]["shapes"][-2:]
     assert rings and all(s["type"] == "circle" and s["xsizemode"] == "pixel" for s in rings)
     assert (rings[0]["xanchor"], rings[0]["yanchor"]) == pytest.approx(tuple(m.coords("umap")[42].tolist()))
     # drawn already: a click on another point only moves the ring
@@ -133,7 +135,7 @@ def test_clicked_point_is_ringed_on_the_scatter(client, explorer_app, store):
     assert r.status_code == 200 and "ex-rendered" not in r.json["response"]
     ops = r.json["response"]["ex-scatter"]["figure"]["operations"]
     (op,) = [o for o in ops if o["location"] == ["layout", "shapes"]]
-    assert op["params"]["value"][0]["xanchor"] == pytest.approx(float(m.coords("umap")[7, 0]))
+    assert op["params"]["value"][-1]["xanchor"] == pytest.approx(float(m.coords("umap")[7, 0]))
     # a point of the other dataset (or none) rings nothing
     fig = response_of(dash_post(client, explorer_app, "render_scatter",
                                 {**GOOD, "ex-clicked.data": {"ds": "fashion-mnist", "row": 42}},
