@@ -76,16 +76,20 @@ TARGET_DRAWN_S = 2.5
 TARGET_HOVER_MEDIAN_MS = 20.0
 TARGET_HOVER_MAX_MS = 60.0
 TARGET_P99_MS = 200.0
+#: issue 14: with the trimmed plotly.js, at 70,000 points
+TARGET_FIRST_PAINT_MB = 1.2
+TARGET_FIRST_DRAWN_S = 1.5
 
 
 # -- the server ------------------------------------------------------------------------------
 class Explorer:
     """``python -m explorer`` on a free loopback port, logging to a temporary file."""
 
-    def __init__(self, cache: Path):
+    def __init__(self, cache: Path, full_plotly: bool = False):
         from benchmarks.load import _free_port
 
         self.cache = Path(cache)
+        self.full_plotly = full_plotly
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
@@ -94,7 +98,12 @@ class Explorer:
     def __enter__(self) -> "Explorer":
         from benchmarks.load import wait_healthy
 
+        from explorer.app import FULL_PLOTLY_ENV
+
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop(FULL_PLOTLY_ENV, None)
+        if self.full_plotly:  # the reference: Dash's full plotly.js instead of ours
+            env[FULL_PLOTLY_ENV] = "1"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "explorer", "--cache-dir", str(self.cache), "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -208,6 +217,7 @@ def bench_cache(browser, cache: Path, label: str, note: str, targets: bool, load
                         f"plotted (afterplot) {tl['afterplot'] / 1000:.2f} s, drawn {tl['drawn'] / 1000:.2f} s",
                         note="the figure request waits for the URL callback; 'received' to 'plotted' is "
                              "JSON parse + Plotly.react + WebGL upload"))
+        rows += reference_rows(browser, cache, section, loads, eager, med_drawn, targets)
         # -- hovers --
         prof = profile_load(browser, server.url)
         bounds = prof.pop("bounds")
@@ -262,6 +272,32 @@ def bench_cache(browser, cache: Path, label: str, note: str, targets: bool, load
         rows.append(Row(section, f"{clients} loopback clients for {load_seconds:.0f} s: p99 latency",
                         _ms(res["p99_ms"]), target=f"<= {TARGET_P99_MS:.0f} ms", met=res["p99_ms"] <= TARGET_P99_MS))
     return rows
+
+
+def reference_rows(browser, cache: Path, section: str, loads: int, eager: float, drawn_ms: float,
+                   targets: bool) -> list[Row]:
+    """The same first page with Dash's full plotly.js (the reference of ours), measured in the same run."""
+    with Explorer(cache, full_plotly=True) as server:
+        ctx = load_page(browser, server.url)[1]  # warm-up: the server gzips the full bundle once
+        ctx.close()
+        runs = []
+        for _ in range(loads):
+            m, ctx, _page = load_page(browser, server.url)
+            runs.append(m)
+            ctx.close()
+    b = runs[-1]["bytes"]
+    ref_eager = sum(v["bytes"] for c, v in b.items() if c not in ("sprites", "labels", "poll"))
+    ref_drawn = statistics.median(r["timeline"]["drawn"] for r in runs)
+    tgt = (lambda t: t) if targets else (lambda t: "")
+    return [Row(section, "first page without the lazy hover assets, our plotly.js vs Dash's full one", _mb(eager),
+                _mb(ref_eager), f"{ref_eager / eager:.1f}x smaller", tgt(f"<= {TARGET_FIRST_PAINT_MB} MB"),
+                (eager <= TARGET_FIRST_PAINT_MB * MB) if targets else None,
+                f"of which plotly.js {_mb(b['plotly']['bytes'])} in the reference"),
+            Row(section, "navigation to the scatter drawn, our plotly.js vs Dash's full one (medians)",
+                f"{drawn_ms / 1000:.2f} s", f"{ref_drawn / 1000:.2f} s",
+                f"{ref_drawn / drawn_ms:.2f}x faster" if drawn_ms else "", tgt(f"<= {TARGET_FIRST_DRAWN_S} s"),
+                (drawn_ms <= TARGET_FIRST_DRAWN_S * 1000) if targets else None,
+                "reference loads: " + ", ".join(f"{r['timeline']['drawn'] / 1000:.2f}" for r in runs) + " s")]
 
 
 def bench_app(store, cache_70k: Path | None = None, loads: int = 3, hovers: int = 50,

@@ -7,6 +7,7 @@ share nothing.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dash
@@ -22,6 +23,9 @@ from .tabs import TAB_MODULES
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
+#: Set (to anything) to serve Dash's full plotly.js instead of ours (``assets/plotly-explorer.min.js``,
+#: scripts/plotly/build.sh): the benchmark's reference, and a way out should ours ever lack something.
+FULL_PLOTLY_ENV = "MNIST_EXPLORER_FULL_PLOTLY"
 
 
 def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
@@ -48,6 +52,7 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
     server.config.update(COMPRESSION)
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="Embedding explorer",
                     update_title=None, serve_locally=True, compress=True,
+                    assets_ignore=r"plotly-explorer\.min\.js" if os.environ.get(FULL_PLOTLY_ENV) else "",
                     # a failing callback shows a message in the page, never a traceback
                     on_error=on_callback_error)
     # a function: each page load sees the datasets current.json lists now
