@@ -39,3 +39,14 @@ def test_the_page_draws_with_the_trimmed_bundle_and_never_fetches_the_full_one(p
     # every trace type the explorer draws is registered in it
     assert page.evaluate("() => ['scatter', 'scattergl', 'heatmap', 'bar'].every("
                          "t => window.Plotly.PlotSchema.get().traces[t])")
+
+
+def test_the_full_bundle_stays_one_switch_away(explorer_cache, monkeypatch):
+    from core.store import ArtifactStore
+    from explorer.app import FULL_PLOTLY_ENV, create_app
+
+    page = create_app(ArtifactStore(explorer_cache)).server.test_client().get("/").get_data(as_text=True)
+    assert "/assets/plotly-explorer.min.js" in page
+    monkeypatch.setenv(FULL_PLOTLY_ENV, "1")  # the benchmark's reference: Dash loads its own plotly.js
+    page = create_app(ArtifactStore(explorer_cache)).server.test_client().get("/").get_data(as_text=True)
+    assert "/assets/plotly-explorer.min.js" not in page and "/assets/hover.js" in page
