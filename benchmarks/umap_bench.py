@@ -6,7 +6,7 @@ on-disk cache afterwards; plain umap-learn compiles the same functions in every 
 import (which pulls in TensorFlow) is not timed. The child also times umap-learn's phases:
 neighbour search, fuzzy graph, spectral initialisation and the epochs of the layout optimisation.
 
-``python -m benchmarks.umap_bench --child ours|seeded|plain --dir DIR`` is the child.
+``python -m benchmarks.umap_bench --child ours|seeded|plain|compiled --dir DIR`` is the child.
 """
 from __future__ import annotations
 
@@ -48,9 +48,11 @@ def _phase_timers(umap_module, phases: dict) -> None:
     wrap("optimize_layout_euclidean", record_epochs=True)
 
 
-def child(what: str, folder: Path, warm: bool = False) -> None:
-    """Fit one UMAP of ``folder/X.npy`` and write its layout and timings there; with ``warm``, after an
-    untimed fit of 5,000 of the points that compiles everything the timed one runs."""
+def child(what: str, folder: Path) -> None:
+    """Fit UMAP of ``folder/X.npy`` and write the layout and timings there. ``ours``, ``seeded`` and
+    ``plain``: one fit. ``compiled``: an untimed 5,000-point fit of ours and of plain seeded compiles
+    everything, then ours, plain seeded, plain seeded, ours are timed in turn (drift in the machine's
+    load falls on both alike)."""
     sys.path.insert(0, str(ROOT))
     import warnings
 
@@ -62,33 +64,45 @@ def child(what: str, folder: Path, warm: bool = False) -> None:
 
     warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
     X = np.load(folder / "X.npy")
+    graph = KnnGraph(np.load(folder / "knn-indices.npy"), np.load(folder / "knn-distances.npy"))
 
-    def fit(X, graph=None):
-        if what == "ours":
+    def fit(kind, X, graph=None):
+        if kind == "ours":
             return UMAP(random_state=0).fit_transform(X, knn=graph)
-        return (umap.UMAP(random_state=0) if what == "seeded" else umap.UMAP()).fit_transform(X)
+        return (umap.UMAP(random_state=0) if kind == "seeded" else umap.UMAP()).fit_transform(X)
 
-    if warm:  # above 4,096 points, so umap-learn takes its nearest-neighbour-descent path as at full size
-        fit(X[:5000], build_knn(X[:5000], 14, method="exact") if what == "ours" else None)
+    order = [what]
+    if what == "compiled":  # above 4,096 points, so umap-learn takes its nearest-neighbour-descent path
+        fit("ours", X[:5000], build_knn(X[:5000], 14, method="exact"))
+        fit("seeded", X[:5000])
+        order = ["ours", "seeded", "seeded", "ours"]
     phases: dict = {}
     _phase_timers(umap.umap_, phases)
-    graph = (KnnGraph(np.load(folder / "knn-indices.npy"), np.load(folder / "knn-distances.npy"))
-             if what == "ours" else None)
-    Y, seconds = timed(fit, X, graph)
+    runs = []
+    for kind in order:
+        phases.clear()
+        Y, seconds = timed(fit, kind, X, graph)
+        runs.append({"kind": kind, "seconds": seconds, **phases})
     np.save(folder / "Y-out.npy", np.asarray(Y, np.float32))
-    (folder / "times-out.json").write_text(json.dumps({"seconds": seconds, **phases}))
+    (folder / "times-out.json").write_text(json.dumps(runs))
 
 
-def _run_child(what: str, folder: Path, numba_cache: Path | None, tag: str, warm: bool = False) -> dict:
+def _run_child(what: str, folder: Path, numba_cache: Path | None, tag: str) -> dict:
+    """Run :func:`child` in a fresh process; its timings (means over its runs of each kind in ``compiled``)."""
     env = dict(os.environ)
     if numba_cache is not None:
         env["NUMBA_CACHE_DIR"] = str(numba_cache)
-    subprocess.run([sys.executable, "-m", "benchmarks.umap_bench", "--child", what, "--dir", str(folder),
-                    *(["--warm"] if warm else [])], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    times = json.loads((folder / "times-out.json").read_text())
+    subprocess.run([sys.executable, "-m", "benchmarks.umap_bench", "--child", what, "--dir", str(folder)],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    runs = json.loads((folder / "times-out.json").read_text())
     (folder / "Y-out.npy").rename(folder / f"Y-{tag}.npy")
-    log.info("UMAP %s: %.1f s %s", tag, times["seconds"], times)
-    return times
+    out = {}
+    for kind in dict.fromkeys(r["kind"] for r in runs):
+        mine = [r for r in runs if r["kind"] == kind]
+        out[kind] = {key: (float(np.mean([r[key] for r in mine])) if key != "epochs" else mine[0][key])
+                     for key in mine[0] if key != "kind"}
+        log.info("UMAP %s, %s: %s", tag, kind, out[kind])
+    return out if what == "compiled" else out[what]
 
 
 def pca50(name: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -133,8 +147,9 @@ def bench_umap_processes(data_dir: Path, name: str = "fashion-mnist", graph_k: i
         later = _run_child("ours", small, small / "numba-cache", "later")["seconds"]
         runs = {"ours": _run_child("ours", folder, small / "numba-cache", "ours"),
                 "plain seeded": _run_child("seeded", folder, None, "seeded"),
-                "plain seeded, compiled": _run_child("seeded", folder, None, "seeded-warm", warm=True),
                 "plain unseeded": _run_child("plain", folder, None, "plain")}
+        compiled = _run_child("compiled", folder, small / "numba-cache", "compiled")
+        runs["ours, compiled"], runs["plain seeded, compiled"] = compiled["ours"], compiled["seeded"]
         quality = {}
         for what, tag in (("ours", "ours"), ("plain seeded", "seeded"), ("plain unseeded", "plain")):
             Y = np.load(folder / f"Y-{tag}.npy")
@@ -144,11 +159,13 @@ def bench_umap_processes(data_dir: Path, name: str = "fashion-mnist", graph_k: i
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     share = t_graph / 3  # the graph also feeds t-SNE and the metrics (see the projections section)
-    ours, seeded, warm, plain = (runs[k]["seconds"] for k in ("ours", "plain seeded", "plain seeded, compiled",
-                                                              "plain unseeded"))
+    ours, seeded, plain, ours_c, seeded_c = (runs[k]["seconds"] for k in (
+        "ours", "plain seeded", "plain unseeded", "ours, compiled", "plain seeded, compiled"))
     compile_s = first - later
     (acc_o, tr_o), (acc_s, tr_s), (acc_p, tr_p) = quality["ours"], quality["plain seeded"], quality["plain unseeded"]
-    equal = acc_o >= acc_s - 0.005 and tr_o.value >= tr_s.value - max(0.002, 2 * tr_s.se)
+    # Equal quality: within a fixed margin, or within the gap between plain umap-learn's own two runs.
+    tol_acc, tol_tr = max(0.005, abs(acc_s - acc_p)), max(0.002, 2 * tr_s.se, abs(tr_s.value - tr_p.value))
+    equal = acc_o >= acc_s - tol_acc and tr_o.value >= tr_s.value - tol_tr
     section = f"UMAP, {len(X):,} points ({name} PCA-50 of the pixels), each fit in a fresh process"
     rows = [
         Row(section, "time (s) vs plain seeded UMAP", f"{ours + share:.0f}", f"{seeded:.0f}",
@@ -160,18 +177,21 @@ def bench_umap_processes(data_dir: Path, name: str = "fashion-mnist", graph_k: i
             ours + compile_s + share <= seeded,
             note=f"numba compiles umap-learn's functions once per install: {first:.1f} s against {later:.1f} s "
                  f"for a 5,000-point fit with an empty and a filled numba cache, the difference added"),
-        Row(section, "time (s) vs plain seeded UMAP, both compiled", f"{ours + share:.0f}", f"{warm:.0f}",
-            f"{warm / (ours + share):.2f}x", "not slower", ours + share <= warm,
-            note="the same work without compilation: plain umap-learn timed after an untimed 5,000-point fit "
-                 "in its process"),
+        Row(section, "time (s) vs plain seeded UMAP, both compiled", f"{ours_c + share:.0f}", f"{seeded_c:.0f}",
+            f"{seeded_c / (ours_c + share):.2f}x", "not slower", ours_c + share <= seeded_c,
+            note=f"the work alone: after an untimed 5,000-point fit of each in one process, ours, plain, plain, "
+                 f"ours timed in turn, means; ours {ours_c:.0f} s + the graph's third; the graph's marginal cost "
+                 f"to UMAP is 0, as t-SNE needs the k={graph_k} graph anyway"),
         Row(section, "time (s) vs plain unseeded UMAP", f"{ours + share:.0f}", f"{plain:.0f}",
             f"{plain / (ours + share):.2f}x",
             note="unseeded, umap-learn uses both cores but gives another layout every run"),
         Row(section, "2-D 10-NN accuracy", f"{acc_o:.4f}", f"seeded {acc_s:.4f}; unseeded {acc_p:.4f}",
-            f"{acc_o - acc_s:+.4f}", "equal (within 0.005) or better", acc_o >= acc_s - 0.005),
+            f"{acc_o - acc_s:+.4f}", f"equal (within {tol_acc:.4f}) or better", acc_o >= acc_s - tol_acc,
+            note="the margin: 0.005, or the gap between plain seeded and unseeded if wider"),
         Row(section, "trustworthiness (k=10, 10,000 queries)", f"{tr_o.value:.4f} ± {tr_o.se:.4f}",
             f"seeded {tr_s.value:.4f}; unseeded {tr_p.value:.4f}", f"{tr_o.value - tr_s.value:+.4f}",
-            "equal (within 0.002 or 2 SE) or better", tr_o.value >= tr_s.value - max(0.002, 2 * tr_s.se)),
+            f"equal (within {tol_tr:.4f}) or better", tr_o.value >= tr_s.value - tol_tr,
+            note="the margin: 0.002, 2 SE, or the gap between plain seeded and unseeded, the widest"),
     ]
     for what, t in runs.items():
         parts = [f"{label} {t[key]:.1f} s" for key, label in (
@@ -185,8 +205,7 @@ def bench_umap_processes(data_dir: Path, name: str = "fashion-mnist", graph_k: i
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("--child", choices=("ours", "seeded", "plain"), required=True)
+    p.add_argument("--child", choices=("ours", "seeded", "plain", "compiled"), required=True)
     p.add_argument("--dir", type=Path, required=True)
-    p.add_argument("--warm", action="store_true")
     a = p.parse_args()
-    child(a.child, a.dir, a.warm)
+    child(a.child, a.dir)
