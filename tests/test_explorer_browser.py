@@ -61,6 +61,27 @@ def isolated_point(page, sel: str = "#ex-scatter") -> dict:
     return pts[int(d.min(1).argmax())]
 
 
+def hover_isolated(page, sel: str = "#ex-scatter"):
+    """Hover the most isolated point once the sprites are there; ``(point, tooltip)`` once it names the row."""
+    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
+    pt = isolated_point(page, sel)
+    page.mouse.move(pt["x"] - 30, pt["y"] - 30)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    tip = page.locator("#hover-tip.visible")
+    tip.wait_for()
+    assert int(tip.get_attribute("data-index")) == pt["row"]
+    page.wait_for_function("() => document.querySelector('#hover-tip .hover-text').innerText.includes('True')")
+    return pt, tip
+
+
+def tooltip_image(page, mode: str = "L") -> np.ndarray:
+    """The tooltip's image as drawn on screen (int16, grey ``L`` or ``RGB``), once its sprite has loaded."""
+    page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
+        .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
+    png = page.locator("#hover-tip .hover-img").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert(mode), dtype=np.int16)
+
+
 def edge_in_gap(values: np.ndarray, lo: float, hi: float) -> float:
     """A box edge in the widest gap between sorted ``values`` within quantiles lo..hi.
 
@@ -110,14 +131,7 @@ def test_page_loads_both_datasets_with_all_points(page, explorer_url, explorer_a
 def test_hover_shows_that_samples_image(page, explorer_url, explorer_app):
     ds = explorer_app.explorer_store.get("mnist")
     open_app(page, explorer_url)
-    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
-    pt = isolated_point(page)
-    page.mouse.move(pt["x"] - 30, pt["y"] - 30)
-    page.mouse.move(pt["x"], pt["y"], steps=3)
-    tip = page.locator("#hover-tip.visible")
-    tip.wait_for()
-    assert int(tip.get_attribute("data-index")) == pt["row"]
-    page.wait_for_function("() => document.querySelector('#hover-tip .hover-text').innerText.includes('True')")
+    pt, tip = hover_isolated(page)
     text = tip.inner_text()
     names = ds.class_names
     assert f"True: {names[ds.labels[pt['row']]]}" in text
@@ -128,10 +142,7 @@ def test_hover_shows_that_samples_image(page, explorer_url, explorer_app):
     for v in (0.996, 0.995, 0.9996, 0.99999, 0.934, 1.0, 0.003):  # the browser's rule is pct's
         assert page.evaluate("(v) => window.explorerHover.pct(v)", 100 * v) == pct(v), v
     # the pixels on screen are that sample's image: read the row number drawn into it
-    page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
-        .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
-    png = page.locator("#hover-tip .hover-img").screenshot()
-    shot = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.int16)
+    shot = tooltip_image(page)
     assert shot.shape == (112, 112)
     tile = shot[2::4, 2::4]  # centre of each 4x4 block: the 28x28 source pixels
     assert decode_row(tile) == pt["row"]

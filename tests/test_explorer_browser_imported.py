@@ -6,15 +6,13 @@ bits of its bottom row (``explorer_data_imported.decode_imported_row``) and diff
 """
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from explorer_data_imported import decode_imported_row
 from explorer_helpers import imported_app, imported_cache  # noqa: F401 - fixtures
-from test_explorer_browser import GD, isolated_point, open_app, wait_scatter
+from test_explorer_browser import GD, hover_isolated, open_app, tooltip_image, wait_scatter
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +33,10 @@ def test_hover_draws_that_rows_rgb_image(page, imported_url, imported_app):
     open_app(page, imported_url, "?ds=own&model=given")
     page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.meta.dataset === 'own'")
     assert len(page.locator("#ex-scatter .legendtext").all_text_contents()) == 20
-    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
-    pt = isolated_point(page)
-    page.mouse.move(pt["x"] - 30, pt["y"] - 30)
-    page.mouse.move(pt["x"], pt["y"], steps=3)
-    tip = page.locator("#hover-tip.visible")
-    tip.wait_for()
+    pt, tip = hover_isolated(page)
     row = pt["row"]
-    assert int(tip.get_attribute("data-index")) == row
-    page.wait_for_function("() => document.querySelector('#hover-tip .hover-text').innerText.includes('True')")
     assert f"True: {ds.class_names[ds.labels[row]]}" in tip.inner_text() and f"Sample #{row}" in tip.inner_text()
-    page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
-        .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
-    png = page.locator("#hover-tip .hover-img").screenshot()
-    shot = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    shot = tooltip_image(page, "RGB")
     assert shot.shape == (128, 128, 3)  # 32 x 32 at the grid's scale 4
     tile = shot[2::4, 2::4]  # the centre of each 4x4 block: the source pixels
     assert decode_imported_row(tile) == row

@@ -3,16 +3,14 @@
 the notebook draws, and a hover in it shows that row's image, pixel for pixel."""
 from __future__ import annotations
 
-import io
 import re
 
 import nbformat
 import numpy as np
 from nbclient import NotebookClient
-from PIL import Image
 
 from explorer_data_imported import decode_imported_row, imported_images
-from test_explorer_browser import GD, isolated_point, wait_scatter
+from test_explorer_browser import GD, hover_isolated, tooltip_image, wait_scatter
 from test_notebook import kernel_cache, outputs
 
 CLASSES = ["apple", "bus", "cat", "dog", "eel", "fox"]
@@ -48,20 +46,10 @@ def test_the_inline_app_of_a_users_rgb_dataset_hovers_the_right_image(page, tmp_
         page.goto(src)
         wait_scatter(page)
         page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.meta.dataset === 'rgb32'")
-        page.wait_for_timeout(500)  # sprites are fetched after first paint
-        pt = isolated_point(page)
-        page.mouse.move(pt["x"] - 30, pt["y"] - 30)
-        page.mouse.move(pt["x"], pt["y"], steps=3)
-        tip = page.locator("#hover-tip.visible")
-        tip.wait_for()
+        pt, tip = hover_isolated(page)
         row = pt["row"]
-        assert int(tip.get_attribute("data-index")) == row
-        page.wait_for_function("() => document.querySelector('#hover-tip .hover-text').innerText.includes('True')")
         assert f"True: {CLASSES[labels[row]]}" in tip.inner_text()
-        page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))
-            .backgroundImage.match(/url\\("?(.*?)"?\\)/)[1]; const i = new Image(); i.src = u; return i.complete; }""")
-        shot = np.asarray(Image.open(io.BytesIO(page.locator("#hover-tip .hover-img").screenshot())).convert("RGB"),
-                          dtype=np.int16)
+        shot = tooltip_image(page, "RGB")
         scale = shot.shape[0] // 32
         tile = shot[scale // 2::scale, scale // 2::scale][:32, :32]
         assert decode_imported_row(tile) == row
