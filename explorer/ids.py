@@ -21,6 +21,10 @@ FIND, FIND_COUNT, FILTER, FILTER_COUNT = "ex-find", "ex-find-count", "ex-filter"
 FLT_CONF, FLT_CORRECT, FLT_ISSUE, FLT_ISSUE_BOX = "ex-flt-conf", "ex-flt-correct", "ex-flt-issue", "ex-flt-issue-box"
 ZOOM, SEL_NOTE = "ex-zoom", "ex-sel-note"  # the scatter's axis ranges {"view", "x", "y"}; why the URL lacks a selection
 FOCUS_TITLE, HIST, GALLERY = "ex-focus-title", "ex-hist", "ex-gallery"
+# the gallery's pages (GALLERY_PAGE: the page shown, from 0) and the filter bar's histograms and layers
+GALLERY_PAGE, GALLERY_PAGER, PAGE_TEXT = "ex-gallery-page", "ex-gallery-pager", "ex-page-text"
+PAGE_PREV, PAGE_NEXT = "ex-page-prev", "ex-page-next"
+FLT_HIST_CONF, FLT_HIST_ISSUE, LAYERS = "ex-flt-hist-conf", "ex-flt-hist-issue", "ex-layers"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
 # Label issues: the filter {"ds", "pair": [given, suggested]}, and how many suspects are shown {"key", "count"}
 LI_PAIR, LI_SHOWN, LI_MATRIX, LI_GRID, LI_TITLE = "li-pair", "li-shown", "li-matrix", "li-grid", "li-title"

@@ -24,7 +24,7 @@ from ..widgets import scatter_graph
 
 log = logging.getLogger(__name__)
 
-GALLERY_MAX = 300  # more tiles than this make the page slow and say nothing new
+GALLERY_MAX = 300  # tiles on one page of the gallery: more make the page slow; Prev/Next page on
 HELP = ("Each dot is {what}, placed by the chosen projection of the chosen model's embedding. "
         "Hover a dot to see its image; click it for its top-3 probabilities and nearest neighbours; "
         "drag a box (or pick the lasso in the toolbar) to select; scroll to zoom. "
@@ -66,11 +66,33 @@ def layout(store: ExplorerStore) -> html.Div:
             html.Div([
                 dcc.Graph(id=ids.HIST, config={"displayModeBar": False}, className="hist",
                           style={"display": "none"}),
-                html.Div(id=ids.GALLERY, className="gallery"),
+                html.Div([pager(), html.Div(id=ids.GALLERY, className="gallery")]),
             ], className="focus-body"),
             dcc.Download(id=ids.DOWNLOAD),
         ], className="focus"),
     ])
+
+
+def pager() -> html.Div:
+    """Prev/Next over the gallery's pages of :data:`GALLERY_MAX` and which images are shown; hidden
+    while one page holds them all."""
+    return html.Div([
+        html.Button("‹ Prev", id=ids.PAGE_PREV, className="btn btn-light", disabled=True),
+        html.Span(id=ids.PAGE_TEXT, className="page-text"),
+        html.Button("Next ›", id=ids.PAGE_NEXT, className="btn btn-light", disabled=True),
+        dcc.Store(id=ids.GALLERY_PAGE, data=0),
+    ], id=ids.GALLERY_PAGER, className="pager", style={"display": "none"})
+
+
+def gallery_page(m: ModelView, rows: np.ndarray, page) -> tuple[np.ndarray, int, int]:
+    """One page of the gallery: its rows, the page (clamped to the last) and the number of pages.
+
+    Misclassified images come first, on every page: they are what a selection is usually made to find.
+    """
+    order = rows[np.argsort(m.ds.labels[rows] == m.pred[rows], kind="stable")]
+    pages = max(1, -(-len(rows) // GALLERY_MAX))
+    page = min(max(page, 0), pages - 1) if isinstance(page, int) and not isinstance(page, bool) else 0
+    return order[page * GALLERY_MAX:(page + 1) * GALLERY_MAX], page, pages
 
 
 def clear_selection(m: ModelView, colour: str, proj: str | None = None, patch: Patch | None = None) -> Patch:
@@ -215,23 +237,36 @@ def register(app, store: ExplorerStore) -> None:
                                   title=f"{m.title} · accuracy {pct(acc)} · click a cell")
 
     @app.callback(
+        Output(ids.GALLERY_PAGE, "data"), Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"),
+        Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
+        Input(ids.CELL, "data"), Input(ids.FILTER, "data"), State(ids.GALLERY_PAGE, "data"),
+        prevent_initial_call=True)
+    def on_page(_prev, _next, _ds, _model_name, _sel, _cell, _flt, page):
+        """Prev/Next turn the gallery's page; other images to show start again at the first page."""
+        page = page if isinstance(page, int) and not isinstance(page, bool) and page >= 0 else 0
+        if ctx.triggered_id in (ids.PAGE_PREV, ids.PAGE_NEXT):
+            return max(0, page + (1 if ctx.triggered_id == ids.PAGE_NEXT else -1))  # render_focus clamps
+        return 0 if page else no_update
+
+    @app.callback(
         Output(ids.FOCUS_TITLE, "children"), Output(ids.HIST, "figure"), Output(ids.HIST, "style"),
         Output(ids.GALLERY, "children"), Output(ids.DOWNLOAD_BTN, "disabled"),
+        Output(ids.GALLERY_PAGER, "style"), Output(ids.PAGE_TEXT, "children"),
+        Output(ids.PAGE_PREV, "disabled"), Output(ids.PAGE_NEXT, "disabled"),
         Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
-        Input(ids.CELL, "data"), Input(ids.FILTER, "data"))
-    def render_focus(ds_name, model, sel, cell_data, flt):
+        Input(ids.CELL, "data"), Input(ids.FILTER, "data"), Input(ids.GALLERY_PAGE, "data"))
+    def render_focus(ds_name, model, sel, cell_data, flt, page):
         m = _model(store, ds_name, model)
         rows, label = focus_rows(m, sel, cell_data, flt)
         if rows is None:
-            return NO_FOCUS, no_update, {"display": "none"}, [], True
-        # misclassified images first: they are what a selection is usually made to find
-        order = np.argsort(m.ds.labels[rows] == m.pred[rows], kind="stable")
-        shown = rows[order][:GALLERY_MAX]
-        more = f" (showing the first {len(shown):,})" if len(rows) > len(shown) else ""
-        title = [html.Span(f"{len(rows):,}", className="count", id="focus-count"),
-                 f" images · {label}{more}"]
+            return NO_FOCUS, no_update, {"display": "none"}, [], True, {"display": "none"}, "", True, True
+        shown, page, pages = gallery_page(m, rows, page)
+        title = [html.Span(f"{len(rows):,}", className="count", id="focus-count"), f" images · {label}"]
+        first = page * GALLERY_MAX
+        words = f"images {first + 1:,}–{first + len(shown):,} of {len(rows):,}" if len(shown) else ""
         return (title, F.histogram_figure(m, rows), {"display": "block"},
-                [tile(m, int(r), None, "gallery-item") for r in shown], len(rows) == 0)
+                [tile(m, int(r), None, "gallery-item") for r in shown], len(rows) == 0,
+                {} if pages > 1 else {"display": "none"}, words, page == 0, page >= pages - 1)
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BTN, "n_clicks"),
