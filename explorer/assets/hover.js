@@ -144,12 +144,13 @@
     } else {
       text.textContent = hasImage ? "row " + row : "image not in the shown sample set";
     }
-    hovered = {gd: gd, row: row, x: (ev.event || {}).clientX, y: (ev.event || {}).clientY}
+    hovered = {gd: gd, row: row, x: (ev.event || pointer).clientX, y: (ev.event || pointer).clientY}
     el.dataset.index = row;
     el.dataset.dataset = meta.dataset;
     el.dataset.page = page;
-    // place beside the pointer, flipped near the window's right and bottom edges
-    const e = ev.event || {}, w = Math.max(TIP_MIN, g.w * s + 14) + 16, h = (hasImage ? g.h * s : 0) + 78;
+    // place beside the pointer, flipped near the window's right and bottom edges (a 3-D scatter's
+    // events carry no mouse event: the pointer's last position)
+    const e = ev.event || pointer, w = Math.max(TIP_MIN, g.w * s + 14) + 16, h = (hasImage ? g.h * s : 0) + 78;
     let x = (e.clientX || 0) + 16, y = (e.clientY || 0) + 16;
     if (x + w > window.innerWidth) x = (e.clientX || 0) - w - 8;
     if (y + h > window.innerHeight) y = Math.max(4, (e.clientY || 0) - h - 8);
@@ -172,7 +173,7 @@
     // no click at all; either way the point under the pointer is the one clicked.
     const open = function () {
       // Plotly unhovers as the press starts: accept the last hover if the press was on it
-      if (!hovered || hovered.gd !== gd || !gd.closest("#ex-scatter") || !pressed) return;
+      if (!hovered || hovered.gd !== gd || !gd.closest("#ex-scatter, #ex-scatter3d") || !pressed) return;
       if (Math.abs(pressed.x - hovered.x) > 8 || Math.abs(pressed.y - hovered.y) > 8) return;
       if (!window.dash_clientside || !window.dash_clientside.set_props) return;
       window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: hovered.row}});
@@ -234,11 +235,12 @@
     document.querySelectorAll(".explorer-scatter .js-plotly-plot").forEach(bind);
   }
 
-  let pressed = null;
+  let pressed = null, pointer = {};
   document.addEventListener("mousedown", function (e) { pressed = {x: e.clientX, y: e.clientY}; }, true);
   // Plotly reports a hover once per point, where the pointer first came near it (up to 20 px
   // away); follow the pointer while that point stays hovered, so that a press on it counts
   document.addEventListener("mousemove", function (e) {
+    pointer = {clientX: e.clientX, clientY: e.clientY};
     const el = tip();
     if (hovered && el && el.classList.contains("visible")) { hovered.x = e.clientX; hovered.y = e.clientY; }
   }, true);
