@@ -18,7 +18,7 @@ from . import dynamics as D
 from . import figures as F
 from . import ids
 from .checks import _cell_of, _choice, _model, _pair_of, _view
-from .selection import url_rows, with_rows
+from .selection import url_filters, url_rows, with_filters, with_rows
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
 from .store import PROJECTION_LABELS, PROJECTIONS, DatasetView, ExplorerStore, ModelView
 from .tabs import TAB_MODULES
@@ -38,7 +38,10 @@ URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "mode
               "proj": (ids.PROJ, "value"), "colour": (ids.COLOUR, "value"), "model2": (ids.MODEL2, "value"),
               "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value"),
               "issue": (ids.LI_PAIR, "data"), "compare": (ids.CD_SHOWN, "value"),
-              "point": (ids.CLICKED, "data"), "sel": (ids.SELECTION, "data"), "zoom": (ids.ZOOM, "data")}
+              "point": (ids.CLICKED, "data"), "sel": (ids.SELECTION, "data"), "zoom": (ids.ZOOM, "data"),
+              # Explore's filter bar
+              "conf": (ids.FLT_CONF, "value"), "show": (ids.FLT_CORRECT, "value"), "score": (ids.FLT_ISSUE, "value"),
+              "find": (ids.FIND, "value")}
 DYNAMICS_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
                  "model's final layouts, not its snapshots.")
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
@@ -210,7 +213,7 @@ def register(app, store: ExplorerStore) -> None:
         state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options"),
                    note=State(ids.SEL_NOTE, "children")))
     def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, point, sel, zoom,
-                 pairs, paused, frame_max, colours, note):
+                 conf, show, score, find, pairs, paused, frame_max, colours, note):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
@@ -237,7 +240,7 @@ def register(app, store: ExplorerStore) -> None:
                        cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None, frame=min(s.frame, last),
                        issue={"ds": s.ds, "pair": list(s.issue)} if s.issue else None,
                        compare=list(s.compare or names), colours=colour_options(shown, s.proj),
-                       **url_rows(s, shown))
+                       **url_rows(s, shown), **url_filters(s))
             out["options"] = out["options2"] = model_options(store.get(s.ds))
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
@@ -284,6 +287,7 @@ def register(app, store: ExplorerStore) -> None:
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
                       pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue)
         s, new_note = with_rows(s, shown, point, sel, zoom)
+        s = with_filters(s, conf, show, score, find)
         if new_note != (note or ""):
             out["selnote"] = new_note
         query = to_query(s)

@@ -3,7 +3,8 @@
 A selection is kept as rows (``{"ds", "rows"}`` in a ``dcc.Store``), never as points of one
 figure, so it survives every control that keeps the dataset (colouring, model, projection,
 tabs); a cell clicked while a selection exists filters within it.  The URL keeps it with the
-clicked point and the zoom (:func:`url_rows`, :func:`with_rows`).  Pure functions of a
+clicked point and the zoom (:func:`url_rows`, :func:`with_rows`), and the filter bar's values
+(:func:`url_filters`, :func:`with_filters`).  Pure functions of a
 :class:`~explorer.store.ModelView` and the stores' checked contents.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from .checks import BadInput, _cell_of, _int, _rows_of, _short
 from .figures import nines
-from .state import MAX_SEL, ViewState, decode_rows, encode_rows, parse_zoom
+from .state import MAX_FIND, MAX_SEL, SHOWS, ViewState, decode_rows, encode_rows, parse_conf, parse_zoom
 from .store import ModelView
 
 
@@ -146,3 +147,22 @@ def with_rows(s: ViewState, m: ModelView, point, sel, zoom) -> tuple[ViewState, 
         text = ""
     return replace(s, point=None if row is None else _int(row, 0, ds.n, "clicked row"), sel=text,
                    zoom=zoom_of(zoom, f"{ds.name}/{m.name}/{s.proj}")), note
+
+
+def url_filters(s: ViewState) -> dict:
+    """The filter bar's control values a URL's state ``s`` sets: ``conf`` (the range slider, in nines),
+    ``show`` (correct/wrong), ``score`` (least label-issue score) and ``find`` (the search)."""
+    return {"conf": list(s.conf) if s.conf else list(NO_FILTER["conf"]), "show": s.show, "score": s.score,
+            "find": s.find}
+
+
+def with_filters(s: ViewState, conf, show, score, find) -> ViewState:
+    """``s`` with the filter bar's control values (as the controls hold them: checked here, and a
+    value that filters nothing left out of the URL)."""
+    rng = None
+    if isinstance(conf, list) and len(conf) == 2:
+        rng = parse_conf(",".join(f"{v:.6g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else "x"
+                                  for v in conf))
+    ok_score = isinstance(score, (int, float)) and not isinstance(score, bool) and 0 < score <= 1
+    return replace(s, conf=rng, show=show if show in SHOWS else "all", score=float(score) if ok_score else 0.0,
+                   find=find.strip()[:MAX_FIND] if isinstance(find, str) else "")

@@ -5,7 +5,9 @@
 invalid values fall back to defaults rather than failing, since URLs get hand-edited
 and outlive caches: a model the dataset lacks becomes its default model.
 ``&point=17&sel=z<base64>&zoom=x0,x1,y0,y1`` add the clicked point, the box/lasso selection
-(:func:`encode_rows`: a zlib-packed bitset of the rows) and the scatter's axis ranges.
+(:func:`encode_rows`: a zlib-packed bitset of the rows) and the scatter's axis ranges;
+``&conf=1,3&show=wrong&score=0.5&find=pred+Shirt`` Explore's filter bar (confidence in nines, correct/wrong,
+least label-issue score) and its search, each only where it filters or finds something.
 """
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ MAX_FRAME = 10_000
 COLOURS = ("true", "pred", "correct", "confidence", "issues", "faith")
 #: colourings that need a folder the pipeline may not have made for a model (label issues, faithfulness)
 OPTIONAL_COLOURS = ("issues", "faith")
+SHOWS = ("all", "correct", "wrong")  # the filter bar's correct/wrong choice
+CONF_RANGE = (0.0, 4.0)  # the confidence filter's range in nines (figures.CONF_NINES)
+MAX_FIND = 200  # characters of a search the URL keeps (selection.find_rows takes no more)
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
                  "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness"}
 
@@ -47,7 +52,8 @@ class ViewState:
     ``(given, suggested)`` class pair the "Label issues" tab is filtered to; ``compare`` the
     datasets "Compare datasets" shows, in the cache's order (``()``: every one); ``point`` the
     clicked row, ``sel`` the Explore selection as :func:`encode_rows` writes it (checked against
-    the dataset's size by :func:`decode_rows`), ``zoom`` the Explore scatter's ``(x0, x1, y0, y1)``.
+    the dataset's size by :func:`decode_rows`), ``zoom`` the Explore scatter's ``(x0, x1, y0, y1)``;
+    ``conf`` (``(lo, hi)`` in nines, ``None``: all), ``show``, ``score`` and ``find`` Explore's filter bar.
     """
 
     tab: str = "explore"
@@ -65,6 +71,10 @@ class ViewState:
     point: int | None = None
     sel: str = ""
     zoom: tuple[float, float, float, float] | None = None
+    conf: tuple[float, float] | None = None
+    show: str = "all"
+    score: float = 0.0
+    find: str = ""
 
 
 #: per dataset: its model names in order and its default model
@@ -140,7 +150,36 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
                      issue=parse_pair(q.get("issue", ""), n_classes, distinct=True),
                      compare=() if len(compare) == len(datasets) else compare, point=_row(q.get("point")),
                      sel=q.get("sel", "") if SEL_TEXT.fullmatch(q.get("sel", "")) else "",
-                     zoom=parse_zoom(q.get("zoom")))
+                     zoom=parse_zoom(q.get("zoom")), conf=parse_conf(q.get("conf")),
+                     show=pick("show", SHOWS, base.show), score=parse_score(q.get("score")),
+                     find=q.get("find", "")[:MAX_FIND].strip())
+
+
+def _number(text: str, lo: float, hi: float) -> float | None:
+    """A finite number within ``[lo, hi]`` as the URL writes it (short), or ``None``."""
+    if not isinstance(text, str) or len(text) > 12:
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) and lo <= v <= hi else None
+
+
+def parse_conf(text) -> tuple[float, float] | None:
+    """``"1,3.5"`` -> ``(1.0, 3.5)``, a confidence range in nines within :data:`CONF_RANGE`; ``None``
+    for anything else or the whole range (it filters nothing)."""
+    parts = text.split(",") if isinstance(text, str) else []
+    v = [_number(p, *CONF_RANGE) for p in parts]
+    if len(v) != 2 or None in v or v[0] > v[1] or tuple(v) == CONF_RANGE:
+        return None
+    return v[0], v[1]
+
+
+def parse_score(text) -> float:
+    """A least label-issue score in ``(0, 1]`` as the URL writes it; ``0.0`` (no filter) otherwise."""
+    v = _number(text, 0.0, 1.0)
+    return 0.0 if v is None else v
 
 
 SEL_TEXT = re.compile(r"z[A-Za-z0-9_-]{1,%d}" % (MAX_SEL - 1))
@@ -214,11 +253,20 @@ def parse_pair(text, n_classes: int = 10, distinct: bool = False) -> tuple[int, 
 
 
 def to_query(state: ViewState) -> str:
-    """The query string (with ``?``) of ``state``; ``cell``, ``issue``, ``compare``, ``point``, ``sel`` and
-    ``zoom`` only when chosen, one ``pair`` per dataset."""
+    """The query string (with ``?``) of ``state``; ``cell``, ``issue``, ``compare``, ``point``, ``sel``,
+    ``zoom`` and the filter bar's ``conf``, ``show``, ``score``, ``find`` only when chosen, one ``pair`` per dataset."""
     d = dataclasses.asdict(state)
     cell, issue, compare = d.pop("cell"), d.pop("issue"), d.pop("compare")
     pairs, point, sel, zoom = d.pop("pairs"), d.pop("point"), d.pop("sel"), d.pop("zoom")
+    conf, show, score, find = d.pop("conf"), d.pop("show"), d.pop("score"), d.pop("find")
+    if conf is not None:
+        d["conf"] = ",".join(f"{v:.6g}" for v in conf)
+    if show != "all":
+        d["show"] = show
+    if score:
+        d["score"] = f"{score:.6g}"
+    if find:
+        d["find"] = find
     if point is not None:
         d["point"] = str(point)
     if sel:
