@@ -26,6 +26,8 @@ GALLERY_PAGE, GALLERY_PAGER, PAGE_TEXT = "ex-gallery-page", "ex-gallery-pager", 
 PAGE_PREV, PAGE_NEXT = "ex-page-prev", "ex-page-next"
 FLT_HIST_CONF, FLT_HIST_ISSUE, LAYERS = "ex-flt-hist-conf", "ex-flt-hist-issue", "ex-layers"
 DOWNLOAD_BTN, DOWNLOAD, CLEAR_BTN = "ex-download-btn", "ex-download", "ex-clear"
+# the selection's exports (contact sheet PNG, zip of PNGs) and the view as one HTML file, all points or a sample
+SHEET_BTN, ZIP_BTN, HTML_BTN, HTML_ALL, EXPORT = "ex-sheet-btn", "ex-zip-btn", "ex-html-btn", "ex-html-all", "ex-export"
 # Label issues: the filter {"ds", "pair": [given, suggested]}, and how many suspects are shown {"key", "count"}
 LI_PAIR, LI_SHOWN, LI_MATRIX, LI_GRID, LI_TITLE = "li-pair", "li-shown", "li-matrix", "li-grid", "li-title"
 LI_SUMMARY, LI_MORE, LI_ALL, LI_DOWNLOAD_BTN, LI_DOWNLOAD = (

@@ -158,18 +158,27 @@ def quality_lines(m: ModelView, row: int, projection: str | None) -> list:
     return out
 
 
-def selection_csv(m: ModelView, rows: np.ndarray, proj: str) -> str:
-    """CSV of rows: row, sample index, true and ``m``'s predicted class (number and name), confidence, x, y."""
+def selection_csv(m: ModelView, rows: np.ndarray, proj: str, files: list[str] | None = None) -> str:
+    """CSV of rows: row, sample index, true and ``m``'s predicted class (number and name), confidence, x, y,
+    then ``m``'s probability of each class (``p_<class name>``, in class order) and, where ``files`` is
+    given (one name per row, as the selection zip names its images), a ``file`` column."""
     ds = m.ds
     coords = m.coords(proj)
+    proba = m.proba
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["row", "index", "true", "true_name", "predicted", "predicted_name", "confidence",
-                f"{proj}_x", f"{proj}_y"])
-    for r in np.asarray(rows, dtype=np.int64):
+                f"{proj}_x", f"{proj}_y", *(f"p_{c}" for c in ds.class_names)]
+               + (["file"] if files is not None else []))
+    rows = np.asarray(rows, dtype=np.int64)
+    if files is not None and len(files) != len(rows):
+        raise ValueError(f"files must name one file per row ({len(rows)} rows, got {len(files)} names)")
+    for i, r in enumerate(rows):
         t, p = int(ds.labels[r]), int(m.pred[r])
         w.writerow([int(r), int(ds.sample_ids[r]), t, ds.class_names[t], p, ds.class_names[p],
-                    f"{float(m.confidence[r]):.4f}", f"{float(coords[r, 0]):.4f}", f"{float(coords[r, 1]):.4f}"])
+                    f"{float(m.confidence[r]):.4f}", f"{float(coords[r, 0]):.4f}", f"{float(coords[r, 1]):.4f}",
+                    # 6 significant digits: a confident model's small probabilities are not all 0.0000
+                    *(f"{float(v):.6g}" for v in proba[r])] + ([files[i]] if files is not None else []))
     return buf.getvalue()
 
 

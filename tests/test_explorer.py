@@ -170,7 +170,9 @@ def test_selection_csv(store):
     m = store.get("fashion-mnist").model("cnn")
     rows = m.rows_in_cell(6, 0)
     lines = selection_csv(m, rows, "umap").strip().splitlines()
-    assert lines[0] == "row,index,true,true_name,predicted,predicted_name,confidence,umap_x,umap_y"
+    # the columns it always had, then one probability per class (issue 11)
+    assert lines[0] == ("row,index,true,true_name,predicted,predicted_name,confidence,umap_x,umap_y,"
+                        + ",".join(f"p_{c}" for c in m.ds.class_names))
     assert len(lines) == len(rows) + 1
     first = lines[1].split(",")
     assert first[3] == "Shirt" and first[5] == "T-shirt/top"

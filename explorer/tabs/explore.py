@@ -15,6 +15,8 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
+from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
+from ..export_html import HTML_MAX, view_html
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
 from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
 from .filters import layout as filter_bar
@@ -59,8 +61,21 @@ def layout(store: ExplorerStore) -> html.Div:
                 html.H3(id=ids.FOCUS_TITLE, children=NO_FOCUS),
                 html.Span(id=ids.SEL_NOTE, className="sel-note"),
                 html.Div([
-                    html.Button("Download CSV", id=ids.DOWNLOAD_BTN, className="btn", disabled=True),
+                    html.Button("Download CSV", id=ids.DOWNLOAD_BTN, className="btn", disabled=True,
+                                title="Each image's classes, confidence, coordinates and class probabilities"),
+                    html.Button("Contact sheet", id=ids.SHEET_BTN, className="btn", disabled=True,
+                                title=f"The images as one PNG, misclassified first (at most {CONTACT_MAX})"),
+                    html.Button("Zip of PNGs", id=ids.ZIP_BTN, className="btn", disabled=True,
+                                title="One PNG per image, named by sample id and classes, and the CSV"),
                     html.Button("Clear", id=ids.CLEAR_BTN, className="btn btn-light"),
+                    html.Button("Export view as HTML", id=ids.HTML_BTN, className="btn btn-light",
+                                title="This scatter, its colours and hover images as one file that opens "
+                                      "without a server"),
+                    html.Span(dcc.Checklist(id=ids.HTML_ALL, options=[{"label": "all points", "value": "all"}],
+                                            value=[], inline=True), className="html-all",
+                              title=f"Unticked, a view of more than {HTML_MAX:,} points keeps a random {HTML_MAX:,} "
+                                    "(about 7 MB of MNIST); all 70,000 make about 20 MB"),
+                    dcc.Download(id=ids.EXPORT),
                 ], className="buttons"),
             ], className="focus-head"),
             html.Div([
@@ -279,6 +294,31 @@ def register(app, store: ExplorerStore) -> None:
             raise PreventUpdate
         return dcc.send_string(selection_csv(m, rows, proj),
                                filename=f"{ds_name}-{m.name}-{proj}-selection.csv", type="text/csv")
+
+    # the contact sheet and zip need images, as the CSV does
+    app.clientside_callback("function (off) { return [off, off]; }", Output(ids.SHEET_BTN, "disabled"),
+                            Output(ids.ZIP_BTN, "disabled"), Input(ids.DOWNLOAD_BTN, "disabled"))
+
+    @app.callback(
+        Output(ids.EXPORT, "data"), Input(ids.SHEET_BTN, "n_clicks"), Input(ids.ZIP_BTN, "n_clicks"),
+        Input(ids.HTML_BTN, "n_clicks"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
+        State(ids.PROJ, "value"), State(ids.COLOUR, "value"), State(ids.SELECTION, "data"), State(ids.CELL, "data"),
+        State(ids.FILTER, "data"), State(ids.ZOOM, "data"), State(ids.HTML_ALL, "value"), prevent_initial_call=True)
+    def export(_sheet, _zip, _html, ds_name, model, proj, colour, sel, cell_data, flt, zoom, every):
+        """The selection as a contact sheet or a zip, or the view (its highlight included) as one HTML file."""
+        m = _model(store, ds_name, model, proj, colour)
+        rows, label = focus_rows(m, sel, cell_data, flt)
+        if ctx.triggered_id == ids.HTML_BTN:
+            cap = None if isinstance(every, list) and "all" in every else HTML_MAX
+            return dcc.send_string(view_html(m, proj, colour, rows, label, zoom, cap=cap),
+                                   filename=export_name(m, proj, "view", "html"), type="text/html")
+        if rows is None or not len(rows):
+            raise PreventUpdate
+        if ctx.triggered_id == ids.SHEET_BTN:
+            return dcc.send_bytes(contact_sheet(m, rows, label), filename=export_name(m, proj, "sheet", "png"),
+                                  type="image/png")
+        return dcc.send_bytes(selection_zip(m, rows, proj, label), filename=export_name(m, proj, "selection", "zip"),
+                              type="application/zip")
 
     # -- the clicked point ------------------------------------------------------------------
     # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
