@@ -52,7 +52,9 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
     server.config.update(COMPRESSION)
     app = dash.Dash(__name__, server=server, assets_folder=str(ASSETS), title="Embedding explorer",
                     update_title=None, serve_locally=True, compress=True,
-                    assets_ignore=r"plotly-explorer\.min\.js" if os.environ.get(FULL_PLOTLY_ENV) else "",
+                    # the 3-D view's plotly.js is fetched by assets/view3d.js when first opened, not with the page
+                    assets_ignore=(r"plotly-explorer\.min\.js|" if os.environ.get(FULL_PLOTLY_ENV) else "")
+                    + r"plotly-3d\.min\.js",
                     # a failing callback shows a message in the page, never a traceback
                     on_error=on_callback_error)
     # a function: each page load sees the datasets current.json lists now

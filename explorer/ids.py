@@ -63,3 +63,8 @@ def panel_id(tab: str) -> str:
 def per_dataset(kind: str, name: str) -> dict:
     """Pattern id of one dataset's component of ``kind`` (e.g. :data:`DY_SCATTER`)."""
     return {"type": kind, "dataset": name}
+# the 2-D / 3-D switch (shared control bar) and Explore's 3-D view: a plain div that assets/view3d.js
+# draws into with the 3-D view's own plotly.js, from the figure the server puts in SCATTER3D_FIG
+DIMS, DIMS_BOX = "ctl-dims", "ctl-dims-box"
+SCATTER3D, SCATTER3D_FIG, SCATTER3D_NOTE, PLOT2D_BOX, PLOT3D_BOX = (
+    "ex-scatter3d", "ex-scatter3d-fig", "ex-scatter3d-note", "ex-plot2d-box", "ex-plot3d-box")

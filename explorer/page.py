@@ -39,6 +39,7 @@ URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "mode
               "proj2": (ids.PROJ2, "value"), "cell": (ids.CELL, "data"), "frame": (ids.DY_FRAME, "value"),
               "issue": (ids.LI_PAIR, "data"), "compare": (ids.CD_SHOWN, "value"),
               "point": (ids.CLICKED, "data"), "sel": (ids.SELECTION, "data"), "zoom": (ids.ZOOM, "data"),
+              "dims": (ids.DIMS, "value"),  # Explore's 2-D / 3-D switch
               # Explore's filter bar
               "conf": (ids.FLT_CONF, "value"), "show": (ids.FLT_CORRECT, "value"), "score": (ids.FLT_ISSUE, "value"),
               "find": (ids.FIND, "value")}
@@ -109,6 +110,8 @@ def controls(store: ExplorerStore) -> html.Div:
         control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first), value=first.default_model,
                                         inline=True, className="radio"), ids.MODEL_BOX),
         control("Projection", radio(ids.PROJ, PROJECTION_LABELS, "umap"), ids.PROJ_BOX),
+        control("View", dcc.RadioItems(id=ids.DIMS, options=[{"label": "2-D", "value": 2}, {"label": "3-D", "value": 3}],
+                                       value=2, inline=True, className="radio"), ids.DIMS_BOX),
         control("Colour by", dcc.RadioItems(id=ids.COLOUR, options=colour_options(first.pick(None), "umap"),
                                             value="true", inline=True, className="radio"), ids.COLOUR_BOX),
         html.Div(id=ids.COLOUR_NOTE, className="colour-note", style={"display": "none"}),
@@ -159,11 +162,11 @@ def register(app, store: ExplorerStore) -> None:
             const show = t => ({display: t === tab ? 'block' : 'none'});
             const ctl = hidden => ({display: hidden ? 'none' : 'flex'});
             return [...%s.map(show), ctl(tab === 'datasets' || tab === 'dynamics'),
-                    ctl(tab === 'dynamics' || tab === 'issues'), ctl(tab === 'issues')];
+                    ctl(tab === 'dynamics' || tab === 'issues'), ctl(tab === 'issues'), ctl(tab !== 'explore')];
         }""" % json.dumps(list(TABS)),
         *[Output(ids.panel_id(t), "style") for t in TABS],
         Output(ids.DATASET_BOX, "style"), Output(ids.PROJ_BOX, "style"), Output(ids.COLOUR_BOX, "style"),
-        Input(ids.TABS_ID, "value"))
+        Output(ids.DIMS_BOX, "style"), Input(ids.TABS_ID, "value"))
 
     @app.callback(Output(ids.COLOUR_NOTE, "children"), Output(ids.COLOUR_NOTE, "style"),
                   Input(ids.COLOUR, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
@@ -213,7 +216,7 @@ def register(app, store: ExplorerStore) -> None:
         state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options"),
                    note=State(ids.SEL_NOTE, "children")))
     def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, point, sel, zoom,
-                 conf, show, score, find, pairs, paused, frame_max, colours, note):
+                 conf, show, score, find, dims, pairs, paused, frame_max, colours, note):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
@@ -235,7 +238,7 @@ def register(app, store: ExplorerStore) -> None:
             s = replace(s, proj=layout_of(shown, s.proj),
                         proj2=layout_of(shown.ds.models.get(s.model2, shown), s.proj2))
             # a colouring this model (or layout) lacks data for opens as the true class
-            out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, model2=s.model2, proj2=s.proj2,
+            out.update(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, model2=s.model2, proj2=s.proj2, dims=s.dims,
                        colour=s.colour if F.available(shown, s.colour, s.proj) else "true",
                        cell={"ds": s.ds, "cell": list(s.cell)} if s.cell else None, frame=min(s.frame, last),
                        issue={"ds": s.ds, "pair": list(s.issue)} if s.issue else None,
@@ -285,7 +288,7 @@ def register(app, store: ExplorerStore) -> None:
                       cell=chosen_cell, model2=right, proj2=proj2,
                       compare=() if compare is None or len(compared) == len(names) else compared,
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
-                      pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue)
+                      pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue, dims=3 if dims == 3 else 2)
         s, new_note = with_rows(s, shown, point, sel, zoom)
         s = with_filters(s, conf, show, score, find)
         if new_note != (note or ""):

@@ -75,6 +75,8 @@ class BundleCache:
 #: The explorer's own plotly.js (scripts/plotly/build.sh): loaded from assets/ before Dash's graph
 #: component, which then uses this ``window.Plotly`` and never fetches Dash's full bundle.
 PLOTLY_ASSET = "/assets/plotly-explorer.min.js"
+#: The 3-D view's plotly.js (core + scatter3d as ``window.Plotly3D``), fetched when a 3-D view is first opened.
+PLOTLY_3D_ASSET = "/assets/plotly-3d.min.js"
 
 
 def bundle_cache_key(request: flask.Request) -> str:
@@ -82,7 +84,7 @@ def bundle_cache_key(request: flask.Request) -> str:
     path = request.path
     if path.startswith("/_dash-component-suites/") and check_fingerprint(path)[1]:
         return path
-    if path == PLOTLY_ASSET and request.args.get("m"):  # our plotly.js, fingerprinted by its mtime
+    if path in (PLOTLY_ASSET, PLOTLY_3D_ASSET) and request.args.get("m"):  # ours, fingerprinted by mtime
         return f"{path}?m={request.args['m'][:32]}"
     return _UNCACHED
 

@@ -7,7 +7,8 @@ and outlive caches: a model the dataset lacks becomes its default model.
 ``&point=17&sel=z<base64>&zoom=x0,x1,y0,y1`` add the clicked point, the box/lasso selection
 (:func:`encode_rows`: a zlib-packed bitset of the rows) and the scatter's axis ranges;
 ``&conf=1,3&show=wrong&score=0.5&find=pred+Shirt`` Explore's filter bar (confidence in nines, correct/wrong,
-least label-issue score) and its search, each only where it filters or finds something.
+least label-issue score) and its search, each only where it filters or finds something;
+``&dims=3`` Explore's 3-D view.
 """
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ class ViewState:
     point: int | None = None
     sel: str = ""
     zoom: tuple[float, float, float, float] | None = None
+    dims: int = 2  # Explore's 2-D scatter, or its 3-D view (``dims=3``)
     conf: tuple[float, float] | None = None
     show: str = "all"
     score: float = 0.0
@@ -152,7 +154,7 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
                      sel=q.get("sel", "") if SEL_TEXT.fullmatch(q.get("sel", "")) else "",
                      zoom=parse_zoom(q.get("zoom")), conf=parse_conf(q.get("conf")),
                      show=pick("show", SHOWS, base.show), score=parse_score(q.get("score")),
-                     find=q.get("find", "")[:MAX_FIND].strip())
+                     find=q.get("find", "")[:MAX_FIND].strip(), dims=3 if q.get("dims") == "3" else 2)
 
 
 def _number(text: str, lo: float, hi: float) -> float | None:
@@ -259,6 +261,8 @@ def to_query(state: ViewState) -> str:
     cell, issue, compare = d.pop("cell"), d.pop("issue"), d.pop("compare")
     pairs, point, sel, zoom = d.pop("pairs"), d.pop("point"), d.pop("sel"), d.pop("zoom")
     conf, show, score, find = d.pop("conf"), d.pop("show"), d.pop("score"), d.pop("find")
+    if d.pop("dims") == 3:
+        d["dims"] = "3"
     if conf is not None:
         d["conf"] = ",".join(f"{v:.6g}" for v in conf)
     if show != "all":

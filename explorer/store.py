@@ -248,7 +248,10 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
                          # optional (issue 13): older caches have neither, null means not computed
                          issues_dir=artifacts.resolve(issues) if issues else None,
                          faith_dirs={p: artifacts.resolve(r) for p, r in (m.get("faithfulness") or {}).items()
-                                     if r})
+                                     if r},
+                         # optional too: the 3-D view's layouts (PCA always, t-SNE and UMAP with --dims 3)
+                         projection3d_dirs={p: artifacts.resolve(r)
+                                            for p, r in (m.get("projections3d") or {}).items() if r})
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise CacheError(f"{where} is incomplete ({err!r}); rerun the pipeline") from None
     if not ds.models:

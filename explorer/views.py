@@ -144,7 +144,8 @@ class DatasetView:
     # -- models ---------------------------------------------------------------------------
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
                   projection_dirs: dict[str, Path], dynamics_dir: Path | None = None,
-                  issues_dir: Path | None = None, faith_dirs: dict[str, Path] | None = None) -> "ModelView":
+                  issues_dir: Path | None = None, faith_dirs: dict[str, Path] | None = None,
+                  projection3d_dirs: dict[str, Path] | None = None) -> "ModelView":
         """Add one model's view (in ``current.json``'s order) and return it.
 
         ``issues_dir`` and ``faith_dirs`` (projection -> folder) are optional: a cache made
@@ -154,7 +155,8 @@ class DatasetView:
                          model_dir=Path(model_dir), projection_dirs=dict(projection_dirs),
                          dynamics_dir=Path(dynamics_dir) if dynamics_dir else None,
                          issues_dir=Path(issues_dir) if issues_dir else None,
-                         faith_dirs={p: Path(d) for p, d in (faith_dirs or {}).items()})
+                         faith_dirs={p: Path(d) for p, d in (faith_dirs or {}).items()},
+                         projection3d_dirs={p: Path(d) for p, d in (projection3d_dirs or {}).items()})
         self.models[name] = view
         if not self.default_model:
             self.default_model = name
@@ -235,6 +237,7 @@ class ModelView:
     dynamics_dir: Path | None = None
     issues_dir: Path | None = None
     faith_dirs: dict[str, Path] = field(default_factory=dict)
+    projection3d_dirs: dict[str, Path] = field(default_factory=dict)  # the 3-D view's layouts, where made
 
     def __repr__(self) -> str:
         return f"ModelView({self.ds.name}/{self.name})"
@@ -308,19 +311,20 @@ class ModelView:
     def has(self, projection: str) -> bool:
         return projection in self.projection_dirs
 
-    def coords(self, projection: str) -> np.ndarray:
-        """float32 (n, 2) coordinates of one projection; a 3-D projection shows its first two axes."""
+    def coords(self, projection: str, dims: int = 2) -> np.ndarray:
+        """float32 (n, dims) coordinates of one projection's 2-D (or 3-D: :attr:`projection3d_dirs`) layout."""
         try:
-            d = self.projection_dirs[projection]
+            d = (self.projection_dirs if dims == 2 else self.projection3d_dirs)[projection]
         except (KeyError, TypeError):
-            raise KeyError(f"{self.ds.title} · {self.title} has no {str(projection)[:40]} projection") from None
+            raise KeyError(f"{self.ds.title} · {self.title} has no {str(projection)[:40]} projection"
+                           + ("" if dims == 2 else " in 3-D")) from None
 
         def load() -> np.ndarray:
             arr = self.ds.artifacts.load_array(d / "coords.npy")
-            if arr.ndim != 2 or arr.shape[0] != self.ds.n or arr.shape[1] < 2:
-                raise CacheError(f"{d / 'coords.npy'} has shape {arr.shape}, expected ({self.ds.n}, 2)")
-            return np.ascontiguousarray(arr[:, :2], dtype=np.float32)
-        return self.cached(f"coords-{projection}", load)
+            if arr.ndim != 2 or arr.shape[0] != self.ds.n or arr.shape[1] < dims:
+                raise CacheError(f"{d / 'coords.npy'} has shape {arr.shape}, expected ({self.ds.n}, {dims})")
+            return np.ascontiguousarray(arr[:, :dims], dtype=np.float32)
+        return self.cached(f"coords-{projection}" + ("" if dims == 2 else f"-{dims}d"), load)
 
     def rows_in_cell(self, true: int, pred: int) -> np.ndarray:
         """Rows whose true class is ``true`` and this model's predicted class ``pred``, ascending."""

@@ -129,6 +129,8 @@ def summary(pipe: Pipeline, command: str) -> None:
                 lines.append(f"  {name:14s} {model:10s} embed {m['embed']}")
             for method, folder in m.get("projections", {}).items():
                 lines.append(f"  {name:14s} {model:10s} {method:5s} {folder / 'coords.npy'}")
+            for method, folder in m.get("projections3d", {}).items():
+                lines.append(f"  {name:14s} {model:10s} {method + ' 3-D':9s} {folder / 'coords.npy'}")
     if command in ("report", "all", "import"):
         from embeddings.report import format_table
 
@@ -245,5 +247,6 @@ def _folders_in(store: ArtifactStore, current: dict) -> set[Path]:
             for key in ("model", "embed", "dynamics"):
                 if model.get(key):
                     out.add(store.resolve(model[key]))
-            out.update(store.resolve(rel) for rel in (model.get("projections") or {}).values())
+            for key in ("projections", "projections3d"):
+                out.update(store.resolve(rel) for rel in (model.get(key) or {}).values())
     return out

@@ -24,6 +24,8 @@ from pipeline.config import RunConfig
 log = logging.getLogger(__name__)
 
 PROGRESS_FILE = "progress.json"
+#: where a model's layouts of each dimension go in the run's results and in current.json
+_LAYOUTS = {2: "projections", 3: "projections3d"}
 
 
 @dataclasses.dataclass
@@ -157,20 +159,23 @@ class Pipeline:
 
         self.embed(names)
         cfg, progress = self.config.project, self.config.progress
-        tasks = [(n, m, p) for n in self._names(names) for m in self.results[n]["models"] for p in cfg.methods
-                 if p not in self.results[n]["models"][m].get("projections", {})]
+        # 2-D layouts of every model before any 3-D one: the explorer's views need them first
+        tasks = [(n, m, p, d) for d in (2, 3) for n in self._names(names) for m in self.results[n]["models"]
+                 for p in cfg.methods if d in cfg.dims_of(p)
+                 and p not in self.results[n]["models"][m].get(_LAYOUTS[d], {})]
         if not tasks:
             return
         with self.timings.stage("project"):
             bar = tqdm(tasks, desc="project", unit="layout", disable=not progress, dynamic_ncols=True)
-            for name, model, method in bar:
-                bar.set_postfix_str(f"{name} {model} {method}")
-                self._status(name, "project", f"{method} of {model}")
+            for name, model, method, dims in bar:
+                what = method if dims == 2 else f"3-D {method}"
+                bar.set_postfix_str(f"{name} {model} {what}")
+                self._status(name, "project", f"{what} of {model}")
                 r = self.results[name]
                 m = r["models"][model]
                 folder = project(name, model, m["spec"].kind, m["embed"], r["samples"], method, cfg, self.store,
-                                 progress=_bar_updater(progress, f"  {method} {model}"))
-                m.setdefault("projections", {})[method] = folder
+                                 progress=_bar_updater(progress, f"  {what} {model}"), dims=dims)
+                m.setdefault(_LAYOUTS[dims], {})[method] = folder
             bar.close()
 
     def faith(self, names: Sequence[str] | None = None) -> None:
@@ -265,6 +270,7 @@ class Pipeline:
                 models[model] = {"title": m["spec"].title, "kind": m["spec"].kind, "model": rel(m["model"]),
                                  "embed": rel(m["embed"]),
                                  "projections": {p: rel(f) for p, f in m.get("projections", {}).items()},
+                                 "projections3d": {p: rel(f) for p, f in m.get("projections3d", {}).items()},
                                  "dynamics": rel(m["dynamics"]) if m.get("dynamics") else None}
                 if m.get("issues"):
                     models[model]["issues"] = rel(m["issues"])
@@ -312,7 +318,8 @@ class Pipeline:
                 entries.setdefault(name, None)  # keeps the page's order for datasets rerun now
                 continue
             folders = [entry.get("samples"), *[f for m in (entry.get("models") or {}).values()
-                                               for f in (m.get("model"), m.get("embed"), *m.get("projections", {}).values())]]
+                                               for f in (m.get("model"), m.get("embed"), *m.get("projections", {}).values(),
+                                                         *(m.get("projections3d") or {}).values())]]
             try:
                 present = all(f and self.store.resolve(f).is_dir() for f in folders)
             except CacheError:

@@ -313,6 +313,20 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
             "knn_accuracy": float((labels[sub][nn] == labels[sub][:, None]).mean(1).round().mean()),
             "trustworthiness": round(0.9 - 0.05 * m - 0.1 * (2 - index), 3)}
 
+    # the 3-D view's layouts: PCA for every model (as the pipeline always makes), UMAP for the CNN only
+    # (as `--dims 3` would), so that a t-SNE in 3-D falls back to PCA with a note; z spreads the classes
+    projections3d = {}
+    for m, method in enumerate(("umap", "tsne", "pca")):
+        if method == "tsne" or (method == "umap" and model != "cnn"):
+            continue
+        xy = np.load(store.resolve(projections[method]) / "coords.npy")
+        z = (labels - 4.5) * (0.8 + 0.4 * m) + rng.normal(0, 0.6, n)
+        pkey = config_key({"method": method, "model": model, "n_components": 3}, ekey)
+        with store.writing(name, "proj", pkey, {"method": method, "model": model, "n_components": 3,
+                                                "seconds": 0.1}) as d:
+            save_npy_atomic(d / "coords.npy", np.column_stack([xy, z]).astype(np.float32))
+        projections3d[method] = f"{name}/proj/{pkey}"
+
     pairs = []
     for a in range(10):
         for b in range(a + 1, 10):
@@ -331,7 +345,8 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
               "silhouette": round(SILHOUETTE[model] - (0.2 if name == "fashion-mnist" else 0), 3),
               "projections": proj_metrics, "pairs": pairs, "epochs": epochs_rows, **quality_report}
     current = {"title": MODEL_TITLES[model], "kind": model, "model": f"{name}/model/{mkey}",
-               "embed": f"{name}/embed/{ekey}", "projections": projections, "dynamics": dynamics_rel,
+               "embed": f"{name}/embed/{ekey}", "projections": projections, "projections3d": projections3d,
+               "dynamics": dynamics_rel,
                **quality_current}
     return current, report
 

@@ -52,6 +52,12 @@ def test_all_produces_every_artifact(first_run):
             for method in ("pca", "tsne", "umap"):
                 coords = np.load(cache / m["projections"][method] / "coords.npy")
                 assert coords.shape == (400, 2) and np.isfinite(coords).all()
+            # the explorer's 3-D view: PCA in 3-D always (its first two axes are the 2-D PCA's)
+            assert set(m["projections3d"]) == {"pca"}
+            coords3 = np.load(cache / m["projections3d"]["pca"] / "coords.npy")
+            assert coords3.shape == (400, 3) and np.isfinite(coords3).all()
+            pca2 = np.load(cache / m["projections"]["pca"] / "coords.npy")
+            assert np.allclose(coords3[:, :2], pca2, rtol=1e-3, atol=1e-3 * np.abs(pca2).max())
         space = np.load(cache / d["models"]["cnn"]["embed"] / "space.npy")
         assert space.shape == (400, 128) and space.dtype == np.float32
         assert d["models"]["pixels"]["dynamics"] is None
@@ -95,6 +101,26 @@ def test_changing_perplexity_recomputes_only_tsne(first_run):
     assert all("/report/" in p for p in added - projections - faith)
     methods = {json.loads((cache / p / "config.json").read_text())["config"]["method"] for p in projections}
     assert methods == {"tsne"}
+
+
+def test_dims_3_adds_3d_tsne_and_umap_and_recomputes_nothing_else(first_run):
+    cache, args, _, _ = first_run
+    before = artifact_dirs(cache)
+    run(*args, "--dims", "3")
+    added = artifact_dirs(cache) - before
+    configs = [json.loads((cache / p / "config.json").read_text())["config"] for p in added if "/proj/" in p]
+    # a 3-D t-SNE and UMAP per model and dataset; no 2-D layout, faithfulness or report is redone
+    assert len(configs) == 12 and len(added) == 12
+    assert {(c["method"], c["n_components"]) for c in configs} == {("tsne", 3), ("umap", 3)}
+    current = json.loads((cache / "current.json").read_text())
+    for d in current["datasets"].values():
+        for m in d["models"].values():
+            assert set(m["projections3d"]) == {"pca", "tsne", "umap"}
+            assert np.load(cache / m["projections3d"]["umap"] / "coords.npy").shape == (400, 3)
+    run(*args)  # without it the view shows the 3-D PCA again, and nothing is computed
+    assert artifact_dirs(cache) == before | added
+    current = json.loads((cache / "current.json").read_text())
+    assert all(set(m["projections3d"]) == {"pca"} for d in current["datasets"].values() for m in d["models"].values())
 
 
 def test_expected_errors_are_one_line_without_traceback(first_run, real_data_dir):

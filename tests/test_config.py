@@ -44,7 +44,11 @@ def test_every_option_of_before_is_accepted_with_the_same_defaults():
     assert (c.embed.sample_set, c.embed.embed_subset, c.embed.seed) == ("all", 50, 3)
     # --spaces (before the model ladder) names models now: its spaces were the CNN's and the pixels'
     assert c.project.methods == ("tsne", "pca") and c.models.models == ("pixels",) and c.project.dims == 3
-    assert c.project.params("tsne") == {"n_components": 3, "random_state": 3, "perplexity": 12.5, "n_iter": 99}
+    # --dims 3: every method also in 3-D (for the explorer's 3-D view), beside the 2-D layouts every view needs
+    assert c.project.params("tsne") == {"n_components": 2, "random_state": 3, "perplexity": 12.5, "n_iter": 99}
+    assert c.project.params("tsne", 3)["n_components"] == 3 and c.project.dims_of("tsne") == (2, 3)
+    # by default only PCA (milliseconds) is laid out in 3-D too
+    assert [p.dims_of(m) for m in ("pca", "tsne", "umap")] == [(2, 3), (2,), (2,)]
     assert c.project.params("umap")["n_neighbors"] == 7 and c.project.umap_min_dist == 0.3
     assert (c.serve.host, c.serve.port, c.serve.debug) == ("0.0.0.0", 9000, True)
     assert build_parser().parse_args(["all", "--no-serve"]).no_serve

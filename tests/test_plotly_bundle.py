@@ -20,6 +20,19 @@ def test_the_shipped_bundle_is_the_recorded_build_of_the_pinned_plotly_js():
     assert '"plotly.js": "' + get_plotlyjs_version() + '"' in (ROOT / "scripts" / "plotly" / "package.json").read_text()
 
 
+def test_the_3d_bundle_is_the_recorded_build_and_defines_only_plotly3d():
+    from plotly.offline import get_plotlyjs_version
+
+    bundle = ROOT / "explorer" / "assets" / "plotly-3d.min.js"
+    recorded = (ROOT / "scripts" / "plotly" / "plotly-3d.min.js.sha256").read_text().strip()
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == recorded  # rebuild: scripts/plotly/build.sh
+    head = bundle.read_text()[:400]
+    assert re.match(rf"/\* plotly\.js v{re.escape(get_plotlyjs_version())} \(MIT, Plotly, Inc\.\): core \+ scatter3d;",
+                    head)
+    # its own global: loading it leaves the page's window.Plotly (the 2-D bundle) as it is
+    assert "var Plotly3D=" in head and "window.Plotly=" not in bundle.read_text()
+
+
 def test_the_page_draws_with_the_trimmed_bundle_and_never_fetches_the_full_one(page, explorer_url):
     from plotly.offline import get_plotlyjs_version
 
@@ -47,6 +60,7 @@ def test_the_full_bundle_stays_one_switch_away(explorer_cache, monkeypatch):
 
     page = create_app(ArtifactStore(explorer_cache)).server.test_client().get("/").get_data(as_text=True)
     assert "/assets/plotly-explorer.min.js" in page
+    assert "plotly-3d.min.js" not in page  # fetched by view3d.js when a 3-D view is first opened
     monkeypatch.setenv(FULL_PLOTLY_ENV, "1")  # the benchmark's reference: Dash loads its own plotly.js
     page = create_app(ArtifactStore(explorer_cache)).server.test_client().get("/").get_data(as_text=True)
     assert "/assets/plotly-explorer.min.js" not in page and "/assets/hover.js" in page

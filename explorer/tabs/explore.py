@@ -19,6 +19,8 @@ from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
 from ..export_html import HTML_MAX, view_html
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
 from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
+from .explore3d import box as plot3d_box
+from .explore3d import register as register_3d
 from .filters import layout as filter_bar
 from .filters import register as register_filters
 from ..store import ExplorerStore, ModelView
@@ -48,7 +50,7 @@ def layout(store: ExplorerStore) -> html.Div:
         filter_bar(),
         html.Div([
             # a fixed height: opening a sample's neighbours must not resize (and move) the plot
-            html.Div(scatter_graph(ids.SCATTER, None), className="main-plot"),
+            html.Div([scatter_graph(ids.SCATTER, None), plot3d_box()], className="main-plot"),
             html.Div([
                 dcc.Graph(id=ids.CONFUSION, config={"displayModeBar": False}, className="confusion"),
                 html.Div(id=ids.DETAIL, className="detail",
@@ -131,6 +133,7 @@ def clicked_row(clicked, ds_name: str, n: int) -> int | None:
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
     register_filters(app, store)
+    register_3d(app, store)
 
     @app.callback(Output(ids.EX_HELP, "children"), Input(ids.DATASET, "value"))
     def render_help(ds_name):
