@@ -124,7 +124,7 @@ def sheet_title(m: ModelView, label: str, total: int, shown: int) -> tuple[str, 
     what = f"{ds.title} · {m.title} · {label or 'selection'}"
     count = (f"{total:,} images" if shown == total else
              f"the first {shown:,} of {total:,} images (a sheet holds at most {CONTACT_MAX:,})")
-    return what, (f"{count}, misclassified first · red frame: {m.the_title} is wrong "
+    return what, (f"{count}, misclassified first · red frame: misclassified by {m.the_title} "
                   "(caption: sample id, true class; predicted class, confidence)")
 
 

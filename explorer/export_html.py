@@ -171,9 +171,10 @@ PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ margin: 0; font: 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; }}
+body {{ margin: 0; font: 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+  display: flex; flex-direction: column; height: 100vh; }}
 header {{ padding: 8px 12px 4px; }} h1 {{ font-size: 16px; margin: 0 0 2px; }} .note {{ color: #555; }}
-#ex-scatter {{ height: calc(100vh - 64px); min-height: 320px; }} #plot {{ width: 100%; height: 100%; }}
+#ex-scatter {{ flex: 1 1 auto; min-height: 320px; }} #plot {{ width: 100%; height: 100%; }}
 .hover-tip {{ position: fixed; z-index: 1000; pointer-events: none; display: none; background: white;
   border: 1px solid #9aa4ae; border-radius: 6px; box-shadow: 0 4px 14px rgba(0,0,0,.18); padding: 6px;
   width: 126px; font-size: 12px; }}
@@ -265,6 +266,14 @@ SCRIPT = """
   }
   function hide() { el.classList.remove("visible"); delete el.dataset.index; }
   window.explorerHover = {rowOf: rowOf, pct: pct};
+  if (gd.clientWidth < 560) {  // a phone: the legend or colour bar under the points, not beside them
+    fig.layout.legend = Object.assign({}, fig.layout.legend, {orientation: "h", x: 0, xanchor: "left", y: -0.01,
+                                                              yanchor: "top", title: {text: ""}});
+    if (fig.layout.meta && fig.layout.meta.many_classes) fig.layout.showlegend = false;  // the hover names it
+    fig.data.forEach(function (t) {
+      if (t.marker && t.marker.colorbar) Object.assign(t.marker.colorbar, {orientation: "h", y: -0.05, len: 0.9});
+    });
+  }
   Plotly.newPlot(gd, fig.data, fig.layout, fig.config).then(function () {
     gd.on("plotly_hover", show);
     gd.on("plotly_unhover", hide);
