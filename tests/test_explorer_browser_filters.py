@@ -40,3 +40,47 @@ def test_filters_and_the_search_survive_a_reload(page, explorer_url, explorer_ap
     assert page.locator("#find-n").inner_text() == str(int((m.pred == 7).sum()))
     assert page.locator("#ex-flt-correct input[value='wrong']").is_checked()
     assert page.url == url  # reading the URL wrote it back unchanged
+
+
+def brush(page, sel: str, a: float, b: float) -> None:
+    """Drag a box along a histogram from value ``a`` to ``b``, as a user brushes it."""
+    x0, x1, y = page.evaluate("""([sel, a, b]) => { const gd = document.querySelector(sel + ' .js-plotly-plot');
+        const fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + fl._size.l + fl.xaxis.l2p(a), r.left + fl._size.l + fl.xaxis.l2p(b),
+                r.top + fl._size.t + fl._size.h / 2]; }""", [sel, a, b])
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, y, steps=4)
+    page.mouse.move(x1, y, steps=4)
+    page.mouse.up()
+
+
+def slider_values(page, sel: str) -> list[float]:
+    return [float(v) for v in page.locator(f"{sel} [role=slider]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-valuenow'))")]
+
+
+def test_brushing_a_histogram_filters_the_rows_in_its_range(page, explorer_url, explorer_app):
+    m = explorer_app.explorer_store.get("mnist").model("cnn")
+    v, score = nines(m.confidence), np.asarray(m.issues.score)
+    open_app(page, explorer_url)
+    page.wait_for_function("() => document.querySelector('#ex-flt-hist-conf .js-plotly-plot')"
+                           " && document.querySelector('#ex-flt-hist-conf .js-plotly-plot').data.length === 2")
+    brush(page, "#ex-flt-hist-conf", 0.5, 1.5)
+    page.wait_for_function("() => location.search.includes('conf=0.5%2C1.5')")
+    assert slider_values(page, "#ex-flt-conf") == [0.5, 1.5]  # the slider follows the brush
+    n = int(((v >= 0.5 - 1e-6) & (v <= 1.5 + 1e-6)).sum())
+    assert 0 < n < m.ds.n
+    wait_pass(page, n)
+    # the histogram shows what passes: the bars outside the range are empty
+    shown = page.evaluate("() => document.querySelector('#ex-flt-hist-conf .js-plotly-plot').data[1].customdata")
+    assert sum(int(t.split(": ")[1].split(" pass")[0].replace(",", "")) for t in shown) == n
+    # a brush on the issue scores sets its least score; the filters combine
+    brush(page, "#ex-flt-hist-issue", 0.6, 0.95)
+    page.wait_for_function("() => location.search.includes('score=0.6')")
+    assert slider_values(page, "#ex-flt-issue") == [0.6]
+    wait_pass(page, int(((v >= 0.5 - 1e-6) & (v <= 1.5 + 1e-6) & (score >= 0.6 - 1e-9)).sum()))
+    # a double-click lets the confidence filter go
+    page.locator("#ex-flt-hist-conf .nsewdrag").first.dblclick()
+    page.wait_for_function("() => !location.search.includes('conf=')")
+    wait_pass(page, int((score >= 0.6 - 1e-9).sum()))
