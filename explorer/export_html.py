@@ -27,7 +27,7 @@ from .thumbnails import SpriteGrid, encode_png, page_count, sprite_page
 
 log = logging.getLogger(__name__)
 
-HTML_MAX = 20_000  # points kept by default: all 70,000 MNIST points make a 20 MB file, 20,000 about 7 MB
+HTML_MAX = 20_000  # points kept by default: 70,000 28x28 grey images make a 20 MB file, 20,000 about 7 MB
 SEED = 0  # the sample is the same for the same view
 PLOTLY_JS = Path(__file__).resolve().parent / "assets" / "plotly-explorer.min.js"
 CONFIG = {"scrollZoom": True, "displaylogo": False, "responsive": True, "doubleClick": "reset",
@@ -270,6 +270,7 @@ SCRIPT = """
     fig.layout.legend = Object.assign({}, fig.layout.legend, {orientation: "h", x: 0, xanchor: "left", y: -0.01,
                                                               yanchor: "top", title: {text: ""}});
     if (fig.layout.meta && fig.layout.meta.many_classes) fig.layout.showlegend = false;  // the hover names it
+    fig.layout.title = Object.assign({}, fig.layout.title, {text: ""});  // the header says it
     fig.data.forEach(function (t) {
       if (t.marker && t.marker.colorbar) Object.assign(t.marker.colorbar, {orientation: "h", y: -0.05, len: 0.9});
     });

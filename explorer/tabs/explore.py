@@ -76,7 +76,7 @@ def layout(store: ExplorerStore) -> html.Div:
                     html.Span(dcc.Checklist(id=ids.HTML_ALL, options=[{"label": "all points", "value": "all"}],
                                             value=[], inline=True), className="html-all",
                               title=f"Unticked, a view of more than {HTML_MAX:,} points keeps a random {HTML_MAX:,} "
-                                    "(about 7 MB of MNIST); all 70,000 make about 20 MB"),
+                                    "(about 7 MB of 28×28 images); 70,000 make about 20 MB"),
                     dcc.Download(id=ids.EXPORT),
                 ], className="buttons"),
             ], className="focus-head"),
