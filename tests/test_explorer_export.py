@@ -192,3 +192,33 @@ def test_view_html_above_its_cap_samples_and_says_so(store):
 def test_script_json_cannot_close_its_script():
     out = export_html._script_json({"name": "</script><script>alert(1)</script>", "x": "<!--"})
     assert "<" not in out and json.loads(out)["name"].startswith("</script>")
+
+
+def test_export_callback_sends_each_file_of_the_selection(explorer_app):
+    from explorer_data import KNOWN_CELLS
+    from explorer_helpers import GOOD, dash_post, response_of
+
+    client = explorer_app.server.test_client()
+    cell = {**GOOD, "ex-cell.data": {"ds": "mnist", "cell": [4, 9]}}
+
+    def post(button: str, values: dict):
+        return dash_post(client, explorer_app, "export", {f"{button}.n_clicks": 1, **values},
+                         changed=[f"{button}.n_clicks"])
+    sheet = response_of(post("ex-sheet-btn", cell), "ex-export.data")
+    assert sheet["filename"] == "mnist-cnn-umap-sheet.png" and sheet["base64"] and sheet["type"] == "image/png"
+    rows = Image.open(io.BytesIO(base64.b64decode(sheet["content"]))).text["Rows"].split(",")
+    assert sorted(int(r) for r in rows) == explorer_app.explorer_store.get("mnist").model("cnn").rows_in_cell(
+        4, 9).tolist() and len(rows) == KNOWN_CELLS["mnist"][(4, 9)]
+    z = response_of(post("ex-zip-btn", cell), "ex-export.data")
+    assert z["filename"] == "mnist-cnn-umap-selection.zip"
+    assert len(zipfile.ZipFile(io.BytesIO(base64.b64decode(z["content"]))).namelist()) == len(rows) + 2
+    page = response_of(post("ex-html-btn", {**cell, "ex-html-all.value": ["all"]}), "ex-export.data")
+    assert page["filename"] == "mnist-cnn-umap-view.html" and page["type"] == "text/html"
+    assert "all 300 points · highlighted: 6 points, true 4, predicted 9 by the CNN" in page["content"]
+    # nothing chosen: no sheet or zip (their buttons are disabled), the view still exports
+    assert post("ex-sheet-btn", GOOD).status_code == 204
+    assert "all 300 points" in response_of(post("ex-html-btn", GOOD), "ex-export.data")["content"]
+    bad = post("ex-zip-btn", {**cell, "ctl-proj.value": "nope"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "projection must be one of umap, tsne, pca (got 'nope')" in text
+    assert "Traceback" not in text
