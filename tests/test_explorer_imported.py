@@ -16,7 +16,7 @@ from explorer import figures as F
 from explorer.classes import PALETTE, _lab, _rgb, class_colours
 from explorer.state import ViewState, parse_query, to_query
 from explorer.store import ExplorerStore
-from explorer.thumbnails import MAX_PAGE_PX, SpriteGrid, page_count, page_size, sprite_page, tile_position
+from explorer.thumbnails import MAX_PAGE_PX, PAGE_PIXELS, SpriteGrid, page_count, page_size, sprite_page, tile_position
 from explorer_data_imported import decode_imported_row, known_cells
 from explorer_helpers import GOOD, dash_post, imported_app, imported_cache, png_array, response_of  # noqa: F401
 
@@ -74,13 +74,15 @@ def test_shape_and_source_missing_or_wrong(imported_cache, tmp_path):
 
 
 # -- sprites and thumbnails ---------------------------------------------------------------------------
-@pytest.mark.parametrize("shape, per_row, per_page", [((28, 28), 100, 10_000), ((32, 32, 3), 100, 10_000),
-                                                      ((64, 64, 3), 64, 4096), ((20, 40), 100, 10_000),
-                                                      ((8, 8), 100, 10_000), ((64, 10, 1), 100, 6400)])
-def test_sprite_grid_keeps_pages_within_4096_px(shape, per_row, per_page):
+@pytest.mark.parametrize("shape, per_row, per_page", [((28, 28), 100, 500), ((32, 32, 3), 100, 400),
+                                                      ((64, 64, 3), 64, 128), ((20, 40), 100, 500),
+                                                      ((8, 8), 100, 6200), ((64, 10, 1), 100, 700)])
+def test_sprite_grid_keeps_pages_within_4096_px_and_small(shape, per_row, per_page):
     g = SpriteGrid.of(shape)
     assert (g.per_row, g.per_page, g.mode) == (per_row, per_page, "RGB" if shape[-1] == 3 else "L")
     assert g.per_row * g.w <= MAX_PAGE_PX and g.per_page // g.per_row * g.h <= MAX_PAGE_PX
+    # whole tile rows of about PAGE_PIXELS image pixels: a page under the pointer comes in milliseconds
+    assert PAGE_PIXELS <= g.per_page * g.h * g.w < PAGE_PIXELS + g.per_row * g.h * g.w
 
 
 @pytest.mark.parametrize("shape, hover, gallery, detail", [((28, 28), 4, 2, 5), ((32, 32, 3), 4, 2, 4),
@@ -91,13 +93,13 @@ def test_images_are_enlarged_by_whole_pixels_to_about_each_views_size(shape, hov
 
 
 def test_rgb_sprite_pages_decode_back_to_each_image(rng):
-    images = rng.integers(0, 256, (5000, 64, 64, 3), dtype=np.uint8)
-    g = SpriteGrid.of(images.shape[1:])
-    assert page_count(5000, g) == 2
-    pages = [sprite_page(images, p, g) for p in range(2)]
-    assert pages[0].shape == (4096, 4096, 3) and pages[1].shape == (15 * 64, 4096, 3)
-    assert page_size(5000, 1, g) == (4096, 15 * 64)
-    for row in (0, 63, 64, 4095, 4096, 4999):
+    images = rng.integers(0, 256, (300, 64, 64, 3), dtype=np.uint8)
+    g = SpriteGrid.of(images.shape[1:])  # 64 tiles a row, two rows a page
+    assert page_count(300, g) == 3
+    pages = [sprite_page(images, p, g) for p in range(3)]
+    assert pages[0].shape == (128, 4096, 3) and pages[2].shape == (64, 44 * 64, 3)
+    assert page_size(300, 2, g) == (44 * 64, 64)
+    for row in (0, 63, 64, 127, 128, 299):
         p, x, y = tile_position(row, g)
         assert np.array_equal(pages[p][y:y + 64, x:x + 64], images[row])
 
@@ -150,7 +152,7 @@ def test_scatter_of_100_classes_has_a_compact_legend_and_the_sprite_grid(store):
     base = fig["data"][:-1]
     assert len(base) == 100 and len({t["marker"]["color"] for t in base}) == 100
     assert fig["layout"]["legend"]["font"]["size"] == 10 and fig["layout"]["meta"]["many_classes"] is True
-    assert fig["layout"]["meta"]["sprite"] == {"h": 20, "w": 40, "per_row": 100, "per_page": 10_000, "scale": 4}
+    assert fig["layout"]["meta"]["sprite"] == {"h": 20, "w": 40, "per_row": 100, "per_page": 500, "scale": 4}
     own = F.scatter_figure(store.get("own").model("given"), "tsne", "pred")["layout"]
     assert own["meta"]["sprite"]["scale"] == 4 and own["meta"]["many_classes"] is True  # 20: no legend on a phone
     assert own["legend"]["tracegroupgap"] == 2 and "font" not in own["legend"]

@@ -15,11 +15,11 @@ from explorer.thumbnails import TILE, page_size, sprite_page, tile_position
 
 # -- sprites and thumbnails ----------------------------------------------------------
 def test_sprite_page_layout_matches_tile_position(rng):
-    images = rng.integers(0, 256, (10_250, 28, 28), dtype=np.uint8)
+    images = rng.integers(0, 256, (750, 28, 28), dtype=np.uint8)
     page0, page1 = sprite_page(images, 0), sprite_page(images, 1)
-    assert page0.shape == (2800, 2800) and page1.shape == (3 * TILE, 100 * TILE)
-    assert page_size(10_250, 1) == (2800, 84)
-    for row in (0, 99, 100, 9_999, 10_000, 10_249):
+    assert page0.shape == (5 * TILE, 100 * TILE) and page1.shape == (3 * TILE, 100 * TILE)  # 500 tiles a page
+    assert page_size(750, 1) == (2800, 84) and page_size(750, 0) == (2800, 140)
+    for row in (0, 99, 100, 499, 500, 749):
         page, x, y = tile_position(row)
         sheet = page0 if page == 0 else page1
         assert np.array_equal(sheet[y:y + TILE, x:x + TILE], images[row])

@@ -5,17 +5,23 @@
  * hover maps (curveNumber, pointNumber) to a row and shows that row's tile of the
  * dataset's sprite sheet, enlarged with crisp pixels. meta.sprite is the dataset's grid
  * (thumbnails.SpriteGrid.meta: tile h and w, tiles per row and per page, the hover's scale):
- * tiles may be any size from 8 to 64 pixels a side, grey or RGB. Sprites are fetched once per
- * dataset, per-point labels (the model's predictions) once per dataset and model, after
- * the figure is first drawn.
+ * tiles may be any size from 8 to 64 pixels a side, grey or RGB. Nothing of the sprites is
+ * fetched before the first hover: a hover asks for its row's page (about 500 tiles, 85-205 kB),
+ * shows the tooltip at once and its image as soon as that page is decoded, then fetches the
+ * dataset's other pages one or two at a time when the browser is idle, so later hovers find
+ * theirs loaded. The tooltip's data-image names the row whose image is ready to paint (equal
+ * to data-index once it is). Per-point labels (the model's predictions) are fetched once per
+ * dataset and model, after the figure is first drawn.
  */
 (function () {
   "use strict";
   // a figure without meta.sprite is of a cache from before image shapes: 28x28 tiles, as then
-  const GRID_28 = {h: 28, w: 28, per_row: 100, per_page: 10000, scale: 4};
+  const GRID_28 = {h: 28, w: 28, per_row: 100, per_page: 500, scale: 4};
   const TIP_MIN = 126;  // the tooltip's CSS width: a 112 px image and its padding
   const info = {};      // dataset/model -> {labels, pred, conf, class_names} once fetched
-  const requested = {}; // dataset/version (sprites) and dataset/model (labels) -> true once asked for
+  const requested = {}; // dataset/model (labels) and dataset/version (the rest of the sprites) -> true once asked for
+  const sheets = {};    // sprite URL -> {img, ready, wait (a promise, once decoded)}
+  const PREFETCH_AT_ONCE = 2;  // pages fetched together after the first hover
 
   function grid(meta) { return meta.sprite || GRID_28; }
   function pageSize(meta, page) {
@@ -39,26 +45,51 @@
 
   function infoKey(meta) { return meta.dataset + "/" + (meta.model || ""); }
 
+  function idle(fn, timeout) {
+    if (window.requestIdleCallback) window.requestIdleCallback(fn, {timeout: timeout});
+    else setTimeout(fn, 200);
+  }
+
   function preload(meta) {
-    const key = meta.dataset + "/" + meta.version, labels = "points:" + infoKey(meta);
-    if (requested[key] && (requested[labels] || meta.explorer === "dynamics")) return;
-    const sprites = !requested[key];
+    const labels = "points:" + infoKey(meta);
+    if (requested[labels] || meta.explorer === "dynamics") return;
+    requested[labels] = true;
+    // after first paint: the scatter matters more than labels nobody hovered yet
+    idle(function () {
+      fetch("/api/points/" + meta.dataset + ".json" + (meta.model ? "?model=" + encodeURIComponent(meta.model) : ""))
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j) info[infoKey(meta)] = j; })
+        .catch(function () { requested[labels] = false; });
+    }, 1500);
+  }
+
+  // one sprite page in the browser: decoded now (the page under the pointer) or just fetched
+  // (the rest, decoded when first painted); a failed fetch is forgotten, so a later hover retries
+  function sheet(url, decodeNow) {
+    let s = sheets[url];
+    if (s) return s;
+    const img = new Image();
+    s = sheets[url] = {img: img, ready: false};
+    const loaded = new Promise(function (ok, no) { img.onload = ok; img.onerror = no; });
+    img.src = url;
+    s.wait = (decodeNow && img.decode ? img.decode() : loaded)
+      .then(function () { s.ready = true; }, function () { delete sheets[url]; throw new Error(url); });
+    return s;
+  }
+
+  // the dataset's other pages, after its first hover, a few at a time when the browser is idle
+  function prefetchRest(meta, first) {
+    const key = meta.dataset + "/" + meta.version;
+    if (requested[key]) return;
     requested[key] = true;
-    const go = function () {
-      if (meta.explorer !== "dynamics" && !requested[labels]) {
-        requested[labels] = true;
-        fetch("/api/points/" + meta.dataset + ".json" + (meta.model ? "?model=" + encodeURIComponent(meta.model) : ""))
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (j) { if (j) info[infoKey(meta)] = j; })
-          .catch(function () { requested[labels] = false; });
-      }
-      if (!sprites) return;
-      const pages = Math.max(1, Math.ceil(meta.n / grid(meta).per_page));
-      for (let p = 0; p < pages; p++) { const img = new Image(); img.src = spriteUrl(meta, p); }
+    const pages = Math.max(1, Math.ceil(meta.n / grid(meta).per_page)), queue = [];
+    for (let i = 1; i < pages; i++) queue.push((first + i) % pages);
+    const next = function () {
+      const p = queue.shift();
+      if (p === undefined) return;
+      idle(function () { sheet(spriteUrl(meta, p), false).wait.then(next, next); }, 1000);
     };
-    // after first paint: the scatter matters more than images nobody hovered yet
-    if (window.requestIdleCallback) window.requestIdleCallback(go, {timeout: 1500});
-    else setTimeout(go, 200);
+    for (let k = 0; k < PREFETCH_AT_ONCE; k++) next();
   }
 
   function decode(spec) {
@@ -100,13 +131,14 @@
     const img = el.querySelector(".hover-img");
     img.style.display = hasImage ? "" : "none";
     const g = grid(meta), s = g.scale;
-    let page = "";
+    let page = "", sh = null;
     if (hasImage) {
       page = Math.floor(row / g.per_page);
-      const k = row % g.per_page, size = pageSize(meta, page);
+      const k = row % g.per_page, size = pageSize(meta, page), url = spriteUrl(meta, page);
+      sh = sheet(url, true);  // before the style, which then finds it in the memory cache
       img.style.width = (g.w * s) + "px";
       img.style.height = (g.h * s) + "px";
-      img.style.backgroundImage = "url(" + spriteUrl(meta, page) + ")";
+      img.style.backgroundImage = "url(" + url + ")";
       img.style.backgroundSize = (size[0] * s) + "px " + (size[1] * s) + "px";
       img.style.backgroundPosition = "-" + ((k % g.per_row) * g.w * s) + "px -" +
         (Math.floor(k / g.per_row) * g.h * s) + "px";
@@ -148,6 +180,15 @@
     el.dataset.index = row;
     el.dataset.dataset = meta.dataset;
     el.dataset.page = page;
+    if (!sh) delete el.dataset.image;
+    else if (sh.ready) el.dataset.image = row;
+    else {
+      delete el.dataset.image;  // the tooltip shows its text now and its image once decoded
+      sh.wait.then(function () {
+        if (el.dataset.index === String(row) && el.dataset.dataset === meta.dataset) el.dataset.image = row;
+      }, function () {});
+    }
+    if (sh) prefetchRest(meta, page);
     // place beside the pointer, flipped near the window's right and bottom edges (a 3-D scatter's
     // events carry no mouse event: the pointer's last position)
     const e = ev.event || pointer, w = Math.max(TIP_MIN, g.w * s + 14) + 16, h = (hasImage ? g.h * s : 0) + 78;
@@ -161,7 +202,7 @@
 
   function hide() {
     const el = tip();
-    if (el) { el.classList.remove("visible"); delete el.dataset.index; }
+    if (el) { el.classList.remove("visible"); delete el.dataset.index; delete el.dataset.image; }
   }
 
   function bind(gd) {
