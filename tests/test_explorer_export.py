@@ -222,3 +222,13 @@ def test_export_callback_sends_each_file_of_the_selection(explorer_app):
     text = bad.get_data(as_text=True)
     assert bad.status_code == 200 and "projection must be one of umap, tsne, pca (got 'nope')" in text
     assert "Traceback" not in text
+
+
+def test_view_html_keeps_the_zoom_of_its_view_only(store):
+    m = store.get("mnist").model("cnn")
+    zoom = {"view": "mnist/cnn/umap", "x": [-1.5, 2.0], "y": [0.5, 3.0]}
+    fig, _ = _scripts(view_html(m, "umap", "true", zoom=zoom))
+    assert fig["layout"]["xaxis"]["range"] == [-1.5, 2.0] and fig["layout"]["yaxis"]["range"] == [0.5, 3.0]
+    assert fig["layout"]["xaxis"]["autorange"] is False
+    fig, _ = _scripts(view_html(m, "tsne", "true", zoom=zoom))  # a zoom of another layout means nothing here
+    assert "range" not in fig["layout"]["xaxis"]
