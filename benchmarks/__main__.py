@@ -7,7 +7,8 @@ description). Sections: ``training``, ``models`` (the ladder's accuracy and time
 (planted label flips found by the ranking against the model's own doubt, and the faith
 stage's cost against t-SNE and UMAP at 70,000 points), ``report`` (the report stage at 70,000 points:
 each metric's cost, sampled estimates against exact ones), ``umap`` (ours on the shared graph against
-plain umap-learn, each in a fresh process).
+plain umap-learn, each in a fresh process), ``view3d`` (Explore's 3-D view: opening it, its hovers, against
+the 2-D page in the same run).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -27,7 +28,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify", "label_issues", "report",
-            "umap")
+            "umap", "view3d")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
-    current = store.read_current() if set(sections) - {"verify", "pipeline", "report", "umap"} else {}
+    current = store.read_current() if set(sections) - {"verify", "pipeline", "report", "umap", "view3d"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -207,6 +208,18 @@ def section_app(store, current, args) -> list[Row]:
     from benchmarks.app import bench_app
 
     return bench_app(store)
+
+
+def section_view3d(store, current, args) -> list[Row]:
+    from benchmarks.view3d_bench import bench_view3d
+
+    # a synthetic 70,000-point cache (its CNN has a 3-D UMAP), then the real cache where it has 3-D layouts
+    rows = bench_view3d(None, 70_000)
+    if (store.root / "current.json").is_file():
+        first = next(iter(store.read_current()["datasets"].values()))
+        if "umap" in (first["models"].get("cnn", {}).get("projections3d") or {}):
+            rows += bench_view3d(store.root)
+    return rows
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ The figure is drawn in the browser by ``assets/view3d.js`` with the 3-D view's o
 (``assets/plotly-3d.min.js``, fetched when a 3-D view is first opened), not by a ``dcc.Graph``:
 every 2-D page then stays as light as before.  ``layout.meta`` and ``customdata`` are the 2-D
 scatter's, so ``assets/hover.js`` shows the same hover image and opens the same detail panel.
+Every trace's ``hoverinfo`` is ``skip``: view3d.js picks the hovered point itself (Plotly's 3-D
+picking reads the scene back from the GPU, 50-200 ms a hover without one) and emits Plotly's events.
 """
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def _focus(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray, size
     else:
         color = "#111111"
     # not "highlight" (hover.js skips the 2-D overlay's points): here the focused point is the one picked
-    return {"type": "scatter3d", "mode": "markers", "name": "focus", "showlegend": False, "hoverinfo": "none",
+    return {"type": "scatter3d", "mode": "markers", "name": "focus", "showlegend": False, "hoverinfo": "skip",
             **_points(coords, rows), "customdata": typed(rows.astype(np.int32)),
             "marker": {"size": size + 2, "color": color, "opacity": 1.0}}
 
@@ -103,7 +105,8 @@ def scatter3d_figure(m: ModelView, projection: str, colour: str, highlight: np.n
     traces = []
     for g in groups(m, colour, projection):
         rows = g["rows"]
-        marker: dict = {"size": size, "opacity": DIM_OPACITY_3D if dim else 0.85}
+        # opaque unless dimmed: WebGL draws transparent points in two more passes
+        marker: dict = {"size": size, "opacity": DIM_OPACITY_3D if dim else 1.0}
         if g["color"] is None:
             label, scale, reverse, _ = SCALES[g["scale"]]
             rng = scale_range(g["scale"])
@@ -113,7 +116,7 @@ def scatter3d_figure(m: ModelView, projection: str, colour: str, highlight: np.n
         else:
             marker["color"] = g["color"]
         traces.append({"type": "scatter3d", "mode": "markers", "name": g["name"], "legendgroup": g.get("legendgroup"),
-                       "hoverinfo": "none", **_points(coords, rows), "customdata": typed(rows), "marker": marker})
+                       "hoverinfo": "skip", **_points(coords, rows), "customdata": typed(rows), "marker": marker})
     if dim and len(highlight):
         traces.append(_focus(m, coords, colour, np.asarray(highlight, dtype=np.int64), size))
     if found is not None and len(found):
