@@ -5,7 +5,7 @@ Hover images are drawn in the browser from a sprite sheet: a grid of one dataset
 wide and :attr:`SpriteGrid.per_page` tiles a page, so a hover needs no request once its
 page is in the browser.  A page is at most :data:`MAX_PAGE_PX` wide (at most 100 tiles a
 row) and holds about :data:`PAGE_PIXELS` image pixels (whole tile rows): 28x28 images get
-2800x140 pages of 500 tiles (about 85 kB of PNG for MNIST, 205 kB for Fashion-MNIST), so
+2800x140 pages of 500 tiles (85-205 kB of PNG for the built-in digits and clothes), so
 ``assets/hover.js`` fetches the page under the pointer on the first hover within a few
 milliseconds, and the rest when idle after it, instead of 12-29 MB of 10,000-tile sheets
 right after first paint.  (Lossless WebP was measured 4-11 % smaller than these PNGs and
