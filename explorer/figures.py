@@ -22,6 +22,7 @@ from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, datas
                      histogram_figure, selection_confusion, separability_figure)
 from .classes import BACKGROUND, FEW_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
 from .classes import legend as class_legend
+from .layers import layers as draw_layers
 from .panels import NEIGHBOURS_SHOWN
 from .store import PROJECTION_LABELS, ModelView
 
@@ -197,7 +198,19 @@ def found_rings(m: ModelView, projection: str, rows) -> list[dict]:
     return [{**ring, "xanchor": float(coords[r, 0]), "yanchor": float(coords[r, 1])} for r in rows]
 
 
-def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int) -> dict:
+def highlight_marker(k: int, n: int) -> tuple[float, float]:
+    """Marker size and outline width of ``k`` highlighted points of a scatter of ``n``.
+
+    A few points stand out by a bigger marker and a dark outline; thousands of them would merge into
+    one dark blob (7,000 of 70,000), so both shrink as ``k`` grows, to no outline at all: by then the
+    dimmed rest is what sets them apart.
+    """
+    extra, width = (3.0, 1.0) if k <= 300 else (2.0, 0.7) if k <= 2000 else (1.0, 0.3) if k <= 10_000 else (0.5, 0.0)
+    return marker_size(n) + extra, width
+
+
+def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | None, n: int,
+             projection: str | None = None) -> dict:
     rows = np.asarray(rows if rows is not None else [], dtype=np.int32)
     labels = m.ds.labels
     if colour in ("true", "pred"):
@@ -206,18 +219,26 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
         color = [colours[int(c)] for c in by[rows]]
     elif colour == "correct":
         color = [WRONG_COLOUR if w else "#7b8794" for w in (labels[rows] != m.pred[rows])]
-    else:  # a colour scale: the outline says it all
-        color = "#111111"
+    else:  # a colour scale: its colours, undimmed (black dots by the thousand would be a blob)
+        color = None
+    size, width = highlight_marker(len(rows), n)
+    marker = {"size": size, "color": color, "opacity": 1.0,
+              "line": {"width": width, "color": "#111" if len(rows) <= 2000 else "rgba(0,0,0,0.55)"}}
+    if color is None:
+        _, scale, reverse, _ = SCALES[colour]
+        rng = scale_range(colour)
+        marker.update(color=typed(colour_values(m, colour, projection)[rows]), colorscale=scale, cmin=rng["cmin"],
+                      cmax=rng["cmax"], reversescale=reverse, showscale=False)
     return {"type": "scattergl", "mode": "markers", "name": HIGHLIGHT, "showlegend": False,
             "hoverinfo": "skip", "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
             "customdata": typed(rows),
-            "marker": {"size": marker_size(n) + 3, "color": color, "opacity": 1.0,
-                       "line": {"width": 1 if len(rows) <= 2000 else 0.5, "color": "#111"}}}
+            "marker": marker}
 
 
 def scatter_figure(m: ModelView, projection: str, colour: str,
                    highlight: np.ndarray | None = None, title: str | None = None,
-                   height: int | None = None, legend: bool = True, clicked: int | None = None) -> dict:
+                   height: int | None = None, legend: bool = True, clicked: int | None = None,
+                   layers: list | None = None) -> dict:
     """The scatter of one model's embedding of a dataset, in one projection.
 
     Parameters
@@ -236,6 +257,8 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         Shown above the plot; defaults to "<dataset> · <model> · <projection>".
     clicked : int, optional
         A row ringed on the plot (:func:`clicked_ring`).
+    layers : list of str, optional
+        ``"labels"`` (class names at their clusters' centres) and ``"density"`` (:mod:`explorer.layers`).
 
     Returns
     -------
@@ -265,7 +288,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
                        "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
                        "customdata": typed(rows), "marker": marker,
                        "unselected": {"marker": {"opacity": 0.15}}})
-    traces.append(_overlay(m, coords, colour, highlight, n))
+    traces.append(_overlay(m, coords, colour, highlight, n, projection))
     if title is None:
         title = f"{ds.title} · {m.title} · {PROJECTION_LABELS[projection]}"
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
@@ -282,6 +305,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
                  "class_names": ds.class_names, "colour": colour, "sprite": ds.grid.meta(),
                  "many_classes": len(ds.class_names) > FEW_CLASSES},
         "shapes": clicked_ring(m, projection, clicked),
+        **draw_layers(m, projection, colour, layers),
     }
     if height:
         layout["height"] = height
@@ -297,5 +321,5 @@ def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.nd
     patch = Patch() if patch is None else patch
     for i in range(n_base):
         patch["data"][i]["marker"]["opacity"] = DIM_OPACITY if highlight is not None else 0.8
-    patch["data"][n_base] = _overlay(m, coords, colour, highlight, m.ds.n)
+    patch["data"][n_base] = _overlay(m, coords, colour, highlight, m.ds.n, projection)
     return patch

@@ -15,12 +15,14 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
+from ..layers import layers as draw_layers
 from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
 from ..export_html import HTML_MAX, view_html
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
 from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
 from .explore3d import box as plot3d_box
 from .explore3d import register as register_3d
+from .filters import layers_box
 from .filters import layout as filter_bar
 from .filters import register as register_filters
 from ..store import ExplorerStore, ModelView
@@ -50,7 +52,7 @@ def layout(store: ExplorerStore) -> html.Div:
         filter_bar(),
         html.Div([
             # a fixed height: opening a sample's neighbours must not resize (and move) the plot
-            html.Div([scatter_graph(ids.SCATTER, None), plot3d_box()], className="main-plot"),
+            html.Div([scatter_graph(ids.SCATTER, None), plot3d_box(), layers_box()], className="main-plot"),
             html.Div([
                 dcc.Graph(id=ids.CONFUSION, config={"displayModeBar": False}, className="confusion"),
                 html.Div(id=ids.DETAIL, className="detail",
@@ -144,8 +146,8 @@ def register(app, store: ExplorerStore) -> None:
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
         Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), Input(ids.FILTER, "data"), Input(ids.FIND, "value"),
-        State(ids.EX_RENDERED, "data"), State(ids.ZOOM, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, rendered, zoom):
+        Input(ids.LAYERS, "value"), State(ids.EX_RENDERED, "data"), State(ids.ZOOM, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, layers, rendered, zoom):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
@@ -157,7 +159,7 @@ def register(app, store: ExplorerStore) -> None:
         key = f"{ds_name}/{m.name}/{proj}/{colour}"
         if key == rendered:
             changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
-            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION, ids.FILTER, ids.FIND}:
+            if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION, ids.FILTER, ids.FIND, ids.LAYERS}:
                 raise PreventUpdate
             # the rings are cheap to resend, and a point clicked elsewhere (Label issues) arrives with the tab
             patch = Patch()
@@ -166,8 +168,11 @@ def register(app, store: ExplorerStore) -> None:
                 F.highlight_patch(m, proj, colour, highlight, patch)
             if ids.SELECTION in changed and _rows_of(sel, ds_name, m.ds.n) is None:
                 clear_selection(m, colour, proj, patch)  # Clear or Escape: Plotly's box goes too
+            if ids.LAYERS in changed:  # class labels, density: layout items, no trace moves
+                for k, v in draw_layers(m, proj, colour, layers).items():
+                    patch["layout"][k] = v
             return patch, no_update
-        fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row)
+        fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row, layers=layers)
         fig["layout"]["uirevision"] = key
         fig["layout"]["shapes"] = shapes
         ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring

@@ -107,6 +107,14 @@ def layout() -> html.Div:
     ], className="controls filter-bar")
 
 
+def layers_box() -> html.Div:
+    """The scatter's optional layers (:mod:`explorer.layers`), ticked in its top corner: they draw
+    over it as the filters do, but filter nothing."""
+    return html.Div(dcc.Checklist(id=ids.LAYERS, value=[], inline=True, className="radio",
+                                  options=[{"label": "Class labels", "value": "labels"},
+                                           {"label": "Density", "value": "density"}]), className="layers-box")
+
+
 def register(app, store) -> None:
     """Attach the bar's callbacks: its values into one store, the counts, the issue filter where it applies."""
     @app.callback(Output(ids.FILTER, "data"), Input(ids.FLT_CONF, "value"), Input(ids.FLT_CORRECT, "value"),
