@@ -132,8 +132,9 @@ def scatter3d_figure(m: ModelView, projection: str, colour: str, highlight: np.n
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "paper_bgcolor": "white",
+        # nearer than Plotly's default eye (1.25, 1.25, 1.25): the clusters fill the box, not its middle
         "scene": {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "data", "dragmode": "orbit",
-                  "hovermode": "closest"},
+                  "hovermode": "closest", "camera": {"eye": {"x": 0.95, "y": 0.95, "z": 0.7}}},
         "hovermode": "closest", "showlegend": colour not in SCALES,
         "legend": class_legend(len(ds.class_names), "Click: hide · double-click: isolate"),
         # the camera stays where the user turned it while colours, focus and the clicked point change
