@@ -213,6 +213,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         ds = dataset(name)
         p = parse_index(page, page_count(ds.n, ds.grid), "page")
         data = sprites.get(ds.name, ds.version, ds.images, p, ds.grid)
+        sprites.warm(ds.name, ds.version, lambda: ds.images, ds.n, ds.grid, first=p + 1)  # the rest follow
         return png(data, immutable=flask.request.args.get("v") == ds.version)
 
     @server.route("/thumb/<name>/<index>.png")
@@ -234,6 +235,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         for hover labels."""
         m = model(name, flask.request.args.get("model"))
         ds = m.ds
+        # hover.js asks for these after first paint: the sprite pages a first hover will want, meanwhile
+        sprites.warm(ds.name, ds.version, lambda: ds.images, ds.n, ds.grid)
         body = {"dataset": ds.name, "model": m.name, "version": ds.version, "n": ds.n, "class_names": ds.class_names,
                 "labels": ds.labels.tolist(), "pred": m.pred.tolist(),
                 "ids": ds.sample_ids.astype(np.int64).tolist(),

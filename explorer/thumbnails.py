@@ -16,11 +16,14 @@ kept in memory.  ``assets/hover.js`` reads the grid from each figure's
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 TILE = 28  # the built-in datasets' tile (and the default for caches that name no image shape)
 MAX_TILES = 100  # tiles per row and tile rows per page at most
@@ -136,13 +139,42 @@ class SpriteCache:
     """Encoded sprite pages, built once per (dataset, version, page), thread-safe.
 
     A lock per page means 50 clients asking for the same new page wait for one
-    encode instead of starting 50.
+    encode instead of starting 50.  :meth:`warm` encodes a dataset's pages in a
+    background thread, so the page a first hover asks for is usually ready (the
+    server does the same work the browser's eager fetch of every sheet used to cause).
     """
 
     def __init__(self) -> None:
         self._pages: dict[tuple[str, str, int], bytes] = {}
         self._locks: dict[tuple[str, str, int], threading.Lock] = {}
         self._guard = threading.Lock()
+        self._warming: set[tuple[str, str]] = set()
+
+    def warm(self, dataset: str, version: str, images, n: int, grid: SpriteGrid | None = None,
+             first: int = 0) -> threading.Thread | None:
+        """Encode every page of ``n`` images not yet cached, from page ``first`` on, in a daemon thread.
+
+        ``images`` is the array or a callable returning it (read in the thread: a damaged file is
+        logged there and met again by the request that needs it).  Returns the thread, or ``None``
+        when this dataset version is already being warmed.
+        """
+        with self._guard:
+            if (dataset, version) in self._warming:
+                return None
+            self._warming.add((dataset, version))
+        pages = page_count(n, grid)
+
+        def run() -> None:
+            try:
+                arr = images() if callable(images) else images
+                for k in range(pages):
+                    self.get(dataset, version, arr, (first + k) % pages, grid)
+            except Exception:  # noqa: BLE001 - a background warm-up: the request path reports it
+                log.warning("sprite pages of %s not prepared in the background", dataset, exc_info=True)
+
+        thread = threading.Thread(target=run, name=f"sprites-{dataset}", daemon=True)
+        thread.start()
+        return thread
 
     def get(self, dataset: str, version: str, images: np.ndarray, page: int,
             grid: SpriteGrid | None = None) -> bytes:

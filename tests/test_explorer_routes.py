@@ -10,7 +10,7 @@ import pytest
 
 from explorer_data import decode_row
 from explorer_helpers import GOOD, ROOT, client, dash_post, decode_typed, png_array, store  # noqa: F401
-from explorer.thumbnails import TILE, page_size, sprite_page, tile_position
+from explorer.thumbnails import TILE, SpriteCache, encode_png, page_size, sprite_page, tile_position
 
 
 # -- sprites and thumbnails ----------------------------------------------------------
@@ -25,6 +25,19 @@ def test_sprite_page_layout_matches_tile_position(rng):
         assert np.array_equal(sheet[y:y + TILE, x:x + TILE], images[row])
     with pytest.raises(IndexError):
         sprite_page(images, 2)
+
+
+def test_sprite_pages_are_prepared_in_the_background_once_per_version(rng):
+    images = rng.integers(0, 256, (1200, 28, 28), dtype=np.uint8)
+    cache = SpriteCache()
+    thread = cache.warm("d", "v1", lambda: images, len(images), first=2)
+    assert cache.warm("d", "v1", images, len(images)) is None  # one warm-up per dataset version
+    thread.join(30)
+    assert sorted(k[2] for k in cache._pages) == [0, 1, 2]
+    for p in range(3):
+        assert cache.get("d", "v1", images, p) == encode_png(sprite_page(images, p))
+    cache.warm("d", "v2", images, len(images)).join(30)  # a new version is new images
+    assert len(cache._pages) == 6
 
 
 def test_sprite_route_serves_every_image(client, store):
