@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="pipeline section: make the cold run's cache here (an empty folder) and keep it")
     p.add_argument("--faith-n", type=int, default=70_000,
                    help="label_issues section: points of the synthetic faith-stage timing (default 70,000)")
+    p.add_argument("--cache-70k", type=Path, default=None,
+                   help="app section: a cache of 70,000 points per dataset (./run.sh --sample-set all); "
+                        "default: a synthetic one")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -207,7 +210,7 @@ def section_umap(store, current, args) -> list[Row]:
 def section_app(store, current, args) -> list[Row]:
     from benchmarks.app import bench_app
 
-    return bench_app(store)
+    return bench_app(store, cache_70k=args.cache_70k)
 
 
 def section_view3d(store, current, args) -> list[Row]:

@@ -1,8 +1,9 @@
 """One page load and its hovers in headless Chromium, for :mod:`benchmarks.app`.
 
 :func:`load_page` counts the bytes of the first page and times the scatter drawn,
-:func:`profile_load` splits one load's main-thread time by script, and
-:func:`measure_hovers` times hover to tooltip image against a server fetch per hover.
+:func:`profile_load` splits one load's main-thread time by script, :func:`first_hover` counts
+the hover images a fresh page fetched before its first hover and times that hover, and
+:func:`measure_hovers` times later hovers to tooltip image against a server fetch per hover.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.app_probes import (DRAWN_JS, HOVER_HOOK_JS, POINTS_JS, ROUND_TRIP_JS, SERVER_HOVER_JS,
-                                   TIMELINE_JS)
+                                   SPRITES_JS, TIMELINE_JS)
 
 VIEWPORT = {"width": 1366, "height": 768}
 
@@ -45,14 +46,16 @@ CATEGORIES = {
     "jscss": "other JS/CSS (React, Dash renderer and components, hover.js, style.css)",
     "scatter": "scatter data (Dash callback response with the figure)",
     "other": "other (HTML, Dash layout and dependencies, other callbacks, favicon)",
-    "sprites": "sprite sheets (lazy, after first paint)",
+    "sprites": "sprite pages (none before the first hover)",
     "labels": "hover labels /api/points (lazy, after first paint)",
     "poll": "status polls (every 2 s while a pipeline runs; not counted)",
 }
 
 
-def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0) -> tuple[dict, object, object]:
-    """Open ``url`` in a fresh context; return (measures, context, page), the page left open."""
+def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0,
+              query: str = "") -> tuple[dict, object, object]:
+    """Open ``url`` (with ``query``, e.g. ``?ds=fashion-mnist``) in a fresh context; return
+    (measures, context, page), the page left open."""
     ctx = browser.new_context(viewport=VIEWPORT)
     ctx.add_init_script(DRAWN_JS)
     page = ctx.new_page()
@@ -99,7 +102,7 @@ def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0) -
     cdp.on("Network.loadingFinished", done)
     cdp.on("Network.loadingFailed", lambda e: done(e, failed=True))
 
-    page.goto(url + "/", wait_until="commit")
+    page.goto(url + "/" + query, wait_until="commit")
     page.wait_for_function("() => window.__bench && window.__bench.drawn !== null", polling=100)
     timeline = page.evaluate(TIMELINE_JS)
     # network idle: nothing in flight for idle_s (hover.js asks for sprites within 1.5 s of the plot)
@@ -132,6 +135,18 @@ def load_page(browser, url: str, idle_s: float = 2.0, timeout_s: float = 90.0) -
                     and r.get("decoded", 0) > 2048)}
     cdp.detach()
     return measures, ctx, page
+
+
+def waited_note(tl: dict) -> str:
+    """What the figure request waited for, from the load's callback timeline."""
+    if not tl.get("url_cb"):
+        return ""
+    (u0, u1), n = tl["url_cb"], tl["waited"]
+    text = f"the figure request waited for the URL callback (sent {u0 / 1000:.2f} s, answered {u1 / 1000:.2f} s)"
+    if n > 1 and tl["waited_start"] is not None:
+        text += (f", then for {n - 1} callbacks it set off (sent from {tl['waited_start'] / 1000:.2f} s, the last "
+                 f"answered {tl['waited_end'] / 1000:.2f} s: the filter and selection stores are its inputs)")
+    return text
 
 
 _WEBGL = re.compile(r"^(getContext|readPixels|buffer(Sub)?Data|draw(Arrays|Elements)\w*|tex(Sub)?Image2D|"
@@ -274,20 +289,63 @@ def hover_pass(page, targets, var: str, on_result=None) -> tuple[list[dict], int
     return results, misses
 
 
-def measure_hovers(page, cache: Path, count: int = 50, check_every: int = 8) -> dict:
-    """``count + 1`` hovers over isolated points; latencies in ms and screenshot checks.
+def _meta(page) -> dict:
+    return page.evaluate("() => document.querySelector('#ex-scatter .js-plotly-plot').layout.meta")
 
-    Then the same number of hovers over other points with a server fetch per hover
-    (:data:`SERVER_HOVER_JS`), and fetch + decode alone of the first 40 rows.
-    """
-    meta = page.evaluate("() => document.querySelector('#ex-scatter .js-plotly-plot').layout.meta")
-    pages = max(1, -(-int(meta["n"]) // 10000))
-    # the sprites must be in the browser before hovering (they are fetched after first paint)
-    page.wait_for_function(
-        "n => performance.getEntriesByType('resource').filter(e => e.name.includes('/sprites/')).length >= n",
-        arg=pages, timeout=120_000)
+
+def _images(cache: Path, dataset: str) -> np.ndarray:
     current = json.loads((cache / "current.json").read_text())
-    images = np.load(cache / current["datasets"][meta["dataset"]]["samples"] / "images.npy", mmap_mode="r")
+    return np.load(cache / current["datasets"][dataset]["samples"] / "images.npy", mmap_mode="r")
+
+
+def first_hover(page, cache: Path, seed: int = 0) -> dict:
+    """The first hover of a page nobody hovered yet, on an isolated point picked with ``seed``.
+
+    Returns the sprite bytes and pages fetched before it (Resource Timing ``transferSize``),
+    its latency from ``mousemove`` to the frame after its image was ready (ms), the page
+    it fetched for it, and whether the tooltip's screenshot matched the row's image.
+    """
+    meta = _meta(page)
+    page.evaluate(HOVER_HOOK_JS)
+    target = pick_targets(page.evaluate(POINTS_JS), 1, seed=seed)
+    results, misses = hover_pass(page, target, "__hov")
+    if not results:
+        raise RuntimeError(f"the first hover at {target} showed no tooltip image within 3 s")
+    rec = results[0]
+    sheets = page.evaluate(SPRITES_JS)
+    before = [e for e in sheets if e["start"] < rec["move"]]
+    after = sorted((e for e in sheets if e["start"] >= rec["move"]), key=lambda e: e["start"])
+    per_page = (meta.get("sprite") or {}).get("per_page", 500)
+    return {"bytes_before": sum(e["bytes"] for e in before), "pages_before": len(before),
+            "latency": rec["paint"] - rec["move"], "text": rec["mut"] - rec["move"], "row": rec["row"],
+            "page": rec["row"] // per_page, "fetched": after[0]["url"].split("?")[0] if after else None,
+            "match": tooltip_matches(page, _images(cache, meta["dataset"])[rec["row"]])}
+
+
+def wait_sprites(page, timeout_s: float = 180.0) -> dict:
+    """Wait until the page has every sprite page of its scatter's dataset; their count, bytes, seconds."""
+    meta = _meta(page)
+    pages = -(-int(meta["n"]) // (meta.get("sprite") or {}).get("per_page", 500))
+    t0 = time.perf_counter()
+    page.wait_for_function(
+        "n => new Set(performance.getEntriesByType('resource').filter(e => e.name.includes('/sprites/'))"
+        ".map(e => e.name)).size >= n", arg=pages, timeout=int(timeout_s * 1000), polling=200)
+    sheets = page.evaluate(SPRITES_JS)
+    return {"pages": pages, "bytes": sum(e["bytes"] for e in sheets), "waited": time.perf_counter() - t0,
+            "span": max(e["end"] for e in sheets) - min(e["start"] for e in sheets)}
+
+
+def measure_hovers(page, cache: Path, count: int = 50, check_every: int = 8) -> dict:
+    """``count + 1`` hovers over isolated points once every sprite page is in; latencies in ms, checks.
+
+    The page had its first hover (:func:`first_hover`), which starts fetching the other pages
+    when idle; these hovers wait for all of them. Then the same number of hovers over other
+    points with a server fetch per hover (:data:`SERVER_HOVER_JS`), and fetch + decode alone
+    of the first 40 rows.
+    """
+    meta = _meta(page)
+    prefetch = wait_sprites(page)
+    images = _images(cache, meta["dataset"])
     page.evaluate(HOVER_HOOK_JS)
     points = page.evaluate(POINTS_JS)
     targets = pick_targets(points, 2 * (count + 1))
@@ -306,7 +364,7 @@ def measure_hovers(page, cache: Path, count: int = 50, check_every: int = 8) -> 
     srv, _ = hover_pass(page, targets[count + 1:], "__srv")
     srv_lat = [r["paint"] - r["move"] for r in srv]
     trips = page.evaluate(ROUND_TRIP_JS, {"ds": meta["dataset"], "rows": rows[1:41]})
-    return {"dataset": meta["dataset"], "n": meta["n"], "first": lat[0] if lat else float("nan"),
+    return {"dataset": meta["dataset"], "n": meta["n"], "prefetch": prefetch,
             "lat": lat[1:], "dom": dom[1:], "delivery": [r["moveNow"] - r["move"] for r in results[1:]],
             "hit": sum(r["row"] == r["target"] for r in results), "hovers": len(results),
             "misses": misses, "checks": checks, "rows": rows, "server_first": srv_lat[0] if srv_lat else None,

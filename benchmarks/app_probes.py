@@ -52,10 +52,15 @@ TIMELINE_JS = r"""() => {
   const plotly = res.find(e => /plotly[^/]*\.js/.test(e.name) && !/async-/.test(e.name));
   const cbs = res.filter(e => e.name.includes('_dash-update-component'));
   const fig = cbs.reduce((a, b) => (!a || b.encodedBodySize > a.encodedBodySize) ? b : a, null);
+  // what the figure request waited for: the URL callback (the first) and the callbacks answered before it left
+  const waited = fig ? cbs.filter(e => e.responseEnd <= fig.startTime) : [];
   return {drawn: window.__bench.drawn, afterplot: window.__bench.afterplot, n: window.__bench.n,
           dcl: nav ? nav.domContentLoadedEventEnd : null,
           plotly_end: plotly ? plotly.responseEnd : null,
           fig_start: fig ? fig.startTime : null, fig_end: fig ? fig.responseEnd : null,
+          url_cb: cbs.length ? [cbs[0].startTime, cbs[0].responseEnd] : null, waited: waited.length,
+          waited_end: waited.length ? Math.max(...waited.map(e => e.responseEnd)) : null,
+          waited_start: waited.length > 1 ? Math.min(...waited.slice(1).map(e => e.startTime)) : null,
           meta: document.querySelector('#ex-scatter .js-plotly-plot').layout.meta};
 }"""
 
@@ -75,24 +80,32 @@ POINTS_JS = r"""() => {
           plot: [box.left + fl._size.l, box.top + fl._size.t, fl._size.w, fl._size.h]};
 }"""
 
+# Times each hover to its image painted: the tooltip's data-image (set by hover.js once the row's
+# sprite page is decoded, at once when it already was) equal to its data-index, then the next frame.
 HOVER_HOOK_JS = r"""() => {
   if (window.__hov) return;
-  const H = window.__hov = {move: null, moveNow: null, seen: null, results: []};
+  const H = window.__hov = {move: null, moveNow: null, seen: null, shown: null, results: []};
   window.addEventListener('mousemove', e => { H.move = e.timeStamp; H.moveNow = performance.now(); }, true);
   const el = document.getElementById('hover-tip');
   new MutationObserver(() => {
     const idx = el.dataset.index;
-    if (idx === undefined || idx === H.seen || !el.classList.contains('visible')) return;
-    H.seen = idx;
-    const rec = {row: Number(idx), move: H.move, moveNow: H.moveNow, mut: performance.now()};
+    if (idx === undefined || !el.classList.contains('visible')) return;
+    if (idx !== H.seen) { H.seen = idx; H.shown = performance.now(); }  // tooltip (text) updated
+    if (el.dataset.image !== idx || H.done === idx) return;
+    H.done = idx;
+    const rec = {row: Number(idx), move: H.move, moveNow: H.moveNow, mut: H.shown, ready: performance.now()};
     requestAnimationFrame(() => {
       rec.raf = performance.now();
       const ch = new MessageChannel();  // runs after this frame's style, layout and paint
       ch.port1.onmessage = () => { rec.paint = performance.now(); H.results.push(rec); };
       ch.port2.postMessage(0);
     });
-  }).observe(el, {attributes: true, attributeFilter: ['data-index', 'class']});
+  }).observe(el, {attributes: true, attributeFilter: ['data-index', 'data-image', 'class']});
 }"""
+
+# Every sprite page the page has fetched so far: start time (ms since navigation), bytes on the wire, URL.
+SPRITES_JS = r"""() => performance.getEntriesByType('resource').filter(e => e.name.includes('/sprites/'))
+  .map(e => ({start: e.startTime, end: e.responseEnd, bytes: e.transferSize || e.encodedBodySize, url: e.name}))"""
 
 # The alternative design, measured on the same kind of mouse moves: on each Plotly hover,
 # fetch the row's image from the server, decode it and paint it (in an <img> of our own).
