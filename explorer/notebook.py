@@ -24,7 +24,7 @@ HOST = "127.0.0.1"
 #: Ways to show it: in the notebook's output, a link printed there, a new browser tab, or nothing (the URL).
 MODES = ("inline", "external", "tab", "url")
 _SHOWN: dict[int, "Shown"] = {}
-VIEW_KEYS = {"tab", "model", "proj", "colour", "cell", "model2", "proj2"}
+VIEW_KEYS = {"tab", "model", "proj", "colour", "cell", "model2", "proj2", "dims"}
 
 
 @dataclasses.dataclass
@@ -82,7 +82,7 @@ def show(dataset: str | None = None, *, cache_dir: Path | str | None = None, mod
     **view
         Where the page opens, as its URL keeps it: ``tab`` ("explore", "projections",
         "datasets", "dynamics", "issues"), ``model``, ``proj`` ("umap", "tsne", "pca"),
-        ``colour``, ``cell=(true, predicted)`` (that confusion cell's gallery).
+        ``colour``, ``cell=(true, predicted)`` (that confusion cell's gallery), ``dims=3`` (Explore's 3-D view).
 
     Returns
     -------

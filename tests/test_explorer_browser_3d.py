@@ -142,3 +142,16 @@ def test_3d_view_on_a_phone_keeps_the_plot_wide(browser, explorer_url):
         assert page.locator("#ex-scatter3d").bounding_box()["width"] > 300
     finally:
         context.close()
+
+
+def test_show_from_python_opens_the_3d_view(page, explorer_cache):
+    import explorer
+
+    shown = explorer.show("fashion-mnist", cache_dir=explorer_cache, mode="url", dims=3, model="cnn")
+    try:
+        assert "dims=3" in shown.url
+        open_3d(page, shown.url)
+        assert page.evaluate(f"() => {GD}.layout.meta.dataset") == "fashion-mnist"
+        assert page.is_checked("#ctl-dims input[value='3']")
+    finally:
+        shown.stop()
