@@ -68,3 +68,4 @@ def per_dataset(kind: str, name: str) -> dict:
 DIMS, DIMS_BOX = "ctl-dims", "ctl-dims-box"
 SCATTER3D, SCATTER3D_FIG, SCATTER3D_NOTE, PLOT2D_BOX, PLOT3D_BOX = (
     "ex-scatter3d", "ex-scatter3d-fig", "ex-scatter3d-note", "ex-plot2d-box", "ex-plot3d-box")
+SCATTER3D_KEY = "ex-scatter3d-key"  # what the drawn 3-D figure was made of (a hash), so an unchanged one is not resent

@@ -79,6 +79,16 @@ def test_3d_code_is_fetched_only_when_the_3d_view_is_opened_and_draws_the_3d_lay
     page.wait_for_selector("#ex-scatter", state="visible")
     page.wait_for_function("() => !location.search.includes('dims=')")
     assert not page.is_visible("#ex-plot3d-box")
+    # and to 3-D again, nothing else changed: the figure drawn in the hidden box is shown, not resent
+    figure_answers = []
+    page.on("response", lambda r: figure_answers.append(r.status) if "_dash-update-component" in r.url
+            and "ex-scatter3d-fig" in (r.request.post_data or "") else None)
+    page.click("#ctl-dims label:has-text('3-D')")
+    page.wait_for_selector("#ex-plot3d-box", state="visible")
+    page.wait_for_function("() => location.search.includes('dims=3')")
+    page.wait_for_timeout(500)
+    assert figure_answers == [204]  # Dash's "prevented": no figure came
+    assert page.evaluate(f"() => {GD}.dataset.state") == "drawn" and len(page.evaluate(POINTS_3D_JS)) == m.ds.n
 
 
 def test_turn_the_3d_view_then_hover_a_point_for_its_image_and_click_it_for_its_neighbours(page, explorer_url,

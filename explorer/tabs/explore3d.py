@@ -9,6 +9,8 @@ a selection made there is shown here.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from dash import Input, Output, State, dcc, html, no_update
@@ -32,7 +34,7 @@ def box() -> html.Div:
         html.Div(HOW, id=ids.SCATTER3D_NOTE, className="note3d"),
         # a plain div: view3d.js draws into it (class explorer-scatter: hover.js binds to the plot in it)
         html.Div(id=ids.SCATTER3D, className="scatter3d-plot"),
-        dcc.Store(id=ids.SCATTER3D_FIG),
+        dcc.Store(id=ids.SCATTER3D_FIG), dcc.Store(id=ids.SCATTER3D_KEY),
     ], id=ids.PLOT3D_BOX, className="explorer-scatter plot3d-box", style={"display": "none"})
 
 
@@ -49,26 +51,31 @@ def register(app, store) -> None:
         Output(ids.SCATTER, "style"), Output(ids.PLOT3D_BOX, "style"), Input(ids.DIMS, "value"))
 
     @app.callback(
-        Output(ids.SCATTER3D_FIG, "data"), Output(ids.SCATTER3D_NOTE, "children"),
+        Output(ids.SCATTER3D_FIG, "data"), Output(ids.SCATTER3D_NOTE, "children"), Output(ids.SCATTER3D_KEY, "data"),
         Input(ids.TABS_ID, "value"), Input(ids.DIMS, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"), Input(ids.SELECTION, "data"),
         Input(ids.CLICKED, "data"), Input(ids.FILTER, "data"), Input(ids.FIND, "value"),
-        State(ids.SCATTER3D_NOTE, "children"))
-    def render_3d(tab, dims, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, note):
+        State(ids.SCATTER3D_NOTE, "children"), State(ids.SCATTER3D_KEY, "data"))
+    def render_3d(tab, dims, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, note, drawn):
         if tab != "explore" or dims != 3:
             raise PreventUpdate  # nothing is computed for a 3-D view nobody looks at
+        # back to 3-D (or to the tab) with nothing changed: the figure drawn in the hidden box stands
+        key = hashlib.sha1(json.dumps([ds_name, model, proj, colour, cell_data, sel, clicked, flt, find],
+                                      sort_keys=True, default=str).encode()).hexdigest()
+        if key == drawn:
+            raise PreventUpdate
         m = _model(store, ds_name, model, proj, colour)
         shown, why = projection_3d(m, proj)
         text = f"{why} {HOW}" if why else HOW
         if shown is None:
-            return None, text
+            return None, text, key
         highlight, _ = focus_rows(m, sel, cell_data, flt)
         row = clicked.get("row") if isinstance(clicked, dict) and clicked.get("ds") == ds_name else None
         row = row if isinstance(row, int) and not isinstance(row, bool) and 0 <= row < m.ds.n else None
         found, _ = find_rows(m, find)
         fig = scatter3d_figure(m, shown, colour, highlight=highlight, clicked=row,
                                found=None if found is None else found[:FOUND_MAX])
-        return {"figure": fig, "config": CONFIG_3D, "bundle": bundle_url()}, (text if text != note else no_update)
+        return {"figure": fig, "config": CONFIG_3D, "bundle": bundle_url()}, (text if text != note else no_update), key
 
     app.clientside_callback(
         "function(spec) { if (window.explorer3d) window.explorer3d.draw(spec); "
