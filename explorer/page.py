@@ -42,7 +42,7 @@ URL_FIELDS = {"tab": (ids.TABS_ID, "value"), "ds": (ids.DATASET, "value"), "mode
               "dims": (ids.DIMS, "value"),  # Explore's 2-D / 3-D switch
               # Explore's filter bar
               "conf": (ids.FLT_CONF, "value"), "show": (ids.FLT_CORRECT, "value"), "score": (ids.FLT_ISSUE, "value"),
-              "find": (ids.FIND, "value")}
+              "find": (ids.FIND, "value"), "layers": (ids.LAYERS, "value")}
 DYNAMICS_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
                  "model's final layouts, not its snapshots.")
 PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)  # the class pair charted per dataset (training dynamics)
@@ -216,7 +216,7 @@ def register(app, store: ExplorerStore) -> None:
         state=dict(frame_max=State(ids.DY_FRAME, "max"), colours=State(ids.COLOUR, "options"),
                    note=State(ids.SEL_NOTE, "children")))
     def sync_url(search, tab, ds, model, proj, colour, model2, proj2, cell, frame, issue, compare, point, sel, zoom,
-                 conf, show, score, find, dims, pairs, paused, frame_max, colours, note):
+                 conf, show, score, find, layers, dims, pairs, paused, frame_max, colours, note):
         names = store.names
         # the pair dropdowns this page holds (it may predate a dataset), each with its value
         pair_inputs = [(p["id"].get("dataset"), p.get("value")) for p in ctx.args_grouping["pairs"]
@@ -290,7 +290,7 @@ def register(app, store: ExplorerStore) -> None:
                       frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
                       pairs=tuple(sorted(chosen_pairs)), issue=chosen_issue, dims=3 if dims == 3 else 2)
         s, new_note = with_rows(s, shown, point, sel, zoom)
-        s = with_filters(s, conf, show, score, find)
+        s = with_filters(s, conf, show, score, find, layers)
         if new_note != (note or ""):
             out["selnote"] = new_note
         query = to_query(s)

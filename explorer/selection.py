@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import BadInput, _cell_of, _int, _rows_of, _short
 from .figures import nines
-from .state import MAX_FIND, MAX_SEL, SHOWS, ViewState, decode_rows, encode_rows, parse_conf, parse_zoom
+from .state import LAYERS, MAX_FIND, MAX_SEL, SHOWS, ViewState, decode_rows, encode_rows, parse_conf, parse_zoom
 from .store import ModelView
 
 
@@ -151,12 +151,13 @@ def with_rows(s: ViewState, m: ModelView, point, sel, zoom) -> tuple[ViewState, 
 
 def url_filters(s: ViewState) -> dict:
     """The filter bar's control values a URL's state ``s`` sets: ``conf`` (the range slider, in nines),
-    ``show`` (correct/wrong), ``score`` (least label-issue score) and ``find`` (the search)."""
+    ``show`` (correct/wrong), ``score`` (least label-issue score) and ``find`` (the search); and the
+    scatter's ``layers``."""
     return {"conf": list(s.conf) if s.conf else list(NO_FILTER["conf"]), "show": s.show, "score": s.score,
-            "find": s.find}
+            "find": s.find, "layers": list(s.layers)}
 
 
-def with_filters(s: ViewState, conf, show, score, find) -> ViewState:
+def with_filters(s: ViewState, conf, show, score, find, layers=None) -> ViewState:
     """``s`` with the filter bar's control values (as the controls hold them: checked here, and a
     value that filters nothing left out of the URL)."""
     rng = None
@@ -165,4 +166,5 @@ def with_filters(s: ViewState, conf, show, score, find) -> ViewState:
                                   for v in conf))
     ok_score = isinstance(score, (int, float)) and not isinstance(score, bool) and 0 < score <= 1
     return replace(s, conf=rng, show=show if show in SHOWS else "all", score=float(score) if ok_score else 0.0,
-                   find=find.strip()[:MAX_FIND] if isinstance(find, str) else "")
+                   find=find.strip()[:MAX_FIND] if isinstance(find, str) else "",
+                   layers=tuple(v for v in LAYERS if isinstance(layers, list) and v in layers))

@@ -8,6 +8,7 @@ and outlive caches: a model the dataset lacks becomes its default model.
 (:func:`encode_rows`: a zlib-packed bitset of the rows) and the scatter's axis ranges;
 ``&conf=1,3&show=wrong&score=0.5&find=pred+Shirt`` Explore's filter bar (confidence in nines, correct/wrong,
 least label-issue score) and its search, each only where it filters or finds something;
+``&layers=labels,density`` the Explore scatter's class labels and density map;
 ``&dims=3`` Explore's 3-D view.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ OPTIONAL_COLOURS = ("issues", "faith")
 SHOWS = ("all", "correct", "wrong")  # the filter bar's correct/wrong choice
 CONF_RANGE = (0.0, 4.0)  # the confidence filter's range in nines (figures.CONF_NINES)
 MAX_FIND = 200  # characters of a search the URL keeps (selection.find_rows takes no more)
+LAYERS = ("labels", "density")  # the Explore scatter's optional layers (explorer.layers)
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
                  "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness"}
 
@@ -54,7 +56,8 @@ class ViewState:
     datasets "Compare datasets" shows, in the cache's order (``()``: every one); ``point`` the
     clicked row, ``sel`` the Explore selection as :func:`encode_rows` writes it (checked against
     the dataset's size by :func:`decode_rows`), ``zoom`` the Explore scatter's ``(x0, x1, y0, y1)``;
-    ``conf`` (``(lo, hi)`` in nines, ``None``: all), ``show``, ``score`` and ``find`` Explore's filter bar.
+    ``conf`` (``(lo, hi)`` in nines, ``None``: all), ``show``, ``score`` and ``find`` Explore's filter bar,
+    ``layers`` the scatter's optional layers (:data:`LAYERS`).
     """
 
     tab: str = "explore"
@@ -77,6 +80,7 @@ class ViewState:
     show: str = "all"
     score: float = 0.0
     find: str = ""
+    layers: tuple[str, ...] = ()
 
 
 #: per dataset: its model names in order and its default model
@@ -154,7 +158,9 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
                      sel=q.get("sel", "") if SEL_TEXT.fullmatch(q.get("sel", "")) else "",
                      zoom=parse_zoom(q.get("zoom")), conf=parse_conf(q.get("conf")),
                      show=pick("show", SHOWS, base.show), score=parse_score(q.get("score")),
-                     find=q.get("find", "")[:MAX_FIND].strip(), dims=3 if q.get("dims") == "3" else 2)
+                     find=q.get("find", "")[:MAX_FIND].strip(),
+                     layers=tuple(v for v in LAYERS if v in q.get("layers", "").split(",")),
+                     dims=3 if q.get("dims") == "3" else 2)
 
 
 def _number(text: str, lo: float, hi: float) -> float | None:
@@ -271,6 +277,9 @@ def to_query(state: ViewState) -> str:
         d["score"] = f"{score:.6g}"
     if find:
         d["find"] = find
+    layers = d.pop("layers")
+    if layers:
+        d["layers"] = ",".join(layers)
     if point is not None:
         d["point"] = str(point)
     if sel:

@@ -33,5 +33,11 @@ def test_class_labels_appear_at_the_medians_and_density_under_the_points(page, e
     c0 = np.median(tsne[m.ds.labels == 0], axis=0)
     page.wait_for_function(f"""() => {{ const a = ({SCATTER}.layout.annotations || []).find(a => a.text === '0');
         return a && Math.abs(a.x - {c0[0]}) < 1e-4 && Math.abs(a.y - {c0[1]}) < 1e-4; }}""")
+    # a shared link keeps them
+    page.wait_for_function("() => location.search.includes('layers=labels%2Cdensity')")
+    page.goto(page.url)
+    page.wait_for_function(f"() => {SCATTER} && ({SCATTER}.layout.annotations || []).length === {len(m.ds.class_names)}"
+                           f" && ({SCATTER}.layout.images || []).length === 1")
+    assert page.locator("#ex-layers input[value='labels']").is_checked()
     page.locator("#ex-layers input[value='labels']").uncheck()
     page.wait_for_function(f"() => ({SCATTER}.layout.annotations || []).length === 0")

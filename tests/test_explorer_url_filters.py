@@ -9,26 +9,29 @@ from explorer.state import ViewState, parse_query, to_query
 
 
 def test_the_filter_bar_round_trips_through_the_url():
-    s = ViewState(ds="mnist", conf=(1.2, 3.5), show="wrong", score=0.45, find="pred Shirt")
+    s = ViewState(ds="mnist", conf=(1.2, 3.5), show="wrong", score=0.45, find="pred Shirt", layers=("labels",))
     q = to_query(s)
     assert "conf=1.2%2C3.5" in q and "show=wrong" in q and "score=0.45" in q and "find=pred+Shirt" in q
+    assert "layers=labels" in q
     assert parse_query(q, ["mnist"]) == s
     assert url_filters(parse_query(q, ["mnist"])) == {"conf": [1.2, 3.5], "show": "wrong", "score": 0.45,
-                                                       "find": "pred Shirt"}
+                                                       "find": "pred Shirt", "layers": ["labels"]}
+    # the layers in their own order, unknown ones dropped
+    assert parse_query("?layers=density,x,labels", ["mnist"]).layers == ("labels", "density")
 
 
 def test_no_filter_writes_nothing_and_reads_back_as_the_bar_at_rest():
     q = to_query(ViewState(ds="mnist"))
-    assert not any(k in q for k in ("conf=", "show=", "score=", "find="))
+    assert not any(k in q for k in ("conf=", "show=", "score=", "find=", "layers="))
     assert url_filters(parse_query(q, ["mnist"])) == {"conf": NO_FILTER["conf"], "show": "all", "score": 0.0,
-                                                       "find": ""}
+                                                       "find": "", "layers": []}
 
 
 def test_the_controls_values_are_checked_and_the_whole_range_is_no_filter():
     base = ViewState(ds="mnist")
     assert with_filters(base, [0, 4], "all", 0, None) == base
-    assert with_filters(base, [0.5, 2], "correct", 0.3, " 12, 40 ") == ViewState(
-        ds="mnist", conf=(0.5, 2.0), show="correct", score=0.3, find="12, 40")
+    assert with_filters(base, [0.5, 2], "correct", 0.3, " 12, 40 ", ["density"]) == ViewState(
+        ds="mnist", conf=(0.5, 2.0), show="correct", score=0.3, find="12, 40", layers=("density",))
     assert with_filters(base, ["a", 2], "maybe", True, 7) == base
 
 
