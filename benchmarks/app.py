@@ -272,9 +272,12 @@ def bench_cache(browser, cache: Path, label: str, note: str, targets: bool, load
                         note=f"p90 {_ms(_pct(trips, 90))}, max {_ms(max(trips))}; idle loopback server, "
                              "no frame wait: the floor of any server-side hover image"))
         # -- load --
-        res = load_test(server.url, clients=clients, seconds=load_seconds, sizes=sizes_from_cache(cache))
+        # the load test asks for cnn and pixels neighbours: the datasets that have both (not an imported one)
+        sizes = {k: v for k, v in sizes_from_cache(cache).items() if {"cnn", "pixels"} <= set(current[k]["models"])}
+        res = load_test(server.url, clients=clients, seconds=load_seconds, sizes=sizes)
         lnote = (f"{res['requests']:,} requests in {res['seconds']:.0f} s ({res['rps']:.0f}/s), p50 "
-                 f"{res['p50_ms']:.1f} ms, max {res['max_ms']:.0f} ms; 70 % /thumb, 30 % /api/neighbours")
+                 f"{res['p50_ms']:.1f} ms, max {res['max_ms']:.0f} ms; 70 % /thumb, 30 % /api/neighbours; "
+                 f"{', '.join(sizes)}")
         if res["error_examples"]:
             lnote += "; e.g. " + "; ".join(res["error_examples"][:3])
         rows.append(Row(section, f"{clients} loopback clients for {load_seconds:.0f} s: errors", str(res["errors"]),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,6 +170,7 @@ class SpriteCache:
                 arr = images() if callable(images) else images
                 for k in range(pages):
                     self.get(dataset, version, arr, (first + k) % pages, grid)
+                    time.sleep(0.001)  # let a request's thread in between pages
             except Exception:  # noqa: BLE001 - a background warm-up: the request path reports it
                 log.warning("sprite pages of %s not prepared in the background", dataset, exc_info=True)
 
