@@ -248,6 +248,16 @@ def register(app, store: ExplorerStore) -> None:
             out["pairs"] = ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n))
                                                                  if n in store.datasets else (0, 1))))
                             for n in pair_outputs]
+            # a control already holding the URL's value is left alone: setting it would set off its
+            # callbacks, and the scatter's figure would wait for them (issue 14)
+            held = dict(tab=tab, ds=ds, model=model, proj=proj, colour=colour, model2=model2, proj2=proj2, cell=cell,
+                        frame=frame, issue=issue, compare=compare, point=point, sel=sel, zoom=zoom, conf=conf,
+                        show=show, score=score, find=find, dims=dims, colours=colours)
+            for k, v in held.items():
+                if out.get(k) == v:
+                    out[k] = no_update
+            out["pairs"] = [no_update if new == old else new for new, (_n, old) in zip(out["pairs"], pair_inputs)] \
+                if len(pair_inputs) == len(out["pairs"]) else out["pairs"]
             return out
         if ctx.triggered_id in (ids.DY_FRAME, ids.DY_TIMER) and paused is False:
             return out  # playing: the URL takes the frame where play stops (one history entry, not one a step)

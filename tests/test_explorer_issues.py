@@ -175,8 +175,9 @@ def test_an_older_cache_without_them_keeps_working(cache_copy):
     assert response_of(r, "li-missing.children") == ("Label issues are not computed for this model (CNN). "
                                                      "Rerun the pipeline to compute them.")
     assert response_of(r, "li-body.style") == {"display": "none"}
-    # a URL asking for a score colouring opens with the true class
-    r = dash_post(client, app, "sync_url", {**GOOD, "url.search": "?colour=issues"}, changed=["url.search"])
+    # a URL asking for a score colouring opens with the true class (from a page that held another)
+    r = dash_post(client, app, "sync_url", {**GOOD, "url.search": "?colour=issues", "ctl-colour.value": "pred"},
+                  changed=["url.search"])
     assert response_of(r, "ctl-colour.value") == "true"
     body = dash_post(client, app, "render_detail", {**GOOD, "ex-clicked.data": {"ds": "mnist", "row": 4}},
                      changed=["ex-clicked.data"]).get_data(as_text=True)

@@ -217,7 +217,8 @@ def test_url_sets_the_models_and_follows_them(client, explorer_app):
                   changed=["url.search"])
     assert response_of(r, "ctl-model.value") == "pixels" and response_of(r, "ctl-model2.value") == "mlp"
     assert [o["label"] for o in response_of(r, "ctl-model.options")] == [MODEL_TITLES[m] for m in MODELS]
-    r = dash_post(client, explorer_app, "sync_url", {**GOOD, "url.search": "?model=resnet&model2=%00"},
+    r = dash_post(client, explorer_app, "sync_url", {**GOOD, "url.search": "?model=resnet&model2=%00",
+                                                     "ctl-model.value": "mlp", "ctl-model2.value": "mlp"},
                   changed=["url.search"])
     assert response_of(r, "ctl-model.value") == "cnn" and response_of(r, "ctl-model2.value") == "pixels"
     r = dash_post(client, explorer_app, "sync_url", {**GOOD, "url.search": "?tab=explore", "ctl-model.value": "mlp"},
@@ -225,6 +226,18 @@ def test_url_sets_the_models_and_follows_them(client, explorer_app):
     search = response_of(r, "url.search")
     assert "model=mlp" in search and "model2=pixels" in search
     assert set(r.json["response"]) == {"url"}
+
+
+def test_page_load_leaves_controls_that_already_hold_the_urls_values(client, explorer_app):
+    """Setting them would set off their callbacks (the selection, the filter), and the scatter's
+    figure request would wait for those: issue 14's late figure."""
+    r = dash_post(client, explorer_app, "sync_url", {**GOOD, "url.search": ""}, changed=["url.search"])
+    for prop in ("tabs.value", "ctl-dataset.value", "ctl-model.value", "ctl-proj.value", "ctl-colour.value",
+                 "ctl-model2.value", "ctl-proj2.value"):
+        assert response_of(r, prop) is None, prop
+    r = dash_post(client, explorer_app, "sync_url", {**GOOD, "url.search": "?proj=tsne&tab=explore"},
+                  changed=["url.search"])
+    assert response_of(r, "ctl-proj.value") == "tsne" and response_of(r, "tabs.value") is None
 
 
 def test_dataset_without_the_chosen_model_falls_back_to_its_default(tmp_path):

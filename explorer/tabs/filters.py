@@ -118,7 +118,7 @@ def layers_box() -> html.Div:
 def register(app, store) -> None:
     """Attach the bar's callbacks: its values into one store, the counts, the issue filter where it applies."""
     @app.callback(Output(ids.FILTER, "data"), Input(ids.FLT_CONF, "value"), Input(ids.FLT_CORRECT, "value"),
-                  Input(ids.FLT_ISSUE, "value"))
+                  Input(ids.FLT_ISSUE, "value"), prevent_initial_call=True)  # the store starts as no filter
     def on_filter(conf, correct, issue):
         flt = {"conf": conf if isinstance(conf, list) else NO_FILTER["conf"], "correct": correct or "all",
                "issue": issue or 0.0}
