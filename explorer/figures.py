@@ -235,6 +235,18 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
             "marker": marker}
 
 
+def group_colour(m: ModelView, g: dict, projection: str | None) -> dict:
+    """Marker colour keys of one colour group (:func:`groups`): its hex colour, or its rows' values on
+    the colouring's scale with a colour bar; shared by the 2-D and the 3-D scatter."""
+    if g["color"] is not None:
+        return {"color": g["color"]}
+    label, scale, reverse, _ = SCALES[g["scale"]]
+    rng = scale_range(g["scale"])
+    return {"color": typed(colour_values(m, g["scale"], projection)[g["rows"]]), "colorscale": scale,
+            "cmin": rng["cmin"], "cmax": rng["cmax"], "reversescale": reverse, "showscale": True,
+            "colorbar": {"title": {"text": label}, "thickness": 12, "len": 0.6, **rng["ticks"]}}
+
+
 def scatter_figure(m: ModelView, projection: str, colour: str,
                    highlight: np.ndarray | None = None, title: str | None = None,
                    height: int | None = None, legend: bool = True, clicked: int | None = None,
@@ -275,14 +287,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
     for g in groups(m, colour, projection):
         rows = g["rows"]
         marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
-        if g["color"] is None:
-            label, scale, reverse, _ = SCALES[g["scale"]]
-            rng = scale_range(g["scale"])
-            marker.update(color=typed(colour_values(m, g["scale"], projection)[rows]), colorscale=scale,
-                          cmin=rng["cmin"], cmax=rng["cmax"], reversescale=reverse, showscale=True,
-                          colorbar={"title": {"text": label}, "thickness": 12, "len": 0.6, **rng["ticks"]})
-        else:
-            marker["color"] = g["color"]
+        marker.update(group_colour(m, g, projection))
         traces.append({"type": "scattergl", "mode": "markers", "name": g["name"],
                        "legendgroup": g.get("legendgroup"), "hoverinfo": "none",
                        "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),

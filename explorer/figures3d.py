@@ -16,8 +16,7 @@ import numpy as np
 
 from .classes import FEW_CLASSES, class_colours
 from .classes import legend as class_legend
-from .figures import (FOUND_COLOUR, SCALES, WRONG_COLOUR, colour_values, groups, scale_range, shown_colour,
-                      typed)
+from .figures import FOUND_COLOUR, SCALES, WRONG_COLOUR, group_colour, groups, shown_colour, typed
 from .panels import NEIGHBOURS_SHOWN
 from .store import PROJECTION_LABELS, ModelView
 
@@ -107,14 +106,7 @@ def scatter3d_figure(m: ModelView, projection: str, colour: str, highlight: np.n
         rows = g["rows"]
         # opaque unless dimmed: WebGL draws transparent points in two more passes
         marker: dict = {"size": size, "opacity": DIM_OPACITY_3D if dim else 1.0}
-        if g["color"] is None:
-            label, scale, reverse, _ = SCALES[g["scale"]]
-            rng = scale_range(g["scale"])
-            marker.update(color=typed(colour_values(m, g["scale"], projection)[rows]), colorscale=scale,
-                          cmin=rng["cmin"], cmax=rng["cmax"], reversescale=reverse, showscale=True,
-                          colorbar={"title": {"text": label}, "thickness": 12, "len": 0.6, **rng["ticks"]})
-        else:
-            marker["color"] = g["color"]
+        marker.update(group_colour(m, g, projection))
         traces.append({"type": "scatter3d", "mode": "markers", "name": g["name"], "legendgroup": g.get("legendgroup"),
                        "hoverinfo": "skip", **_points(coords, rows), "customdata": typed(rows), "marker": marker})
     if dim and len(highlight):
