@@ -1,7 +1,8 @@
 """``python -m benchmarks``: measure every stage against the tools a user would pick instead.
 
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
-description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``, ``projections`` (t-SNE and UMAP at
+description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``, ``full`` (``--sample-set all`` on the
+``--cache-dir``'s default run: every stage per dataset at 70,000 points; leaves that cache showing it), ``projections`` (t-SNE and UMAP at
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
 ``verify`` (the cost of checking artifacts against their recorded hashes), ``label_issues``
 (planted label flips found by the ranking against the model's own doubt, and the faith
@@ -27,7 +28,7 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "models", "pipeline", "projections", "dynamics", "app", "verify", "label_issues", "report",
+SECTIONS = ("training", "models", "pipeline", "full", "projections", "dynamics", "app", "verify", "label_issues", "report",
             "umap", "view3d")
 
 
@@ -163,6 +164,12 @@ def _fashion_70k(store):
     r = pipe.results["fashion-mnist"]
     return (np.load(r["models"]["cnn"]["embed"] / "space.npy"),
             np.load(r["samples"] / "labels.npy").astype(np.int64))
+
+
+def section_full(store, current, args) -> list[Row]:
+    from benchmarks.pipeline_bench import bench_full
+
+    return bench_full(store.root, store.root / "data")
 
 
 def section_projections(store, current, args) -> list[Row]:

@@ -137,6 +137,10 @@ def summary(pipe: Pipeline, command: str) -> None:
         lines.append(f"  report {pipe.report_path}\n")
         lines.append(format_table(read_json(pipe.report_path)))
     lines.append("\nstage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in pipe.timings.seconds.items()))
+    if len(pipe.timings.per_dataset) > 1:
+        lines.append("stage times per dataset: " + "; ".join(
+            f"{name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+            for name, stages in pipe.timings.per_dataset.items()))
     if command in ("report", "import"):
         lines.append(f"explorer: {store.root / 'current.json'} now shows these results; "
                      f"`python -m pipeline serve{_cache_flag(store)}` to open it")

@@ -30,15 +30,22 @@ _LAYOUTS = {2: "projections", 3: "projections3d"}
 
 @dataclasses.dataclass
 class Timings:
+    """Seconds per stage over the whole run, and per dataset where a call worked on one."""
+
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    per_dataset: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, datasets: Sequence[str] = ()) -> Iterator[None]:
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            dt = time.perf_counter() - t0
+            self.seconds[name] = self.seconds.get(name, 0.0) + dt
+            if len(datasets) == 1:  # run_all takes the datasets one at a time
+                own = self.per_dataset.setdefault(datasets[0], {})
+                own[name] = own.get(name, 0.0) + dt
 
 
 class Pipeline:
@@ -82,7 +89,7 @@ class Pipeline:
     def fetch(self, names: Sequence[str] | None = None) -> None:
         from training import datasets
 
-        with self.timings.stage("fetch"):
+        with self.timings.stage("fetch", self._names(names)):
             for name in self._names(names):
                 if name in self._arrays:
                     continue
@@ -120,7 +127,7 @@ class Pipeline:
 
         self.fetch(names)
         self.check_models()
-        with self.timings.stage("train"):
+        with self.timings.stage("train", self._names(names)):
             for name in self._names(names):
                 done = self.results[name].setdefault("models", {})
                 for spec in self.models(name):
@@ -139,7 +146,7 @@ class Pipeline:
         from embeddings.extract import embed, samples
 
         self.train(names)
-        with self.timings.stage("embed"):
+        with self.timings.stage("embed", self._names(names)):
             for name in self._names(names):
                 r = self.results[name]
                 if "samples" not in r:
@@ -165,7 +172,7 @@ class Pipeline:
                  and p not in self.results[n]["models"][m].get(_LAYOUTS[d], {})]
         if not tasks:
             return
-        with self.timings.stage("project"):
+        with self.timings.stage("project", self._names(names)):
             bar = tqdm(tasks, desc="project", unit="layout", disable=not progress, dynamic_ncols=True)
             for name, model, method, dims in bar:
                 what = method if dims == 2 else f"3-D {method}"
@@ -183,7 +190,7 @@ class Pipeline:
         from embeddings.faithfulness import FaithConfig, build_faith
 
         self.project(names)
-        with self.timings.stage("faith"):
+        with self.timings.stage("faith", self._names(names)):
             for name in self._names(names):
                 for model, m in self.results[name]["models"].items():
                     done = m.setdefault("faithfulness", {})
@@ -199,7 +206,7 @@ class Pipeline:
 
         self.embed(names)
         config = IssuesConfig(seed=self.config.seed.seed)
-        with self.timings.stage("issues"):
+        with self.timings.stage("issues", self._names(names)):
             for name in self._names(names):
                 r = self.results[name]
                 for model, m in r["models"].items():
@@ -216,7 +223,7 @@ class Pipeline:
 
         self.train(names)
         config = self.config.dynamics
-        with self.timings.stage("dynamics"):
+        with self.timings.stage("dynamics", self._names(names)):
             for name in self._names(names):
                 for m in self.results[name]["models"].values():
                     if "dynamics" in m:
@@ -236,7 +243,7 @@ class Pipeline:
         self.faith(names)
         self.issues(names)
         self.dynamics(names)
-        with self.timings.stage("report"):
+        with self.timings.stage("report", self._names(names)):
             for name in self._names(names):
                 r, info = self.results[name], facts.get(name)
                 if "report" not in r:

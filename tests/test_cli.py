@@ -1,5 +1,6 @@
 """The command line end to end on a tiny subset of the real data: results, reuse, invalidation, errors."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,20 @@ def test_all_produces_every_artifact(first_run):
     assert "MNIST" in r.stdout and "Fashion-MNIST" in r.stdout and "most confused pair" in r.stdout
     assert all(f"  {m}  " in r.stdout for m in ("pixels", "mlp", "cnn"))  # the models table
     assert f"explorer data: {cache / 'current.json'}" in r.stdout
+    # Stage times are split per dataset too (the datasets run one after the other), and add up.
+    totals = dict(_stage_times(re.search(r"stage times: (.*)", r.stdout).group(1)))
+    each = {name.strip(): dict(_stage_times(times)) for name, times in
+            (part.split(":", 1) for part in re.search(r"stage times per dataset: (.*)", r.stdout).group(1).split(";"))}
+    assert set(each) == {"mnist", "fashion-mnist"}
+    for stage in ("train", "embed", "project", "report"):
+        assert all(each[d][stage] > 0 for d in each)
+        assert sum(each[d][stage] for d in each) <= totals[stage] + 0.2  # printed to 0.1 s
+
+
+def _stage_times(text):
+    for part in text.split(","):
+        name, value, _ = part.split()
+        yield name, float(value)
 
 
 def test_second_run_reuses_everything(first_run):
