@@ -1,8 +1,9 @@
 """``python -m benchmarks``: measure every stage against the tools a user would pick instead.
 
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
-description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``, ``full`` (``--sample-set all`` on the
-``--cache-dir``'s default run: every stage per dataset at 70,000 points; leaves that cache showing it), ``projections`` (t-SNE and UMAP at
+description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``,
+``full`` (``--sample-set all`` on the default run in ``--cold-cache`` if given, else in ``--cache-dir``:
+every stage per dataset at 70,000 points; leaves that cache showing it), ``projections`` (t-SNE and UMAP at
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
 ``verify`` (the cost of checking artifacts against their recorded hashes), ``label_issues``
 (planted label flips found by the ranking against the model's own doubt, and the faith
@@ -38,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     p.add_argument("--cache-dir", type=Path, default=ROOT / "cache")
     p.add_argument("--quick", action="store_true", help="skip the slow scikit-learn t-SNE reference")
-    p.add_argument("--with-70k", action="store_true", help="pipeline section: also the full 70,000-image run")
     p.add_argument("--cold-cache", type=Path, default=None,
-                   help="pipeline section: make the cold run's cache here (an empty folder) and keep it")
+                   help="pipeline section: make the cold run's cache here (an empty folder) and keep it; "
+                        "the full section then runs on it")
     p.add_argument("--faith-n", type=int, default=70_000,
                    help="label_issues section: points of the synthetic faith-stage timing (default 70,000)")
     p.add_argument("--cache-70k", type=Path, default=None,
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
-    current = store.read_current() if set(sections) - {"verify", "pipeline", "report", "umap", "view3d"} else {}
+    current = store.read_current() if set(sections) - {"verify", "pipeline", "full", "report", "umap", "view3d"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -145,7 +146,7 @@ def section_models(store, current, args) -> list[Row]:
 def section_pipeline(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_pipeline
 
-    return bench_pipeline(store, with_70k=args.with_70k, keep=args.cold_cache)
+    return bench_pipeline(store, keep=args.cold_cache)
 
 
 def _fashion_70k(store):
@@ -169,7 +170,7 @@ def _fashion_70k(store):
 def section_full(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_full
 
-    return bench_full(store.root, store.root / "data")
+    return bench_full(args.cold_cache or store.root, store.root / "data")
 
 
 def section_projections(store, current, args) -> list[Row]:

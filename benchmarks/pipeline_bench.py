@@ -115,7 +115,7 @@ def _stage_rows(section: str, run: dict) -> list[Row]:
     return rows
 
 
-def bench_pipeline(store, with_70k: bool = False, keep: Path | None = None) -> list[Row]:
+def bench_pipeline(store, keep: Path | None = None) -> list[Row]:
     """Cold and warm runs in a fresh cache (kept at ``keep`` if given, else removed)."""
     data = store.root / "data"
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -137,8 +137,6 @@ def bench_pipeline(store, with_70k: bool = False, keep: Path | None = None) -> l
         rows.append(Row(section, "first page with everything cached (s)",
                         f"{warm['first_page']:.1f}" if warm["first_page"] else "never",
                         target="<= 5", met=warm["first_page"] is not None and warm["first_page"] <= 5))
-        if with_70k:
-            rows += bench_full(cache, data)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
