@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures as F
+from .encoding import decode, ranges_to_plot, trace_rows, typed, view_grid
 from .selection import zoom_of
 from .state import COLOUR_LABELS
 from .store import PROJECTION_LABELS, ModelView
@@ -34,7 +35,6 @@ CONFIG = {"scrollZoom": True, "displaylogo": False, "responsive": True, "doubleC
           "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False, "plotlyServerURL": "",
           "modeBarButtonsToRemove": ["autoScale2d", "sendDataToCloud", "select2d", "lasso2d"],
           "toImageButtonOptions": {"format": "png", "filename": "embedding-explorer", "scale": 2}}
-_DTYPES = {"f4": np.float32, "f8": np.float64, "i4": np.int32, "u1": np.uint8, "i2": np.int16, "u2": np.uint16}
 
 
 def plotly_source() -> str:
@@ -70,26 +70,25 @@ def kept_rows(n: int, highlight: np.ndarray | None, cap: int | None, seed: int =
     return np.sort(np.concatenate([hi, rng.choice(others, size=cap - len(hi), replace=False)]))
 
 
-def _decode(spec) -> np.ndarray:
-    """A figure's typed array (``{"dtype", "bdata"}``, :func:`explorer.figures.typed`) or list as numpy."""
-    if isinstance(spec, dict) and "bdata" in spec:
-        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=_DTYPES[spec["dtype"]])
-    return np.asarray(spec)
-
-
 def subset_figure(fig: dict, keep: np.ndarray) -> dict:
-    """``fig`` (:func:`explorer.figures.scatter_figure`) with only the points whose row is in ``keep``."""
-    out = {"data": [], "layout": fig["layout"]}
-    for tr in fig["data"]:
-        rows = _decode(tr["customdata"]).astype(np.int64)
+    """``fig`` (:func:`explorer.figures.scatter_figure`) with only the points whose row is in ``keep``.
+
+    Every trace then carries its rows in ``customdata`` and ``layout.meta.groups`` goes (it tells
+    the rows of whole groups, not of a subset).
+    """
+    meta = dict(fig["layout"].get("meta") or {})
+    group_of = decode(meta.pop("groups")) if "groups" in meta else None
+    out = {"data": [], "layout": {**fig["layout"], "meta": meta}}
+    for k, tr in enumerate(fig["data"]):
+        rows = (decode(tr["customdata"]) if "customdata" in tr else trace_rows(group_of, k)).astype(np.int64)
         mask = np.isin(rows, keep)
-        t = {**tr, "customdata": F.typed(rows[mask].astype(np.int32))}
+        t = {**tr, "customdata": typed(rows[mask].astype(np.int32))}
         for axis in ("x", "y"):
-            t[axis] = F.typed(_decode(tr[axis])[mask].astype(np.float32))
+            t[axis] = typed(np.ascontiguousarray(decode(tr[axis])[mask]))
         colour = tr.get("marker", {}).get("color")
         if isinstance(colour, (dict, list)):  # a value per point: a colour scale, the overlay's colours
-            values = _decode(colour)[mask]
-            t["marker"] = {**tr["marker"], "color": (F.typed(values.astype(np.float32)) if isinstance(colour, dict)
+            values = decode(colour)[mask]
+            t["marker"] = {**tr["marker"], "color": (typed(values.astype(np.float32)) if isinstance(colour, dict)
                                                      else values.tolist())}
         out["data"].append(t)
     return out
@@ -141,7 +140,8 @@ def view_html(m: ModelView, proj: str, colour: str, highlight: np.ndarray | None
     for key in ("uirevision", "height", "selections"):
         lay.pop(key, None)
     ranges = zoom_of(zoom, f"{ds.name}/{m.name}/{proj}")
-    if ranges:
+    if ranges:  # the store's data coordinates on the figure's plot units
+        ranges = ranges_to_plot(ranges, view_grid(m, proj))
         lay["xaxis"] = {**lay["xaxis"], "range": list(ranges[:2]), "autorange": False}
         lay["yaxis"] = {**lay["yaxis"], "range": list(ranges[2:]), "autorange": False}
     grid = ds.grid

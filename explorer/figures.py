@@ -1,10 +1,12 @@
 """The scatters as plain Plotly dicts: colour groups, the highlight overlay, the clicked ring.
 
-Scatter coordinates and row numbers go out as base64 typed arrays (float32/int32):
-70,000 points cost about 1.1 MB before gzip, and no image is ever inlined.
-Base traces are one per colour group; each carries its rows in ``customdata``, and
-:func:`rows_from_points` maps ``(curveNumber, pointNumber)`` back to rows on the
-server, since Plotly 7 does not echo typed ``customdata`` in event data.  The groups
+Scatter coordinates go out as base64 uint16 "plot units" (:mod:`explorer.encoding`; the grid in
+``layout.meta.grid``, so every layout item is in plot units too), and no image is ever inlined.
+Base traces are one per colour group: trace ``k`` holds group ``k``'s rows in ascending order, which
+``layout.meta.groups`` (each row's group) tells the browser; a colour scale's one trace, whose rows
+are in drawing order, carries them in ``customdata``.  :func:`rows_from_points` maps
+``(curveNumber, pointNumber)`` back to rows on the server, since Plotly 7 does not echo typed
+``customdata`` in event data.  The groups
 depend on the model (colouring by its predictions) and are kept on its view
 (:meth:`ModelView.cached`), not in this module: two apps in one process share no state.
 The other figures (confusion matrix, histogram, separability bars) are :mod:`explorer.charts`'s,
@@ -12,7 +14,6 @@ also importable from here.
 """
 from __future__ import annotations
 
-import base64
 from typing import Iterable
 
 import numpy as np
@@ -22,6 +23,7 @@ from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, datas
                      histogram_figure, selection_confusion, separability_figure)
 from .classes import BACKGROUND, FEW_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
 from .classes import legend as class_legend
+from .encoding import group_of_rows, typed, view_grid, view_xy
 from .layers import layers as draw_layers
 from .panels import NEIGHBOURS_SHOWN
 from .store import PROJECTION_LABELS, ModelView
@@ -29,14 +31,6 @@ from .store import PROJECTION_LABELS, ModelView
 HIGHLIGHT = "highlight"
 DIM_OPACITY = 0.2  # dimmed, still readable as clusters
 FOUND_COLOUR = "#ff7f0e"  # a search's rings: apart from the clicked point's black and the neighbours' red
-
-
-def typed(array: np.ndarray) -> dict:
-    """Plotly's typed-array spec: ``{"dtype": "f4", "bdata": <base64>}``."""
-    a = np.ascontiguousarray(array)
-    code = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
-            np.dtype(np.uint8): "u1", np.dtype(np.int16): "i2", np.dtype(np.uint16): "u2"}[a.dtype]
-    return {"dtype": code, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
 def marker_size(n: int) -> float:
@@ -169,7 +163,7 @@ def clicked_ring(m: ModelView, projection: str, row: int | None) -> list[dict]:
     """
     if row is None:
         return []
-    coords = m.coords(projection)
+    coords = view_xy(m, projection)  # plot units: where the markers are drawn
     x, y = (float(v) for v in coords[row])
     ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
             "layer": "above", "fillcolor": "rgba(0,0,0,0)"}
@@ -191,7 +185,7 @@ def clicked_ring(m: ModelView, projection: str, row: int | None) -> list[dict]:
 
 def found_rings(m: ModelView, projection: str, rows) -> list[dict]:
     """Layout shapes that ring points a search found (orange, a fixed size in pixels); ``[]`` for none."""
-    coords = m.coords(projection)
+    coords = view_xy(m, projection)
     ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
             "layer": "above", "fillcolor": "rgba(0,0,0,0)", "name": "found", "x0": -8, "x1": 8, "y0": -8, "y1": 8,
             "line": {"color": FOUND_COLOUR, "width": 2.5}}
@@ -231,7 +225,7 @@ def _overlay(m: ModelView, coords: np.ndarray, colour: str, rows: np.ndarray | N
                       cmax=rng["cmax"], reversescale=reverse, showscale=False)
     return {"type": "scattergl", "mode": "markers", "name": HIGHLIGHT, "showlegend": False,
             "hoverinfo": "skip", "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
-            "customdata": typed(rows),
+            "customdata": typed(rows),  # hover skips it; a test or an export reads its rows
             "marker": marker}
 
 
@@ -279,20 +273,22 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         and whose ``layout.meta`` tells the hover script which sprite and model to use.
     """
     ds = m.ds
-    coords = m.coords(projection)
+    coords = view_xy(m, projection)
     n = ds.n
     dim = highlight is not None
     traces = []
     colour = shown_colour(m, colour, projection)
-    for g in groups(m, colour, projection):
+    gs = groups(m, colour, projection)
+    for g in gs:
         rows = g["rows"]
         marker: dict = {"size": marker_size(n), "opacity": DIM_OPACITY if dim else 0.8}
         marker.update(group_colour(m, g, projection))
         traces.append({"type": "scattergl", "mode": "markers", "name": g["name"],
                        "legendgroup": g.get("legendgroup"), "hoverinfo": "none",
-                       "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]),
-                       "customdata": typed(rows), "marker": marker,
+                       "x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]), "marker": marker,
                        "unselected": {"marker": {"opacity": 0.15}}})
+        if colour in SCALES:  # rows in drawing order: meta.groups cannot tell them
+            traces[-1]["customdata"] = typed(rows)
     traces.append(_overlay(m, coords, colour, highlight, n, projection))
     if title is None:
         title = f"{ds.title} · {m.title} · {PROJECTION_LABELS[projection]}"
@@ -308,10 +304,14 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
         "uirevision": f"{ds.name}/{m.name}/{projection}",
         "meta": {"explorer": "scatter", "dataset": ds.name, "model": m.name, "version": ds.version, "n": n,
                  "class_names": ds.class_names, "colour": colour, "sprite": ds.grid.meta(),
-                 "many_classes": len(ds.class_names) > FEW_CLASSES},
+                 "many_classes": len(ds.class_names) > FEW_CLASSES, "grid": view_grid(m, projection)},
         "shapes": clicked_ring(m, projection, clicked),
         **draw_layers(m, projection, colour, layers),
     }
+    if colour not in SCALES:
+        # each row's trace: the browser's hover finds a point's row from it (no customdata to send)
+        layout["meta"]["groups"] = m.cached(f"group-of-{colour}",
+                                            lambda: typed(group_of_rows([g["rows"] for g in gs], n)))
     if height:
         layout["height"] = height
     return {"data": traces, "layout": layout}
@@ -320,7 +320,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
 def highlight_patch(m: ModelView, projection: str, colour: str, highlight: np.ndarray | None,
                     patch: Patch | None = None) -> Patch:
     """Change only the overlay and the dimming of a figure made by :func:`scatter_figure`."""
-    coords = m.coords(projection)
+    coords = view_xy(m, projection)
     colour = shown_colour(m, colour, projection)
     n_base = len(groups(m, colour, projection))
     patch = Patch() if patch is None else patch

@@ -13,6 +13,7 @@ import io
 import numpy as np
 
 from .classes import class_colours
+from .encoding import to_plot, view_grid
 from .store import ModelView
 
 LABEL_NAME = "class-label"
@@ -42,13 +43,16 @@ def class_centres(m: ModelView, projection: str, colour: str) -> list[tuple[int,
 
 
 def class_labels(m: ModelView, projection: str, colour: str) -> list[dict]:
-    """Layout annotations: each class's name at its :func:`class_centres` point, on a light box."""
+    """Layout annotations: each class's name at its :func:`class_centres` point (in the scatter's plot
+    units, :mod:`explorer.encoding`), on a light box."""
     names = m.ds.class_names
     size = 12 if len(names) <= 20 else 9
-    return [{"x": x, "y": y, "xref": "x", "yref": "y", "text": names[c], "showarrow": False, "name": LABEL_NAME,
-             "font": {"size": size, "color": "#111"}, "bgcolor": "rgba(255,255,255,0.72)", "borderpad": 1,
-             "captureevents": False}
-            for c, x, y in class_centres(m, projection, colour)]
+    centres = class_centres(m, projection, colour)
+    at = to_plot([(x, y) for _, x, y in centres], view_grid(m, projection)).reshape(-1, 2)
+    return [{"x": float(x), "y": float(y), "xref": "x", "yref": "y", "text": names[c], "showarrow": False,
+             "name": LABEL_NAME, "font": {"size": size, "color": "#111"}, "bgcolor": "rgba(255,255,255,0.72)",
+             "borderpad": 1, "captureevents": False}
+            for (c, _, _), (x, y) in zip(centres, at)]
 
 
 def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
@@ -82,7 +86,8 @@ def density_grid(m: ModelView, projection: str, colour: str) -> tuple[np.ndarray
 
 def density_image(m: ModelView, projection: str, colour: str) -> dict:
     """A layout image under the points: each pixel in the colour of the class densest there, its
-    opacity in :data:`LEVELS` bands of the total density (the bands read as contours)."""
+    opacity in :data:`LEVELS` bands of the total density (the bands read as contours); placed in the
+    scatter's plot units (:mod:`explorer.encoding`)."""
     from PIL import Image
 
     grid, (x0, x1, y0, y1) = density_grid(m, projection, colour)
@@ -97,6 +102,7 @@ def density_image(m: ModelView, projection: str, colour: str) -> dict:
     rgba[..., 3] = (level * MAX_ALPHA * 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(rgba[::-1], "RGBA").save(buf, format="PNG", optimize=True)  # image rows run top down
+    (x0, y0), (x1, y1) = to_plot([(x0, y0), (x1, y1)], view_grid(m, projection)).tolist()
     return {"source": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
             "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
             "sizing": "stretch", "layer": "below", "name": DENSITY_NAME}

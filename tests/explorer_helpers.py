@@ -60,8 +60,24 @@ def png_array(data: bytes) -> np.ndarray:
 
 
 def decode_typed(spec: dict) -> np.ndarray:
-    dtype = {"f4": np.float32, "i4": np.int32, "u1": np.uint8}[spec["dtype"]]
+    dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32, "u1": np.uint8, "u2": np.uint16}[spec["dtype"]]
     return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+
+
+def trace_rows(fig: dict, k: int) -> np.ndarray:
+    """int64 rows of trace ``k`` of a 2-D scatter: its ``customdata``, else the rows ``layout.meta.groups``
+    gives it (trace ``k`` holds group ``k``'s rows, ascending)."""
+    tr = fig["data"][k]
+    if "customdata" in tr:
+        return decode_typed(tr["customdata"]).astype(np.int64)
+    return np.flatnonzero(decode_typed(fig["layout"]["meta"]["groups"]) == k)
+
+
+def trace_xy(fig: dict, k: int) -> np.ndarray:
+    """float64 (m, 2) data coordinates of trace ``k``'s points, decoded from plot units by ``layout.meta.grid``."""
+    tr, g = fig["data"][k], fig["layout"]["meta"]["grid"]
+    xy = np.column_stack([decode_typed(tr["x"]), decode_typed(tr["y"])]).astype(np.float64)
+    return xy * g["step"] + np.array([g["x0"], g["y0"]])
 
 
 # -- callbacks posted as the browser would -------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from explorer import export, export_html
+from explorer.encoding import ranges_to_data
 from explorer.charts import WRONG_COLOUR
 from explorer.export import BORDER, CORRECT_FRAME, contact_sheet, gallery_order, selection_zip, sheet_layout
 from explorer.export_html import kept_rows, view_html
@@ -169,6 +170,8 @@ def test_view_html_is_self_contained(store):
     assert data["pages"][0].startswith("data:image/png;base64,")
     assert fig["layout"]["dragmode"] == "zoom" and "all 300 points" in doc
     assert "highlighted: 7 points, true Shirt, predicted T-shirt/top" in doc
+    # a subset's traces each carry their rows: meta.groups tells only whole groups'
+    assert "groups" not in fig["layout"]["meta"]
     rows = [np.frombuffer(base64.b64decode(t["customdata"]["bdata"]), np.int32) for t in fig["data"]]
     assert sorted(rows[-1].tolist()) == sorted(hi.tolist())  # the overlay: the highlighted points
     assert sorted(np.concatenate(rows[:-1]).tolist()) == list(range(300))
@@ -228,7 +231,10 @@ def test_view_html_keeps_the_zoom_of_its_view_only(store):
     m = store.get("mnist").model("cnn")
     zoom = {"view": "mnist/cnn/umap", "x": [-1.5, 2.0], "y": [0.5, 3.0]}
     fig, _ = _scripts(view_html(m, "umap", "true", zoom=zoom))
-    assert fig["layout"]["xaxis"]["range"] == [-1.5, 2.0] and fig["layout"]["yaxis"]["range"] == [0.5, 3.0]
+    # the axes are in plot units (explorer.encoding): the same ranges in data coordinates
+    back = ranges_to_data([*fig["layout"]["xaxis"]["range"], *fig["layout"]["yaxis"]["range"]],
+                          fig["layout"]["meta"]["grid"])
+    assert back == pytest.approx([-1.5, 2.0, 0.5, 3.0])
     assert fig["layout"]["xaxis"]["autorange"] is False
     fig, _ = _scripts(view_html(m, "tsne", "true", zoom=zoom))  # a zoom of another layout means nothing here
     assert "range" not in fig["layout"]["xaxis"]

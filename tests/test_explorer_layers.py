@@ -10,13 +10,14 @@ import pytest
 from PIL import Image
 
 from explorer import figures as F
+from explorer.encoding import to_plot, view_grid
 from explorer.layers import class_labels, density_grid, density_image, layers
 from explorer_helpers import store  # noqa: F401 - the fixture
 
 
 def test_labels_sit_at_each_class_median_and_name_it(store):
     m = store.get("fashion-mnist").model("cnn")
-    xy = m.coords("umap")
+    xy = to_plot(m.coords("umap"), view_grid(m, "umap"))  # the scatter's plot units
     labels = class_labels(m, "umap", "true")
     assert [a["text"] for a in labels] == m.ds.class_names  # every class present, in order
     for c, a in enumerate(labels):
@@ -40,7 +41,9 @@ def test_the_density_counts_every_point_and_covers_the_layout(store):
     assert png.mode == "RGBA" and png.size == (grid.shape[2], grid.shape[1])
     alpha = np.asarray(png)[..., 3]
     assert alpha.max() > 0 and (alpha == 0).any()  # transparent where there are no points
-    assert img["layer"] == "below" and (img["x"], img["y"]) == (x0, y1)
+    (px0, py0), (px1, py1) = to_plot([(x0, y0), (x1, y1)], view_grid(m, "tsne"))  # placed in plot units
+    assert img["layer"] == "below" and (img["x"], img["y"]) == pytest.approx((px0, py1))
+    assert (img["sizex"], img["sizey"]) == pytest.approx((px1 - px0, py1 - py0))
 
 
 def test_the_layers_go_into_the_layout_and_leave_the_traces_alone(store):

@@ -9,7 +9,7 @@ import pytest
 
 from explorer_data import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, MODEL_TITLES, MODELS,
                            write_synthetic_cache)
-from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store  # noqa: F401
+from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store, trace_rows, trace_xy  # noqa: F401
 from explorer.store import ExplorerStore
 from explorer.panels import pct
 from core.store import ArtifactStore, CacheError, write_json_atomic
@@ -33,10 +33,10 @@ def components(tree, cls: str) -> list[dict]:
 
 
 def figure_coords(fig: dict) -> dict[int, tuple[float, float]]:
-    """Row -> (x, y) of every base point of a scatter figure."""
+    """Row -> (x, y) in data coordinates (within half a grid step) of every base point of a scatter figure."""
     out = {}
-    for t in fig["data"][:-1]:
-        for r, x, y in zip(decode_typed(t["customdata"]), decode_typed(t["x"]), decode_typed(t["y"])):
+    for k in range(len(fig["data"]) - 1):
+        for r, (x, y) in zip(trace_rows(fig, k), trace_xy(fig, k)):
             out[int(r)] = (float(x), float(y))
     return out
 
@@ -113,10 +113,11 @@ def test_scatter_and_confusion_are_the_chosen_models(client, explorer_app, store
                       "ex-scatter.figure")
     assert fig["layout"]["meta"]["model"] == model and MODEL_TITLES[model] in fig["layout"]["title"]["text"]
     coords = figure_coords(fig)
-    assert np.allclose([coords[r] for r in range(m.ds.n)], m.coords("umap"))
+    assert np.allclose([coords[r] for r in range(m.ds.n)], m.coords("umap"),
+                       rtol=0, atol=fig["layout"]["meta"]["grid"]["step"] / 2 + 1e-6)
     # coloured by this model's predictions: trace c holds exactly the rows it predicts as c
     for c, trace in enumerate(fig["data"][:-1]):
-        assert sorted(decode_typed(trace["customdata"]).tolist()) == np.flatnonzero(m.pred == c).tolist()
+        assert "customdata" not in trace and trace_rows(fig, c).tolist() == np.flatnonzero(m.pred == c).tolist()
     conf = response_of(dash_post(client, explorer_app, "render_confusion", values, changed=["ctl-model.value"]),
                        "ex-confusion.figure")
     off = conf["data"][1]["z"]
@@ -154,7 +155,8 @@ def test_compare_view_draws_two_models_and_links_their_selection(client, explore
     r = dash_post(client, explorer_app, "render_projections", values, changed=["ctl-model2.value"])
     left, right = response_of(r, "cp-left.figure"), response_of(r, "cp-right.figure")
     assert (left["layout"]["meta"]["model"], right["layout"]["meta"]["model"]) == ("cnn", "pixels")
-    assert np.allclose([figure_coords(right)[i] for i in range(ds.n)], ds.model("pixels").coords("umap"))
+    assert np.allclose([figure_coords(right)[i] for i in range(ds.n)], ds.model("pixels").coords("umap"),
+                       rtol=0, atol=right["layout"]["meta"]["grid"]["step"] / 2 + 1e-6)
     # points picked in the right view are the pixels model's groups (correct/wrong by its predictions)
     wrong = np.flatnonzero(ds.labels != ds.model("pixels").pred)
     points = [{"curveNumber": 1, "pointNumber": i} for i in range(len(wrong))]

@@ -9,6 +9,7 @@ from explorer_data import FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODELS, fait
 from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store  # noqa: F401
 from test_explorer_models import components
 from explorer import figures as F
+from explorer.encoding import view_xy
 from explorer.page import colour_options
 from explorer.state import ViewState, parse_query, to_query
 
@@ -127,7 +128,8 @@ def test_clicked_point_is_ringed_on_the_scatter(client, explorer_app, store):
     rings = [s for s in fig["layout"]["shapes"] if s["name"] == "clicked"]
     assert rings == fig["layout"]["shapes"][-2:]
     assert rings and all(s["type"] == "circle" and s["xsizemode"] == "pixel" for s in rings)
-    assert (rings[0]["xanchor"], rings[0]["yanchor"]) == pytest.approx(tuple(m.coords("umap")[42].tolist()))
+    # at the point's marker: the scatter's plot units (explorer.encoding)
+    assert (rings[0]["xanchor"], rings[0]["yanchor"]) == tuple(view_xy(m, "umap")[42].astype(float).tolist())
     # drawn already: a click on another point only moves the ring
     key = "mnist/cnn/umap/true"
     r = dash_post(client, explorer_app, "render_scatter", {**values, "ex-clicked.data": {"ds": "mnist", "row": 7},
@@ -135,7 +137,7 @@ def test_clicked_point_is_ringed_on_the_scatter(client, explorer_app, store):
     assert r.status_code == 200 and "ex-rendered" not in r.json["response"]
     ops = r.json["response"]["ex-scatter"]["figure"]["operations"]
     (op,) = [o for o in ops if o["location"] == ["layout", "shapes"]]
-    assert op["params"]["value"][-1]["xanchor"] == pytest.approx(float(m.coords("umap")[7, 0]))
+    assert op["params"]["value"][-1]["xanchor"] == float(view_xy(m, "umap")[7, 0])
     # a point of the other dataset (or none) rings nothing
     fig = response_of(dash_post(client, explorer_app, "render_scatter",
                                 {**GOOD, "ex-clicked.data": {"ds": "fashion-mnist", "row": 42}},

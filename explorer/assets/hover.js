@@ -1,7 +1,8 @@
 /* Hover images drawn in the browser: no server round trip per hover.
  *
  * Every scatter (class "explorer-scatter") carries layout.meta = {dataset, model, version,
- * n, class_names, sprite}. Its base traces carry their rows in customdata (a typed array), so a
+ * n, class_names, sprite, grid, groups}. Its base traces carry their rows in customdata (a typed
+ * array) or, coloured by classes, meta.groups tells them (rowOf), so a
  * hover maps (curveNumber, pointNumber) to a row and shows that row's tile of the
  * dataset's sprite sheet, enlarged with crisp pixels. meta.sprite is the dataset's grid
  * (thumbnails.SpriteGrid.meta: tile h and w, tiles per row and per page, the hover's scale):
@@ -103,17 +104,40 @@
     return spec.__decoded;
   }
 
+  // A colouring by classes sends no customdata: layout.meta.groups is each row's trace, and trace k
+  // holds the rows of group k in ascending order. A counting sort makes each trace's rows from it,
+  // once per figure (kept on the spec, which a new figure replaces).
+  function groupRows(spec) {
+    if (spec.__rows) return spec.__rows;
+    const g = spec.bdata ? decode(spec) : spec;
+    let k = 0;
+    for (let i = 0; i < g.length; i++) if (g[i] >= k) k = g[i] + 1;
+    const start = new Int32Array(k + 1), rows = new Int32Array(g.length);
+    for (let i = 0; i < g.length; i++) start[g[i] + 1]++;
+    for (let j = 0; j < k; j++) start[j + 1] += start[j];
+    const at = start.slice(0, k);
+    for (let i = 0; i < g.length; i++) rows[at[g[i]]++] = i;
+    spec.__rows = {start: start, rows: rows};
+    return spec.__rows;
+  }
+
   function rowOf(gd, pt) {
     const full = gd._fullData && gd._fullData[pt.curveNumber];
     if (!full || full.name === "highlight") return null;
-    let cd = full.customdata;
+    let cd = full.customdata;  // where a trace has its rows, they win
     if (!cd || cd.length === undefined) {
       const raw = gd.data[pt.curveNumber] && gd.data[pt.curveNumber].customdata;
-      if (!raw) return null;
-      cd = raw.bdata ? decode(raw) : raw;
+      cd = raw ? (raw.bdata ? decode(raw) : raw) : null;
     }
-    const row = cd[pt.pointNumber];
-    return row === undefined ? null : Number(row);
+    if (cd) {
+      const row = cd[pt.pointNumber];
+      return row === undefined ? null : Number(row);
+    }
+    const groups = gd.layout && gd.layout.meta && gd.layout.meta.groups;
+    if (!groups) return null;
+    const g = groupRows(groups), c = pt.curveNumber, i = pt.pointNumber;
+    if (!(c >= 0 && c < g.start.length - 1 && i >= 0 && g.start[c] + i < g.start[c + 1])) return null;
+    return g.rows[g.start[c] + i];
   }
 
   function tip() { return document.getElementById("hover-tip"); }

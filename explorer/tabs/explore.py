@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
+from ..encoding import ranges_to_data, ranges_to_plot, view_grid
 from ..layers import layers as draw_layers
 from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
 from ..export_html import HTML_MAX, view_html
@@ -176,7 +177,8 @@ def register(app, store: ExplorerStore) -> None:
         fig["layout"]["uirevision"] = key
         fig["layout"]["shapes"] = shapes
         ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring
-        if ranges:
+        if ranges:  # kept in data coordinates; the axes are in plot units
+            ranges = ranges_to_plot(ranges, view_grid(m, proj))
             fig["layout"]["xaxis"] = {**fig["layout"]["xaxis"], "range": list(ranges[:2]), "autorange": False}
             fig["layout"]["yaxis"] = {**fig["layout"]["yaxis"], "range": list(ranges[2:]), "autorange": False}
         return fig, key
@@ -185,7 +187,8 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.ZOOM, "data", allow_duplicate=True), Input(ids.SCATTER, "relayoutData"),
         State(ids.DATASET, "value"), State(ids.MODEL, "value"), State(ids.PROJ, "value"), prevent_initial_call=True)
     def on_zoom(relayout, ds_name, model, proj):
-        """A zoom or pan keeps the scatter's axis ranges (for the URL and the next redraw); a reset drops them."""
+        """A zoom or pan keeps the scatter's axis ranges (for the URL and the next redraw), in data
+        coordinates (the axes are in plot units, :mod:`explorer.encoding`); a reset drops them."""
         if not isinstance(relayout, dict):
             raise PreventUpdate
         if relayout.get("xaxis.autorange") or relayout.get("yaxis.autorange"):
@@ -196,8 +199,9 @@ def register(app, store: ExplorerStore) -> None:
         v = [relayout[k] for k in keys]
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
             raise BadInput("zoom ranges must be numbers")
-        return {"view": f"{ds_name}/{_model(store, ds_name, model).name}/{proj}",
-                "x": [float(v[0]), float(v[1])], "y": sorted([float(v[2]), float(v[3])])}
+        m = _model(store, ds_name, model, proj)
+        v = ranges_to_data([float(x) for x in v], view_grid(m, proj))
+        return {"view": f"{ds_name}/{m.name}/{proj}", "x": v[:2], "y": sorted(v[2:])}
 
     @app.callback(
         Output(ids.SELECTION, "data", allow_duplicate=True),
