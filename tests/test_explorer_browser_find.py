@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.encoding import view_xy
 from explorer.figures import nines
 from test_explorer_browser import GD, open_app
 from test_explorer_browser_select import highlighted_rows, wait_gallery, wait_highlight
@@ -20,7 +21,7 @@ def test_search_a_sample_id_and_see_it_ringed(page, explorer_url, explorer_app):
     page.press("#ex-find", "Enter")
     page.wait_for_function(f"() => ({SHAPES_JS})().filter(s => s.name === 'found').length === 1")
     ring = next(s for s in page.evaluate(SHAPES_JS) if s["name"] == "found")
-    assert np.allclose([ring["xanchor"], ring["yanchor"]], ds.model("cnn").coords("umap")[row], atol=1e-4)
+    assert np.allclose([ring["xanchor"], ring["yanchor"]], view_xy(ds.model("cnn"), "umap")[row], atol=1e-4)
     assert page.locator("#find-n").inner_text() == "1"
     assert "sample id" in page.locator("#ex-find-count").inner_text()
     # a class name finds its points, a predicted class the model's

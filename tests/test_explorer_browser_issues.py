@@ -7,6 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from explorer.encoding import view_xy
 from explorer_data import MODEL_CELLS, decode_row, faithfulness_of
 from test_explorer_browser import GD, open_app, wait_scatter
 
@@ -37,7 +38,7 @@ def test_click_a_suspect_to_see_it_in_explore(page, explorer_url, explorer_app):
     # ringed on the scatter, where the t-SNE put it
     page.wait_for_function(f"() => ({GD.format(sel='#ex-scatter')}.layout.shapes || []).length > 0")
     ring = page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.shapes.find(s => s.name === 'clicked')")
-    assert np.allclose([ring["xanchor"], ring["yanchor"]], m.coords("tsne")[row], atol=1e-4)
+    assert np.allclose([ring["xanchor"], ring["yanchor"]], view_xy(m, "tsne")[row], atol=1e-4)  # plot units
     assert page.locator("#ex-scatter .shapelayer path").count() >= 1  # drawn, not only in the layout
     nb = [int(r) for r in page.locator("#nb-strip .nb-item").evaluate_all("els => els.map(e => e.dataset.row)")]
     assert nb == m.knn[row][:10].tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.encoding import to_plot, view_grid
 from test_explorer_browser import GD, open_app
 
 SCATTER = GD.format(sel="#ex-scatter")
@@ -19,7 +20,7 @@ def test_class_labels_appear_at_the_medians_and_density_under_the_points(page, e
     # drawn: one text per class on the plot, its class's name
     texts = page.locator("#ex-scatter .annotation-text").evaluate_all("els => els.map(e => e.textContent)")
     assert sorted(texts) == sorted(m.ds.class_names)
-    xy = m.coords("umap")
+    xy = to_plot(m.coords("umap"), view_grid(m, "umap"))  # the scatter's plot units
     for a in page.evaluate(f"() => {SCATTER}.layout.annotations"):
         c = m.ds.class_names.index(a["text"])
         assert np.allclose([a["x"], a["y"]], np.median(xy[m.ds.labels == c], axis=0), atol=1e-4)
@@ -29,8 +30,7 @@ def test_class_labels_appear_at_the_medians_and_density_under_the_points(page, e
     assert page.evaluate(f"() => {SCATTER}.data.length") == n_traces
     # another projection: the labels follow its layout
     page.locator("#ctl-proj input[value='tsne']").check()
-    tsne = m.coords("tsne")
-    c0 = np.median(tsne[m.ds.labels == 0], axis=0)
+    c0 = to_plot(np.median(m.coords("tsne")[m.ds.labels == 0], axis=0), view_grid(m, "tsne"))  # plot units
     page.wait_for_function(f"""() => {{ const a = ({SCATTER}.layout.annotations || []).find(a => a.text === '0');
         return a && Math.abs(a.x - {c0[0]}) < 1e-4 && Math.abs(a.y - {c0[1]}) < 1e-4; }}""")
     # a shared link keeps them

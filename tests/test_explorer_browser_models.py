@@ -7,16 +7,19 @@ import numpy as np
 from explorer_data import MODEL_CELLS
 from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
 
-# Row -> [x, y] in data coordinates of every base point of a scatter, as Plotly holds them now.
+# Row -> [x, y] in data coordinates (from the plot units Plotly holds, by layout.meta.grid) of every
+# base point of a scatter, as Plotly holds them now.
 DATA_JS = """(sel) => {
-  const gd = document.querySelector(sel + ' .js-plotly-plot'), out = {};
+  const gd = document.querySelector(sel + ' .js-plotly-plot'), out = {}, g = gd.layout.meta.grid;
   gd._fullData.forEach((t, c) => {
     if (t.name === 'highlight') return;
     for (let i = 0; i < t._length; i++)
-      out[window.explorerHover.rowOf(gd, {curveNumber: c, pointNumber: i})] = [Number(t.x[i]), Number(t.y[i])];
+      out[window.explorerHover.rowOf(gd, {curveNumber: c, pointNumber: i})] =
+        [g.x0 + g.step * Number(t.x[i]), g.y0 + g.step * Number(t.y[i])];
   });
   return out;
 }"""
+ATOL = 2e-3  # half a step of the plot units (explorer.encoding) is at most about 2e-4 in the synthetic layouts
 # Rows of each base trace (one per colour group).
 TRACE_ROWS_JS = """(sel) => {
   const gd = document.querySelector(sel + ' .js-plotly-plot');
@@ -42,12 +45,12 @@ def test_switching_the_model_redraws_scatter_colours_and_confusion(page, explore
     assert page.locator("#ctl-model input[value='cnn']").is_checked()
     labels = [s.strip() for s in page.locator("#ctl-model label").all_inner_texts()]
     assert labels == ["Raw pixels (k-NN)", "Dense network", "CNN"]
-    assert np.allclose(drawn_coords(page, "#ex-scatter", ds.n), ds.model("cnn").coords("umap"), atol=1e-4)
+    assert np.allclose(drawn_coords(page, "#ex-scatter", ds.n), ds.model("cnn").coords("umap"), atol=ATOL)
 
     page.locator("#ctl-model label", has_text="Raw pixels (k-NN)").click()
     wait_model(page, "#ex-scatter", "pixels")
     pixels = ds.model("pixels")
-    assert np.allclose(drawn_coords(page, "#ex-scatter", ds.n), pixels.coords("umap"), atol=1e-4)
+    assert np.allclose(drawn_coords(page, "#ex-scatter", ds.n), pixels.coords("umap"), atol=ATOL)
     assert "Raw pixels (k-NN)" in page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text")
     # coloured by the pixels model's predictions
     groups = page.evaluate(TRACE_ROWS_JS, "#ex-scatter")
@@ -82,7 +85,7 @@ def test_compare_view_links_a_selection_between_two_models(page, explorer_url, e
     wait_model(page, "#cp-right", "mlp")
     wait_scatter(page, "#cp-right")
     mlp = ds.model("mlp")
-    assert np.allclose(drawn_coords(page, "#cp-right", ds.n), mlp.coords("umap"), atol=1e-4)
+    assert np.allclose(drawn_coords(page, "#cp-right", ds.n), mlp.coords("umap"), atol=ATOL)
     page.wait_for_function("() => location.search.includes('model2=mlp')")
 
     pts = page.evaluate(POINTS_JS, "#cp-left")
@@ -97,11 +100,12 @@ def test_compare_view_links_a_selection_between_two_models(page, explorer_url, e
     page.mouse.up()
     page.wait_for_function(f"() => {GD.format(sel='#cp-right')}._fullData.at(-1)._length === {len(expected)}")
     overlay = page.evaluate(f"""() => {{ const t = {GD.format(sel='#cp-right')}._fullData.at(-1);
-        return {{rows: Array.from(t.customdata), x: Array.from(t.x).map(Number)}}; }}""")
+        const g = {GD.format(sel='#cp-right')}.layout.meta.grid;
+        return {{rows: Array.from(t.customdata), x: Array.from(t.x).map(v => g.x0 + g.step * Number(v))}}; }}""")
     assert sorted(int(r) for r in overlay["rows"]) == expected
     # highlighted where the dense network put those images, not where the CNN did
     rows = np.array(overlay["rows"], dtype=int)
-    assert np.allclose(overlay["x"], mlp.coords("umap")[rows, 0], atol=1e-4)
+    assert np.allclose(overlay["x"], mlp.coords("umap")[rows, 0], atol=ATOL)
     assert f"{len(expected)} selected" in page.locator("#cp-count").inner_text()
 
     table = page.locator("#models-table")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.encoding import view_xy
 from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
@@ -130,7 +131,7 @@ def test_a_click_marks_the_point_and_its_neighbours_on_the_scatter(page, explore
     shapes_js = f"() => {GD.format(sel='#ex-scatter')}.layout.shapes || []"
     page.wait_for_function(f"() => ({shapes_js})().filter(s => s.name === 'neighbour').length === {len(listed)}")
     shapes = page.evaluate(shapes_js)
-    coords = m.coords("umap")
+    coords = view_xy(m, "umap").astype(float)  # layout items sit in the scatter's plot units
     rings = [s for s in shapes if s["name"] == "neighbour"]
     # one ring on each neighbour the detail panel lists, red where the panel outlines it red
     assert np.allclose([[s["xanchor"], s["yanchor"]] for s in rings], coords[listed], atol=1e-4)

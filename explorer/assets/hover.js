@@ -106,10 +106,18 @@
 
   // A colouring by classes sends no customdata: layout.meta.groups is each row's trace, and trace k
   // holds the rows of group k in ascending order. A counting sort makes each trace's rows from it,
-  // once per figure (kept on the spec, which a new figure replaces).
+  // once per figure. Kept in a WeakMap by the spec, not on it: Plotly.react copies "_" keys of the
+  // old layout's objects onto the new figure's, which would hand a new figure the old rows.
+  const traceRows = new WeakMap();
   function groupRows(spec) {
-    if (spec.__rows) return spec.__rows;
-    const g = spec.bdata ? decode(spec) : spec;
+    let out = traceRows.get(spec);
+    if (out) return out;
+    let g = spec;
+    if (spec.bdata) {
+      const bin = atob(spec.bdata), buf = new ArrayBuffer(bin.length), u8 = new Uint8Array(buf);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      g = spec.dtype === "u2" ? new Uint16Array(buf) : u8;
+    }
     let k = 0;
     for (let i = 0; i < g.length; i++) if (g[i] >= k) k = g[i] + 1;
     const start = new Int32Array(k + 1), rows = new Int32Array(g.length);
@@ -117,8 +125,9 @@
     for (let j = 0; j < k; j++) start[j + 1] += start[j];
     const at = start.slice(0, k);
     for (let i = 0; i < g.length; i++) rows[at[g[i]]++] = i;
-    spec.__rows = {start: start, rows: rows};
-    return spec.__rows;
+    out = {start: start, rows: rows};
+    traceRows.set(spec, out);
+    return out;
   }
 
   function rowOf(gd, pt) {
