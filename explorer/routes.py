@@ -9,7 +9,8 @@ and the fix.  Every request first lets the store notice a rewritten ``current.js
 
 Compression is flask-compress, switched on by Dash's ``compress=True`` with the
 settings in :data:`COMPRESSION` (gzip; Dash's fingerprinted bundles compressed once
-and kept, see :class:`BundleCache`).  One piece stays hand-written:
+and kept, see :class:`BundleCache`); scripts and style sheets get brotli where the client takes it
+once :mod:`explorer.precompress` has made it.  One piece stays hand-written:
 :func:`_buffer_asset` hands flask-compress the small files of ``assets/`` as whole
 bodies, since it compresses a streamed file per chunk, without ``Content-Length``.
 """
@@ -28,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 from core.errors import CacheError
 
 from .dynamics import points_payload
+from .precompress import register as register_brotli
 from .store import ExplorerStore, ModelView
 from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
 
@@ -288,7 +290,10 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         return _text("ok", 200)
 
     own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status"}
-    server.after_request(_buffer_asset)  # runs before flask-compress's (registered earlier)
+    # Flask runs these last registered first: buffer an assets/ file, give it brotli if made
+    # (explorer.precompress), else flask-compress (registered earlier, by Dash) gzips it
+    server.extensions["explorer_brotli"] = register_brotli(server)
+    server.after_request(_buffer_asset)
 
 
 def _buffer_asset(resp: flask.Response) -> flask.Response:
