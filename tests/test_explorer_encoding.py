@@ -80,13 +80,14 @@ def test_figure_json_at_70k_is_less_than_half_the_old_encoding(rng, tmp_path):
 
 
 def test_zoom_is_kept_in_data_coordinates(client, explorer_app):
-    fig = response_of(dash_post(client, explorer_app, "render_scatter", GOOD, changed=["tabs.value"]), "ex-scatter.figure")
+    fig = response_of(dash_post(client, explorer_app, "render_scatter", GOOD, changed=["tabs.value"]),
+                      "ex-scatter.figure")
     grid = fig["layout"]["meta"]["grid"]
     plot = ranges_to_plot([-1.0, 2.0, 0.5, 3.0], grid)
     keys = ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]")
-    zoom = response_of(dash_post(client, explorer_app, "on_zoom", {"ex-scatter.relayoutData": dict(zip(keys, plot)),
-                                                                  "ctl-dataset.value": "mnist", "ctl-model.value": "cnn",
-                                                                  "ctl-proj.value": "umap"}), "ex-zoom.data")
+    values = {"ex-scatter.relayoutData": dict(zip(keys, plot)), "ctl-dataset.value": "mnist",
+              "ctl-model.value": "cnn", "ctl-proj.value": "umap"}
+    zoom = response_of(dash_post(client, explorer_app, "on_zoom", values), "ex-zoom.data")
     assert zoom["view"] == "mnist/cnn/umap" and zoom["x"] + zoom["y"] == pytest.approx([-1.0, 2.0, 0.5, 3.0])
     # and a redraw (a URL's zoom, another colouring) puts them back on the plot units
     fig = response_of(dash_post(client, explorer_app, "render_scatter", {**GOOD, "ex-zoom.data": zoom},

@@ -9,7 +9,8 @@ import pytest
 
 from explorer_data import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, MODEL_TITLES, MODELS,
                            write_synthetic_cache)
-from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store, trace_rows, trace_xy  # noqa: F401
+from explorer_helpers import (GOOD, client, dash_post, decode_typed, response_of, store,  # noqa: F401
+                              trace_rows, trace_xy)
 from explorer.store import ExplorerStore
 from explorer.panels import pct
 from core.store import ArtifactStore, CacheError, write_json_atomic
