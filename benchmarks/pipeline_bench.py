@@ -23,6 +23,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: the longest a terminal may stand still while the user waits (issue 14)
+SILENCE_S = 10
+
+
 def _served(port: int, min_n: int) -> list[str]:
     """Datasets served with at least ``min_n`` points (a rerun keeps the old version served until
     the new one is published, so a 70,000-point run must not count the 10,000-point ones)."""
@@ -39,7 +43,8 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
     """Start ``python -m pipeline all`` and time first page, both datasets served, and stages.
 
     Without ``quiet`` the run prints its progress bars and log lines, and the longest time its
-    output stood still is measured (``silent_max``, with what it printed last before it).
+    output stood still is measured (``silent_max``, with what it printed last before it, and
+    ``gaps``: every stillness over :data:`SILENCE_S`, longest first).
     """
     port = _free_port()
     cmd = [sys.executable, "-m", "pipeline", "all", "--cache-dir", str(cache), "--data-dir", str(data),
@@ -50,18 +55,20 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
     child_out = open(log_path, "ab")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=child_out, stderr=subprocess.STDOUT)
     first = both = None
-    size, grew, silent_max, silent_after = 0, 0.0, 0.0, ""
+    size, grew, silent_max, silent_after, silent_line, gaps = 0, 0.0, 0.0, "", "", []
     try:
         while time.perf_counter() - t0 < timeout and proc.poll() is None:
             served = _served(port, min_n)
             now = time.perf_counter() - t0
             new_size = log_path.stat().st_size
             if new_size != size:
+                if now - grew > SILENCE_S:
+                    gaps.append((now - grew, silent_line))
                 size, grew = new_size, now
-            elif now - grew > silent_max:
-                silent_max = now - grew
                 tail = log_path.read_bytes()[-400:].decode(errors="replace")
-                silent_after = re.split(r"[\r\n]+", tail.strip())[-1][-160:]
+                silent_line = re.split(r"[\r\n]+", tail.strip())[-1][-160:]
+            elif now - grew > silent_max:
+                silent_max, silent_after = now - grew, silent_line
             if served and first is None:
                 first = now
             if len(served) >= 2:
@@ -93,7 +100,8 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
             name, times = part.split(":", 1)
             per_dataset[name.strip()] = _stage_seconds(times)
     return {"first_page": first, "both": both, "stages": stages, "per_dataset": per_dataset,
-            "silent_max": silent_max, "silent_after": silent_after, "log": out[-3000:]}
+            "silent_max": silent_max, "silent_after": silent_after, "gaps": sorted(gaps, reverse=True),
+            "log": out[-3000:]}
 
 
 def _stage_seconds(text: str) -> dict[str, float]:
@@ -163,7 +171,9 @@ def bench_full(cache: Path, data: Path) -> list[Row]:
     report = full["stages"].get("report")
     rows.append(Row(section, "report stage, both datasets (s)", f"{report:.0f}" if report is not None else "not run",
                     target="<= 120", met=report is not None and report <= 120))
+    gaps = "; ".join(f"{sec:.0f} s after {line!r}" for sec, line in full["gaps"][:4]) or "none"
     rows.append(Row(section, "longest time the terminal stood still (s) (progress bars and log lines as a user "
-                    f"sees them; last line before it: {full['silent_after']!r})", f"{full['silent_max']:.1f}",
-                    target="<= 10", met=full["silent_max"] <= 10))
+                    f"sees them; last line before it: {full['silent_after']!r}; stillness over {SILENCE_S} s: "
+                    f"{len(full['gaps'])}, the longest: {gaps})", f"{full['silent_max']:.1f}",
+                    target=f"<= {SILENCE_S}", met=full["silent_max"] <= SILENCE_S))
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -79,22 +80,23 @@ def space_matrix(embed_dir: Path, samples_dir: Path, kind: str, store: ArtifactS
 
 
 def embed(dataset: str, spec, model_dir: Path, model_key: str, samples_dir: Path, arrays: dict,
-          config: EmbedConfig, store: ArtifactStore) -> Path:
+          config: EmbedConfig, store: ArtifactStore, progress: Callable[[int, int], None] | None = None) -> Path:
     """Compute (or reuse) one model's embed folder: its predictions, embedding and k-NN graph.
 
-    ``spec`` is the model's :class:`training.ladder.ModelSpec`.
+    ``spec`` is the model's :class:`training.ladder.ModelSpec`; ``progress(done, total)`` follows
+    the pixel k-NN's votes for training rows (the one long count of this stage).
     """
     record = {**dataclasses.asdict(config), "kind": spec.kind}
     return store.build(dataset, STAGE, record,
-                       lambda out: _embed(store, spec, model_dir, samples_dir, arrays, config, out),
+                       lambda out: _embed(store, spec, model_dir, samples_dir, arrays, config, out, progress),
                        upstream=(model_key, Path(samples_dir).name))
 
 
 def _predict(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, images: np.ndarray,
-             arrays: dict, sample_set: str) -> tuple[np.ndarray | None, np.ndarray]:
+             arrays: dict, sample_set: str, progress=None) -> tuple[np.ndarray | None, np.ndarray]:
     """(embedding or None for pixels, probabilities) of the samples under one model."""
     if spec.kind == "pixels":
-        return None, _pixel_votes(store, spec, model_dir, ids, arrays, sample_set)
+        return None, _pixel_votes(store, spec, model_dir, ids, arrays, sample_set, progress)
     if spec.kind == "given":  # an imported dataset's own embeddings, every row a sample
         source = store.path(spec.config.dataset, "import", spec.config.source)
         return store.load_array(source / "embeddings.npy")[ids], store.load_array(model_dir / "test-proba.npy")[ids]
@@ -115,7 +117,7 @@ def _predict(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, image
 
 
 def _pixel_votes(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, arrays: dict,
-                 sample_set: str) -> np.ndarray:
+                 sample_set: str, progress=None) -> np.ndarray:
     """The pixel k-NN's vote shares: the test rows from its model folder, training rows left out of their own vote."""
     from training.pixels import flat, training_images, vote
 
@@ -129,15 +131,15 @@ def _pixel_votes(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, a
         train, labels = training_images(arrays, spec.config)
         own = np.where(train_rows < len(train), train_rows, -1)
         proba[~is_test] = vote(flat(arrays["x_train"][train_rows]), train, labels, proba.shape[1], spec.config,
-                               self_rows=own)
+                               self_rows=own, progress=progress)
     return proba
 
 
 def _embed(store: ArtifactStore, spec, model_dir: Path, samples_dir: Path, arrays: dict, config: EmbedConfig,
-           out: Path) -> None:
+           out: Path, progress=None) -> None:
     ids = store.load_array(samples_dir / "index.npy")
     images = store.load_array(samples_dir / "images.npy")
-    emb, proba = _predict(store, spec, model_dir, ids, images, arrays, config.sample_set)
+    emb, proba = _predict(store, spec, model_dir, ids, images, arrays, config.sample_set, progress)
     if emb is not None:
         emb = check_data(np.asarray(emb, np.float32).reshape(len(ids), -1),
                          f"{spec.name} embeddings from {model_dir / 'model.keras'}")

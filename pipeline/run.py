@@ -20,6 +20,7 @@ from core import datasets as facts
 from core.store import ArtifactStore, write_json_atomic
 from core.vocab import PREFERRED_MODEL
 from pipeline.config import RunConfig
+from pipeline.progress import bar_updater, ticking
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class Pipeline:
                             "k-NN vote of the training images" if spec.kind == "pixels" else
                             "predictions of your embeddings" if spec.kind == "given" else "checking your model")
                     self._status(name, "train", f"{spec.name}: {what}")
-                    step = (_bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
+                    step = (bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
                             if spec.kind in ("pixels", "given") else None)
                     folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
                     done[spec.name] = {"spec": spec, "model": folder}
@@ -156,8 +157,9 @@ class Pipeline:
                     if "embed" in m:
                         continue
                     self._status(name, "embed", m["spec"].name)
-                    m["embed"] = embed(name, m["spec"], m["model"], m["model"].name, r["samples"],
-                                       self._arrays[name], self.config.embed, self.store)
+                    with ticking(self.config.progress, f"  {name} {m['spec'].name}: predictions, k-NN graph") as step:
+                        m["embed"] = embed(name, m["spec"], m["model"], m["model"].name, r["samples"],
+                                           self._arrays[name], self.config.embed, self.store, progress=step)
 
     def project(self, names: Sequence[str] | None = None) -> None:
         from tqdm.auto import tqdm
@@ -180,8 +182,9 @@ class Pipeline:
                 self._status(name, "project", f"{what} of {model}")
                 r = self.results[name]
                 m = r["models"][model]
-                folder = project(name, model, m["spec"].kind, m["embed"], r["samples"], method, cfg, self.store,
-                                 progress=_bar_updater(progress, f"  {what} {model}"), dims=dims)
+                with ticking(progress, f"  {what} {model}") as step:
+                    folder = project(name, model, m["spec"].kind, m["embed"], r["samples"], method, cfg,
+                                     self.store, progress=step, dims=dims)
                 m.setdefault(_LAYOUTS[dims], {})[method] = folder
             bar.close()
 
@@ -213,9 +216,10 @@ class Pipeline:
                     if "issues" in m:
                         continue
                     self._status(name, "issues", f"suspected label errors seen by {model}")
-                    step = _bar_updater(self.config.progress, f"  issues {name} {model} cross-validation")
-                    m["issues"] = build_issues(name, model, m["spec"].kind, m["embed"], r["samples"], self.store,
-                                               config, progress=_with_status(step, self._status, name, model))
+                    with ticking(self.config.progress, f"  issues {name} {model} cross-validation") as step:
+                        m["issues"] = build_issues(name, model, m["spec"].kind, m["embed"], r["samples"],
+                                                   self.store, config,
+                                                   progress=_with_status(step, self._status, name, model))
 
     def dynamics(self, names: Sequence[str] | None = None) -> None:
         """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
@@ -233,7 +237,7 @@ class Pipeline:
                         continue
                     self._status(name, "dynamics", f"{m['spec'].name}: aligning per-epoch frames")
                     m["dynamics"] = build_dynamics(name, m["model"], m["model"].name, config, self.store,
-                                                   _bar_updater(self.config.progress,
+                                                   bar_updater(self.config.progress,
                                                                 f"dynamics {name} {m['spec'].name}"))
 
     def report(self, names: Sequence[str] | None = None) -> Path:
@@ -254,7 +258,7 @@ class Pipeline:
                                       faith=e.get("faithfulness", {})) for m, e in r["models"].items()}
                     r["report"] = dataset_part(name, info.title, list(info.class_names), r["samples"], models,
                                                self.store, self.config.report,
-                                               progress=_bar_updater(self.config.progress, f"report {name}"))
+                                               progress=bar_updater(self.config.progress, f"report {name}"))
             self.report_path = combine({n: self.results[n]["report"] for n in self._names(names)},
                                        self.store, self.config.report.k)
         return self.report_path
@@ -352,23 +356,6 @@ class Pipeline:
         current = self.publish()
         (self.store.root / PROGRESS_FILE).unlink(missing_ok=True)
         return current
-
-
-def _bar_updater(enabled: bool, desc: str) -> Callable[[int, int], None] | None:
-    """A (done, total) callback drawing a transient progress bar."""
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=1, desc=desc, leave=False, dynamic_ncols=True)
-
-    def step(done: int, total: int) -> None:
-        bar.total, bar.n = total, done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return step
 
 
 def _with_status(step: Callable[[int, int], None] | None, status: Callable, name: str,
