@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.encoding import view_xy
-from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
+from test_explorer_browser import GD, POINTS_JS, edge_in_gap, hover_isolated, isolated_point, open_app, wait_scatter
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
 
@@ -121,10 +121,7 @@ def test_a_confusion_cell_filters_within_the_selection(page, explorer_url, explo
 def test_a_click_marks_the_point_and_its_neighbours_on_the_scatter(page, explorer_url, explorer_app):
     m = explorer_app.explorer_store.get("mnist").model("cnn")
     open_app(page, explorer_url)
-    pt = isolated_point(page)
-    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
-    page.mouse.move(pt["x"], pt["y"], steps=3)
-    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+    pt, _ = hover_isolated(page)  # after first paint's hover labels, as a user's hover comes
     page.mouse.click(pt["x"], pt["y"])
     page.wait_for_selector("#nb-strip .nb-item")
     listed = page.locator("#nb-strip .nb-item").evaluate_all(GALLERY_ROWS_JS)
