@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+import psutil
 
 from core.errors import CacheError
 # the file-level helpers, re-exported: callers import the store and its files from one place
@@ -328,15 +329,13 @@ def _artifact_folder(path: Path, root: Path) -> Path | None:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+    """Whether process ``pid`` runs; a zombie (ended, its parent has not reaped it yet) does not."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.AccessDenied:  # someone else's process: alive
         return True
-    return True
+    except (psutil.Error, ValueError):  # gone, or not a valid pid
+        return False
 
 
 def _fsync_dir(path: Path) -> None:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 import time
 from typing import Any
+
+import psutil
 
 from core.store import CURRENT_FILE, ArtifactStore, CacheError
 from core.vocab import PROJECTION_LABELS
@@ -71,15 +72,12 @@ def pid_alive(pid: Any) -> bool:
     """Whether process ``pid`` runs (a stale progress file outlives a killed pipeline)."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
+    try:  # a zombie has ended: its parent just has not reaped it yet
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.AccessDenied:  # someone else's process: alive
         return True
-    except OSError:
+    except psutil.Error:
         return False
-    return True
 
 
 PROGRESS_FILE = "progress.json"
