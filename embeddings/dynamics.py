@@ -58,12 +58,28 @@ class DynamicsConfig:
 
 
 def procrustes_align(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Rotate/reflect, scale and shift ``frame`` to best match ``reference`` (least squares)."""
+    """Rotate/reflect, scale and shift ``frame`` to best match ``reference`` (least squares).
+
+    Parameters
+    ----------
+    frame, reference : ndarray of shape (n, 2)
+        The layout to move and the one it should match, row ``i`` the same sample in both.
+
+    Returns
+    -------
+    ndarray of shape (n, 2), float32
+        ``frame`` moved onto ``reference``.
+
+    References
+    ----------
+    Schönemann, P. H. (1966). A generalized solution of the orthogonal Procrustes problem.
+    """
+    from scipy.linalg import orthogonal_procrustes
+
     mu_f, mu_r = frame.mean(0), reference.mean(0)
     F, R = frame - mu_f, reference - mu_r
-    U, S, Vt = np.linalg.svd(F.T @ R)
-    rot = U @ Vt
-    scale = S.sum() / max((F ** 2).sum(), 1e-12)
+    rot, singular_sum = orthogonal_procrustes(F, R)  # the rotation/reflection, and the trace it reaches
+    scale = singular_sum / max((F ** 2).sum(), 1e-12)
     return (scale * F @ rot + mu_r).astype(np.float32)
 
 

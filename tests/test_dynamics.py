@@ -26,6 +26,34 @@ def test_procrustes_recovers_a_rotated_scaled_shifted_copy(rng):
     np.testing.assert_allclose(procrustes_align(B[:, ::-1], A), A, atol=1e-5)  # reflections too
 
 
+def _procrustes_by_hand(frame, reference):
+    """The hand-written alignment scipy's ``orthogonal_procrustes`` replaced, kept as the reference."""
+    mu_f, mu_r = frame.mean(0), reference.mean(0)
+    F, R = frame - mu_f, reference - mu_r
+    U, S, Vt = np.linalg.svd(F.T @ R)
+    scale = S.sum() / max((F ** 2).sum(), 1e-12)
+    return (scale * F @ (U @ Vt) + mu_r).astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_procrustes_matches_the_hand_written_one(rng, dtype):
+    t = 2.3
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    for n in (3, 50, 2000):
+        A = (30 * rng.normal(size=(n, 2))).astype(dtype)
+        cases = {"unrelated": 30 * rng.normal(size=(n, 2)),
+                 "rotated": 2.5 * A @ rot + [7, -3] + rng.normal(size=(n, 2)),
+                 "reflected": (2.5 * A @ rot)[:, ::-1] + rng.normal(size=(n, 2)),  # the best fit is a reflection
+                 "collapsed": np.zeros((n, 2))}
+        for name, B in cases.items():
+            B = B.astype(dtype)
+            got, want = procrustes_align(B, A), _procrustes_by_hand(B, A)
+            assert got.dtype == np.float32, name
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * float(np.abs(want).max() + 1), err_msg=name)
+            if name == "reflected" and n > 3:  # only a reflection brings it back onto A
+                assert np.abs(got - A).mean() < 0.05 * np.abs(A).mean()
+
+
 @pytest.mark.parametrize("alignment", ["tsne-warm", "procrustes", "aligned-umap"])
 def test_every_alignment_gives_steady_faithful_frames(alignment, epochs_of_blobs):
     emb, _ = epochs_of_blobs
