@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -28,10 +27,12 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import psutil
 
+from core import current as current_json
 from core.errors import CacheError
 # the file-level helpers, re-exported: callers import the store and its files from one place
 from core.files import (CONFIG_FILE, TMP_PREFIX, atomic_file, file_digest, load_array, manifest,  # noqa: F401
                         read_json, save_npy_atomic, write_json_atomic)
+from core.schema import check_array, version_of
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,8 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "MNIST_EXPLORER_CACHE"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "cache"
 CURRENT_FILE = "current.json"
-#: Tests set this to a stage name to SIGKILL the process with that stage's files written but not renamed.
-CRASH_ENV = "MNIST_EXPLORER_CRASH_BEFORE_RENAME"
-SCHEMA_VERSION = 1
-#: Format of current.json (docs/ARTIFACTS.md): 2 = one entry per model of each dataset.
-CURRENT_VERSION = 2
+#: Format of current.json (``core/current.py``, docs/ARTIFACTS.md).
+CURRENT_VERSION = current_json.CURRENT_VERSION
 _TMP_PREFIX = TMP_PREFIX
 REPAIR_HINT = "run `python -m pipeline verify --repair` to rebuild it"
 
@@ -52,8 +50,8 @@ def default_root() -> Path:
     return Path(os.environ.get(CACHE_ENV, DEFAULT_ROOT))
 
 
-def config_key(config: Any, *upstream: str) -> str:
-    """Stable 12-hex-digit key of a config (dataclass or dict) and its upstream keys.
+def config_key(config: Any, *upstream: str, version: int = 1) -> str:
+    """Stable 12-hex-digit key of a config (dataclass or dict), its upstream keys and its stage's version.
 
     Parameters
     ----------
@@ -62,10 +60,14 @@ def config_key(config: Any, *upstream: str) -> str:
     *upstream : str
         Keys of the artifacts this one is computed from, so that a change
         upstream invalidates everything downstream.
+    version : int
+        The version of the stage that computes it (``core.schema.FOLDERS``): bumped when what the
+        stage computes changes, so its old folders are not reused. Every stage started at 1, the
+        single version every key was made with before stages had their own.
     """
     if dataclasses.is_dataclass(config):
         config = dataclasses.asdict(config)
-    blob = json.dumps({"config": config, "upstream": list(upstream), "v": SCHEMA_VERSION},
+    blob = json.dumps({"config": config, "upstream": list(upstream), "v": version},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -81,6 +83,10 @@ class ArtifactStore:
     that made it and the ``files`` it holds, with sizes and hashes), plus
     ``<root>/current.json`` naming what the explorer shows.
     """
+
+    #: Called with the stage's name once a folder's files and config.json are written, before the rename
+    #: that publishes it (the pipeline's fault injection for the interruption tests sets it).
+    before_publish: Callable[[str], None] | None = None
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else default_root()
@@ -126,7 +132,7 @@ class ArtifactStore:
         removed and rebuilt.  Another process building the same key waits on the lock
         and then reuses the result.  The key is the returned folder's name.
         """
-        key = config_key(config, *upstream)
+        key = config_key(config, *upstream, version=version_of(stage))
         folder = self.path(dataset, stage, key)
         if self._reusable(folder):
             log.info("%s: reusing %s", dataset, folder)
@@ -233,8 +239,10 @@ class ArtifactStore:
         return f"{path} is damaged: its sha256 differs from the one recorded when it was published"
 
     def load_array(self, path: Path, mmap: bool = False) -> np.ndarray:
-        """:func:`load_array` of a file verified against its folder's record first."""
-        return load_array(self.check(path), mmap=mmap)
+        """:func:`load_array` of a file verified against its folder's record first, and its dtype and
+        shape against the folder's declaration (``core.schema``)."""
+        path = self.check(path)
+        return check_array(path, load_array(path, mmap=mmap))
 
     def read_json(self, path: Path) -> Any:
         """:func:`read_json` of a file verified against its folder's record first."""
@@ -274,8 +282,8 @@ class ArtifactStore:
                                                   "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                                   "config": config, "files": manifest(tmp)})
             _fsync_dir(tmp)
-            if os.environ.get(CRASH_ENV) == stage:  # fault injection for the interruption tests
-                os.kill(os.getpid(), signal.SIGKILL)
+            if self.before_publish is not None:
+                self.before_publish(stage)
             try:
                 os.rename(tmp, final)
             except OSError:
@@ -302,17 +310,12 @@ class ArtifactStore:
 
     # -- the explorer's entry point -------------------------------------------------
     def read_current(self) -> dict:
-        cur = read_json(self.root / CURRENT_FILE)
-        version = cur.get("version") if isinstance(cur, dict) else None
-        if version == 1:
-            raise CacheError(f"{self.root / CURRENT_FILE} was written by an older pipeline (one model per dataset); "
-                             "rerun ./run.sh to see every model (trained models are reused)")
-        if version != CURRENT_VERSION:
-            raise CacheError(f"{self.root / CURRENT_FILE} has an unknown format (version {version!r}, expected "
-                             f"{CURRENT_VERSION}); rerun the pipeline")
-        return cur
+        """``current.json``, verified against its declaration and migrated (:func:`core.current.parse`)."""
+        path = self.root / CURRENT_FILE
+        return current_json.parse(read_json(path), str(path))
 
     def write_current(self, current: dict) -> None:
+        """Replace ``current.json`` atomically (made by :func:`core.current.to_json`)."""
         current = {**current, "version": CURRENT_VERSION}
         write_json_atomic(self.root / CURRENT_FILE, current)
 

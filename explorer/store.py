@@ -27,7 +27,8 @@ from typing import Any
 
 import psutil
 
-from core.store import CURRENT_FILE, ArtifactStore, CacheError
+from core import current as current_json
+from core.store import ArtifactStore, CacheError
 from core.vocab import PROJECTION_LABELS
 
 from .snapshots import DynamicsView, rows_of_test_ids
@@ -37,8 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Projection methods in the order the page lists them (``core.vocab.METHODS`` is the pipeline's order).
 PROJECTIONS = ("umap", "tsne", "pca")
-#: The ``current.json`` layout this explorer reads (one entry per dataset, one per model in it).
-CURRENT_VERSION = 2
+#: The ``current.json`` layout this explorer reads (``core/current.py``).
+CURRENT_VERSION = current_json.CURRENT_VERSION
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
 #: bounds of an image's height and width (docs/ARTIFACTS.md); channels are 1 (grey) or 3 (RGB)
 IMAGE_SIDE = (8, 64)
@@ -48,24 +49,16 @@ __all__ = ["PROJECTIONS", "PROJECTION_LABELS", "CURRENT_VERSION", "DatasetView",
 
 
 def read_current(artifacts: ArtifactStore) -> dict:
-    """``current.json`` of ``artifacts``, refused unless it is version :data:`CURRENT_VERSION`.
+    """``current.json`` of ``artifacts``, checked against its declaration and migrated to
+    :data:`CURRENT_VERSION` (``core/current.py``).
 
     Raises
     ------
     core.store.CacheError
-        If it is missing, not JSON, or written by an older (or newer) pipeline.
+        If it is missing, not JSON, malformed (naming the entry and field), or written by an
+        older (or newer) pipeline.
     """
-    path = artifacts.root / CURRENT_FILE
-    current = artifacts.read_json(path)
-    version = current.get("version") if isinstance(current, dict) else None
-    if version == CURRENT_VERSION:
-        return current
-    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
-        raise CacheError(f"{path} is version {version}, written by a newer pipeline than this explorer "
-                         f"(it reads version {CURRENT_VERSION}); update this checkout")
-    raise CacheError(f"{path} was written by an older pipeline (version {version!r}; the explorer reads "
-                     f"version {CURRENT_VERSION}, with several models per dataset): rerun `./run.sh` "
-                     "(trained models are reused)")
+    return artifacts.read_current()
 
 
 def pid_alive(pid: Any) -> bool:

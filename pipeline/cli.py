@@ -19,6 +19,9 @@ from pipeline.config import COMMANDS, SECTIONS, TITLES, RunConfig
 
 log = logging.getLogger("pipeline")
 
+#: Tests set this to a stage name to SIGKILL the run with that stage's files written but not renamed.
+CRASH_ENV = "MNIST_EXPLORER_CRASH_BEFORE_RENAME"
+
 HELPS = {"fetch": "download and verify the datasets",
          "train": "fit the models: pixel k-NN, dense network, CNN (and check your own)",
          "embed": "each model's embeddings and k-NN graph", "project": "PCA, t-SNE and UMAP layouts",
@@ -87,6 +90,20 @@ def _stop_on_signals() -> None:
         signal.signal(sig, raise_interrupt)
 
 
+def _inject_faults() -> None:
+    """The interruption tests' crash: the store calls this before publishing each folder."""
+    crash = os.environ.get(CRASH_ENV)
+    if not crash:
+        return
+    from core.store import ArtifactStore
+
+    def kill(stage: str) -> None:
+        if stage == crash:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ArtifactStore.before_publish = staticmethod(kill)
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse ``argv``; an option of another command is named as such (``serve --perplexity``)."""
     parser = build_parser()
@@ -117,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("openTSNE").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF prints version-skew noise at ERROR level
     _stop_on_signals()
+    _inject_faults()
     try:
         from pipeline.commands import dispatch
 

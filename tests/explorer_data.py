@@ -1,7 +1,7 @@
 """Synthetic artifact cache for the explorer's tests and screenshots.
 
 Writes a complete, valid cache in the format of ``docs/ARTIFACTS.md`` (``current.json``
-version 2) for "mnist" and "fashion-mnist" without TensorFlow: one samples folder per
+of ``core/current.py``'s version) for "mnist" and "fashion-mnist" without TensorFlow: one samples folder per
 dataset (images that differ per sample: a per-class shape plus the row number drawn as
 bits, so a test can tell which image is shown) and three models per dataset, ``pixels``,
 ``mlp`` and ``cnn`` (:data:`MODELS`), each with its own predictions, known confusion
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core import current as current_json
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
 
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -33,8 +34,8 @@ DEFAULT_PAIRS = {"mnist": [4, 9], "fashion-mnist": [0, 6]}
 COLOURS = {"mnist": "#4e79a7", "fashion-mnist": "#f28e2b"}
 MIRROR = {"mnist": False, "fashion-mnist": True}
 NAMES = {"mnist": MNIST_NAMES, "fashion-mnist": FASHION_NAMES}
-#: current.json version this module writes
-CURRENT_VERSION = 2
+#: current.json version this module writes (core/current.py declares it)
+CURRENT_VERSION = current_json.CURRENT_VERSION
 
 #: The models of every dataset, in the ladder's order, and the one the page opens with.
 MODELS = ("pixels", "mlp", "cnn")
@@ -371,13 +372,14 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int,
     current_entry = {"title": TITLES[name], "class_names": NAMES[name], "mirror_symmetric": MIRROR[name],
                      "default_pair": DEFAULT_PAIRS[name], "colour": COLOURS[name], "sample_set": "test", "n": n,
                      "samples": f"{name}/samples/{skey}", "default_model": DEFAULT_MODEL, "models": models,
-                     "image_shape": [28, 28, 1], "source": "builtin"}
+                     "image_shape": [28, 28, 1], "source": "builtin",
+                     "methods": {p: dict(facts) for p, facts in current_json.V2_METHODS.items()}}
     return current_entry, report_entry
 
 
 def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
                           dynamics: tuple[str, ...] = ("mnist",), imported: dict | list | None = None) -> None:
-    """Write a complete synthetic cache under ``root``, ``current.json`` (version 2) last.
+    """Write a complete synthetic cache under ``root``, ``current.json`` last.
 
     Parameters
     ----------
@@ -411,5 +413,6 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
     current["report"] = f"report/{rkey}/report.json"
     current["run"] = {"data": {"dataset": ["mnist", "fashion-mnist"]}, "seed": {"seed": seed},
                       "train": {"models": list(MODELS)}, "synthetic": {"n": n}}
+    current["stages"] = {}
     # written as is (not store.write_current, which stamps the store's own schema version)
     write_json_atomic(Path(root) / "current.json", current)

@@ -108,7 +108,7 @@ def test_current_json_cannot_point_outside_the_cache(tmp_path):
     with pytest.raises(CacheError, match="current.json is missing"):
         store.read_current()
     store.write_current({"datasets": {}})
-    assert store.read_current()["version"] == 2
+    assert store.read_current()["version"] == 3
     os.replace(tmp_path / "current.json", tmp_path / "old.json")
 
 
@@ -117,10 +117,10 @@ def test_a_current_json_of_before_the_models_asks_for_a_rerun(tmp_path):
 
     store = ArtifactStore(tmp_path)
     write_json_atomic(tmp_path / "current.json", {"version": 1, "datasets": {}})
-    with pytest.raises(CacheError, match=r"written by an older pipeline .* rerun ./run.sh .*trained models are reused"):
+    with pytest.raises(CacheError, match=r"written by an older pipeline .* rerun `./run.sh` .*trained models are reused"):
         store.read_current()
     write_json_atomic(tmp_path / "current.json", {"version": 7, "datasets": {}})
-    with pytest.raises(CacheError, match=r"unknown format \(version 7, expected 2\)"):
+    with pytest.raises(CacheError, match=r"version 7, written by a newer pipeline .*update this checkout"):
         store.read_current()
 
 

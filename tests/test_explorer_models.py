@@ -87,8 +87,8 @@ def test_old_current_json_is_refused_with_a_rerun_hint(tmp_path):
             ExplorerStore(ArtifactStore(tmp_path))
         with pytest.raises(CacheError, match="written by an older pipeline"):
             serve(tmp_path, port=0)
-    write_json_atomic(tmp_path / "current.json", {**current, "version": 3})
-    with pytest.raises(CacheError, match="version 3, written by a newer pipeline"):
+    write_json_atomic(tmp_path / "current.json", {**current, "version": 4})
+    with pytest.raises(CacheError, match="version 4, written by a newer pipeline"):
         ExplorerStore(ArtifactStore(tmp_path))
     # a server already running keeps what it shows when an old pipeline rewrites current.json
     write_json_atomic(tmp_path / "current.json", old)

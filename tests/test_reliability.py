@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.store import CRASH_ENV
+from pipeline.cli import CRASH_ENV
 from tests.conftest import ROOT
 
 TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "2",
