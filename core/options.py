@@ -78,6 +78,17 @@ def bound_text(m: dict) -> str:
     return ""
 
 
+def within(m: dict, value: Any) -> bool:
+    """Whether ``value`` meets the bounds of metadata ``m`` (``lo``, ``hi``, ``lo_open``; missing ones pass).
+
+    The one bound check: :func:`validate` uses it for config fields and the projection
+    estimators (``embeddings.methods``) for their parameters.
+    """
+    lo, hi = m.get("lo"), m.get("hi")
+    low_ok = lo is None or (value > lo if m.get("lo_open") else value >= lo)
+    return low_ok and (hi is None or value <= hi)
+
+
 def validate(config: Any, section: str) -> None:
     """Check every :func:`option` field of ``config`` against its choices and bounds.
 
@@ -100,11 +111,7 @@ def validate(config: Any, section: str) -> None:
             if m["choices"] is not None and v not in m["choices"]:
                 raise ConfigError(f"{section} {f.name} must be one of {', '.join(map(str, m['choices']))} "
                                   f"(got {v!r})")
-            lo, hi = m["lo"], m["hi"]
-            if lo is None and hi is None:
-                continue
-            low_ok = lo is None or (v > lo if m["lo_open"] else v >= lo)
-            if not low_ok or (hi is not None and v > hi):
+            if not within(m, v):
                 raise ConfigError(f"{section} {f.name} must be {bound_text(m)} (got {v!r})")
 
 

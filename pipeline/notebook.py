@@ -81,18 +81,20 @@ def _talk(progress: bool) -> Iterator[None]:
             lg.setLevel(levels[lg])
 
 
-def _config(cache_dir, progress: bool, seed: int, perplexity: float, methods: Sequence[str]):
+def _config(cache_dir, progress: bool, seed: int, perplexity: float, methods: Sequence[str] | None):
     from pipeline.config import RunConfig
 
+    project = {"perplexity": float(perplexity)}
+    if methods is not None:  # else the command line's default --methods
+        project["methods"] = tuple(methods)
     return RunConfig.from_sections({"where": {"cache_dir": Path(cache_dir) if cache_dir else None},
-                                    "data": {"quiet": not progress}, "seed": {"seed": seed},
-                                    "project": {"perplexity": float(perplexity), "methods": tuple(methods)}})
+                                    "data": {"quiet": not progress}, "seed": {"seed": seed}, "project": project})
 
 
 def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_names: Sequence[str] | None = None,
                 *, name: str, title: str | None = None, model_name: str = "embeddings",
                 model_title: str | None = None, cache_dir: Path | str | None = None, perplexity: float = 30.0,
-                methods: Sequence[str] = ("pca", "tsne", "umap"), seed: int = 0, progress: bool = True) -> Dataset:
+                methods: Sequence[str] | None = None, seed: int = 0, progress: bool = True) -> Dataset:
     """Your dataset in the explorer: images, labels, and optionally embeddings with probabilities or predictions.
 
     Parameters
@@ -117,7 +119,8 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
         Default ``$MNIST_EXPLORER_CACHE`` or the project's ``cache/``: the explorer
         ``./run.sh`` serves shows it too.
     perplexity, methods, seed :
-        As ``python -m pipeline all --perplexity --methods --seed``.
+        As ``python -m pipeline all --perplexity --methods --seed``; ``methods`` None: the default
+        ``--methods`` (PCA, t-SNE and UMAP; add ``"densmap"`` for densMAP).
     progress : bool
         Progress bars and a line per stage in the output.
     """
@@ -130,7 +133,7 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
     with _talk(progress):
         pipe = add(arrays, config, name=name, title=title, model_name=model_name, model_title=model_title)
     store = ArtifactStore(config.where.cache_dir)
-    dataset = Dataset(name, store.root, pipe.results[name]["report"])
+    dataset = Dataset(name, store.root, pipe.results[name].report)
     if progress:
         print(dataset.summary(), f"\nexplorer data: {store.root / 'current.json'}; .show() opens it", flush=True)
     return dataset

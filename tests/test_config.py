@@ -84,7 +84,7 @@ def test_bounds_and_choices_come_from_the_fields():
             parse("all", *argv)
     r = subprocess.run([sys.executable, "-m", "pipeline", "project", "--methods", "lle"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "'lle': choose from pca, tsne, umap (comma-separated)" in r.stderr
+    assert r.returncode == 2 and "'lle': choose from pca, tsne, umap, densmap (comma-separated)" in r.stderr
 
 
 @pytest.mark.parametrize("argv,k", [([], 90), (["--perplexity", "20"], 90), (["--perplexity", "50"], 150),
