@@ -16,10 +16,12 @@ bodies, since it compresses a streamed file per chunk, without ``Content-Length`
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 
+import cachetools
 import flask
 import numpy as np
 from dash.exceptions import DependencyException
@@ -31,7 +33,7 @@ from core.errors import CacheError
 from .dynamics import points_payload
 from .precompress import register as register_brotli
 from .store import ExplorerStore, ModelView
-from .thumbnails import MAX_SCALE, SpriteCache, encode_png, page_count
+from .thumbnails import MAX_SCALE, SpriteCache, ThumbCache, page_count
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +54,26 @@ class BundleCache:
     (:func:`bundle_cache_key`) is ``"<algorithm>;-"`` for anything but a fingerprinted
     ``/_dash-component-suites/`` file, and such keys are never stored.  A bundle's URL
     changes with its package version and file, so a stored copy is never stale; the
-    total is bounded so that made-up fingerprints cannot fill the memory.
+    total is bounded (least recently used dropped first) so that made-up fingerprints
+    cannot fill the memory.
     """
 
-    MAX_BYTES = 32 << 20  # Dash's and Plotly's bundles gzip to about 3 MB in all
+    #: 32 MB: Dash's and Plotly's bundles gzip to about 3 MB in all, ten times over for other encodings and versions
+    MAX_BYTES = 32 << 20
 
     def __init__(self) -> None:
-        self._data: dict[str, bytes] = {}
-        self._bytes = 0
+        self._data = cachetools.LRUCache(self.MAX_BYTES, getsizeof=len)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
-        return self._data.get(key)
+        with self._lock:
+            return self._data.get(key)
 
     def set(self, key: str, value: bytes) -> None:
-        if key.endswith(";" + _UNCACHED) or key in self._data:
+        if key.endswith(";" + _UNCACHED):
             return
-        with self._lock:
-            if self._bytes + len(value) <= self.MAX_BYTES:
-                self._data[key] = value
-                self._bytes += len(value)
+        with self._lock, contextlib.suppress(ValueError):  # ValueError: larger than the whole bound
+            self._data[key] = value
 
 
 #: The explorer's own plotly.js (scripts/plotly/build.sh): loaded from assets/ before Dash's graph
@@ -154,8 +156,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         The Dash app's server, with flask-compress already attached (``compress=True``).
     store : ExplorerStore
     """
-    sprites = SpriteCache()
-    thumb_cache: dict[tuple[str, str, int, int], bytes] = {}
+    sprites, thumbs = SpriteCache(), ThumbCache()
+    server.extensions["explorer_images"] = {"sprites": sprites, "thumbs": thumbs}
 
     def dataset(name: str):
         if name not in store.datasets:
@@ -223,12 +225,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         ds = dataset(name)
         row = parse_index(index, ds.n)
         scale = parse_scale(flask.request.args.get("scale"))
-        key = (ds.name, ds.version, row, scale)  # a dataset imported again under its name has new images
-        data = thumb_cache.get(key)
-        if data is None:
-            data = encode_png(np.asarray(ds.images[row]), scale)
-            if len(thumb_cache) < 20_000:  # bounded: a scan of all rows must not eat RAM
-                thumb_cache[key] = data
+        data = thumbs.get(ds.name, ds.version, ds.images, row, scale)  # bounded: a scan of all rows must not eat RAM
         return png(data, immutable=flask.request.args.get("v") == ds.version)
 
     @server.route("/api/points/<name>.json")

@@ -9,8 +9,9 @@ row) and holds about :data:`PAGE_PIXELS` image pixels (whole tile rows): 28x28 i
 ``assets/hover.js`` fetches the page under the pointer on the first hover within a few
 milliseconds, and the rest when idle after it, instead of 12-29 MB of 10,000-tile sheets
 right after first paint.  (Lossless WebP was measured 4-11 % smaller than these PNGs and
-6-25x slower to encode; the PNGs stay.)  Pages are encoded once, on first request, and
-kept in memory.  ``assets/hover.js`` reads the grid from each figure's
+6-25x slower to encode; the PNGs stay.)  Pages are encoded on first request and kept in
+memory up to :data:`SPRITE_CACHE_BYTES`, single thumbnails up to :data:`THUMB_CACHE_BYTES`
+(least recently used dropped first).  ``assets/hover.js`` reads the grid from each figure's
 ``layout.meta.sprite`` (:meth:`SpriteGrid.meta`).
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import cachetools
 import numpy as np
 from PIL import Image
 
@@ -36,6 +38,12 @@ MAX_SCALE = 16
 #: CSS size (px, the longer side) each view aims its images at: the integer scale nearest to it is used
 HOVER_PX, GALLERY_PX, CARD_PX = 112, 56, 84
 CARD_MOST = 110  # a label-issue card's image fits its narrowest card (118 px less padding)
+#: 128 MB of encoded sprite pages: 3x both built-in 70,000-image sets (12.0 + 28.8 MB), so a dataset's old and
+#: new version fit while the pipeline republishes; a page dropped is encoded again in 20-80 ms
+SPRITE_CACHE_BYTES = 128 << 20
+#: 16 MB of single thumbnails: 30,000 MNIST ones at the page's scales (0.4-0.5 kB; the bound was 20,000 of any
+#: size before), 600 of the largest (64x64 RGB noise at scale 16, 26 kB)
+THUMB_CACHE_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -136,24 +144,41 @@ def encode_png(array: np.ndarray, scale: int = 1) -> bytes:
     return buf.getvalue()
 
 
-class SpriteCache:
-    """Encoded sprite pages, built once per (dataset, version, page), thread-safe.
+def _page_key(dataset: str, version: str, images, page: int, grid: SpriteGrid | None = None) -> tuple:
+    return dataset, version, page
 
-    A lock per page means 50 clients asking for the same new page wait for one
-    encode instead of starting 50.  :meth:`warm` encodes a dataset's pages in a
-    background thread, so the page a first hover asks for is usually ready (the
-    server does the same work the browser's eager fetch of every sheet used to cause).
+
+def _encode_page(dataset: str, version: str, images, page: int, grid: SpriteGrid | None = None) -> bytes:
+    return encode_png(sprite_page(images, page, grid))
+
+
+def _thumb_key(dataset: str, version: str, images, row: int, scale: int) -> tuple:
+    return dataset, version, row, scale  # a dataset imported again under its name has a new version
+
+
+def _encode_thumb(dataset: str, version: str, images, row: int, scale: int) -> bytes:
+    return encode_png(np.asarray(images[row]), scale)
+
+
+class SpriteCache:
+    """Encoded sprite pages by (dataset, version, page), thread-safe, at most ``max_bytes`` in all.
+
+    50 clients asking for the same new page wait for one encode instead of starting 50
+    (cachetools' ``condition``).  :meth:`warm` encodes a dataset's pages in a background
+    thread, so the page a first hover asks for is usually ready (the server does the same
+    work the browser's eager fetch of every sheet used to cause).
     """
 
-    def __init__(self) -> None:
-        self._pages: dict[tuple[str, str, int], bytes] = {}
-        self._locks: dict[tuple[str, str, int], threading.Lock] = {}
+    def __init__(self, max_bytes: int | None = None) -> None:  # default SPRITE_CACHE_BYTES
+        self._pages = cachetools.LRUCache(max_bytes or SPRITE_CACHE_BYTES, getsizeof=len)
+        self._encode = cachetools.cached(self._pages, key=_page_key, condition=threading.Condition())(_encode_page)
         self._guard = threading.Lock()
         self._warming: set[tuple[str, str]] = set()
 
     def warm(self, dataset: str, version: str, images, n: int, grid: SpriteGrid | None = None,
              first: int = 0) -> threading.Thread | None:
-        """Encode every page of ``n`` images not yet cached, from page ``first`` on, in a daemon thread.
+        """Encode every page of ``n`` images not yet cached, from page ``first`` on, in a daemon thread;
+        it stops at half the cache's bound (a set larger than that is encoded page by page on request).
 
         ``images`` is the array or a callable returning it (read in the thread: a damaged file is
         logged there and met again by the request that needs it).  Returns the thread, or ``None``
@@ -168,8 +193,11 @@ class SpriteCache:
         def run() -> None:
             try:
                 arr = images() if callable(images) else images
+                made = 0
                 for k in range(pages):
-                    self.get(dataset, version, arr, (first + k) % pages, grid)
+                    made += len(self.get(dataset, version, arr, (first + k) % pages, grid))
+                    if made > self._pages.maxsize // 2:  # more would push out other datasets' pages: on request
+                        break
                     time.sleep(0.001)  # let a request's thread in between pages
             except Exception:  # noqa: BLE001 - a background warm-up: the request path reports it
                 log.warning("sprite pages of %s not prepared in the background", dataset, exc_info=True)
@@ -180,15 +208,26 @@ class SpriteCache:
 
     def get(self, dataset: str, version: str, images: np.ndarray, page: int,
             grid: SpriteGrid | None = None) -> bytes:
-        key = (dataset, version, page)
-        if key in self._pages:
-            return self._pages[key]
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._pages:
-                self._pages[key] = encode_png(sprite_page(images, page, grid))
-            return self._pages[key]
+        """PNG bytes of sprite page ``page`` of ``images``, encoded on first request."""
+        return self._encode(dataset, version, images, page, grid)
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes of encoded pages held now (at most the ``max_bytes`` it was made with)."""
+        return self._pages.currsize
+
+
+class ThumbCache:
+    """Encoded single thumbnails by (dataset, version, row, scale), thread-safe, at most ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:  # default THUMB_CACHE_BYTES
+        self._thumbs = cachetools.LRUCache(max_bytes or THUMB_CACHE_BYTES, getsizeof=len)
+        self.get = cachetools.cached(self._thumbs, key=_thumb_key, lock=threading.Lock())(_encode_thumb)
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes of encoded thumbnails held now (at most the ``max_bytes`` it was made with)."""
+        return self._thumbs.currsize
 
 
 def page_size(n: int, page: int, grid: SpriteGrid | None = None) -> tuple[int, int]:
