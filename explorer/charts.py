@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .classes import FEW_CLASSES, MANY_CLASSES, PALETTE, class_colours, matrix_axes, matrix_cells
-from .store import PROJECTION_LABELS, ExplorerStore, ModelView, model_entry
+from .store import ExplorerStore, ModelView, method_title, model_entry
 
 CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#222"}
@@ -107,7 +107,8 @@ def dataset_colours(store: ExplorerStore) -> dict[str, str]:
 
 
 def separability_figure(report: dict, models: dict[str, str], projection: str,
-                        height: int = 300, colours: dict[str, str] | None = None) -> dict:
+                        height: int = 300, colours: dict[str, str] | None = None,
+                        projection_title: str | None = None) -> dict:
     """Grouped bars: k-NN accuracy (high-D and 2-D), silhouette and trustworthiness per dataset.
 
     Parameters
@@ -121,9 +122,11 @@ def separability_figure(report: dict, models: dict[str, str], projection: str,
     colours : dict, optional
         Bar colour per dataset (:func:`dataset_colours`); a palette colour by position
         for a dataset it does not name.
+    projection_title : str, optional
+        How the page calls ``projection`` (:func:`explorer.store.method_title`); default its fallback title.
     """
     metrics = [("k-NN acc. (high-D)", lambda s, p: s.get("knn_accuracy")),
-               (f"k-NN acc. (2-D {PROJECTION_LABELS[projection]})", lambda s, p: p.get("knn_accuracy")),
+               (f"k-NN acc. (2-D {projection_title or method_title(None, projection)})", lambda s, p: p.get("knn_accuracy")),
                ("Silhouette (high-D)", lambda s, p: s.get("silhouette")),
                ("Trustworthiness", lambda s, p: p.get("trustworthiness"))]
     colours = colours or {}

@@ -18,7 +18,7 @@ from core.errors import CacheError
 
 from .ids import ALERT, ALERT_TEXT
 from .state import COLOURS
-from .store import PROJECTIONS, DatasetView, ExplorerStore, ModelView
+from .store import DatasetView, ExplorerStore, ModelView, projections
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _model(store: ExplorerStore, ds_name, model, proj=None, colour=None) -> Mode
         raise BadInput(f"model must be a model's name (got {_short(model)})")
     m = ds.pick(model)
     if proj is not None:
-        _choice(proj, PROJECTIONS, "projection")
+        _choice(proj, projections(ds), "projection")
         if not m.has(proj):
             raise BadInput(f"{ds.title} · {m.title} has no {proj} projection in the cache")
     return m

@@ -23,7 +23,7 @@ from . import figures as F
 from .encoding import decode, ranges_to_plot, trace_rows, typed, view_grid
 from .selection import zoom_of
 from .state import COLOUR_LABELS
-from .store import PROJECTION_LABELS, ModelView
+from .store import ModelView, method_title
 from .thumbnails import SpriteGrid, encode_png, page_count, sprite_page
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def view_html(m: ModelView, proj: str, colour: str, highlight: np.ndarray | None
               + "; export again with all points for the rest")
     sel = (f" · highlighted: {len(highlight):,} points, {label}" if highlight is not None else "")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    head = (f"{ds.title} · {m.title} · {PROJECTION_LABELS.get(proj, proj)} · coloured by "
+    head = (f"{ds.title} · {m.title} · {method_title(ds, proj)} · coloured by "
             f"{COLOUR_LABELS.get(shown, shown)}")
     note = (f"{points}{sel}. Hover a point for its image. Exported {when} from the embedding explorer; "
             "this file needs no server or network.")

@@ -26,7 +26,7 @@ from .classes import legend as class_legend
 from .encoding import group_of_rows, typed, view_grid, view_xy
 from .layers import layers as draw_layers
 from .panels import NEIGHBOURS_SHOWN
-from .store import PROJECTION_LABELS, ModelView
+from .store import ModelView, method_title
 
 HIGHLIGHT = "highlight"
 DIM_OPACITY = 0.2  # dimmed, still readable as clusters
@@ -291,7 +291,7 @@ def scatter_figure(m: ModelView, projection: str, colour: str,
             traces[-1]["customdata"] = typed(rows)
     traces.append(_overlay(m, coords, colour, highlight, n, projection))
     if title is None:
-        title = f"{ds.title} · {m.title} · {PROJECTION_LABELS[projection]}"
+        title = f"{ds.title} · {m.title} · {method_title(ds, projection)}"
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},

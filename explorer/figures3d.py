@@ -18,7 +18,7 @@ from .classes import FEW_CLASSES, class_colours
 from .classes import legend as class_legend
 from .figures import FOUND_COLOUR, SCALES, WRONG_COLOUR, group_colour, groups, shown_colour, typed
 from .panels import NEIGHBOURS_SHOWN
-from .store import PROJECTION_LABELS, ModelView
+from .store import ModelView, method_title
 
 DIM_OPACITY_3D = 0.12
 #: Where the 3-D view gets each projection: 2-D layouts are always made, 3-D ones only with --dims 3 (PCA always)
@@ -37,7 +37,7 @@ def projection_3d(m: ModelView, projection: str) -> tuple[str | None, str]:
     if projection in m.projection3d_dirs:
         return projection, ""
     if "pca" in m.projection3d_dirs:
-        return "pca", MISSING_3D.format(method=PROJECTION_LABELS.get(projection, str(projection)[:20]))
+        return "pca", MISSING_3D.format(method=method_title(m.ds, projection)[:20])
     return None, (f"{m.ds.title} · {m.title} has no 3-D layout: rerun the pipeline (`./run.sh`) to add the "
                   "3-D PCA, or `./run.sh --dims 3` for 3-D t-SNE and UMAP too.")
 
@@ -120,7 +120,7 @@ def scatter3d_figure(m: ModelView, projection: str, colour: str, highlight: np.n
         traces += _clicked(m, coords, int(clicked))
     axis = {"visible": True, "showticklabels": False, "showgrid": True, "gridcolor": "#e4e4e0", "zeroline": False,
             "showbackground": False, "title": {"text": ""}, "showspikes": False}
-    title = f"{ds.title} · {m.title} · {PROJECTION_LABELS[projection]} in 3-D"
+    title = f"{ds.title} · {m.title} · {method_title(ds, projection)} in 3-D"
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "paper_bgcolor": "white",

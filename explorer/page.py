@@ -20,9 +20,9 @@ from . import ids
 from .checks import _cell_of, _choice, _model, _pair_of, _view
 from .selection import url_filters, url_rows, with_filters, with_rows
 from .state import COLOUR_LABELS, COLOURS, TABS, ViewState, parse_pair, parse_query, to_query
-from .store import PROJECTION_LABELS, PROJECTIONS, DatasetView, ExplorerStore, ModelView
+from .store import DatasetView, ExplorerStore, ModelView, method_facts, method_title, projections
 from .tabs import TAB_MODULES
-from .widgets import control, radio
+from .widgets import control, method_radio, radio
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def layout_of(m: ModelView, proj) -> str:
     """``proj`` if model ``m`` has that layout, else the first it has (in the page's order)."""
     if m.has(proj):
         return proj
-    return next((p for p in PROJECTIONS if m.has(p)), proj)
+    return next((p for p in projections(m.ds) if m.has(p)), proj)
 
 
 def model_options(ds: DatasetView) -> list[dict]:
@@ -109,7 +109,7 @@ def controls(store: ExplorerStore) -> html.Div:
         control("Dataset", radio(ids.DATASET, datasets, store.names[0]), ids.DATASET_BOX),
         control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first), value=first.default_model,
                                         inline=True, className="radio"), ids.MODEL_BOX),
-        control("Projection", radio(ids.PROJ, PROJECTION_LABELS, "umap"), ids.PROJ_BOX),
+        control("Projection", method_radio(ids.PROJ, method_facts(store), "umap"), ids.PROJ_BOX),
         control("View", dcc.RadioItems(id=ids.DIMS, options=[{"label": "2-D", "value": 2}, {"label": "3-D", "value": 3}],
                                        value=2, inline=True, className="radio"), ids.DIMS_BOX),
         control("Colour by", dcc.RadioItems(id=ids.COLOUR, options=colour_options(first.pick(None), "umap"),
@@ -180,7 +180,7 @@ def register(app, store: ExplorerStore) -> None:
         m = _model(store, ds_name, model)
         if not F.available(m, colour, proj):
             return "", {"display": "none"}
-        return F.COLOUR_NOTES[colour].format(model=m.possessive, proj=PROJECTION_LABELS.get(proj, str(proj))), {}
+        return F.COLOUR_NOTES[colour].format(model=m.possessive, proj=method_title(m.ds, proj)), {}
 
     # -- alert and banner --------------------------------------------------------------------
     app.clientside_callback(
@@ -227,7 +227,7 @@ def register(app, store: ExplorerStore) -> None:
         out["pairs"] = [no_update] * len(pair_outputs)  # a wildcard output wants one value per component
         n_classes = max(len(store.get(n).class_names) for n in names)
         if ctx.triggered_id in (None, ids.URL):  # page load or back/forward: the URL sets the controls
-            s = parse_query(search, names, n_classes, catalog(store))
+            s = parse_query(search, names, n_classes, catalog(store), projections(store))
             chosen = {n: (a, b) for n, a, b in s.pairs if max(a, b) < len(store.get(n).class_names)}
             last = frame_max if isinstance(frame_max, int) and frame_max >= 0 else 0
             shown = store.get(s.ds).pick(s.model)

@@ -15,7 +15,7 @@ import numpy as np
 from dash import html
 
 from .classes import class_colours
-from .store import PROJECTION_LABELS, DatasetView, ExplorerStore, ModelView, model_entry
+from .store import DatasetView, ExplorerStore, ModelView, method_title, model_entry
 from .thumbnails import GALLERY_PX, sprite_style
 from .views import FAITH_K
 
@@ -150,7 +150,7 @@ def quality_lines(m: ModelView, row: int, projection: str | None) -> list:
                             className="detail-line" + (" bad" if issues.suspect[row] else ""), id="detail-issue"))
     kept = m.true_neighbours(projection, row) if projection else None
     if kept is not None:
-        label = PROJECTION_LABELS.get(projection, projection)
+        label = method_title(m.ds, projection)
         out.append(html.Div([html.B(f"{kept} of its {FAITH_K}"), f" nearest neighbours in this {label} are among "
                              f"its {FAITH_K} nearest in the space of {m.title}"
                              + (" (the layout misleads here)" if kept <= FAITH_K * 3 // 10 else "")],
@@ -219,7 +219,7 @@ def summary_line(store: ExplorerStore, report: dict, models: dict[str, str], pro
     def vals(s):
         p = s.get("projections", {}).get(proj, {})
         return {"k-NN accuracy in the full space": s.get("knn_accuracy"),
-                f"k-NN accuracy in 2-D {PROJECTION_LABELS[proj]}": p.get("knn_accuracy"),
+                f"k-NN accuracy in 2-D {method_title(store, proj)}": p.get("knn_accuracy"),
                 "silhouette": s.get("silhouette")}
     va, vb = vals(ea), vals(eb)
     ta, tb = store.get(a).title, store.get(b).title
@@ -251,9 +251,9 @@ def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], pr
         # an imported dataset has no test set: its accuracy is over the user's samples
         rows = [(f"{'Accuracy' if store.get(n).imported else 'Test accuracy'} ({title})", fmt(s.get("test_accuracy"))),
                 ("k-NN accuracy, high-D", fmt(s.get("knn_accuracy"))),
-                (f"k-NN accuracy, 2-D {PROJECTION_LABELS[proj]}", fmt(p.get("knn_accuracy"))),
+                (f"k-NN accuracy, 2-D {method_title(store.get(n), proj)}", fmt(p.get("knn_accuracy"))),
                 ("Silhouette", fmt(s.get("silhouette"))),
-                (f"Trustworthiness, {PROJECTION_LABELS[proj]}", fmt(p.get("trustworthiness")))]
+                (f"Trustworthiness, {method_title(store.get(n), proj)}", fmt(p.get("trustworthiness")))]
         # pairs the model never mixes up and whose neighbourhoods barely touch say nothing
         pairs = [pr for pr in s.get("pairs", [])
                  if pr.get("confusions", 0) > 0 or pr.get("overlap", 0) >= 0.01][:5]
@@ -299,7 +299,7 @@ def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str
     if not report:
         return html.P("No separability report in the cache; run the pipeline's report stage.",
                       className="placeholder")
-    label = PROJECTION_LABELS[proj]
+    label = method_title(ds, proj)
     heads = [h + (f" ({label})" if key in ("knn_2d", "trustworthiness") else "") for key, h in MODEL_COLUMNS]
     if ds.imported:
         heads[1] = "Accuracy"  # no test set: over the user's samples

@@ -102,7 +102,7 @@ def default_state(datasets: list[str], models: Models | None = None) -> ViewStat
 
 
 def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
-                models: Models | None = None) -> ViewState:
+                models: Models | None = None, projections: Sequence[str] = PROJECTIONS) -> ViewState:
     """Read a ``ViewState`` from ``location.search`` (with or without the ``?``).
 
     Parameters
@@ -117,6 +117,8 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
         Per dataset ``(model names, default model)``; a ``model``/``model2`` the chosen
         dataset lacks falls back to :func:`model_defaults`.  Without it, models are
         kept as written (short strings) or left ``""``.
+    projections : sequence of str, default :data:`~explorer.store.PROJECTIONS`
+        The projection methods the cache has (:func:`explorer.store.projections`).
     """
     base = default_state(datasets, models)
     if not isinstance(search, str) or len(search) > MAX_QUERY:
@@ -149,9 +151,9 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
         model, model2 = pick("model", names, left), pick("model2", names, right)
     else:  # nothing to check against: any short name, as written
         model, model2 = (v if isinstance(v, str) and len(v) <= 64 else "" for v in (q.get("model"), q.get("model2")))
-    return ViewState(tab=pick("tab", TABS, base.tab), ds=ds, model=model, proj=pick("proj", PROJECTIONS, base.proj),
+    return ViewState(tab=pick("tab", TABS, base.tab), ds=ds, model=model, proj=pick("proj", projections, base.proj),
                      colour=pick("colour", COLOURS, base.colour), cell=cell,
-                     model2=model2, proj2=pick("proj2", PROJECTIONS, base.proj2),
+                     model2=model2, proj2=pick("proj2", projections, base.proj2),
                      frame=frame, pairs=tuple((n, a, b) for n, (a, b) in sorted(pairs.items())),
                      issue=parse_pair(q.get("issue", ""), n_classes, distinct=True),
                      compare=() if len(compare) == len(datasets) else compare, point=_row(q.get("point")),

@@ -36,8 +36,11 @@ from .views import DEFAULT_IMAGE_SHAPE, SOURCES, DatasetView, ModelView
 
 log = logging.getLogger(__name__)
 
-#: Projection methods in the order the page lists them (``core.vocab.METHODS`` is the pipeline's order).
-PROJECTIONS = ("umap", "tsne", "pca")
+#: The projection methods of a cache whose ``current.json`` names none (made before it recorded the
+#: methods' facts), in the page's order; otherwise :func:`method_facts` lists a dataset's methods.
+PROJECTIONS = tuple(PROJECTION_LABELS)
+#: characters of a method's title and of its "what it shows" line the page takes from current.json
+_TITLE_CHARS, _ABOUT_CHARS = 40, 300
 #: The ``current.json`` layout this explorer reads (``core/current.py``).
 CURRENT_VERSION = current_json.CURRENT_VERSION
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
@@ -45,7 +48,8 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
 IMAGE_SIDE = (8, 64)
 
 __all__ = ["PROJECTIONS", "PROJECTION_LABELS", "CURRENT_VERSION", "DatasetView", "ModelView", "DynamicsView",
-           "ExplorerStore", "model_entry", "rows_of_test_ids", "pid_alive", "read_current"]
+           "ExplorerStore", "model_entry", "rows_of_test_ids", "pid_alive", "read_current", "method_facts",
+           "method_title", "projections"]
 
 
 def read_current(artifacts: ArtifactStore) -> dict:
@@ -227,7 +231,7 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
             sample_set=e.get("sample_set", "test"), n=int(e["n"]), samples_dir=artifacts.resolve(e["samples"]),
             artifacts=artifacts, default_pair=_pair_fact(name, e.get("default_pair")),
             colour=_colour_fact(name, e.get("colour")), image_shape=_shape_fact(name, e.get("image_shape")),
-            source=_source_fact(name, e.get("source")))
+            source=_source_fact(name, e.get("source")), methods=_methods_fact(name, e.get("methods")))
         models = e["models"]
         for model, m in models.items():
             where = f"current.json entry {name!r}, model {model!r}"
@@ -285,6 +289,66 @@ def _shape_fact(name: str, value: Any) -> tuple[int, int, int]:
         return int(value[0]), int(value[1]), int(value[2])
     raise CacheError(f"current.json entry {name!r} has image_shape {str(value)[:60]}, not [h, w, c] with h and w "
                      f"from {lo} to {hi} and c 1 (grey) or 3 (RGB); rerun the pipeline")
+
+
+def _methods_fact(name: str, value: Any) -> dict[str, dict]:
+    """``current.json``'s ``methods`` as ``{name: {"title", "about"[, "order"]}}``; ``{}`` if absent or malformed."""
+    if not value:
+        return {}
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(f, dict) and isinstance(f.get("title"), str)
+        and isinstance(f.get("about", ""), str) for k, f in value.items())
+    if not ok:
+        log.warning("current.json: methods of %s are not {name: {title, about}}; naming the layouts by their "
+                    "method", name)
+        return {}
+    return {k: {"title": f["title"][:_TITLE_CHARS], "about": f.get("about", "")[:_ABOUT_CHARS],
+                **({"order": f["order"]} if isinstance(f.get("order"), int) else {})} for k, f in value.items()}
+
+
+def method_facts(where: "DatasetView | ExplorerStore | None") -> dict[str, dict]:
+    """The projection methods ``where`` has, in the page's order: ``{name: {"title", "about"}}``.
+
+    The one reader of a dataset's method facts: ``current.json`` records them from the
+    pipeline's registry of methods, so a method new to this explorer is listed and titled all
+    the same.  A cache without them has :data:`PROJECTIONS`, titled as
+    :data:`core.vocab.PROJECTION_LABELS` says; a layout of a model that neither names comes last,
+    called by its name.  For the whole store, every dataset's methods (the first dataset's facts
+    win); for ``None``, :data:`PROJECTIONS`.
+    """
+    if isinstance(where, ExplorerStore):
+        merged: dict[str, dict] = {}
+        for ds in where.datasets.values():
+            for n, f in method_facts(ds).items():
+                merged.setdefault(n, f)
+        return _in_order(merged)
+    facts = dict(where.methods) if where is not None else {}
+    if not facts:
+        facts = {p: {"title": PROJECTION_LABELS[p], "about": ""} for p in PROJECTIONS}
+    for m in (where.models.values() if where is not None else ()):
+        for p in (*m.projection_dirs, *m.projection3d_dirs):
+            facts.setdefault(p, {"title": PROJECTION_LABELS.get(p, str(p)[:_TITLE_CHARS]), "about": ""})
+    return _in_order(facts)
+
+
+def _in_order(facts: dict[str, dict]) -> dict[str, dict]:
+    """By each method's ``order`` where every one has one; else as written (the pipeline writes them in order)."""
+    if facts and all("order" in f for f in facts.values()):
+        return dict(sorted(facts.items(), key=lambda kv: kv[1]["order"]))
+    return facts
+
+
+def method_title(where: "DatasetView | ExplorerStore | None", name: Any) -> str:
+    """How the page calls projection ``name`` ("t-SNE"): :func:`method_facts`' title, else its name."""
+    if not isinstance(name, str):
+        return str(name)[:_TITLE_CHARS]
+    found = method_facts(where).get(name)
+    return found["title"] if found else PROJECTION_LABELS.get(name, name[:_TITLE_CHARS])
+
+
+def projections(where: "DatasetView | ExplorerStore | None") -> list[str]:
+    """The names of the projection methods ``where`` has, in the page's order (:func:`method_facts`)."""
+    return list(method_facts(where))
 
 
 def _source_fact(name: str, value: Any) -> str:

@@ -71,6 +71,9 @@ class DatasetView:
     colour: str | None = None
     image_shape: tuple[int, int, int] = DEFAULT_IMAGE_SHAPE
     source: str = "builtin"
+    #: ``current.json``'s projection methods: ``{name: {"title", "about"[, "order"]}}`` ({} in an older cache);
+    #: read through :func:`explorer.store.method_facts`
+    methods: dict[str, dict] = field(default_factory=dict)
     models: dict[str, "ModelView"] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock

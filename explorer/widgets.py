@@ -11,10 +11,18 @@ GRAPH_CONFIG = {"scrollZoom": True, "displaylogo": False, "doubleClick": "reset"
                 "toImageButtonOptions": {"format": "png", "filename": "embedding-explorer", "scale": 2}}
 
 
-def radio(id_: str, options: dict[str, str], value: str) -> dcc.RadioItems:
-    """Inline radio buttons: ``options`` maps each value to its label."""
-    return dcc.RadioItems(id=id_, options=[{"label": v, "value": k} for k, v in options.items()],
+def radio(id_: str, options: dict[str, str], value: str, hints: dict[str, str] | None = None) -> dcc.RadioItems:
+    """Inline radio buttons: ``options`` maps each value to its label; ``hints`` a value to its hover text."""
+    hints = hints or {}
+    return dcc.RadioItems(id=id_, options=[{"label": html.Span(v, title=hints[k]) if hints.get(k) else v, "value": k}
+                                           for k, v in options.items()],
                           value=value, inline=True, className="radio")
+
+
+def method_radio(id_: str, facts: dict[str, dict], value: str) -> dcc.RadioItems:
+    """The projection methods of ``facts`` (:func:`explorer.store.method_facts`), each one's title as its
+    label and what its layout shows on hover."""
+    return radio(id_, {n: f["title"] for n, f in facts.items()}, value, {n: f.get("about", "") for n, f in facts.items()})
 
 
 def control(label: str, component, id_: str | None = None) -> html.Div:

@@ -16,7 +16,7 @@ from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _model, _short
 from ..panels import report_tables
-from ..store import ExplorerStore
+from ..store import ExplorerStore, method_title
 from ..widgets import GRAPH_CONFIG, control, scatter_graph
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def register(app, store: ExplorerStore) -> None:
         shown = {n: store.get(n).pick(model).name for n in chosen}
         colours = F.dataset_colours(store)
         return {"scatters": figs,
-                "bars": F.separability_figure(report, shown, proj, colours={n: colours[n] for n in chosen}),
+                "bars": F.separability_figure(report, shown, proj, colours={n: colours[n] for n in chosen},
+                                              projection_title=method_title(store, proj)),
                 "report": report_tables(store, report, shown, proj) if chosen else
                 [html.P("Tick a dataset above to compare it.", className="placeholder")], "rendered": key}

@@ -9,10 +9,10 @@ from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
-from ..checks import _choice, _event_points, _model, _rows_of
+from ..checks import _choice, _event_points, _model, _rows_of, _view
 from ..panels import models_table
-from ..store import PROJECTION_LABELS, PROJECTIONS, ExplorerStore
-from ..widgets import control, radio, scatter_graph
+from ..store import ExplorerStore, method_facts, projections
+from ..widgets import control, method_radio, scatter_graph
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def layout(store: ExplorerStore) -> html.Div:
                     dcc.RadioItems(id=ids.MODEL2, options=[{"label": m.title, "value": m.name}
                                                            for m in first.models.values()],
                                    value=right.name, inline=True, className="radio")),
-            control("projection", radio(ids.PROJ2, PROJECTION_LABELS, "tsne")),
+            control("projection", method_radio(ids.PROJ2, method_facts(store), "tsne")),
             html.Span(id=ids.CP_COUNT, className="count"),
         ], className="controls controls-2"),
         html.Div([html.Div(scatter_graph(ids.CP_LEFT, VIEW_HEIGHT), className="half"),
@@ -75,7 +75,7 @@ def register(app, store: ExplorerStore) -> None:
         if tab != "projections":
             raise PreventUpdate
         left_m = _model(store, ds_name, model, proj, colour)
-        right_m = _model(store, ds_name, model2, _choice(proj2, PROJECTIONS, "projection"))
+        right_m = _model(store, ds_name, model2, _choice(proj2, projections(_view(store, ds_name)), "projection"))
         ds = left_m.ds
         rows = _rows_of(linked, ds_name, ds.n)
         count = (f"{len(rows):,} selected, highlighted in both views" if rows is not None
