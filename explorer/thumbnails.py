@@ -41,7 +41,7 @@ CARD_MOST = 110  # a label-issue card's image fits its narrowest card (118 px le
 #: 128 MB of encoded sprite pages: 3x both built-in 70,000-image sets (12.0 + 28.8 MB), so a dataset's old and
 #: new version fit while the pipeline republishes; a page dropped is encoded again in 20-80 ms
 SPRITE_CACHE_BYTES = 128 << 20
-#: 16 MB of single thumbnails: 30,000 MNIST ones at the page's scales (0.4-0.5 kB; the bound was 20,000 of any
+#: 16 MB of single thumbnails: 30,000 built-in digits at the page's scales (0.4-0.5 kB; the bound was 20,000 of any
 #: size before), 600 of the largest (64x64 RGB noise at scale 16, 26 kB)
 THUMB_CACHE_BYTES = 16 << 20
 
