@@ -163,8 +163,8 @@ def _fashion_70k(store):
                               models=ModelOptions(models=("cnn",)), embed=EmbedConfig(sample_set="all")))
     pipe.embed()
     r = pipe.results["fashion-mnist"]
-    return (np.load(r["models"]["cnn"]["embed"] / "space.npy"),
-            np.load(r["samples"] / "labels.npy").astype(np.int64))
+    return (np.load(r.models["cnn"].embed / "space.npy"),
+            np.load(r.samples / "labels.npy").astype(np.int64))
 
 
 def section_full(store, current, args) -> list[Row]:

@@ -27,39 +27,39 @@ V2_METHODS = {"umap": {"title": "UMAP", "about": "local neighbourhoods, some glo
 RERUN = "rerun the pipeline"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class ModelEntry:
     """One model of a dataset: paths (relative to the cache root) of its artifact folders."""
 
-    model: str
-    embed: str
-    projections: dict[str, str]
     title: str = ""
     kind: str = ""
-    projections3d: dict[str, str] = dataclasses.field(default_factory=dict)
+    model: str
+    embed: str
+    projections: dict[str, str]  # the 2-D layouts every view uses
+    # optional folders: absent, null (older caches) or empty where the run made none
+    projections3d: dict[str, str] | None = dataclasses.field(default_factory=dict)  # the 3-D view's
     dynamics: str | None = None
     issues: str | None = None
-    faithfulness: dict[str, str] = dataclasses.field(default_factory=dict)
+    faithfulness: dict[str, str] | None = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class DatasetEntry:
     """One dataset: its facts (``core.datasets.DatasetFacts.to_json``), its samples and models."""
 
-    class_names: list[str]
-    n: int
-    samples: str
-    models: dict[str, ModelEntry]
     title: str = ""
-    sample_set: str = "test"
-    default_model: str = ""
+    class_names: list[str]
     mirror_symmetric: bool = False
     default_pair: list[int] | None = None
     colour: str | None = None
     image_shape: list[int] | None = None
     source: str = "builtin"
-    run: dict | None = None
-    import_folder: str | None = None
+    run: dict | None = None  # the run that made it (an imported dataset's adds its import_folder)
+    sample_set: str = "test"
+    n: int
+    samples: str
+    default_model: str = ""
+    models: dict[str, ModelEntry]
     methods: dict[str, dict] = dataclasses.field(default_factory=dict)
 
 
@@ -72,8 +72,6 @@ def to_json(datasets: dict[str, DatasetEntry | dict], report: str, run: dict, st
             for key in ("issues", "faithfulness"):
                 if not model.get(key):
                     model.pop(key, None)
-        if d.get("import_folder") is None:
-            d.pop("import_folder", None)
         out[name] = d
     return {"version": CURRENT_VERSION, "datasets": out, "report": report, "run": run, "stages": dict(stages)}
 

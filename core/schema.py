@@ -189,8 +189,8 @@ def check_array(path: Path, arr: np.ndarray, stage: str | None = None, rel: str 
     if spec is None or not spec.dtypes:
         return arr
     if arr.dtype.name not in spec.dtypes:
-        raise CacheError(f"{path} holds {arr.dtype.name} values where a {stage} folder's {spec.name} holds "
-                         f"{' or '.join(spec.dtypes)} (docs/ARTIFACTS.md); rebuild it with "
+        raise CacheError(f"{path} holds {arr.dtype.name}, not the documented type of a {stage} folder's "
+                         f"{spec.name} ({' or '.join(spec.dtypes)}, docs/ARTIFACTS.md); rebuild it with "
                          "`python -m pipeline verify --repair`")
     if not any(len(s) == arr.ndim and all(not isinstance(d, int) or d == n for d, n in zip(s, arr.shape))
                for s in spec.shapes):

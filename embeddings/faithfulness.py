@@ -33,8 +33,9 @@ KD_TREE_MAX_DIMS = 3
 class FaithConfig:
     """Neighbourhood sizes of the per-point faithfulness."""
 
-    k: int = option(10, "neighbours compared in high-D and in the layout", lo=1)
-    k_far: int = option(30, "high-D neighbours a layout neighbour may be among and not count as false", lo=1)
+    k: int = option(10, "neighbours compared in high-D and in the layout", lo=1, flag="--faith-k")
+    k_far: int = option(30, "high-D neighbours a layout neighbour may be among and not count as false", lo=1,
+                        flag="--faith-k-far")
 
     def __post_init__(self) -> None:
         validate(self, "faithfulness")

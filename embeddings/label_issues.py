@@ -39,19 +39,23 @@ COMBINE = "mean of the model's out-of-sample probabilities and the label shares 
 class IssuesConfig:
     """How the evidence of a wrong label is gathered and ranked."""
 
-    k: int = option(10, "high-D neighbours whose labels vote", lo=1)
+    k: int = option(10, "high-D neighbours whose labels vote", lo=1, flag="--issues-k")
     # Planted flips in the real test sets (benchmarks/label_issues.py, 3 seeds, weights 0.5-1 x
     # self_confidence / normalized_margin): the trained models' own probabilities already rank the
     # flips near the ceiling, and their embedding's neighbours carry no independent evidence (a
     # heavier neighbour weight or the margin lost up to 0.1 precision at K=50 on Fashion-MNIST's
     # CNN); the pixel k-NN's coarse vote shares gain 1.7-2x precision from the neighbours breaking
     # their ties. 0.95 with self_confidence is the best of both.
-    weight: float = option(0.95, "weight of the model's probabilities (the neighbours get 1 - weight)", lo=0, hi=1)
+    weight: float = option(0.95, "weight of the model's probabilities (the neighbours get 1 - weight)", lo=0, hi=1,
+                           flag="--issues-weight")
     quality: str = option("self_confidence", "cleanlab label-quality method of the ranking",
-                          choices=("self_confidence", "normalized_margin", "confidence_weighted_entropy"))
-    cv_folds: int = option(5, "folds of the cross-validation that scores training images", lo=2)
-    threshold: float = option(0.5, "score above which the report counts a label as likely wrong", lo=0, hi=1)
-    top: int = option(20, "highest-scored ids the report lists", lo=0)
+                          choices=("self_confidence", "normalized_margin", "confidence_weighted_entropy"),
+                          flag="--issues-quality")
+    cv_folds: int = option(5, "folds of the cross-validation that scores training images", lo=2,
+                           flag="--issues-cv-folds")
+    threshold: float = option(0.5, "score above which the report counts a label as likely wrong", lo=0, hi=1,
+                              flag="--issues-threshold")
+    top: int = option(20, "highest-scored ids the report lists", lo=0, flag="--issues-top")
     seed: int = option(0, "seed of the cross-validation folds", derived=True)
 
     def __post_init__(self) -> None:

@@ -16,16 +16,15 @@ import sys
 from core.errors import ProjectError
 from core.options import add_arguments
 from pipeline.config import COMMANDS, SECTIONS, TITLES, RunConfig
+from pipeline.stages import STAGES
 
 log = logging.getLogger("pipeline")
 
 #: Tests set this to a stage name to SIGKILL the run with that stage's files written but not renamed.
 CRASH_ENV = "MNIST_EXPLORER_CRASH_BEFORE_RENAME"
 
-HELPS = {"fetch": "download and verify the datasets",
-         "train": "fit the models: pixel k-NN, dense network, CNN (and check your own)",
-         "embed": "each model's embeddings and k-NN graph", "project": "PCA, t-SNE and UMAP layouts",
-         "report": "separability report (JSON + table); updates what the explorer shows",
+#: Each command's line in ``--help``: a stage's from its declaration (``pipeline/stages.py``).
+HELPS = {**{name: s.help for name, s in STAGES.items() if s.help},
          "serve": "serve the explorer on the cache",
          "all": "every stage, then serve the explorer",
          "verify": "check every cached artifact against the hashes recorded when it was published",

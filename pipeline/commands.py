@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core import schema
 from core.errors import CacheError, DataError
 from core.store import ArtifactStore, read_json
 from pipeline.config import RunConfig, SECTIONS
 from pipeline.run import Pipeline
-
-STAGE_OF = {"fetch": "fetch", "train": "train", "embed": "embed", "project": "project", "report": "report"}
 
 
 def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
@@ -39,7 +38,7 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         return 0
     pipe = Pipeline(config)
     if command != "all":
-        getattr(pipe, STAGE_OF[command])()
+        pipe.run(command)
         if command == "report":
             pipe.publish()  # everything the explorer reads exists now: show it
         summary(pipe, command)
@@ -120,17 +119,17 @@ def summary(pipe: Pipeline, command: str) -> None:
     store = pipe.store
     lines = [f"\nresults in {store.root}:"]
     for name, r in pipe.results.items():
-        if "samples" in r:
-            lines.append(f"  {name:14s} samples {r['samples']}")
-        for model, m in r.get("models", {}).items():
-            acc = json.loads((Path(m["model"]) / "metrics.json").read_text())["test_accuracy"]
-            lines.append(f"  {name:14s} {model:10s} test accuracy {acc:.4f}  model {m['model']}")
-            if "embed" in m:
-                lines.append(f"  {name:14s} {model:10s} embed {m['embed']}")
-            for method, folder in m.get("projections", {}).items():
-                lines.append(f"  {name:14s} {model:10s} {method:5s} {folder / 'coords.npy'}")
-            for method, folder in m.get("projections3d", {}).items():
-                lines.append(f"  {name:14s} {model:10s} {method + ' 3-D':9s} {folder / 'coords.npy'}")
+        if r.samples is not None:
+            lines.append(f"  {name:14s} samples {r.samples}")
+        for model, m in r.models.items():
+            acc = json.loads(schema.MODEL.path(m.model, "metrics").read_text())["test_accuracy"]
+            lines.append(f"  {name:14s} {model:10s} test accuracy {acc:.4f}  model {m.model}")
+            if m.embed is not None:
+                lines.append(f"  {name:14s} {model:10s} embed {m.embed}")
+            for method, folder in m.projections.items():
+                lines.append(f"  {name:14s} {model:10s} {method:5s} {schema.PROJ.path(folder, 'coords')}")
+            for method, folder in m.projections3d.items():
+                lines.append(f"  {name:14s} {model:10s} {method + ' 3-D':9s} {schema.PROJ.path(folder, 'coords')}")
     if command in ("report", "all", "import"):
         from embeddings.report import format_table
 

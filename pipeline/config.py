@@ -26,9 +26,12 @@ from core.errors import ConfigError
 from core.options import option, validate
 from embeddings.dynamics import DynamicsConfig
 from embeddings.extract import EmbedConfig
+from embeddings.faithfulness import FaithConfig
+from embeddings.label_issues import IssuesConfig
 from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
+from pipeline import stages
 from training.config import TRAINED, TrainConfig, TrainOptions
 from training.import_files import ImportOptions
 from training.ladder import ModelOptions
@@ -66,25 +69,27 @@ class SeedOptions:
 #: Section name -> its dataclass, in the order ``--help`` lists them.
 SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
             "train": TrainOptions,
-            "embed": EmbedConfig, "project": ProjectConfig, "dynamics": DynamicsConfig,
-            "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
+            "embed": EmbedConfig, "project": ProjectConfig, "faith": FaithConfig, "issues": IssuesConfig,
+            "dynamics": DynamicsConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
 TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
-          "embed": "embeddings", "project": "projections", "dynamics": "training dynamics",
-          "report": "report", "serve": "explorer", "imported": "your dataset"}
+          "embed": "embeddings", "project": "projections", "faith": "faithfulness", "issues": "label issues",
+          "dynamics": "training dynamics", "report": "report", "serve": "explorer", "imported": "your dataset"}
 
-_THROUGH_REPORT = ("where", "data", "seed", "models", "train", "embed", "project", "dynamics", "report")
-#: The sections each command uses: a stage runs the ones before it, so it takes their options.
+
+def _sections_of(stage: str) -> tuple[str, ...]:
+    """The sections a stage's command takes: those of the stage and every stage it needs, in ``--help`` order."""
+    return tuple(s for s in SECTIONS if s in stages.sections(stage))
+
+
+#: The sections each command uses: a stage runs the ones it needs, so it takes their options
+#: (``pipeline/stages.py`` declares which sections shape which stage).
 COMMANDS = {
-    "fetch": ("where", "data"),
-    "train": ("where", "data", "seed", "models", "train"),
-    "embed": ("where", "data", "seed", "models", "train", "embed", "project", "report"),
-    "project": ("where", "data", "seed", "models", "train", "embed", "project", "report"),
-    "report": _THROUGH_REPORT,
-    "all": _THROUGH_REPORT + ("serve",),
+    **{name: _sections_of(name) for name, s in stages.STAGES.items() if s.help},
+    "all": _sections_of("report") + ("serve",),
     "serve": ("where", "serve"),
     "verify": ("where", "data"),
     # your own dataset: read, checked, then the stages from the k-NN graph to the report, published
-    "import": ("where", "imported", "seed", "project", "report"),
+    "import": ("where", "imported", "seed", "project", "faith", "issues", "report"),
 }
 
 
@@ -100,6 +105,8 @@ class RunConfig:
     embed: EmbedConfig = EmbedConfig()
     project: ProjectConfig = ProjectConfig()
     dynamics: DynamicsConfig = DynamicsConfig()
+    faith: FaithConfig = FaithConfig()
+    issues: IssuesConfig = IssuesConfig()
     report: ReportConfig = ReportConfig()
     serve: ServeOptions = ServeOptions()
     imported: ImportOptions = ImportOptions()
@@ -114,6 +121,7 @@ class RunConfig:
         object.__setattr__(self, "embed", replace(self.embed, knn_k=knn_k, seed=seed))
         object.__setattr__(self, "project", replace(self.project, seed=seed))
         object.__setattr__(self, "dynamics", replace(self.dynamics, seed=seed))
+        object.__setattr__(self, "issues", replace(self.issues, seed=seed))
         object.__setattr__(self, "report", replace(self.report, seed=seed))
         if self.models.model and len(self.datasets) != 1:
             raise ConfigError(f"--model needs one --dataset (the one your model was trained on); "

@@ -133,7 +133,7 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
     with _talk(progress):
         pipe = add(arrays, config, name=name, title=title, model_name=model_name, model_title=model_title)
     store = ArtifactStore(config.where.cache_dir)
-    dataset = Dataset(name, store.root, pipe.results[name]["report"])
+    dataset = Dataset(name, store.root, pipe.results[name].report)
     if progress:
         print(dataset.summary(), f"\nexplorer data: {store.root / 'current.json'}; .show() opens it", flush=True)
     return dataset

@@ -66,7 +66,7 @@ def test_arrays_of_another_dtype_or_shape_are_refused_when_read(tmp_path):
         save_npy_atomic(out / "proba.npy", np.zeros(5, np.float32))
         save_npy_atomic(out / "knn-indices.npy", np.zeros((5, 3), np.int32))
     folder = store.path("mnist", "embed", key)
-    with pytest.raises(CacheError, match=r"pred.npy holds int64 values where a embed folder's pred.npy holds uint8"):
+    with pytest.raises(CacheError, match=r"pred.npy holds int64, not the documented type of a embed folder's pred.npy \(uint8"):
         store.load_array(folder / "pred.npy")
     with pytest.raises(CacheError, match=r"proba.npy has shape \(5,\) where a embed folder's proba.npy is "
                                          r"\(n, classes\).*verify --repair"):

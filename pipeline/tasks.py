@@ -1,0 +1,173 @@
+"""What each stage of ``pipeline/stages.py`` computes: one ``stage_<name>`` method per stage.
+
+Each method takes the datasets to work on (``None``: all, in the run's priority order), walks
+their missing (dataset, model, layout) tasks and calls the plain function of ``training/`` or
+``embeddings/`` that builds one folder. The runner (:meth:`pipeline.run.Pipeline.run`) calls
+them in the graph's order, so none of them calls another stage.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+from pipeline.progress import bar_updater, ticking
+from pipeline.results import ModelRun
+
+log = logging.getLogger(__name__)
+
+
+class StageTasks:
+    """The stages' methods of :class:`~pipeline.run.Pipeline` (its state: ``results``, ``store``, ``config``)."""
+
+    def stage_fetch(self, names: Sequence[str] | None = None) -> None:
+        from training import datasets
+
+        for name in self._names(names):
+            if name in self._arrays:
+                continue
+            if name in self.imported:
+                from training.imported import load
+
+                self._arrays[name] = load(self.imported[name], self.store)[1]
+                log.info("%s: your data, from %s", name, self.imported[name])
+                continue
+            self._arrays[name] = datasets.load(name, self.data_dir)
+            log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
+
+    def stage_train(self, names: Sequence[str] | None = None) -> None:
+        from training.ladder import fit
+
+        self.check_models()
+        for name in self._names(names):
+            done = self.results[name].models
+            for spec in self.models(name):
+                if spec.name in done:
+                    continue
+                what = (f"{spec.config.epochs} epochs" if spec.trained else
+                        "k-NN vote of the training images" if spec.kind == "pixels" else
+                        "predictions of your embeddings" if spec.kind == "given" else "checking your model")
+                self._status(name, "train", f"{spec.name}: {what}")
+                step = (bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
+                        if spec.kind in ("pixels", "given") else None)
+                folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
+                done[spec.name] = ModelRun(spec=spec, model=folder)
+
+    def stage_embed(self, names: Sequence[str] | None = None) -> None:
+        from embeddings.extract import embed, samples
+
+        for name in self._names(names):
+            r = self.results[name]
+            if r.samples is None:
+                source = (self.imported[name].name,) if name in self.imported else ()
+                r.samples = samples(name, self._arrays[name], self.config.embed, self.store, upstream=source)
+            for m in r.models.values():
+                if m.embed is not None:
+                    continue
+                self._status(name, "embed", m.spec.name)
+                with ticking(self.config.progress, f"  {name} {m.spec.name}: predictions, k-NN graph") as step:
+                    m.embed = embed(name, m.spec, m.model, m.model.name, r.samples, self._arrays[name],
+                                    self.config.embed, self.store, progress=step)
+
+    def stage_project(self, names: Sequence[str] | None = None) -> None:
+        from tqdm.auto import tqdm
+
+        from embeddings.project import project
+
+        cfg, progress = self.config.project, self.config.progress
+        # 2-D layouts of every model before any 3-D one: the explorer's views need them first
+        tasks = [(n, model, p, d) for d in (2, 3) for n in self._names(names)
+                 for model, m in self.results[n].models.items()
+                 for p in cfg.methods if d in cfg.dims_of(p) and p not in m.layouts(d)]
+        if not tasks:
+            return
+        bar = tqdm(tasks, desc="project", unit="layout", disable=not progress, dynamic_ncols=True)
+        for name, model, method, dims in bar:
+            what = method if dims == 2 else f"3-D {method}"
+            bar.set_postfix_str(f"{name} {model} {what}")
+            self._status(name, "project", f"{what} of {model}")
+            r = self.results[name]
+            m = r.models[model]
+            with ticking(progress, f"  {what} {model}") as step:
+                m.layouts(dims)[method] = project(name, model, m.spec.kind, m.embed, r.samples, method, cfg,
+                                                  self.store, progress=step, dims=dims)
+        bar.close()
+
+    def stage_faith(self, names: Sequence[str] | None = None) -> None:
+        """Per layout, the share of each point's high-D neighbours it keeps (``faith/<key>/``)."""
+        from embeddings.faithfulness import build_faith
+
+        for name in self._names(names):
+            for model, m in self.results[name].models.items():
+                for method, folder in m.projections.items():
+                    if method not in m.faithfulness:
+                        self._status(name, "faith", f"faithfulness of {model}'s {method}")
+                        m.faithfulness[method] = build_faith(name, model, method, folder, m.embed, self.store,
+                                                             self.config.faith)
+
+    def stage_issues(self, names: Sequence[str] | None = None) -> None:
+        """Per model, the suspected label errors of the sample set (``issues/<key>/``)."""
+        from embeddings.label_issues import build_issues
+
+        for name in self._names(names):
+            r = self.results[name]
+            for model, m in r.models.items():
+                if m.issues is not None:
+                    continue
+                self._status(name, "issues", f"suspected label errors seen by {model}")
+                with ticking(self.config.progress, f"  issues {name} {model} cross-validation") as step:
+                    m.issues = build_issues(name, model, m.spec.kind, m.embed, r.samples, self.store,
+                                            self.config.issues, progress=with_status(step, self._status, name, model))
+
+    def stage_dynamics(self, names: Sequence[str] | None = None) -> None:
+        """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
+        from embeddings.dynamics import build_dynamics
+
+        for name in self._names(names):
+            for m in self.results[name].models.values():
+                if m.dynamics_done:
+                    continue
+                if m.spec.trained:
+                    self._status(name, "dynamics", f"{m.spec.name}: aligning per-epoch frames")
+                    m.dynamics = build_dynamics(name, m.model, m.model.name, self.config.dynamics, self.store,
+                                                bar_updater(self.config.progress, f"dynamics {name} {m.spec.name}"))
+                m.dynamics_done = True
+
+    def stage_report(self, names: Sequence[str] | None = None) -> None:
+        """Each dataset's part of the separability report, then the report of all datasets given."""
+        from core import datasets as facts
+        from embeddings.report import combine, dataset_part
+
+        for name in self._names(names):
+            r, info = self.results[name], facts.get(name)
+            if r.report is None:
+                self._status(name, "report", "separability metrics")
+                models = {model: m.report_input() for model, m in r.models.items()}
+                r.report = dataset_part(name, info.title, list(info.class_names), r.samples, models,
+                                        self.store, self.config.report,
+                                        progress=bar_updater(self.config.progress, f"report {name}"))
+        self.report_path = combine({n: self.results[n].report for n in self._names(names)},
+                                   self.store, self.config.report.k)
+
+    # the stages a command runs by name (each after the ones it needs)
+    def fetch(self, names: Sequence[str] | None = None) -> None:
+        self.run("fetch", names)
+
+    def train(self, names: Sequence[str] | None = None) -> None:
+        self.run("train", names)
+
+    def embed(self, names: Sequence[str] | None = None) -> None:
+        self.run("embed", names)
+
+    def project(self, names: Sequence[str] | None = None) -> None:
+        self.run("project", names)
+
+
+def with_status(step: Callable[[int, int], None] | None, status: Callable, name: str,
+                model: str) -> Callable[[int, int], None]:
+    """A (done, total) callback that also tells a running explorer how far a long step got."""
+    def report(done: int, total: int) -> None:
+        status(name, "issues", f"suspected label errors seen by {model}: fold {min(done + 1, total)} of {total}")
+        if step:
+            step(done, total)
+
+    return report
