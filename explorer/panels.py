@@ -17,7 +17,6 @@ from dash import html
 from .classes import class_colours
 from .store import DatasetView, ExplorerStore, ModelView, method_title, model_entry
 from .thumbnails import GALLERY_PX, sprite_style
-from .views import FAITH_K
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +150,10 @@ def quality_lines(m: ModelView, row: int, projection: str | None) -> list:
     kept = m.true_neighbours(projection, row) if projection else None
     if kept is not None:
         label = method_title(m.ds, projection)
-        out.append(html.Div([html.B(f"{kept} of its {FAITH_K}"), f" nearest neighbours in this {label} are among "
-                             f"its {FAITH_K} nearest in the space of {m.title}"
-                             + (" (the layout misleads here)" if kept <= FAITH_K * 3 // 10 else "")],
+        k = m.faith_k(projection)
+        out.append(html.Div([html.B(f"{kept} of its {k}"), f" nearest neighbours in this {label} are among "
+                             f"its {k} nearest in the space of {m.title}"
+                             + (" (the layout misleads here)" if kept <= k * 3 // 10 else "")],
                             className="detail-line", id="detail-faith", **{"data-kept": str(kept)}))
     return out
 

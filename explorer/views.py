@@ -28,7 +28,7 @@ from .thumbnails import SpriteGrid
 
 log = logging.getLogger(__name__)
 
-#: neighbours per point that ``faithfulness.npy`` compares (docs/ARTIFACTS.md: k = 10)
+#: neighbours per point that ``faithfulness.npy`` compares where its folder does not say (the stage's default)
 FAITH_K = 10
 #: ``current.json``'s ``image_shape`` where a cache names none (made before imported datasets)
 DEFAULT_IMAGE_SHAPE = (28, 28, 1)
@@ -382,8 +382,17 @@ class ModelView:
             return arr.astype(np.float32)
         return self.cached(f"faith-{projection}", load)
 
+    def faith_k(self, projection: str) -> int:
+        """The neighbours ``projection``'s faithfulness compared, as its folder recorded (``k_used``:
+        clipped for a tiny sample set, else ``k``: ``--faith-k``); :data:`FAITH_K` where it says neither."""
+        def load() -> int:
+            config = self.ds.artifacts.recorded(self.faith_dirs[projection]).get("config") or {}
+            k = config.get("k_used", config.get("k"))
+            return k if isinstance(k, int) and not isinstance(k, bool) and k > 0 else FAITH_K
+        return self.cached(f"faith-k-{projection}", load)
+
     def true_neighbours(self, projection: str, row: int) -> int | None:
-        """How many of ``row``'s :data:`FAITH_K` nearest neighbours in the layout are among its
-        :data:`FAITH_K` nearest in the embedding; ``None`` when faithfulness is not computed."""
+        """How many of ``row``'s :meth:`faith_k` nearest neighbours in the layout are among its
+        as many nearest in the embedding; ``None`` when faithfulness is not computed."""
         f = self.faithfulness(projection)
-        return None if f is None else int(round(float(f[row]) * FAITH_K))
+        return None if f is None else int(round(float(f[row]) * self.faith_k(projection)))

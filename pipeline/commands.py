@@ -166,7 +166,7 @@ def verify(store: ArtifactStore, repair: bool = False, quiet: bool = False) -> i
     folders = store.published()
     damaged = {}
     for folder in folders:
-        problems = store.verify(folder)
+        problems = store.verify(folder) or _undeclared(store, folder)
         if problems:
             damaged[folder] = problems
     try:
@@ -209,6 +209,12 @@ def verify(store: ArtifactStore, repair: bool = False, quiet: bool = False) -> i
     print(f"repaired: {len(damaged) - len(left)} of {len(damaged)} damaged folders rebuilt"
           + ("" if not left else f"; still damaged: {', '.join(map(str, left))}"), flush=True)
     return 1 if left else 0
+
+
+def _undeclared(store: ArtifactStore, folder: Path) -> list[str]:
+    """What in an intact folder its stage's declaration (``core/schema.py``) does not allow."""
+    record = store.recorded(folder)
+    return schema.conformance(folder, record.get("stage") or folder.parent.name, list(record.get("files") or {}))
 
 
 def recorded_runs(current: dict) -> list[dict]:

@@ -164,3 +164,42 @@ def test_the_writers_structure_is_what_the_reader_accepts():
     out = current_json.to_json({"d": entry}, "report/k/report.json", {"seed": {"seed": 0}}, {"proj": 1})
     assert current_json.parse(json.loads(json.dumps(out)), "current.json") == out
     assert "issues" not in out["datasets"]["d"]["models"]["m"]  # absent optional folders stay absent
+
+
+def test_verify_names_an_array_its_declaration_does_not_allow(tmp_path, capsys):
+    """A folder whose hashes match but whose array has another dtype (written by other code) is damaged."""
+    from core.files import manifest, write_json_atomic
+    from explorer_data import write_synthetic_cache
+    from pipeline.commands import verify
+
+    write_synthetic_cache(tmp_path, n=120, seed=1)
+    store = ArtifactStore(tmp_path)
+    assert verify(store) == 0
+    folder = next(f for f in store.published() if f.parent.name == "proj")
+    save_npy_atomic(folder / "coords.npy", np.zeros((120, 2), np.float64))
+    write_json_atomic(folder / "config.json", {**store.recorded(folder), "files": manifest(folder)})
+    assert store.verify(folder) == []  # its hashes match what it records now
+    assert verify(store) == 1
+    out = capsys.readouterr().out
+    assert "1 damaged" in out and "coords.npy holds float64, not the documented type of a proj folder's" in out
+
+
+def test_the_explorer_takes_faithfulnesss_k_from_its_folder(tmp_path):
+    """No k is written twice: the detail panel counts out of what the faith folder recorded (--faith-k)."""
+    from explorer.panels import quality_lines
+    from explorer.store import ExplorerStore
+    from explorer_data import write_synthetic_cache
+
+    write_synthetic_cache(tmp_path, n=120, seed=2)
+    m = ExplorerStore(ArtifactStore(tmp_path)).get("mnist").model("cnn")
+    proj = next(iter(m.faith_dirs))
+    assert m.faith_k(proj) == 10
+    folder = m.faith_dirs[proj]
+    record = json.loads((folder / "config.json").read_text())
+    record["config"]["k_used"] = 5
+    (folder / "config.json").write_text(json.dumps(record))
+    m2 = ExplorerStore(ArtifactStore(tmp_path)).get("mnist").model("cnn")
+    f = m2.faithfulness(proj)
+    assert m2.faith_k(proj) == 5 and m2.true_neighbours(proj, 3) == round(float(f[3]) * 5)
+    text = str(quality_lines(m2, 3, proj))
+    assert "B('2 of its 5')" in text and "among its 5 nearest in the space of CNN" in text
