@@ -1,4 +1,4 @@
-"""The words every package shares: models, projection methods, sample sets, sample ids."""
+"""The words every package shares: models, sample sets, sample ids; older caches' projection titles."""
 from __future__ import annotations
 
 import re
@@ -15,8 +15,9 @@ PREFERRED_MODEL = "cnn"
 #: What a user may call their own model: it names folders, URL values and table rows.
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
-#: Projection methods, in the order the pipeline computes them.
-METHODS = ("pca", "tsne", "umap")
+#: Titles of the projection methods a cache made before ``current.json`` recorded each dataset's
+#: methods can hold, in the explorer's order: its fallback.  The methods themselves, their titles
+#: and order are the registry's (``embeddings/methods/``), written into ``current.json``.
 PROJECTION_LABELS = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}
 
 #: "test": the 10,000 test images; "all": the 60,000 training images, then the 10,000 test images.
