@@ -1,4 +1,4 @@
-"""The Dash app factory: the store, the page shell, one module per tab, the HTTP routes.
+"""The Dash app factory: the store, the page shell, the registered views (one module per tab), the HTTP routes.
 
 ``create_app`` wires them together; every piece of state (loaded arrays, sprite
 pages, compressed bundles) hangs off the app it made, so two apps in one process
@@ -15,11 +15,11 @@ import flask
 
 from core.store import ArtifactStore
 
-from . import page
+from . import page, tabs  # noqa: F401 - importing tabs registers the built-in views
 from .checks import on_callback_error
+from .registry import views
 from .routes import COMPRESSION, register_routes
 from .store import ExplorerStore
-from .tabs import TAB_MODULES
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -57,11 +57,13 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
                     + r"plotly-3d\.min\.js",
                     # a failing callback shows a message in the page, never a traceback
                     on_error=on_callback_error)
+    parts = views()  # the views registered now: this app's tabs, panels and URL fields
     # a function: each page load sees the datasets current.json lists now
-    app.layout = lambda: page.build_layout(data)
-    page.register(app, data)
-    for tab in TAB_MODULES.values():
-        tab.register(app, data)
+    app.layout = lambda: page.build_layout(data, parts)
+    page.register(app, data, parts)
+    for view in parts:
+        if view.register is not None:
+            view.register(app, data)
     register_routes(app.server, data)
     app.explorer_store = data  # for tests and the screenshot script
     log.info("explorer ready: %s", ", ".join(f"{n} ({data.get(n).n:,} points)" for n in data.names))

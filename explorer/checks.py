@@ -17,8 +17,8 @@ from dash import set_props
 from core.errors import CacheError
 
 from .ids import ALERT, ALERT_TEXT
-from .state import COLOURS
 from .store import DatasetView, ExplorerStore, ModelView, projections
+from .urlvalues import COLOURS
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ import numpy as np
 from . import figures as F
 from .encoding import decode, ranges_to_plot, trace_rows, typed, view_grid
 from .selection import zoom_of
-from .state import COLOUR_LABELS
 from .store import ModelView, method_title
 from .thumbnails import SpriteGrid, encode_png, page_count, sprite_page
+from .urlvalues import COLOUR_LABELS
 
 log = logging.getLogger(__name__)
 

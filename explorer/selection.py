@@ -3,21 +3,23 @@
 A selection is kept as rows (``{"ds", "rows"}`` in a ``dcc.Store``), never as points of one
 figure, so it survives every control that keeps the dataset (colouring, model, projection,
 tabs); a cell clicked while a selection exists filters within it.  The URL keeps it with the
-clicked point and the zoom (:func:`url_rows`, :func:`with_rows`), and the filter bar's values
-(:func:`url_filters`, :func:`with_filters`).  Pure functions of a
+clicked point, the zoom and the cell (:data:`FIELDS`; :func:`url_rows`, :func:`with_rows`), and the
+filter bar's values (:func:`url_filters`, :func:`with_filters`).  Pure functions of a
 :class:`~explorer.store.ModelView` and the stores' checked contents.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import numpy as np
 
+from . import ids
 from .checks import BadInput, _cell_of, _int, _rows_of, _short
 from .figures import nines
-from .state import LAYERS, MAX_FIND, MAX_SEL, SHOWS, ViewState, decode_rows, encode_rows, parse_conf, parse_zoom
+from .registry import Field, ViewState, last
 from .store import ModelView
+from .urlvalues import (LAYERS, MAX_FIND, MAX_SEL, SEL_TEXT, SHOWS, decode_rows, encode_rows, numbers_text, pair_text,
+                        parse_conf, parse_pair, parse_row, parse_zoom)
 
 
 def within(rows: np.ndarray | None, other: np.ndarray | None) -> np.ndarray | None:
@@ -114,6 +116,20 @@ def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None,
     return rows, ", ".join(words)
 
 
+#: Explore's URL fields of the clicked point, the selection, the zoom and the confusion cell (the filter
+#: bar's and the 2-D / 3-D switch's are declared beside their controls, in tabs.filters and tabs.explore3d)
+FIELDS = (
+    Field("point", None, lambda v, r: parse_row(last(v)), lambda p: [] if p is None else [str(p)],
+          (ids.CLICKED, "data"), at=14),
+    Field("sel", "", lambda v, r: last(v) if SEL_TEXT.fullmatch(last(v) or "") else "", control=(ids.SELECTION, "data"),
+          at=15),
+    Field("zoom", None, lambda v, r: parse_zoom(last(v)), lambda z: [] if z is None else [numbers_text(z)],
+          (ids.ZOOM, "data"), at=16),
+    Field("cell", None, lambda v, r: parse_pair(last(v), r.n_classes), lambda c: [] if c is None else [pair_text(c)],
+          (ids.CELL, "data"), at=18),
+)
+
+
 def url_rows(s: ViewState, m: ModelView) -> dict:
     """The clicked point, selection and zoom stores a URL's state ``s`` sets, read against ``m``'s dataset."""
     n = m.ds.n
@@ -145,8 +161,8 @@ def with_rows(s: ViewState, m: ModelView, point, sel, zoom) -> tuple[ViewState, 
         note = (f"This selection ({len(rows):,} points) is too large for the page's URL ({len(text):,} "
                 f"characters, at most {MAX_SEL:,}): a link to this view opens without it.")
         text = ""
-    return replace(s, point=None if row is None else _int(row, 0, ds.n, "clicked row"), sel=text,
-                   zoom=zoom_of(zoom, f"{ds.name}/{m.name}/{s.proj}")), note
+    return s.replace(point=None if row is None else _int(row, 0, ds.n, "clicked row"), sel=text,
+                     zoom=zoom_of(zoom, f"{ds.name}/{m.name}/{s.proj}")), note
 
 
 def url_filters(s: ViewState) -> dict:
@@ -165,6 +181,6 @@ def with_filters(s: ViewState, conf, show, score, find, layers=None) -> ViewStat
         rng = parse_conf(",".join(f"{v:.6g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else "x"
                                   for v in conf))
     ok_score = isinstance(score, (int, float)) and not isinstance(score, bool) and 0 < score <= 1
-    return replace(s, conf=rng, show=show if show in SHOWS else "all", score=float(score) if ok_score else 0.0,
-                   find=find.strip()[:MAX_FIND] if isinstance(find, str) else "",
-                   layers=tuple(v for v in LAYERS if isinstance(layers, list) and v in layers))
+    return s.replace(conf=rng, show=show if show in SHOWS else "all", score=float(score) if ok_score else 0.0,
+                     find=find.strip()[:MAX_FIND] if isinstance(find, str) else "",
+                     layers=tuple(v for v in LAYERS if isinstance(layers, list) and v in layers))

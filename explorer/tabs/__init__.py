@@ -1,15 +1,20 @@
-"""One module per tab, in the order the page shows them; each has ``layout(store)`` and ``register(app, store)``.
+"""The built-in views, registered on import: the shared control bar and one module per tab, each
+declaring its ``VIEW`` (:class:`explorer.registry.View`: name, label, order, URL fields, layout,
+callbacks).
 
-``layout`` builds the tab's panel (per page load); ``register`` attaches the tab's
-callbacks.  Page-wide wiring (tab switching, the URL, alerts, the progress banner)
-is :mod:`explorer.page`'s.
+A new tab is a module here with its ``VIEW`` and one entry in :data:`BUILTIN` (or, outside the
+package, :func:`explorer.registry.register_view` before ``create_app``).  Page-wide wiring (tab
+switching, the URL, alerts, the progress banner) is :mod:`explorer.page`'s.
 """
 from __future__ import annotations
 
+from .. import controls
+from ..registry import register_view
 from . import datasets, dynamics, explore, issues, projections
 
-#: tab value (as in the URL's ``tab=``) -> its module
-TAB_MODULES = {"explore": explore, "issues": issues, "datasets": datasets, "projections": projections,
-               "dynamics": dynamics}
+#: the views the explorer ships with; the page shows the tabs by their ``order``
+BUILTIN = (controls.VIEW, explore.VIEW, issues.VIEW, datasets.VIEW, projections.VIEW, dynamics.VIEW)
+for _view in BUILTIN:
+    register_view(_view)
 
-__all__ = ["TAB_MODULES", "datasets", "dynamics", "explore", "issues", "projections"]
+__all__ = ["BUILTIN", "datasets", "dynamics", "explore", "issues", "projections"]

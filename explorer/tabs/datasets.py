@@ -16,6 +16,7 @@ from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _model, _short
 from ..panels import report_tables
+from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, method_title
 from ..widgets import GRAPH_CONFIG, control, scatter_graph
 
@@ -67,6 +68,7 @@ def layout(store: ExplorerStore) -> html.Div:
             html.Div(dcc.Graph(id=ids.CD_BARS, config={"displayModeBar": False}), className="report-bars"),
             html.Div(id=ids.CD_REPORT, className="report-table"),
         ], className="report"),
+        dcc.Store(id=ids.CD_RENDERED),
     ])
 
 
@@ -116,3 +118,30 @@ def register(app, store: ExplorerStore) -> None:
                                               projection_title=method_title(store, proj)),
                 "report": report_tables(store, report, shown, proj) if chosen else
                 [html.P("Tick a dataset above to compare it.", className="placeholder")], "rendered": key}
+
+
+# -- the URL: the datasets compared (none written: every one) ----------------------------------
+def read_compare(values, r) -> tuple[str, ...]:
+    """The cache's datasets the URL names, in the cache's order; ``()`` for every one."""
+    wanted = set((last(values) or "").split(","))
+    chosen = tuple(n for n in r.datasets if n in wanted)
+    return () if len(chosen) == len(r.datasets) else chosen
+
+
+COMPARE = Field("compare", (), read_compare, lambda c: [",".join(c)] if c else [], (ids.CD_SHOWN, "value"), at=17)
+
+
+def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The checklist from a URL: the datasets it names, or every one."""
+    return s, {"compare": list(s.compare or sync.names)}
+
+
+def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The checklist for the URL: nothing while every dataset is ticked."""
+    held, names = sync.values["compare"], sync.names
+    chosen = tuple(n for n in names if isinstance(held, list) and n in held)
+    return s.replace(compare=() if held is None or len(chosen) == len(names) else chosen), {}
+
+
+VIEW = View("datasets", "Compare datasets", order=30, fields=(COMPARE,), layout=layout, register=register,
+            bar=(ids.PROJ_BOX, ids.COLOUR_BOX), from_url=from_url, to_url=to_url)

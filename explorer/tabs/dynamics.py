@@ -19,8 +19,9 @@ from core.errors import CacheError
 from .. import dynamics as D
 from .. import ids
 from ..checks import BadInput, _choice, _dataset, _int, _short
-from ..state import COLOURS, parse_pair
+from ..registry import Field, Sync, View, ViewState, always, last
 from ..store import ExplorerStore, ModelView
+from ..urlvalues import COLOURS, MAX_FRAME, parse_pair
 from ..widgets import GRAPH_CONFIG
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ HELP_NONE = ("Training dynamics show how a model's embedding formed while it tra
 NO_DYNAMICS_IMPORTED = ("No training dynamics: {title} is imported data, seen through {what}. No model was "
                         "trained on it here, so there are no per-epoch snapshots to show; the other tabs show it.")
 PLAY_MS = 1100
+#: the colouring's note on this tab (shown where the chosen colouring has a note)
+COLOUR_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
+               "model's final layouts, not its snapshots.")
 # no box or lasso: a selection means nothing while the points move
 SCATTER_CONFIG = {**GRAPH_CONFIG, "modeBarButtonsToRemove": GRAPH_CONFIG["modeBarButtonsToRemove"]
                   + ["select2d", "lasso2d"]}
@@ -91,7 +95,7 @@ def layout(store: ExplorerStore) -> html.Div:
             html.Span(id=ids.DY_FRAME_LABEL, className="dy-frame-label"),
         ], className="dy-bar" + ("" if epochs else " hidden")),
         dcc.Interval(id=ids.DY_TIMER, interval=PLAY_MS, disabled=True),
-        dcc.Store(id=ids.DY_SHOWN),
+        dcc.Store(id=ids.DY_SHOWN), dcc.Store(id=ids.DY_RENDERED),
         html.Div([_half(store, n) for n in store.names], className="pair dy-pair-grid"),
     ])
 
@@ -217,3 +221,62 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.DY_PLAY, "children", allow_duplicate=True),
         Input(ids.DY_TIMER, "n_intervals"), State(ids.DY_FRAME, "value"), State(ids.DY_FRAME, "max"),
         prevent_initial_call=True)
+
+
+# -- the URL: the slider's step and each dataset's class pair ------------------------------------
+def read_frame(values, r) -> int:
+    """The slider's step as the URL writes it (plain digits, at most :data:`MAX_FRAME`); 0 otherwise."""
+    f = last(values) or ""
+    # isascii: str.isdigit accepts other scripts' digits, which int() would then read
+    return int(f) if f.isascii() and f.isdigit() and len(f) <= 5 and int(f) <= MAX_FRAME else 0
+
+
+def read_pairs(values, r) -> tuple[tuple[str, int, int], ...]:
+    """``pair=<dataset>:<a>-<b>`` (once per dataset, the last wins) as ``((dataset, a, b), ...)`` by name."""
+    pairs = {}
+    for item in values:
+        name, _, ab = item.partition(":")
+        pair = parse_pair(ab, r.n_classes, distinct=True)
+        if name in r.datasets and pair is not None:
+            pairs[name] = pair
+    return tuple((n, a, b) for n, (a, b) in sorted(pairs.items()))
+
+
+PAIRS = ids.per_dataset(ids.DY_PAIR, ALL)
+FIELDS = (Field("frame", 0, read_frame, always, (ids.DY_FRAME, "value"), at=7),
+          Field("pairs", (), read_pairs, lambda ps: [f"{n}:{a}-{b}" for n, a, b in ps], (PAIRS, "value"), at=20,
+                key="pair"))
+
+
+def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The slider (within this page's steps) and each dataset's pair (its default where the URL has none)."""
+    store = sync.store
+    chosen = {n: (a, b) for n, a, b in s.pairs if max(a, b) < len(store.get(n).class_names)}
+    last_step = sync.extra["frame_max"]
+    last_step = last_step if isinstance(last_step, int) and last_step >= 0 else 0
+    names = [i.get("dataset") if isinstance(i, dict) else None for i in sync.targets["pairs"]]
+    return s, {"frame": min(s.frame, last_step),
+               "pairs": ["{}-{}".format(*(chosen.get(n) or (D.default_pair(store.get(n)) if n in store.datasets
+                                                            else (0, 1)))) for n in names]}
+
+
+def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The slider's step and the pair of each dataset the page holds, for the URL."""
+    frame, chosen = sync.values["frame"], []
+    for id_, value in sync.items["pairs"]:  # the pair dropdowns this page holds (it may predate a dataset)
+        pair = parse_pair(value, sync.reading.n_classes, distinct=True)
+        if pair is not None and id_.get("dataset") in sync.names:
+            chosen.append((id_.get("dataset"), *pair))
+    return s.replace(frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else 0,
+                     pairs=tuple(sorted(chosen))), {}
+
+
+def playing(sync: Sync) -> bool:
+    """Play moves the slider a step a second: the URL takes the frame where play stops (one history
+    entry, not one a step)."""
+    return sync.trigger in (ids.DY_FRAME, ids.DY_TIMER) and sync.extra["paused"] is False
+
+
+VIEW = View("dynamics", "Training dynamics", order=50, fields=FIELDS, layout=layout, register=register,
+            bar=(ids.COLOUR_BOX,), colour_note=COLOUR_NOTE, inputs={"paused": (ids.DY_TIMER, "disabled")},
+            state={"frame_max": (ids.DY_FRAME, "max")}, from_url=from_url, to_url=to_url, waits=playing)

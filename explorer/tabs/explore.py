@@ -20,9 +20,13 @@ from ..layers import layers as draw_layers
 from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
 from ..export_html import HTML_MAX, view_html
 from ..panels import detail_panel, pct, selection_csv, source_words, tile
-from ..selection import FOUND_MAX, find_rows, focus_rows, zoom_of
+from ..registry import Sync, View, ViewState
+from ..selection import FIELDS as SELECTION_FIELDS
+from ..selection import FOUND_MAX, find_rows, focus_rows, url_filters, url_rows, with_filters, with_rows, zoom_of
+from .explore3d import DIMS_FIELD
 from .explore3d import box as plot3d_box
 from .explore3d import register as register_3d
+from .filters import FIELDS as FILTER_FIELDS
 from .filters import layers_box
 from .filters import layout as filter_bar
 from .filters import register as register_filters
@@ -90,6 +94,8 @@ def layout(store: ExplorerStore) -> html.Div:
             ], className="focus-body"),
             dcc.Download(id=ids.DOWNLOAD),
         ], className="focus"),
+        dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED), dcc.Store(id=ids.ZOOM),
+        dcc.Store(id=ids.EX_RENDERED),
     ])
 
 
@@ -346,3 +352,32 @@ def register(app, store: ExplorerStore) -> None:
             return html.P("Click a point (or a gallery image) to see its image, top-3 probabilities and its "
                           "nearest neighbours.", className="placeholder")
         return detail_panel(m, _int(clicked.get("row"), 0, ds.n, "clicked row"), proj)
+
+
+# -- the URL ------------------------------------------------------------------------------------
+def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The stores and the filter bar from a URL; a cell of classes the dataset lacks is none."""
+    k = len(sync.dataset.class_names)  # the URL was read against the largest dataset's classes
+    s = s.replace(cell=s.cell if s.cell and max(s.cell) < k else None)
+    return s, {"cell": {"ds": s.ds, "cell": list(s.cell)} if s.cell else None, "dims": s.dims,
+               **url_rows(s, sync.model), **url_filters(s)}
+
+
+def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The stores and the filter bar for the URL; a selection too large for it is said beside the gallery."""
+    v, ds, out = sync.values, sync.dataset, {}
+    cell = _cell_of(v["cell"], ds.name, len(ds.class_names))
+    if sync.trigger == ids.DATASET and v["cell"] and cell is None:
+        out["cell"] = None  # a cell of the other dataset means nothing here
+    s = s.replace(cell=cell, dims=3 if v["dims"] == 3 else 2)
+    s, note = with_rows(s, sync.model, v["point"], v["sel"], v["zoom"])
+    s = with_filters(s, v["conf"], v["show"], v["score"], v["find"], v["layers"])
+    if note != (sync.extra["note"] or ""):
+        out["selnote"] = note
+    return s, out
+
+
+VIEW = View("explore", "Explore", order=10, fields=(*SELECTION_FIELDS, DIMS_FIELD, *FILTER_FIELDS), layout=layout,
+            register=register, bar=(ids.DATASET_BOX, ids.PROJ_BOX, ids.COLOUR_BOX, ids.DIMS_BOX),
+            outputs={"selnote": (ids.SEL_NOTE, "children")}, state={"note": (ids.SEL_NOTE, "children")},
+            from_url=from_url, to_url=to_url)

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from .. import ids
 from ..checks import _model
 from ..figures3d import projection_3d, scatter3d_figure
+from ..registry import Field, last
 from ..selection import FOUND_MAX, find_rows, focus_rows
 from ..widgets import GRAPH_CONFIG
 
@@ -26,6 +27,9 @@ BUNDLE = Path(__file__).resolve().parent.parent / "assets" / "plotly-3d.min.js"
 HOW = "Drag to turn, scroll to zoom, hover a point for its image, click it for its neighbours. Box and lasso select in 2-D."
 CONFIG_3D = {**GRAPH_CONFIG, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud", "resetCameraLastSave3d"],
              "toImageButtonOptions": {**GRAPH_CONFIG["toImageButtonOptions"], "filename": "embedding-explorer-3d"}}
+#: Explore's ``dims=3`` (the switch sits in the shared control bar, shown on Explore only)
+DIMS_FIELD = Field("dims", 2, lambda v, r: 3 if last(v) == "3" else 2, lambda d: ["3"] if d == 3 else [],
+                   (ids.DIMS, "value"), at=8)
 
 
 def box() -> html.Div:

@@ -15,7 +15,9 @@ from .. import ids
 from ..charts import FONT
 from ..checks import BadInput, _model
 from ..figures import nines
+from ..registry import Field, last, pick
 from ..selection import FOUND_MAX, NO_FILTER, filter_rows, find_rows
+from ..urlvalues import LAYERS, MAX_FIND, SHOWS, numbers_text, parse_conf, parse_score
 from ..widgets import control
 
 CONF_MARKS = {0: "0", 1: "0.9", 2: "0.99", 3: "0.999", 4: "1"}
@@ -24,6 +26,17 @@ CORRECT = {"all": "All", "correct": "Correct", "wrong": "Misclassified only"}
 CONF_EDGES, ISSUE_EDGES = np.linspace(0.0, 4.0, 41), np.linspace(0.0, 1.0, 21)
 ALL_COLOUR, PASS_COLOUR = "#d5dae0", "#4e79a7"
 HIST_CONFIG = {"displayModeBar": False, "doubleClick": "reset", "showTips": False}
+#: the bar's URL fields (Explore's): each written only where it filters or finds something
+FIELDS = (
+    Field("conf", None, lambda v, r: parse_conf(last(v)), lambda c: [] if c is None else [numbers_text(c)],
+          (ids.FLT_CONF, "value"), at=9),
+    Field("show", "all", lambda v, r: pick(v, SHOWS, "all"), control=(ids.FLT_CORRECT, "value"), at=10),
+    Field("score", 0.0, lambda v, r: parse_score(last(v)), lambda x: [f"{x:.6g}"] if x else [],
+          (ids.FLT_ISSUE, "value"), at=11),
+    Field("find", "", lambda v, r: (last(v) or "")[:MAX_FIND].strip(), control=(ids.FIND, "value"), at=12),
+    Field("layers", (), lambda v, r: tuple(x for x in LAYERS if x in (last(v) or "").split(",")),
+          lambda on: [",".join(on)] if on else [], (ids.LAYERS, "value"), at=13),
+)
 
 
 def histogram(values: np.ndarray, passing: np.ndarray | None, edges: np.ndarray, words) -> dict:

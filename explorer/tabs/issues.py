@@ -18,8 +18,10 @@ from ..charts import FONT
 from ..checks import _event_points, _int, _model, _pair_of
 from ..classes import MANY_CLASSES, matrix_axes, matrix_cells
 from ..labelissues import LabelIssues, issues_csv
+from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, ModelView
 from ..thumbnails import CARD_MOST, CARD_PX, sprite_style
+from ..urlvalues import pair_text, parse_pair
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def layout(store: ExplorerStore) -> html.Div:
                             style={"display": "none"}),
             ], className="li-main"),
         ], id=ids.LI_BODY, className="li-layout"),
-        dcc.Store(id=ids.LI_SHOWN), dcc.Download(id=ids.LI_DOWNLOAD),
+        dcc.Store(id=ids.LI_SHOWN), dcc.Download(id=ids.LI_DOWNLOAD), dcc.Store(id=ids.LI_PAIR),
     ])
 
 
@@ -221,3 +223,26 @@ def register(app, store: ExplorerStore) -> None:
         rows = issues.ranked_rows(pair) if pair else None
         name = f"{ds_name}-{m.name}-label-issues" + (f"-{pair[0]}-{pair[1]}" if pair else "") + ".csv"
         return dcc.send_string(issues_csv(issues, m.ds.class_names, rows), filename=name, type="text/csv")
+
+
+# -- the URL: the (given, suggested) pair the tab is filtered to --------------------------------
+ISSUE = Field("issue", None, lambda v, r: parse_pair(last(v), r.n_classes, distinct=True),
+              lambda p: [] if p is None else [pair_text(p)], (ids.LI_PAIR, "data"), at=19)
+
+
+def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The filter from a URL, if the dataset has those classes."""
+    k = len(sync.dataset.class_names)  # the URL was read against the largest dataset's classes
+    s = s.replace(issue=s.issue if s.issue and max(s.issue) < k else None)
+    return s, {"issue": {"ds": s.ds, "pair": list(s.issue)} if s.issue else None}
+
+
+def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The filter for the URL; another dataset's is dropped."""
+    ds, held = sync.dataset, sync.values["issue"]
+    pair = _pair_of(held, ds.name, len(ds.class_names))
+    return s.replace(issue=pair), {"issue": None} if sync.trigger == ids.DATASET and held and pair is None else {}
+
+
+VIEW = View("issues", "Label issues", order=20, fields=(ISSUE,), layout=layout, register=register,
+            bar=(ids.DATASET_BOX,), from_url=from_url, to_url=to_url)

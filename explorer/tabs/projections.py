@@ -10,7 +10,9 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import _choice, _event_points, _model, _rows_of, _view
+from ..controls import layout_of, model_options, model_reader
 from ..panels import models_table
+from ..registry import Field, Sync, View, ViewState, always, pick
 from ..store import ExplorerStore, method_facts, projections
 from ..widgets import control, method_radio, scatter_graph
 
@@ -40,7 +42,7 @@ def layout(store: ExplorerStore) -> html.Div:
         html.Div([html.Div(scatter_graph(ids.CP_LEFT, VIEW_HEIGHT), className="half"),
                   html.Div(scatter_graph(ids.CP_RIGHT, VIEW_HEIGHT), className="half")], className="pair"),
         html.Div(id=ids.CP_TABLE, className="models-box"),
-        dcc.Store(id=ids.CP_LINKED),
+        dcc.Store(id=ids.CP_LINKED), dcc.Store(id=ids.CP_RENDERED),
     ])
 
 
@@ -102,3 +104,34 @@ def register(app, store: ExplorerStore) -> None:
         left = _model(store, ds_name, model, proj)
         right = _model(store, ds_name, model2)
         return models_table(left.ds, store.report, proj, (left.name, right.name))
+
+
+# -- the URL: the right view's model and projection --------------------------------------------
+FIELDS = (
+    Field("model2", "", model_reader(1), always, (ids.MODEL2, "value"), at=5),
+    Field("proj2", "tsne", lambda v, r: pick(v, r.projections, "tsne"), always, (ids.PROJ2, "value"), at=6),
+)
+
+
+def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The right view from a URL: a layout its model lacks opens as one it has."""
+    m = sync.model
+    s = s.replace(proj2=layout_of(m.ds.models.get(s.model2, m), s.proj2))
+    return s, {"model2": s.model2, "proj2": s.proj2, "options2": model_options(sync.dataset)}
+
+
+def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
+    """The right view for the URL: a model the dataset lacks becomes another than the left one."""
+    ds, model2, proj2, out = sync.dataset, sync.values["model2"], sync.values["proj2"], {}
+    if sync.trigger == ids.DATASET:
+        out["options2"] = model_options(ds)
+    right = model2 if isinstance(model2, str) and model2 in ds.models else ds.other_model(sync.model.name).name
+    if right != model2:
+        out["model2"] = right
+    if isinstance(proj2, str) and layout_of(ds.models[right], proj2) != proj2:
+        proj2 = out["proj2"] = layout_of(ds.models[right], proj2)
+    return s.replace(model2=right, proj2=proj2), out
+
+
+VIEW = View("projections", "Compare models", order=40, fields=FIELDS, layout=layout, register=register,
+            outputs={"options2": (ids.MODEL2, "options")}, from_url=from_url, to_url=to_url)
