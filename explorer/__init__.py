@@ -23,12 +23,15 @@ Modules, by job:
 - ``store``: ``current.json`` (version 2) and the report; ``views``: one dataset's samples and each
   model's view of them (predictions, k-NN graph, layouts, dynamics, and where computed label issues
   and each layout's faithfulness), verified and loaded lazily; ``labelissues``: a model's suspected
-  label errors, checked against the samples; ``state``: the URL's view state.
+  label errors, checked against the samples; ``state``: the URL's view state, composed of every
+  registered view's fields (``registry``: what a view declares, and the registered ones;
+  ``urlvalues``: how the fields' values are read and written).
 - ``figures``, ``charts``, ``dynamics``: Plotly figures (``classes``: class colours, legends, matrix settings); ``panels``: HTML panels and the CSV export;
   ``thumbnails``: sprite sheets and thumbnails.
 - ``ids``: component ids; ``checks``: input checks and the callback error handler;
   ``widgets``: shared component builders.
-- ``page``: the page shell and its page-wide callbacks; ``tabs.*``: one module per tab.
+- ``page``: the page shell and its page-wide callbacks, composed from the registered views;
+  ``controls``: the shared control bar; ``tabs.*``: one module per tab, each declaring its ``VIEW``.
 - ``routes``: the HTTP routes beside Dash and compression; ``app``: wires it all;
   ``server``: waitress; ``options``: how it is served (host, port, threads, debug);
   ``notebook``: ``explorer.show()`` in a notebook or from a script.
