@@ -18,12 +18,15 @@ import typing
 from typing import Any
 
 from core.errors import CacheError
+from core.vocab import PROJECTION_LABELS
 
 CURRENT_VERSION = 3
-#: The only layout methods a version 2 file could name, with the facts version 3 records.
-V2_METHODS = {"umap": {"title": "UMAP", "about": "local neighbourhoods, some global structure"},
-              "tsne": {"title": "t-SNE", "about": "local neighbourhoods; distances between clusters mean little"},
-              "pca": {"title": "PCA", "about": "the two directions of largest variance: linear, global"}}
+#: The only layout methods a version 2 file could name, with the facts version 3 records (titles: the
+#: explorer's fallback for a cache without them, ``core.vocab.PROJECTION_LABELS``).
+_V2_ABOUT = {"umap": "local neighbourhoods, some global structure",
+             "tsne": "local neighbourhoods; distances between clusters mean little",
+             "pca": "the two directions of largest variance: linear, global"}
+V2_METHODS = {p: {"title": title, "about": _V2_ABOUT[p]} for p, title in PROJECTION_LABELS.items()}
 RERUN = "rerun the pipeline"
 
 
