@@ -27,6 +27,9 @@ _V2_ABOUT = {"umap": "local neighbourhoods, some global structure",
              "tsne": "local neighbourhoods; distances between clusters mean little",
              "pca": "the two directions of largest variance: linear, global"}
 V2_METHODS = {p: {"title": title, "about": _V2_ABOUT[p]} for p, title in PROJECTION_LABELS.items()}
+#: The model kinds called by their user's name in a file written before each model's ``article`` was
+#: (a user's ``.keras``): such an entry gets "" when read, every other "the".
+NAMED_BEFORE_ARTICLES = ("keras",)
 RERUN = "rerun the pipeline"
 
 
@@ -36,6 +39,9 @@ class ModelEntry:
 
     title: str = ""
     kind: str = ""
+    # the word before its title in a sentence, as its kind says (training/kinds/): "the" (the CNN), or
+    # "" for a model called by its user's name
+    article: str = "the"
     model: str
     embed: str
     projections: dict[str, str]  # the 2-D layouts every view uses
@@ -108,6 +114,9 @@ def parse(current: Any, path: str) -> dict:
             _check(m, ModelEntry, f"current.json entry {name!r}, model {model!r}")
     if version == 2:
         current = migrate_v2(current)
+    for entry in current["datasets"].values():  # written before models had an article
+        for m in entry["models"].values():
+            m.setdefault("article", "" if m.get("kind") in NAMED_BEFORE_ARTICLES else "the")
     return current
 
 

@@ -35,8 +35,9 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
     help : one line for ``--help``
     flag : str, optional
         The option's name on the command line; default ``--`` + the field name with dashes.
-    choices : tuple, optional
-        Allowed values (of each item when ``many``).
+    choices : tuple or callable, optional
+        Allowed values (of each item when ``many``); a callable returning them is asked each
+        time they are needed, for a registry that may grow after this field is made.
     many : bool
         A comma-separated list on the command line, a tuple in the config.
     repeat : bool
@@ -64,6 +65,12 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
 def meta(field: dataclasses.Field) -> dict | None:
     """The :func:`option` metadata of a field, or None for plain fields."""
     return field.metadata.get("option")
+
+
+def choices_of(m: dict) -> tuple | None:
+    """The allowed values of metadata ``m`` now (``None``: any)."""
+    choices = m.get("choices")
+    return tuple(choices()) if callable(choices) else choices
 
 
 def bound_text(m: dict) -> str:
@@ -107,9 +114,10 @@ def validate(config: Any, section: str) -> None:
         items = value if m["many"] or m.get("repeat") else (value,)
         if m["many"] and not items:
             raise ConfigError(f"{section} {f.name} needs at least one value")
+        choices = choices_of(m)
         for v in items:
-            if m["choices"] is not None and v not in m["choices"]:
-                raise ConfigError(f"{section} {f.name} must be one of {', '.join(map(str, m['choices']))} "
+            if choices is not None and v not in choices:
+                raise ConfigError(f"{section} {f.name} must be one of {', '.join(map(str, choices))} "
                                   f"(got {v!r})")
             if not within(m, v):
                 raise ConfigError(f"{section} {f.name} must be {bound_text(m)} (got {v!r})")
@@ -120,13 +128,13 @@ def _parser_of(m: dict, default) -> Callable[[str], Any]:
     base = m["type"] or (type(default[0]) if m["many"] and default else type(default))
     if default is None and m["type"] is None:
         base = int
-    choices = m["choices"]
 
     def parse_one(text: str):
         try:
             value = base(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a valid {base.__name__}") from None
+        choices = choices_of(m)
         if choices is not None and value not in choices:
             raise argparse.ArgumentTypeError(
                 f"{text!r}: choose from {', '.join(map(str, choices))}" + (" (comma-separated)" if m["many"] else ""))
@@ -138,7 +146,7 @@ def _parser_of(m: dict, default) -> Callable[[str], Any]:
     def parse_many(text: str) -> tuple:
         items = tuple(parse_one(t.strip()) for t in text.split(",") if t.strip())
         if not items:
-            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of {', '.join(map(str, choices))}")
+            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of {', '.join(map(str, choices_of(m)))}")
         return items
 
     return parse_many
@@ -176,6 +184,6 @@ def add_arguments(group, klass: type, dest: Callable[[str], str] = str) -> None:
                                metavar=metavar)
             continue
         if m["choices"] is not None:
-            metavar = "{" + ",".join(map(str, m["choices"])) + "}" + (",..." if m["many"] else "")
+            metavar = "{" + ",".join(map(str, choices_of(m))) + "}" + (",..." if m["many"] else "")
         group.add_argument(*names, dest=dest(f.name), type=_parser_of(m, default), default=argparse.SUPPRESS,
                            help=text, metavar=metavar)

@@ -1,18 +1,10 @@
-"""The words every package shares: models, sample sets, sample ids; older caches' projection titles."""
+"""The words every package shares: model names, sample sets, sample ids; older caches' projection titles."""
 from __future__ import annotations
 
 import re
 
-#: The ladder of models every dataset can be seen through, simplest first. Each model's
-#: embedding is the space its layouts are projected from: the raw pixels themselves for
-#: ``pixels`` (a k-NN classifier), the last hidden layer for the networks.
-MODELS = ("pixels", "mlp", "cnn", "cnn-strong")
-DEFAULT_MODELS = ("pixels", "mlp", "cnn")
-MODEL_TITLES = {"pixels": "Raw pixels (k-NN)", "mlp": "Dense network", "cnn": "CNN", "cnn-strong": "Strong CNN"}
-#: The model the explorer opens with, when the run has it.
-PREFERRED_MODEL = "cnn"
-
-#: What a user may call their own model: it names folders, URL values and table rows.
+#: What a model or a model kind may be called: it names folders, URL values and table rows.
+#: The kinds themselves, the ladder's rungs and their titles are the registry's (``training/kinds/``).
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
 #: Titles of the projection methods a cache made before ``current.json`` recorded each dataset's

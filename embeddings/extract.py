@@ -12,6 +12,7 @@ from core.options import option, validate
 from core.store import ArtifactStore, load_array
 from core.vocab import SAMPLE_SETS
 from embeddings.knn import build_knn, check_data
+from training import kinds
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,10 @@ def samples(dataset: str, arrays: dict, config: EmbedConfig, store: ArtifactStor
 
 def space_matrix(embed_dir: Path, samples_dir: Path, kind: str, store: ArtifactStore | None = None) -> np.ndarray:
     """The high-dimensional matrix a model of ``kind`` sees the samples in: its embedding, or
-    for ``pixels`` the images scaled to [0, 1] (verified against the folders' records when
-    ``store`` is given)."""
+    for a kind whose space is the pixels the images scaled to [0, 1] (verified against the
+    folders' records when ``store`` is given)."""
     load = store.load_array if store is not None else load_array
-    if kind == "pixels":
+    if kinds.get(kind).pixel_space:
         from training.pixels import flat
 
         return flat(load(Path(samples_dir) / "images.npy"))
@@ -83,8 +84,8 @@ def embed(dataset: str, spec, model_dir: Path, model_key: str, samples_dir: Path
           config: EmbedConfig, store: ArtifactStore, progress: Callable[[int, int], None] | None = None) -> Path:
     """Compute (or reuse) one model's embed folder: its predictions, embedding and k-NN graph.
 
-    ``spec`` is the model's :class:`training.ladder.ModelSpec`; ``progress(done, total)`` follows
-    the pixel k-NN's votes for training rows (the one long count of this stage).
+    ``spec`` is the model's :class:`training.kinds.ModelSpec`, embedded by its kind;
+    ``progress(done, total)`` follows what the kind counts (the pixel k-NN's votes for training rows).
     """
     record = {**dataclasses.asdict(config), "kind": spec.kind}
     return store.build(dataset, STAGE, record,
@@ -92,61 +93,22 @@ def embed(dataset: str, spec, model_dir: Path, model_key: str, samples_dir: Path
                        upstream=(model_key, Path(samples_dir).name))
 
 
-def _predict(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, images: np.ndarray,
-             arrays: dict, sample_set: str, progress=None) -> tuple[np.ndarray | None, np.ndarray]:
-    """(embedding or None for pixels, probabilities) of the samples under one model."""
-    if spec.kind == "pixels":
-        return None, _pixel_votes(store, spec, model_dir, ids, arrays, sample_set, progress)
-    if spec.kind == "given":  # an imported dataset's own embeddings, every row a sample
-        source = store.path(spec.config.dataset, "import", spec.config.source)
-        return store.load_array(source / "embeddings.npy")[ids], store.load_array(model_dir / "test-proba.npy")[ids]
-    if spec.kind == "keras":
-        from training.user_model import load_checked, run
-
-        emb, proba, _ = run(load_checked(store.check(model_dir / "model.keras"), spec.config), images)
-        return emb, proba
-    import keras
-
-    from training.model import embedding_model
-    from training.train import to_input
-
-    # safe_mode refuses lambda layers and other deserialised code in the model file.
-    model = keras.models.load_model(store.check(model_dir / "model.keras"), safe_mode=True, compile=False)
-    emb, proba = embedding_model(model).predict(to_input(images), batch_size=1000, verbose=0)
-    return emb, proba
-
-
-def _pixel_votes(store: ArtifactStore, spec, model_dir: Path, ids: np.ndarray, arrays: dict,
-                 sample_set: str, progress=None) -> np.ndarray:
-    """The pixel k-NN's vote shares: the test rows from its model folder, training rows left out of their own vote."""
-    from training.pixels import flat, training_images, vote
-
-    n_train = len(arrays["x_train"]) if sample_set == "all" else 0
-    test_proba = store.load_array(model_dir / "test-proba.npy")
-    proba = np.zeros((len(ids), test_proba.shape[1]), np.float32)
-    is_test = ids >= n_train
-    proba[is_test] = test_proba[ids[is_test] - n_train]
-    train_rows = ids[~is_test]
-    if len(train_rows):
-        train, labels = training_images(arrays, spec.config)
-        own = np.where(train_rows < len(train), train_rows, -1)
-        proba[~is_test] = vote(flat(arrays["x_train"][train_rows]), train, labels, proba.shape[1], spec.config,
-                               self_rows=own, progress=progress)
-    return proba
-
-
 def _embed(store: ArtifactStore, spec, model_dir: Path, samples_dir: Path, arrays: dict, config: EmbedConfig,
            out: Path, progress=None) -> None:
     ids = store.load_array(samples_dir / "index.npy")
     images = store.load_array(samples_dir / "images.npy")
-    emb, proba = _predict(store, spec, model_dir, ids, images, arrays, config.sample_set, progress)
+    kind = kinds.get(spec.kind)
+    emb, proba = kind.embed(spec, model_dir, kinds.SampleSet(ids, images, arrays, config.sample_set), store,
+                            progress=progress)
+    if emb is None and not kind.pixel_space:
+        raise ValueError(f"{spec.name}: the {kind.name} kind gave no embedding, and its space is not the pixels")
     if emb is not None:
         emb = check_data(np.asarray(emb, np.float32).reshape(len(ids), -1),
                          f"{spec.name} embeddings from {model_dir / 'model.keras'}")
         np.save(out / "space.npy", emb, allow_pickle=False)
     np.save(out / "pred.npy", proba.argmax(1).astype(np.uint8), allow_pickle=False)
     np.save(out / "proba.npy", proba.astype(np.float32), allow_pickle=False)
-    X = emb if emb is not None else space_matrix(out, samples_dir, "pixels", store)
+    X = emb if emb is not None else space_matrix(out, samples_dir, spec.kind, store)
     k = min(config.knn_k, len(ids) - 1)
     graph = build_knn(X, k, method=config.knn_method, seed=config.seed)
     log.info("k-NN graph of %s (%d x %d, k=%d, %s) in %.1f s", spec.name, *X.shape, k, graph.method, graph.seconds)

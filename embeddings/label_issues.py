@@ -24,14 +24,13 @@ import numpy as np
 from core.errors import ConfigError
 from core.options import option, validate
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
+from training import kinds
 
 log = logging.getLogger(__name__)
 
 STAGE = "issues"
 #: Sample ids below this are training images in ``sample_set="all"`` (docs/ARTIFACTS.md).
 N_TRAIN = 60_000
-#: Kinds of model whose training images are in sample (the pixel k-NN's votes are leave-one-out).
-IN_SAMPLE_KINDS = ("mlp", "cnn", "keras")
 COMBINE = "mean of the model's out-of-sample probabilities and the label shares of its k nearest high-D neighbours"
 
 
@@ -216,11 +215,13 @@ def ranked(result: dict, ids: np.ndarray, labels: np.ndarray, threshold: float =
 
 
 def oos_source(kind: str, ids: np.ndarray, sample_set: str, folds: int) -> str:
-    """How the rows' probabilities are out of sample: ``test``, ``loo`` (pixel k-NN) or ``cv-<K>``."""
+    """How the rows' probabilities are out of sample: ``test``, ``cv-<K>`` for a kind whose predictions
+    on its training images are in sample (``training/kinds/``: the networks), else ``loo`` (the pixel
+    k-NN's votes leave each image out)."""
     has_train = sample_set == "all" and bool((np.asarray(ids) < N_TRAIN).any())
     if not has_train:
         return "test"
-    return f"cv-{folds}" if kind in IN_SAMPLE_KINDS else "loo"
+    return f"cv-{folds}" if kinds.get(kind).in_sample else "loo"
 
 
 def out_of_sample_proba(proba: np.ndarray, labels: np.ndarray, ids: np.ndarray, oos: str, X_fn: Callable,

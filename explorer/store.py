@@ -237,6 +237,7 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
             where = f"current.json entry {name!r}, model {model!r}"
             dyn, issues = m.get("dynamics"), m.get("issues")
             ds.add_model(model, title=str(m.get("title") or model), kind=str(m.get("kind") or model),
+                         article=str(m.get("article", "the")),
                          embed_dir=artifacts.resolve(m["embed"]), model_dir=artifacts.resolve(m["model"]),
                          projection_dirs={p: artifacts.resolve(r) for p, r in m["projections"].items()},
                          dynamics_dir=artifacts.resolve(dyn) if dyn else None,

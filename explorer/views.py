@@ -148,7 +148,7 @@ class DatasetView:
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
                   projection_dirs: dict[str, Path], dynamics_dir: Path | None = None,
                   issues_dir: Path | None = None, faith_dirs: dict[str, Path] | None = None,
-                  projection3d_dirs: dict[str, Path] | None = None) -> "ModelView":
+                  projection3d_dirs: dict[str, Path] | None = None, article: str = "the") -> "ModelView":
         """Add one model's view (in ``current.json``'s order) and return it.
 
         ``issues_dir`` and ``faith_dirs`` (projection -> folder) are optional: a cache made
@@ -159,7 +159,8 @@ class DatasetView:
                          dynamics_dir=Path(dynamics_dir) if dynamics_dir else None,
                          issues_dir=Path(issues_dir) if issues_dir else None,
                          faith_dirs={p: Path(d) for p, d in (faith_dirs or {}).items()},
-                         projection3d_dirs={p: Path(d) for p, d in (projection3d_dirs or {}).items()})
+                         projection3d_dirs={p: Path(d) for p, d in (projection3d_dirs or {}).items()},
+                         article=article)
         self.models[name] = view
         if not self.default_model:
             self.default_model = name
@@ -241,17 +242,18 @@ class ModelView:
     issues_dir: Path | None = None
     faith_dirs: dict[str, Path] = field(default_factory=dict)
     projection3d_dirs: dict[str, Path] = field(default_factory=dict)  # the 3-D view's layouts, where made
+    article: str = "the"  # current.json's: "" for a model called by its user's name
 
     def __repr__(self) -> str:
         return f"ModelView({self.ds.name}/{self.name})"
 
     @property
     def the_title(self) -> str:
-        """The title as words use it: ``the CNN``, ``the embeddings``; a user's Keras model by its name
-        (``my_model``) and a title that already speaks to the user (``your embeddings``) without "the"."""
-        if self.kind == "keras" or self.title.lower().startswith(("your ", "my ")):
+        """The title as words use it: ``the CNN``, ``the embeddings``; a model called by its user's name
+        (``article`` empty: ``my_model``) and a title that speaks to the user (``your embeddings``) bare."""
+        if not self.article or self.title.lower().startswith(("your ", "my ")):
             return self.title
-        return f"the {self.title}"
+        return f"{self.article} {self.title}"
 
     @property
     def possessive(self) -> str:

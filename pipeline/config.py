@@ -32,7 +32,8 @@ from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
 from pipeline import stages
-from training.config import TRAINED, TrainConfig, TrainOptions
+from training import kinds
+from training.config import TrainConfig, TrainOptions
 from training.import_files import ImportOptions
 from training.ladder import ModelOptions
 
@@ -128,8 +129,7 @@ class RunConfig:
                               f"got {', '.join(self.datasets)}: add --dataset mnist or --dataset fashion-mnist")
         for name in self.datasets:  # a bad training value fails now, before any work
             for model in self.models.models:
-                if model in TRAINED:
-                    self.train.config(name, seed, model)
+                kinds.spec(model, name, self.train, seed)
 
     @classmethod
     def from_sections(cls, values: dict[str, dict]) -> "RunConfig":
@@ -145,7 +145,8 @@ class RunConfig:
         return not (self.data.quiet or self.imported.quiet)
 
     def train_config(self, dataset: str, model: str = "cnn") -> TrainConfig:
-        return self.train.config(dataset, self.seed.seed, model)
+        """The config rung ``model`` (a trained one) is made with on ``dataset``."""
+        return kinds.spec(model, dataset, self.train, self.seed.seed).config
 
     def settable(self, sections: tuple[str, ...] | None = None) -> dict[str, dict]:
         """``{section: {field: value}}`` of the fields the command line sets, for records and reruns."""

@@ -141,9 +141,9 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
 
 def _model_name(model) -> str:
     text = re.sub(r"[^a-z0-9_.-]+", "-", str(getattr(model, "name", "model")).lower()).strip("-._")[:40]
-    from core.vocab import MODELS
+    from training.kinds import rung_names
 
-    return text if text and text not in MODELS else "model"
+    return text if text and text not in rung_names() else "model"
 
 
 def from_model(model, images, labels, class_names: Sequence[str] | None = None, *, name: str,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core import current as current_json
+from training import kinds
 
 
 @dataclasses.dataclass
@@ -32,7 +33,8 @@ class ModelRun:
     def entry(self, rel: Callable[[Path], str]) -> current_json.ModelEntry:
         """This model's ``current.json`` entry, with paths relative to the cache root."""
         return current_json.ModelEntry(
-            title=self.spec.title, kind=self.spec.kind, model=rel(self.model), embed=rel(self.embed),
+            title=self.spec.title, kind=self.spec.kind, article=kinds.get(self.spec.kind).article,
+            model=rel(self.model), embed=rel(self.embed),
             projections={p: rel(f) for p, f in self.projections.items()},
             projections3d={p: rel(f) for p, f in self.projections3d.items()},
             dynamics=rel(self.dynamics) if self.dynamics else None,

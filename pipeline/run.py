@@ -23,11 +23,11 @@ from core import current as current_json
 from core import datasets as facts
 from core import schema
 from core.store import ArtifactStore, write_json_atomic
-from core.vocab import PREFERRED_MODEL
 from pipeline import stages
 from pipeline.config import SECTIONS, RunConfig
 from pipeline.results import DatasetRun
 from pipeline.tasks import StageTasks
+from training import kinds
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +112,12 @@ class Pipeline(StageTasks):
 
     def check_models(self) -> None:
         """Load and check every user model before any other work (each failure is one line)."""
-        from training.ladder import check_user_model
+        from training.ladder import check
 
         for name in self.names:
             for spec in self.models(name):
-                if spec.kind == "keras" and spec.name not in self._checked:
-                    for note in check_user_model(spec):
+                if kinds.get(spec.kind).check and spec.name not in self._checked:
+                    for note in check(spec):
                         log.info("%s: your model %r: %s", name, spec.name, note)
                     self._checked.add(spec.name)
 
@@ -148,7 +148,7 @@ class Pipeline(StageTasks):
                 sample_set=self.config.embed.sample_set,
                 n=len(self.store.load_array(schema.SAMPLES.path(r.samples, "labels"), mmap=True)),
                 samples=rel(r.samples),
-                default_model=PREFERRED_MODEL if PREFERRED_MODEL in models else next(iter(models)),
+                default_model=kinds.preferred(models),
                 models=models, methods=method_facts(methods))
             self._status(name, "ready")
         parts = {n: self.results[n].report for n in datasets}

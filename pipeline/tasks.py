@@ -35,6 +35,7 @@ class StageTasks:
             log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
 
     def stage_train(self, names: Sequence[str] | None = None) -> None:
+        from training import kinds
         from training.ladder import fit
 
         self.check_models()
@@ -43,12 +44,10 @@ class StageTasks:
             for spec in self.models(name):
                 if spec.name in done:
                     continue
-                what = (f"{spec.config.epochs} epochs" if spec.trained else
-                        "k-NN vote of the training images" if spec.kind == "pixels" else
-                        "predictions of your embeddings" if spec.kind == "given" else "checking your model")
-                self._status(name, "train", f"{spec.name}: {what}")
-                step = (bar_updater(self.config.progress, f"  {name} {spec.name} k-NN")
-                        if spec.kind in ("pixels", "given") else None)
+                kind = kinds.get(spec.kind)
+                self._status(name, "train", f"{spec.name}: {kind.fit_words(spec)}")
+                step = (bar_updater(self.config.progress, f"  {name} {spec.name} {kind.fit_bar}")
+                        if kind.fit_bar else None)
                 folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
                 done[spec.name] = ModelRun(spec=spec, model=folder)
 
@@ -121,12 +120,13 @@ class StageTasks:
     def stage_dynamics(self, names: Sequence[str] | None = None) -> None:
         """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
         from embeddings.dynamics import build_dynamics
+        from training import kinds
 
         for name in self._names(names):
             for m in self.results[name].models.values():
                 if m.dynamics_done:
                     continue
-                if m.spec.trained:
+                if kinds.get(m.spec.kind).snapshots:
                     self._status(name, "dynamics", f"{m.spec.name}: aligning per-epoch frames")
                     m.dynamics = build_dynamics(name, m.model, m.model.name, self.config.dynamics, self.store,
                                                 bar_updater(self.config.progress, f"dynamics {name} {m.spec.name}"))

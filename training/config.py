@@ -8,6 +8,8 @@ from core.options import option, validate
 
 #: Name of the penultimate layer; extraction looks it up by this name, never by position.
 EMBEDDING_LAYER = "embedding"
+#: Name of the softmax layer that gives the class scores.
+CLASSES_LAYER = "classes"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,15 +77,14 @@ class TrainOptions:
     snapshot_samples: int | None = option(
         None, "test images embedded at every snapshot for the training-dynamics view (0 = off)")
 
-    def config(self, dataset: str, seed: int, model: str = "cnn") -> "TrainConfig":
-        """The training config of ``model`` (a trained rung of the ladder) on ``dataset``.
+    def config(self, dataset: str, seed: int, profile: str | None = None) -> "TrainConfig":
+        """The training config of ``profile`` (default: ``--profile``) on ``dataset``, with these overrides.
 
-        ``--profile strong`` trains the strong profile in the ``cnn`` rung, as it did before
-        the ladder; the ``cnn-strong`` rung is the strong profile under its own name.
+        Each trained rung of the ladder names its profile (``training/kinds/``): ``cnn`` takes
+        ``--profile``, as it did before the ladder; ``cnn-strong`` the strong profile, ``mlp`` the dense one.
         """
-        profile = TRAINED[model] if model != "cnn" else self.profile
-        return make_config(dataset, profile, epochs=self.epochs, seed=seed, train_subset=self.train_subset,
-                           snapshot_samples=self.snapshot_samples)
+        return make_config(dataset, profile or self.profile, epochs=self.epochs, seed=seed,
+                           train_subset=self.train_subset, snapshot_samples=self.snapshot_samples)
 
 
 PROFILES = {
@@ -96,8 +97,6 @@ PROFILES = {
     "mlp": dict(architecture="mlp", epochs=12, hidden=(256, 128), learning_rate=1e-3, dropout=0.2,
                 head_dropout=0.2, batch_size=128),
 }
-#: The trained rungs of the model ladder (core.vocab.MODELS) and the profile each is trained with.
-TRAINED = {"mlp": "mlp", "cnn": "default", "cnn-strong": "strong"}
 
 
 def make_config(dataset: str, profile: str = "default", **overrides) -> TrainConfig:

@@ -226,12 +226,13 @@ def check(images, labels, embeddings=None, proba=None, pred=None, class_names=No
           title: str | None = None, min_samples: int = 2, model_name: str = "embeddings",
           model_title: str | None = None) -> Given:
     """Validate a user's arrays (see the module doc); raises ``DataError`` naming the argument."""
-    from core.vocab import MODEL_NAME, MODELS
+    from core.vocab import MODEL_NAME
+    from training.kinds.registry import rung_names
 
     name = check_name(name)
-    if not isinstance(model_name, str) or not MODEL_NAME.match(model_name) or model_name in MODELS:
+    if not isinstance(model_name, str) or not MODEL_NAME.match(model_name) or model_name in rung_names():
         raise _fail("model_name", f"expected 1-40 lowercase letters, digits, '.', '_' or '-', none of "
-                                  f"{', '.join(MODELS)}; got {model_name!r}")
+                                  f"{', '.join(rung_names())}; got {model_name!r}")
     if (proba is not None or pred is not None) and embeddings is None:
         raise _fail("embeddings", "proba or pred was given without the embeddings they go with; pass "
                                   "embeddings= too (the model's last hidden layer), or drop proba/pred")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core import datasets as facts
-from training.config import EMBEDDING_LAYER, TrainConfig
+from training.config import CLASSES_LAYER, EMBEDDING_LAYER, TrainConfig
 
 
 def build_cnn(config: TrainConfig, n_classes: int = 10):
@@ -33,7 +33,7 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     x = layers.Dropout(config.dropout)(x)
     x = layers.Dense(config.embedding_dim, activation="relu", name=EMBEDDING_LAYER)(x)
     x = layers.Dropout(config.head_dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name=CLASSES_LAYER)(x)
     return keras.Model(inputs, outputs, name=f"cnn_{config.dataset.replace('-', '_')}")
 
 
@@ -54,7 +54,7 @@ def build_mlp(config: TrainConfig, n_classes: int = 10):
         last = i == len(config.hidden) - 1
         x = layers.Dense(width, activation="relu", name=EMBEDDING_LAYER if last else f"dense{i + 1}")(x)
         x = layers.Dropout(config.head_dropout if last else config.dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name=CLASSES_LAYER)(x)
     return keras.Model(inputs, outputs, name=f"mlp_{config.dataset.replace('-', '_')}")
 
 

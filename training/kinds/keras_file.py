@@ -1,0 +1,59 @@
+"""A user's own ``.keras`` model (``--model``): checked before any work, evaluated, seen like ours.
+
+Its models come from ``--model`` files, not from ``--models``; each is called by its user's
+name. Loading, checking and running it is ``training/user_model.py``'s.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .registry import Kind, ModelSpec, SampleSet
+
+
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+    from training.user_model import import_model
+
+    return import_model(spec.config, arrays, store)
+
+
+def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    from training.user_model import load_checked, run
+
+    emb, proba, _ = run(load_checked(store.check(Path(model_dir) / "model.keras"), spec.config), samples.images)
+    return emb, proba
+
+
+def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
+    """Every layer the file has, input aside, in order."""
+    import keras
+
+    model = keras.models.load_model(store.check(Path(model_dir) / "model.keras"), safe_mode=True, compile=False)
+    return tuple(layer.name for layer in model.layers if type(layer).__name__ != "InputLayer")
+
+
+def check(spec: ModelSpec) -> list[str]:
+    """Load and check the file now (before any other work); returns what was found out."""
+    from training.user_model import load_checked
+
+    return load_checked(Path(spec.config.path), spec.config).notes
+
+
+KIND = Kind(name="keras", title="Your Keras model", fit=fit, embed=embed, layers=layers,
+            in_sample=True,  # it may have learned from any training image
+            words="checking your model", article="", check=check)
+
+
+def user_specs(dataset: str, models) -> list[ModelSpec]:
+    """The models of the ``--model`` files of ``models`` (a :class:`training.ladder.ModelOptions`);
+    each file is hashed here."""
+    from training.user_model import configure
+
+    layers_given = models.embedding_layer
+    per_file = layers_given * len(models.model) if len(layers_given) == 1 else layers_given
+    out = []
+    for i, (path, name) in enumerate(zip(models.model, models.user_names())):
+        config = configure(dataset, name, path, per_file[i] if per_file else None, models.input_scale)
+        out.append(ModelSpec(name, KIND.name, name, config))
+    return out

@@ -1,0 +1,46 @@
+"""What the trained networks share (the dense network and the CNN): fit by ``training/train.py``,
+embedded through their named ``embedding`` layer, trained with snapshots."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from training.config import CLASSES_LAYER, EMBEDDING_LAYER
+
+from .registry import Kind, ModelSpec, Rung, SampleSet
+
+
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+    from training.train import train
+
+    return train(spec.config, arrays, store, progress=progress)
+
+
+def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """(activations of the ``embedding`` layer, softmax) of the samples."""
+    import keras
+
+    from training.model import embedding_model
+    from training.train import to_input
+
+    # safe_mode refuses lambda layers and other deserialised code in the model file.
+    model = keras.models.load_model(store.check(Path(model_dir) / "model.keras"), safe_mode=True, compile=False)
+    return tuple(embedding_model(model).predict(to_input(samples.images), batch_size=1000, verbose=0))
+
+
+def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
+    """The layers ``training/model.py`` names for extraction: the embedding and the class scores."""
+    return (EMBEDDING_LAYER, CLASSES_LAYER)
+
+
+def profile(name: str | None) -> Callable:
+    """A rung's config maker: the training profile ``name`` (``None``: the run's ``--profile``)."""
+    return lambda dataset, train, seed: train.config(dataset, seed, name)
+
+
+def network_kind(name: str, title: str, rungs: tuple[Rung, ...]) -> Kind:
+    """A kind of trained network: its predictions on its training images are in sample."""
+    return Kind(name=name, title=title, fit=fit, embed=embed, layers=layers, in_sample=True, snapshots=True,
+                words="{spec.config.epochs} epochs", rungs=rungs)
