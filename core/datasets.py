@@ -1,8 +1,9 @@
-"""Facts about each dataset, in one registry: title, class names, sizes, and what the views
-need to know (mirror symmetry for augmentation, the pair it is known to confuse, its colour).
+"""What every stage and view may know about a dataset (:class:`DatasetFacts`), and the one bound on
+its number of classes (:data:`MAX_CLASSES`), shared by the import check and the explorer.
 
-Downstream code asks the registry (or reads these facts from ``current.json``); nothing
-compares a dataset's name to a string.
+The datasets themselves, built in or imported, are the registry of ``training/datasets/``;
+``current.json`` carries their facts to the explorer, and nothing downstream compares a
+dataset's name to a string.
 """
 from __future__ import annotations
 
@@ -10,14 +11,32 @@ import dataclasses
 
 from core.errors import DataError
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-DIGIT_CLASSES = tuple(str(i) for i in range(10))
+MIN_CLASSES = 2
+#: The most classes a dataset may have: what the explorer can draw. At 100 its generated palette
+#: keeps every two classes at least 19 CIELAB units apart and a 100 x 100 confusion matrix is a
+#: 0.8 MB figure; tried at 256 (labels are uint8), the nearest colours were 13 apart, under the
+#: 15 the explorer promises for "apart at a glance", and the matrix a 5.7 MB figure.
+MAX_CLASSES = 100
+
+
+def check_class_count(count: int, argument: str) -> int:
+    """``count`` if a dataset may have that many classes, else a ``DataError`` naming ``argument``."""
+    if not MIN_CLASSES <= count <= MAX_CLASSES:
+        fix = ("; merge classes or import a subset of them (the explorer draws up to "
+               f"{MAX_CLASSES})") if count > MAX_CLASSES else ""
+        raise DataError(f"{argument}: expected {MIN_CLASSES} to {MAX_CLASSES} classes; got {count}{fix}")
+    return count
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetFacts:
-    """What every stage and view may know about a dataset without loading it."""
+    """What every stage and view may know about a dataset.
+
+    The declared facts (title, class names, ...) come from a built-in dataset's module or an
+    import's ``facts.json``; ``n_train``, ``n_test`` and ``image_shape`` from its arrays
+    (:meth:`measured`): a built-in dataset's before it is loaded from the shapes its module pins
+    (and verifies), ``None`` until then for a user's.
+    """
 
     name: str
     title: str
@@ -28,43 +47,29 @@ class DatasetFacts:
     default_pair: tuple[int, int]
     #: its colour where datasets are compared side by side
     colour: str
-    n_train: int = 60_000
-    n_test: int = 10_000
+    #: training images (sample ids below it are training images in ``sample_set="all"``)
+    n_train: int | None = None
+    n_test: int | None = None
     #: (height, width, channels) of its images: 1 channel grey, 3 RGB
-    image_shape: tuple[int, int, int] = (28, 28, 1)
-    #: "builtin" (MNIST, Fashion-MNIST) or "imported" (the user's own, ``training/imported.py``)
+    image_shape: tuple[int, int, int] | None = None
+    #: "builtin" (a module of ``training/datasets/``) or "imported" (the user's own)
     source: str = "builtin"
+    #: keys of the folders its arrays were read from, which enter its samples' key (an import
+    #: folder's); a built-in dataset's arrays are pinned by its name, so it has none
+    upstream: tuple[str, ...] = ()
+
+    def measured(self, arrays: dict) -> DatasetFacts:
+        """These facts with the ones its arrays show: image shape and the number of images per split."""
+        return self.shaped(arrays["x_train"].shape, arrays["x_test"].shape)
+
+    def shaped(self, train: tuple[int, ...], test: tuple[int, ...]) -> DatasetFacts:
+        """These facts with the ones the shapes of ``x_train`` and ``x_test``, ``(n, h, w[, 3])``, show."""
+        h, w = (int(s) for s in test[1:3])
+        return dataclasses.replace(self, image_shape=(h, w, int(test[3]) if len(test) == 4 else 1),
+                                   n_train=int(train[0]), n_test=int(test[0]))
 
     def to_json(self) -> dict:
         """The facts ``current.json`` carries to the explorer."""
         return {"title": self.title, "class_names": list(self.class_names),
                 "mirror_symmetric": self.mirror_symmetric, "default_pair": list(self.default_pair),
                 "colour": self.colour, "image_shape": list(self.image_shape), "source": self.source}
-
-
-DATASETS = {
-    "mnist": DatasetFacts("mnist", "MNIST", DIGIT_CLASSES, mirror_symmetric=False,
-                          default_pair=(4, 9), colour="#4e79a7"),
-    "fashion-mnist": DatasetFacts("fashion-mnist", "Fashion-MNIST", FASHION_CLASSES, mirror_symmetric=True,
-                                  default_pair=(0, 6), colour="#f28e2b"),
-}
-NAMES = tuple(DATASETS)
-#: The user's datasets this process has loaded (``training.imported.load``), by name.
-_IMPORTED: dict[str, DatasetFacts] = {}
-
-
-def register(info: DatasetFacts) -> DatasetFacts:
-    """Make an imported dataset's facts known to every stage of this process."""
-    if info.name in DATASETS:
-        raise DataError(f"{info.name!r} is a built-in dataset; give your dataset another name")
-    _IMPORTED[info.name] = info
-    return info
-
-
-def get(name: str) -> DatasetFacts:
-    """Look a dataset up by name, with the list of valid names in the error."""
-    try:
-        return DATASETS[name] if name in DATASETS else _IMPORTED[name]
-    except (KeyError, TypeError):
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
-                        "(or import your own: python -m pipeline import NAME --images ...)") from None

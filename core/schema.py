@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.datasets import MAX_CLASSES, MIN_CLASSES
 from core.errors import CacheError
 
 #: Files of the cache that belong to no stage folder.
@@ -101,7 +102,7 @@ SAMPLES = Folder("samples", 1, "one sample set of one dataset", (
          "60000-69999 = test; for an imported dataset `arange(n)`, the user's order", _I64, (("n",),)),
     File("images.npy", "the images, 0 = black; (n, 28, 28) for the built-in datasets, h and w from 8 to 64 "
          "for an imported one, as its `image_shape` says", _U8, _IMAGES),
-    File("labels.npy", "true class, 0 to C-1 (C = 2 to 256 classes)", _U8, (("n",),)),
+    File("labels.npy", f"true class, 0 to C-1 (C = {MIN_CLASSES} to {MAX_CLASSES} classes)", _U8, (("n",),)),
 ))
 MODEL = Folder("model", 1, "one fitted model of one dataset", (
     File("metrics.json", "test accuracy, precision, recall, confusion (rows = true), train seconds; "

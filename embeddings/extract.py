@@ -40,7 +40,8 @@ class EmbedConfig:
 
 
 def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sample ids, images, labels) of the configured set; ids 60000+ are test images in "all"."""
+    """(sample ids, images, labels) of the configured set; in "all" the training images come first,
+    the test images' ids start at ``len(arrays["x_train"])``."""
     if config.sample_set == "test":
         ids = np.arange(len(arrays["x_test"]))
         images, labels = arrays["x_test"], arrays["y_test"]
@@ -57,12 +58,15 @@ def select_samples(arrays: dict, config: EmbedConfig) -> tuple[np.ndarray, np.nd
 def samples(dataset: str, arrays: dict, config: EmbedConfig, store: ArtifactStore,
             upstream: tuple[str, ...] = ()) -> Path:
     """Compute (or reuse) the samples folder: ids, images and labels of the configured set
-    (``upstream``: the import folder's key, for a dataset of the user's own)."""
-    def make(out: Path) -> None:
+    (``upstream``: the import folder's key, for a dataset of the user's own). Its record keeps the
+    dataset's number of training images beside the key: with ``"all"`` the ids below it are training
+    images."""
+    def make(out: Path) -> dict:
         ids, images, labels = select_samples(arrays, config)
         np.save(out / "index.npy", ids, allow_pickle=False)
         np.save(out / "images.npy", np.ascontiguousarray(images, dtype=np.uint8), allow_pickle=False)
         np.save(out / "labels.npy", labels.astype(np.uint8), allow_pickle=False)
+        return {"n_train": len(arrays["x_train"])}
 
     return store.build(dataset, SAMPLES_STAGE, {"sample_set": config.sample_set, "subset": config.embed_subset}, make,
                        upstream=upstream)

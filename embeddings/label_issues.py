@@ -29,8 +29,6 @@ from training import kinds
 log = logging.getLogger(__name__)
 
 STAGE = "issues"
-#: Sample ids below this are training images in ``sample_set="all"`` (docs/ARTIFACTS.md).
-N_TRAIN = 60_000
 COMBINE = "mean of the model's out-of-sample probabilities and the label shares of its k nearest high-D neighbours"
 
 
@@ -214,29 +212,42 @@ def ranked(result: dict, ids: np.ndarray, labels: np.ndarray, threshold: float =
              "score": round(float(result["score"][r]), 6), "flagged": bool(result["suspect"][r])} for r in rows]
 
 
-def oos_source(kind: str, ids: np.ndarray, sample_set: str, folds: int) -> str:
+def oos_source(kind: str, ids: np.ndarray, sample_set: str, folds: int, n_train: int) -> str:
     """How the rows' probabilities are out of sample: ``test``, ``cv-<K>`` for a kind whose predictions
     on its training images are in sample (``training/kinds/``: the networks), else ``loo`` (the pixel
-    k-NN's votes leave each image out)."""
-    has_train = sample_set == "all" and bool((np.asarray(ids) < N_TRAIN).any())
+    k-NN's votes leave each image out). In ``sample_set="all"`` ids below ``n_train`` are training images."""
+    has_train = sample_set == "all" and bool((np.asarray(ids) < n_train).any())
     if not has_train:
         return "test"
     return f"cv-{folds}" if kinds.get(kind).in_sample else "loo"
 
 
 def out_of_sample_proba(proba: np.ndarray, labels: np.ndarray, ids: np.ndarray, oos: str, X_fn: Callable,
-                        config: IssuesConfig, progress=None) -> np.ndarray:
-    """The model's probabilities, with training rows replaced by cross-validated ones when ``oos`` says so."""
+                        config: IssuesConfig, progress=None, *, n_train: int) -> np.ndarray:
+    """The model's probabilities, with training rows (ids below ``n_train``) replaced by cross-validated
+    ones when ``oos`` says so."""
     proba = np.asarray(proba, np.float64)
     if not oos.startswith("cv-"):
         return proba
-    train = np.flatnonzero(np.asarray(ids) < N_TRAIN)
+    train = np.flatnonzero(np.asarray(ids) < n_train)
     X = np.asarray(X_fn())
     t0 = time.perf_counter()
     proba = proba.copy()
     proba[train] = cv_proba(X[train], labels[train], proba.shape[1], config.cv_folds, config.seed, progress)
     log.info("cross-validated probabilities of %d training rows in %.1f s", len(train), time.perf_counter() - t0)
     return proba
+
+
+def training_size(dataset: str, samples_dir: Path, store: ArtifactStore) -> int:
+    """How many training images the samples' dataset has (in ``sample_set="all"`` the sample ids below
+    it): as its samples folder recorded it, else (a folder made before it did) as the dataset's facts
+    recorded when its arrays were loaded (``training/datasets/``)."""
+    recorded = store.recorded(samples_dir)["config"].get("n_train")
+    if recorded is not None:
+        return int(recorded)
+    from training import datasets
+
+    return datasets.get(dataset).n_train
 
 
 def build_issues(dataset: str, model: str, kind: str, embed_dir: Path, samples_dir: Path, store: ArtifactStore,
@@ -247,14 +258,16 @@ def build_issues(dataset: str, model: str, kind: str, embed_dir: Path, samples_d
     embed_dir, samples_dir = Path(embed_dir), Path(samples_dir)
     ids = store.load_array(samples_dir / "index.npy")
     sample_set = store.recorded(samples_dir)["config"].get("sample_set", "test")
-    oos = oos_source(kind, ids, sample_set, config.cv_folds)
+    n_train = training_size(dataset, samples_dir, store) if sample_set == "all" else 0
+    oos = oos_source(kind, ids, sample_set, config.cv_folds, n_train)
     record = {**dataclasses.asdict(config), "model": model, "kind": kind, "oos": oos, "combine": COMBINE}
 
     def make(out: Path) -> dict:
         t0 = time.perf_counter()
         labels = store.load_array(samples_dir / "labels.npy").astype(np.int64)
         proba = out_of_sample_proba(store.load_array(embed_dir / "proba.npy"), labels, ids, oos,
-                                    lambda: space_matrix(embed_dir, samples_dir, kind, store=store), config, progress)
+                                    lambda: space_matrix(embed_dir, samples_dir, kind, store=store), config, progress,
+                                    n_train=n_train)
         knn = store.load_array(embed_dir / "knn-indices.npy")
         k = min(config.k, knn.shape[1])
         result = score_labels(labels, proba, knn, dataclasses.replace(config, k=k))

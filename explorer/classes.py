@@ -1,5 +1,6 @@
-"""What scales with a dataset's number of classes (2 to 100): class colours, the scatter's
-legend, and the class axes of the matrices (confusions, label-issue pairs).
+"""What scales with a dataset's number of classes (2 to ``core.datasets.MAX_CLASSES``, 100: the
+bound the import check shares): class colours, the scatter's legend, and the class axes of the
+matrices (confusions, label-issue pairs).
 
 Up to 10 classes keep Tableau 10.  Beyond it the palette grows by farthest-point
 sampling in CIELAB: each added colour is the candidate farthest from every colour
@@ -14,10 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.datasets import MAX_CLASSES, MIN_CLASSES
+
 #: Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
-MAX_CLASSES = 100
 #: up to this many classes each has a bar in a selection's histogram and the legend a place on a phone
 FEW_CLASSES = 10
 #: above this many classes: no counts printed in matrix cells, thinned tick labels, the smallest legend
@@ -67,7 +69,7 @@ def class_colours(k: int) -> list[str]:
         If ``k`` is not from 1 to :data:`MAX_CLASSES`.
     """
     if not 1 <= k <= MAX_CLASSES:
-        raise ValueError(f"a dataset has 2 to {MAX_CLASSES} classes (got {k})")
+        raise ValueError(f"a dataset has {MIN_CLASSES} to {MAX_CLASSES} classes (got {k})")
     return list(PALETTE[:k]) if k <= len(PALETTE) else list(_generated()[:k])
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from core import datasets as facts
 from core.errors import ConfigError
 from core.options import option, validate
 from embeddings.dynamics import DynamicsConfig
@@ -32,6 +31,7 @@ from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
 from pipeline import stages
+from training import datasets as facts
 from training import kinds
 from training.config import TrainConfig, TrainOptions
 from training.import_files import ImportOptions
@@ -126,7 +126,7 @@ class RunConfig:
         object.__setattr__(self, "report", replace(self.report, seed=seed))
         if self.models.model and len(self.datasets) != 1:
             raise ConfigError(f"--model needs one --dataset (the one your model was trained on); "
-                              f"got {', '.join(self.datasets)}: add --dataset mnist or --dataset fashion-mnist")
+                              f"got {', '.join(self.datasets)}: add {' or '.join(f'--dataset {n}' for n in facts.NAMES)}")
         for name in self.datasets:  # a bad training value fails now, before any work
             for model in self.models.models:
                 kinds.spec(model, name, self.train, seed)

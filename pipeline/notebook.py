@@ -102,7 +102,7 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
     images : uint8 array (n, h, w) or (n, h, w, 3)
         Grey or RGB images, h and w from 8 to 64 pixels, values 0-255.
     labels : array (n,)
-        Class numbers 0..C-1 (or class names, sorted into numbers), C from 2 to 256.
+        Class numbers 0..C-1 (or class names, sorted into numbers), C from 2 to 100.
     embeddings : array (n, d), optional
         One vector per image (a model's last hidden layer, say). Without it the raw pixels
         are the space (and their leave-one-out 5-NN vote the predictions).

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from core import current as current_json
-from core import datasets as facts
 from core import schema
 from core.store import ArtifactStore, write_json_atomic
 from pipeline import stages
 from pipeline.config import SECTIONS, RunConfig
 from pipeline.results import DatasetRun
 from pipeline.tasks import StageTasks
+from training import datasets as facts
 from training import kinds
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from pipeline.progress import bar_updater, ticking
 from pipeline.results import ModelRun
+from training import datasets as facts
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +21,13 @@ class StageTasks:
     """The stages' methods of :class:`~pipeline.run.Pipeline` (its state: ``results``, ``store``, ``config``)."""
 
     def stage_fetch(self, names: Sequence[str] | None = None) -> None:
-        from training import datasets
-
         for name in self._names(names):
             if name in self._arrays:
                 continue
-            if name in self.imported:
-                from training.imported import load
-
-                self._arrays[name] = load(self.imported[name], self.store)[1]
-                log.info("%s: your data, from %s", name, self.imported[name])
-                continue
-            self._arrays[name] = datasets.load(name, self.data_dir)
-            log.info("%s: data ready in %s", name, self.data_dir / f"{name}.npz")
+            folder = self.imported.get(name)  # a user's dataset: its import folder; a built-in: its pinned sources
+            _, self._arrays[name] = facts.open_dataset(name, self.data_dir, self.store, folder)
+            log.info("%s: %s %s", name, "your data, from" if folder else "data ready in",
+                     folder or self.data_dir / f"{name}.npz")
 
     def stage_train(self, names: Sequence[str] | None = None) -> None:
         from training import kinds
@@ -57,8 +52,8 @@ class StageTasks:
         for name in self._names(names):
             r = self.results[name]
             if r.samples is None:
-                source = (self.imported[name].name,) if name in self.imported else ()
-                r.samples = samples(name, self._arrays[name], self.config.embed, self.store, upstream=source)
+                r.samples = samples(name, self._arrays[name], self.config.embed, self.store,
+                                    upstream=facts.get(name).upstream)
             for m in r.models.values():
                 if m.embed is not None:
                     continue
@@ -134,7 +129,6 @@ class StageTasks:
 
     def stage_report(self, names: Sequence[str] | None = None) -> None:
         """Each dataset's part of the separability report, then the report of all datasets given."""
-        from core import datasets as facts
         from embeddings.report import combine, dataset_part
 
         for name in self._names(names):

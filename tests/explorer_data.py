@@ -29,7 +29,7 @@ FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 MNIST_NAMES = [str(i) for i in range(10)]
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-#: current.json's facts per dataset, as the pipeline writes them (core/datasets.py)
+#: current.json's facts per dataset, as the pipeline writes them (training/datasets/mnist.py, fashion_mnist.py)
 DEFAULT_PAIRS = {"mnist": [4, 9], "fashion-mnist": [0, 6]}
 COLOURS = {"mnist": "#4e79a7", "fashion-mnist": "#f28e2b"}
 MIRROR = {"mnist": False, "fashion-mnist": True}

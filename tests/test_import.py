@@ -42,7 +42,7 @@ def arrays(n: int = N, rgb: bool = True, seed: int = 0) -> dict:
     ({"labels": np.arange(N - 1) % C}, r"labels: expected shape \(120,\), one label per image; got \(119,\)"),
     ({"labels": np.eye(C)[np.arange(N) % C]}, r"labels: expected one class number per image.*one-hot\? use labels\.argmax\(1\)"),
     ({"labels": np.arange(N) % C - 1}, r"labels: expected class numbers 0\.\.2; got values from -1 to 2"),
-    ({"labels": np.zeros(N)}, r"labels: expected 2 to 256 classes; got 1"),
+    ({"labels": np.zeros(N)}, r"labels: expected 2 to 100 classes; got 1"),
     ({"labels": np.arange(N) / 7}, r"labels: expected integer class numbers 0\.\.C-1; got float64 values that are not whole"),
     ({"class_names": ["a", "b", "c"]}, r"labels: expected class numbers 0\.\.2 \(one per class name: 3 class_names given\); got values from 0 to 3"),
     ({"class_names": ["a", "b", "a", "c"]}, r"class_names: expected distinct names; \['a'\] appear more than once"),
@@ -70,6 +70,25 @@ def test_every_refusal_names_the_argument_what_was_expected_and_what_was_found(c
 def test_a_bad_name_is_refused(name, message):
     with pytest.raises(DataError, match=message):
         check(**arrays(), name=name)
+
+
+def test_more_classes_than_the_explorer_draws_are_refused():
+    """One bound (core.datasets.MAX_CLASSES) for the import check and the explorer's colours."""
+    from core.datasets import MAX_CLASSES
+    from explorer import classes
+
+    assert classes.MAX_CLASSES is MAX_CLASSES == 100 and len(classes.class_colours(MAX_CLASSES)) == MAX_CLASSES
+    n = 2 * (MAX_CLASSES + 1)
+    images = np.zeros((n, 8, 8), np.uint8)
+    labels = np.arange(n) % (MAX_CLASSES + 1)
+    fix = r"; merge classes or import a subset of them \(the explorer draws up to 100\)"
+    with pytest.raises(DataError, match=r"^labels: expected 2 to 100 classes; got 101" + fix + "$"):
+        check(images, labels, name="many")
+    with pytest.raises(DataError, match=r"^labels: expected 2 to 100 classes; got 101" + fix):
+        check(images, np.array([f"c{i:03d}" for i in labels]), name="many")
+    with pytest.raises(DataError, match=r"^class_names: expected 2 to 100 classes; got 101" + fix):
+        check(images, labels % 100, class_names=[f"c{i}" for i in range(MAX_CLASSES + 1)], name="many")
+    assert len(check(images, labels % 100, name="many").class_names) == MAX_CLASSES
 
 
 def test_too_few_samples_for_the_perplexity_is_refused():

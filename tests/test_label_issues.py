@@ -1,6 +1,8 @@
 """Suspected label errors: planted flips ranked first, clear errors, out-of-sample sources, the cached stage."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -98,19 +100,20 @@ def test_bad_config_is_refused():
 
 def test_where_the_out_of_sample_probabilities_come_from():
     test_ids, all_ids = np.arange(100), np.arange(59_950, 60_050)
-    assert oos_source("cnn", test_ids, "test", 5) == "test"
-    assert oos_source("cnn", np.arange(60_000, 60_100), "all", 5) == "test"
-    assert oos_source("cnn", all_ids, "all", 5) == "cv-5"
-    assert oos_source("keras", all_ids, "all", 3) == "cv-3"
-    assert oos_source("pixels", all_ids, "all", 5) == "loo"
+    assert oos_source("cnn", test_ids, "test", 5, n_train=60_000) == "test"
+    assert oos_source("cnn", np.arange(60_000, 60_100), "all", 5, n_train=60_000) == "test"
+    assert oos_source("cnn", all_ids, "all", 5, n_train=60_000) == "cv-5"
+    assert oos_source("keras", all_ids, "all", 3, n_train=60_000) == "cv-3"
+    assert oos_source("pixels", all_ids, "all", 5, n_train=60_000) == "loo"
 
 
-def _folders(store, X, y, proba, knn, sample_set="test", ids=None, tag="a"):
+def _folders(store, X, y, proba, knn, sample_set="test", ids=None, tag="a", n_train=60_000):
     ids = np.arange(len(y)) if ids is None else ids
 
     def samples(out):
         np.save(out / "index.npy", ids.astype(np.int64))
         np.save(out / "labels.npy", y.astype(np.uint8))
+        return {"n_train": n_train}  # as embeddings.extract.samples records it
 
     def embed(out):
         np.save(out / "proba.npy", proba.astype(np.float32))
@@ -172,3 +175,26 @@ def test_training_rows_are_cross_validated(tmp_path, noisy_blobs):
     assert np.median(score[train_flips]) > 0.5 > np.median(np.delete(score, rows))
     pixels = build_issues("toy", "pixels", "pixels", e, s, store)
     assert store.recorded(pixels)["config"]["oos"] == "loo"
+
+
+def test_the_training_set_size_comes_from_the_samples(tmp_path, noisy_blobs, monkeypatch):
+    """Ids below the samples' recorded n_train are training rows, whatever the dataset's size; a samples
+    folder made before the record existed takes the size from the dataset's facts as loaded."""
+    from embeddings.label_issues import training_size
+    from training import datasets
+
+    X, y, proba, knn = noisy_blobs
+    store = ArtifactStore(tmp_path)
+    ids = np.arange(2000)  # a dataset of 1,200 training images, then 800 test images
+    s, e = _folders(store, X, y, proba, knn, sample_set="all", ids=ids, tag="small", n_train=1200)
+    assert training_size("toy", s, store) == 1200
+    assert store.recorded(build_issues("toy", "cnn", "cnn", e, s, store))["config"]["oos"] == "cv-5"
+    s, e = _folders(store, X, y, proba, knn, sample_set="all", ids=ids, tag="no-train", n_train=0)
+    assert store.recorded(build_issues("toy", "cnn", "cnn", e, s, store))["config"]["oos"] == "test"
+    # an older samples folder: no n_train in its record
+    old = store.build("mnist", "samples", {"sample_set": "all", "subset": 5},
+                      lambda out: np.save(out / "index.npy", np.arange(5, dtype=np.int64)))
+    monkeypatch.setattr(datasets, "_OPENED", {})
+    assert training_size("mnist", old, store) == datasets.get("mnist").n_train == 60_000
+    monkeypatch.setitem(datasets._OPENED, "mnist", dataclasses.replace(datasets.get("mnist"), n_train=3))
+    assert training_size("mnist", old, store) == 3

@@ -38,6 +38,19 @@ def test_config_validation_and_profiles():
         make_config("mnist", "huge")
 
 
+@pytest.mark.parametrize("profile", ["default", "strong", "mlp"])
+def test_the_networks_take_the_datas_image_shape(profile):
+    """The input shape is the data's (training/train.py passes its arrays'), never a fixed 28x28."""
+    from training.model import build_network
+    from training.train import to_input
+
+    x = to_input(np.zeros((2, 20, 12, 3), np.uint8))  # RGB images of 20 x 12 pixels
+    model = build_network(make_config("fashion-mnist", profile), 5, input_shape=x.shape[1:])
+    assert model.input_shape == (None, 20, 12, 3) and model.output_shape == (None, 5)
+    assert model(x).shape == (2, 5)
+    assert to_input(np.zeros((2, 28, 28), np.uint8)).shape == (2, 28, 28, 1)  # grey gets its channel
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_images):
     store = ArtifactStore(tmp_path_factory.mktemp("cache"))

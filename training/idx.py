@@ -14,6 +14,9 @@ import numpy as np
 
 from core.errors import DataError
 
+#: The four files MNIST ships as (and Fashion-MNIST after it), by the array each holds.
+IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
+             "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
 _UBYTE = 0x08
 #: Guard against a corrupt header asking for an absurd allocation.
 _MAX_ITEMS = 1 << 31

@@ -15,8 +15,7 @@ import numpy as np
 
 from core.errors import DataError
 from core.options import option, validate
-from training.datasets import IDX_FILES
-from training.idx import read_idx
+from training.idx import IDX_FILES, read_idx
 
 NPZ_KEYS = ("images", "labels", "embeddings", "proba", "pred", "class_names")
 

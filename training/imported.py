@@ -4,7 +4,8 @@
 was expected, what was found and the fix); :func:`import_arrays` writes them into the
 cache as ``<name>/import/<key>/``, keyed by their content, so importing the same arrays
 again reuses everything made from them; :func:`load` reads such a folder back for the
-stages. From there an imported dataset goes through the same stages as MNIST: samples,
+stages (``training/datasets/import_folder.py``: the same arrays a built-in dataset's loader
+gives). From there an imported dataset goes through the same stages as MNIST: samples,
 the k-NN graph, PCA/t-SNE/UMAP, faithfulness, label issues and the report.
 
 Its one model is ``given`` when embeddings were given (predictions from the given
@@ -23,17 +24,16 @@ from typing import Sequence
 
 import numpy as np
 
-from core import datasets as facts
+from core.datasets import MAX_CLASSES, check_class_count
 from core.errors import DataError
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
+from training import datasets
 
 log = logging.getLogger(__name__)
 
 STAGE = "import"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 SIDE = (8, 64)        # image height and width, inclusive
-MAX_CLASSES = 256     # labels are stored as uint8
-_PALETTE = ("#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +87,7 @@ def check_name(name) -> str:
     if not isinstance(name, str) or not NAME.match(name):
         raise _fail("name", f"expected 1-40 lowercase letters, digits, '.', '_' or '-' starting with a letter "
                             f"or digit (it names folders and URLs); got {name!r}: e.g. 'my-cifar'")
-    if name in facts.NAMES:
+    if name in datasets.NAMES:
         raise _fail("name", f"{name!r} is a built-in dataset; give yours another name, e.g. '{name}-mine'")
     return name
 
@@ -136,6 +136,7 @@ def check_labels(labels, n: int, class_names: Sequence[str] | None) -> tuple[np.
             if missing:
                 raise _fail("labels", f"names {missing[:5]} are not in class_names")
             return np.array([known[c] for c in a.tolist()], np.uint8), tuple(known)
+        check_class_count(len(names), "labels")
         index = {c: i for i, c in enumerate(names)}
         return np.array([index[c] for c in a.tolist()], np.uint8), check_class_names(names, len(names))
     if a.dtype.kind == "f":
@@ -150,8 +151,7 @@ def check_labels(labels, n: int, class_names: Sequence[str] | None) -> tuple[np.
         raise _fail("labels", f"expected class numbers 0..{c - 1}" +
                     (f" (one per class name: {c} class_names given)" if class_names is not None else "") +
                     f"; got values from {lo} to {hi}")
-    if c < 2 or c > MAX_CLASSES:
-        raise _fail("labels", f"expected 2 to {MAX_CLASSES} classes; got {c}")
+    check_class_count(c, "labels" if class_names is None else "class_names")  # what says how many classes
     names = check_class_names(class_names, c) if class_names is not None else tuple(str(i) for i in range(c))
     return a.astype(np.uint8), names
 
@@ -160,7 +160,9 @@ def check_class_names(class_names, c: int) -> tuple[str, ...]:
     if isinstance(class_names, str) or not isinstance(class_names, (list, tuple, np.ndarray)):
         raise _fail("class_names", f"expected a list of {c} names; got {type(class_names).__name__}")
     names = tuple(str(x).strip() for x in class_names)
-    if len(names) < c or len(names) < 2 or len(names) > MAX_CLASSES:
+    if len(names) > MAX_CLASSES:
+        check_class_count(len(names), "class_names")
+    if len(names) < c or len(names) < 2:
         raise _fail("class_names", f"expected one name per class (at least {max(c, 2)}); got {len(names)}")
     empty = [i for i, x in enumerate(names) if not x]
     if empty:
@@ -266,32 +268,6 @@ def import_arrays(given: Given, store: ArtifactStore) -> Path:
     return store.build(given.name, STAGE, {"sha256": given.digest()}, make)
 
 
-def dataset_facts(name: str, record: dict, labels: np.ndarray) -> facts.DatasetFacts:
-    """The facts of an imported dataset: the pair it confuses most is unknown, so its two largest classes."""
-    names = tuple(record["class_names"])
-    counts = np.bincount(labels, minlength=len(names))
-    a, b = (int(i) for i in np.argsort(-counts, kind="stable")[:2])
-    colour = _PALETTE[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(_PALETTE)]
-    return facts.DatasetFacts(name, record["title"], names, mirror_symmetric=False, default_pair=(a, b),
-                              colour=colour, n_train=0, n_test=len(labels),
-                              image_shape=tuple(record["image_shape"]), source="imported")
-
-
-def load(folder: Path, store: ArtifactStore) -> tuple[facts.DatasetFacts, dict]:
-    """(facts, arrays) of an import folder; registers the facts so every stage knows the dataset.
-
-    ``arrays`` has the stages' layout: no training images, every sample a "test" image.
-    """
-    folder = Path(folder)
-    name = folder.parent.parent.name
-    record = store.read_json(folder / "facts.json")
-    images = store.load_array(folder / "images.npy")
-    labels = store.load_array(folder / "labels.npy")
-    info = facts.register(dataset_facts(name, record, labels))
-    arrays = {"x_train": images[:0], "y_train": labels[:0], "x_test": images, "y_test": labels}
-    return info, arrays
-
-
 @dataclasses.dataclass(frozen=True)
 class GivenConfig:
     """The ``given`` model of an imported dataset (its cache key: the import folder's)."""
@@ -309,7 +285,7 @@ def fit_given(config: GivenConfig, import_dir: Path, store: ArtifactStore, progr
     from training.train import classification_metrics
 
     def make(out: Path) -> None:
-        info = facts.get(config.dataset)
+        info = datasets.get(config.dataset)
         labels = store.load_array(import_dir / "labels.npy").astype(np.int64)
         c = len(info.class_names)
         if (import_dir / "proba.npy").exists():

@@ -1,12 +1,13 @@
 """The trained networks: a CNN and a dense network, each with a named ``embedding`` layer and a softmax head."""
 from __future__ import annotations
 
-from core import datasets as facts
+from training import datasets as facts
 from training.config import CLASSES_LAYER, EMBEDDING_LAYER, TrainConfig
 
 
-def build_cnn(config: TrainConfig, n_classes: int = 10):
-    """Build (not compile) the Keras model described by ``config``.
+def build_cnn(config: TrainConfig, n_classes: int = 10, *, input_shape: tuple[int, int, int]):
+    """Build (not compile) the Keras model described by ``config`` for images of ``input_shape``
+    (height, width, channels: the data's, ``training/train.py``).
 
     Each stage is ``convs_per_stage`` 3x3 convolutions (batch-normed if asked) and a
     2x2 max-pool; then dropout, the ``embedding`` dense layer whose activations the
@@ -15,10 +16,11 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     import keras
     from keras import layers
 
-    inputs = keras.Input((28, 28, 1), name="image")
+    inputs = keras.Input(tuple(input_shape), name="image")
     x = inputs
-    if config.augment:
-        x = layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", seed=config.seed)(x)
+    if config.augment:  # shifts of up to 2 pixels
+        h, w = input_shape[:2]
+        x = layers.RandomTranslation(2 / h, 2 / w, fill_mode="constant", seed=config.seed)(x)
         if facts.get(config.dataset).mirror_symmetric:  # clothes are, digits are not
             x = layers.RandomFlip("horizontal", seed=config.seed)(x)
     for stage, width in enumerate(config.widths):
@@ -37,18 +39,19 @@ def build_cnn(config: TrainConfig, n_classes: int = 10):
     return keras.Model(inputs, outputs, name=f"cnn_{config.dataset.replace('-', '_')}")
 
 
-def build_network(config: TrainConfig, n_classes: int = 10):
-    """The network ``config.architecture`` names, built (not compiled)."""
-    return build_mlp(config, n_classes) if config.architecture == "mlp" else build_cnn(config, n_classes)
+def build_network(config: TrainConfig, n_classes: int = 10, *, input_shape: tuple[int, int, int]):
+    """The network ``config.architecture`` names for images of ``input_shape``, built (not compiled)."""
+    build = build_mlp if config.architecture == "mlp" else build_cnn
+    return build(config, n_classes, input_shape=input_shape)
 
 
-def build_mlp(config: TrainConfig, n_classes: int = 10):
-    """784 -> ``hidden`` dense ReLU layers (dropout after each) -> softmax; the last hidden layer
-    is named ``embedding``."""
+def build_mlp(config: TrainConfig, n_classes: int = 10, *, input_shape: tuple[int, int, int]):
+    """The flattened pixels (784 for 28x28 grey) -> ``hidden`` dense ReLU layers (dropout after
+    each) -> softmax; the last hidden layer is named ``embedding``."""
     import keras
     from keras import layers
 
-    inputs = keras.Input((28, 28, 1), name="image")
+    inputs = keras.Input(tuple(input_shape), name="image")
     x = layers.Flatten()(inputs)
     for i, width in enumerate(config.hidden):
         last = i == len(config.hidden) - 1

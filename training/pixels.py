@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from core import datasets as facts
 from core.options import option, validate
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
+from training import datasets as facts
 from training.datasets import Arrays
 
 log = logging.getLogger(__name__)

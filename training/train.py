@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core import datasets as facts
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
+from training import datasets as facts
 from training.config import TrainConfig
 from training.datasets import Arrays
 
@@ -32,8 +32,9 @@ def balanced_subset(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def to_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]: the CNN's input."""
-    return (images.astype(np.float32) / 255.0)[..., None]
+    """uint8 (n, h, w) grey or (n, h, w, 3) RGB -> float32 (n, h, w, channels) in [0, 1]: the networks' input."""
+    x = images.astype(np.float32) / 255.0
+    return x if x.ndim == 4 else x[..., None]
 
 
 def _seed_everything(seed: int) -> None:
@@ -70,7 +71,7 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
     x_test, y_test = arrays["x_test"], arrays["y_test"]
     xtr, xte = to_input(x_train), to_input(x_test)
 
-    model = build_network(config, n_classes=len(info.class_names))
+    model = build_network(config, n_classes=len(info.class_names), input_shape=xtr.shape[1:])
     steps = config.epochs * int(np.ceil(len(xtr) / config.batch_size))
     warmup = int(steps * config.warmup_fraction)
     schedule = keras.optimizers.schedules.CosineDecay(

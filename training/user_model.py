@@ -1,9 +1,9 @@
 """The user's own ``.keras`` model: checked before any work, evaluated, and seen like ours.
 
-A model is loaded with Keras safe mode (no deserialised code) and must take 28x28
-grayscale images (``(28, 28)``, ``(28, 28, 1)`` or ``(784,)``) and give one score per
-class. Its embedding is the layer named by ``--embedding-layer``, else the input of its
-final classification (Dense) layer. Outputs that are not probabilities are taken for
+A model is loaded with Keras safe mode (no deserialised code) and must take the dataset's
+images (its facts' ``image_shape``: for 28x28 grey ``(28, 28)``, ``(28, 28, 1)`` or ``(784,)``)
+and give one score per class. Its embedding is the layer named by ``--embedding-layer``, else
+the input of its final classification (Dense) layer. Outputs that are not probabilities are taken for
 logits and softmax is applied; the input scaling is found out (a model with its own
 ``Rescaling``/``Normalization`` layer gets raw 0-255 pixels) or given.
 Everything is keyed by the file's sha256, so a changed file is recomputed.
@@ -19,10 +19,10 @@ from typing import Callable
 
 import numpy as np
 
-from core import datasets as facts
 from core.errors import ConfigError
 from core.files import file_digest
 from core.store import ArtifactStore, write_json_atomic
+from training import datasets as facts
 from training.datasets import Arrays
 
 log = logging.getLogger(__name__)
