@@ -115,6 +115,7 @@ def test_a_rung_makes_the_spec_the_ladder_made_before():
     assert kinds.get("pixels").fit_words(pixels) == "k-NN vote of the training images"
 
 
+@pytest.mark.slow  # trains two tiny networks
 def test_the_trained_networks_have_the_layers_their_kind_declares(tiny_images, tmp_path):
     import keras
 
@@ -168,6 +169,7 @@ def test_a_kind_registered_elsewhere_joins_the_command_line(random_projection):
         kinds.register(dataclasses.replace(random_projection, name="other", rungs=(Rung("cnn", lambda *a: None),)))
 
 
+@pytest.mark.slow  # a tiny real run (the real data fetched once per session)
 def test_a_kind_registered_elsewhere_goes_through_every_stage(random_projection, real_data_dir, tmp_path):
     """Registered from this module only: fit, embed, layouts, faithfulness, label issues, report, current.json."""
     from pipeline.config import RunConfig
