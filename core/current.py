@@ -63,6 +63,7 @@ class DatasetEntry:
     colour: str | None = None
     image_shape: list[int] | None = None
     source: str = "builtin"
+    n_train: int | None = None  # training images before the test images in sample ids (sample_set "all")
     run: dict | None = None  # the run that made it (an imported dataset's adds its import_folder)
     sample_set: str = "test"
     n: int

@@ -72,4 +72,5 @@ class DatasetFacts:
         """The facts ``current.json`` carries to the explorer."""
         return {"title": self.title, "class_names": list(self.class_names),
                 "mirror_symmetric": self.mirror_symmetric, "default_pair": list(self.default_pair),
-                "colour": self.colour, "image_shape": list(self.image_shape), "source": self.source}
+                "colour": self.colour, "image_shape": list(self.image_shape), "source": self.source,
+                **({"n_train": self.n_train} if self.n_train is not None else {})}

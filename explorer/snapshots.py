@@ -43,7 +43,8 @@ class DynamicsView:
         If the arrays are missing, damaged (``DamagedArtifact``) or their shapes disagree.
     """
 
-    def __init__(self, folder: Path, artifacts: ArtifactStore, sample_ids: np.ndarray, sample_set: str):
+    def __init__(self, folder: Path, artifacts: ArtifactStore, sample_ids: np.ndarray, sample_set: str,
+                 n_train: int = 60_000):
         self.folder = Path(folder)
         self.version = self.folder.name
         load_array, read_json = artifacts.load_array, artifacts.read_json
@@ -67,7 +68,7 @@ class DynamicsView:
             self.epochs = np.array([float(r.get("epoch", i + 1)) for i, r in enumerate(self.rows_json)])
         self.pred = self.proba.argmax(axis=2).astype(np.uint8)  # (frames, m)
         self.confidence = self.proba.max(axis=2).astype(np.float32)
-        self.rows = rows_of_test_ids(self.index, sample_ids, sample_set)
+        self.rows = rows_of_test_ids(self.index, sample_ids, sample_set, n_train)
 
     @property
     def n_frames(self) -> int:
@@ -92,7 +93,8 @@ class DynamicsView:
         return [None if r.get(name) is None else float(r[name]) for r in self.rows_json]
 
 
-def rows_of_test_ids(test_ids: np.ndarray, sample_ids: np.ndarray, sample_set: str) -> np.ndarray:
+def rows_of_test_ids(test_ids: np.ndarray, sample_ids: np.ndarray, sample_set: str,
+                     n_train: int = 60_000) -> np.ndarray:
     """Rows of an embed folder holding the given test-set images; -1 where it holds none.
 
     Parameters
@@ -101,14 +103,16 @@ def rows_of_test_ids(test_ids: np.ndarray, sample_ids: np.ndarray, sample_set: s
         Test-set ids (0-9999).
     sample_ids : array of int, shape (n,)
         The embed folder's ``index.npy``: test ids with ``sample_set="test"``, or
-        0-69999 with ``"all"`` (test id ``t`` is sample id ``60000 + t``).
+        0-69999 with ``"all"`` (test id ``t`` is sample id ``n_train + t``).
     sample_set : str
+    n_train : int, default 60,000
+        The dataset's training images (``current.json``'s ``n_train``).
 
     Returns
     -------
     ndarray of int64, shape (m,)
     """
-    wanted = test_id_to_sample_id(np.asarray(test_ids, dtype=np.int64), sample_set)
+    wanted = test_id_to_sample_id(np.asarray(test_ids, dtype=np.int64), sample_set, n_train)
     ids = np.asarray(sample_ids, dtype=np.int64)
     if len(ids) == 0:
         return np.full(len(wanted), -1, np.int64)

@@ -231,7 +231,9 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
             sample_set=e.get("sample_set", "test"), n=int(e["n"]), samples_dir=artifacts.resolve(e["samples"]),
             artifacts=artifacts, default_pair=_pair_fact(name, e.get("default_pair")),
             colour=_colour_fact(name, e.get("colour")), image_shape=_shape_fact(name, e.get("image_shape")),
-            source=_source_fact(name, e.get("source")), methods=_methods_fact(name, e.get("methods")))
+            source=_source_fact(name, e.get("source")), methods=_methods_fact(name, e.get("methods")),
+            # a cache without it holds the built-in datasets of 60,000 training images
+            n_train=e["n_train"] if isinstance(e.get("n_train"), int) and e["n_train"] >= 0 else 60_000)
         models = e["models"]
         for model, m in models.items():
             where = f"current.json entry {name!r}, model {model!r}"

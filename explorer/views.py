@@ -71,6 +71,8 @@ class DatasetView:
     colour: str | None = None
     image_shape: tuple[int, int, int] = DEFAULT_IMAGE_SHAPE
     source: str = "builtin"
+    #: training images of the dataset: test image t is sample id n_train + t with ``sample_set="all"``
+    n_train: int = 60_000
     #: ``current.json``'s projection methods: ``{name: {"title", "about"[, "order"]}}`` ({} in an older cache);
     #: read through :func:`explorer.store.method_facts`
     methods: dict[str, dict] = field(default_factory=dict)
@@ -342,7 +344,7 @@ class ModelView:
             return None
         ds = self.ds
         return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, ds.artifacts, ds.sample_ids,
-                                                          ds.sample_set))
+                                                          ds.sample_set, ds.n_train))
 
     # -- label issues and faithfulness (optional) ------------------------------------------
     @property

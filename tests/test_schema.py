@@ -203,3 +203,14 @@ def test_the_explorer_takes_faithfulnesss_k_from_its_folder(tmp_path):
     assert m2.faith_k(proj) == 5 and m2.true_neighbours(proj, 3) == round(float(f[3]) * 5)
     text = str(quality_lines(m2, 3, proj))
     assert "B('2 of its 5')" in text and "among its 5 nearest in the space of CNN" in text
+
+
+def test_sample_ids_follow_the_datasets_own_training_size():
+    """Test image t is sample id n_train + t in an "all" sample set: the explorer takes n_train from current.json."""
+    from explorer.snapshots import rows_of_test_ids
+
+    ids = np.arange(1000 + 50)  # a dataset of 1,000 training images, then 50 test images
+    assert rows_of_test_ids(np.array([0, 7]), ids, "all", n_train=1000).tolist() == [1000, 1007]
+    assert rows_of_test_ids(np.array([0, 7]), ids, "test").tolist() == [0, 7]
+    entry = current_json.DatasetEntry(class_names=["a"], n=1, samples="s", models={}, n_train=1000)
+    assert current_json.to_json({"d": entry}, "r", {}, {})["datasets"]["d"]["n_train"] == 1000
