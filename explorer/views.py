@@ -71,8 +71,7 @@ class DatasetView:
     colour: str | None = None
     image_shape: tuple[int, int, int] = DEFAULT_IMAGE_SHAPE
     source: str = "builtin"
-    #: training images of the dataset: test image t is sample id n_train + t with ``sample_set="all"``
-    n_train: int = 60_000
+    n_train: int = 60_000  # training images: test image t is sample id n_train + t in ``sample_set="all"``
     #: ``current.json``'s projection methods: ``{name: {"title", "about"[, "order"]}}`` ({} in an older cache);
     #: read through :func:`explorer.store.method_facts`
     methods: dict[str, dict] = field(default_factory=dict)
@@ -387,8 +386,7 @@ class ModelView:
         return self.cached(f"faith-{projection}", load)
 
     def faith_k(self, projection: str) -> int:
-        """The neighbours ``projection``'s faithfulness compared, as its folder recorded (``k_used``:
-        clipped for a tiny sample set, else ``k``: ``--faith-k``); :data:`FAITH_K` where it says neither."""
+        """Neighbours ``projection``'s faithfulness compared: its folder's ``k_used`` (clipped), else ``k``."""
         def load() -> int:
             config = self.ds.artifacts.recorded(self.faith_dirs[projection]).get("config") or {}
             k = config.get("k_used", config.get("k"))
