@@ -17,18 +17,52 @@ RUN_MARKER = "MNIST_EXPLORER_TEST_RUN"
 
 def _processes_of_this_run(marker: str) -> list[str]:
     """``"pid command"`` of every live process (but this one) whose environment carries ``marker``."""
+    import psutil
+
     found = []
-    needle = f"{RUN_MARKER}={marker}".encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.pid == os.getpid():
             continue
         try:
-            if needle in (proc / "environ").read_bytes().split(b"\0"):
-                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                found.append(f"{proc.name} {command[:120]}")
-        except OSError:
+            if proc.environ().get(RUN_MARKER) == marker and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+        except psutil.Error:
             continue  # ended meanwhile, or not ours to read
     return found
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that takes a browser page is a ``browser`` test (pytest.ini: the tiers).
+
+    In pytest-xdist's workers (``test.sh`` runs ``-n 2 --dist loadfile``: a file's tests stay on
+    one worker, so no module-wide fixture is made twice) the files with slow tests come first:
+    the browser and fast files then fill the other worker while those run.
+    """
+    for item in items:
+        if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        slow = {i.nodeid.split("::")[0] for i in items if i.get_closest_marker("slow")}
+        items.sort(key=lambda i: i.nodeid.split("::")[0] not in slow)  # stable: each file's own order kept
+
+
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name`` that ``make(folder)`` fills, made once per test run: under pytest-xdist,
+    the first worker to ask makes it in the run's shared temporary folder and the others wait for it."""
+    import shutil
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # pytest-N/, above popen-gwK/
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a failed try's
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,6 +114,41 @@ def tiny_images() -> dict:
     return {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
 
 
+def pipeline_main(*args) -> subprocess.CompletedProcess:
+    """``python -m pipeline *args`` run in this process through ``pipeline.cli.main``, as the shell would see it.
+
+    The exit code, stdout, and stderr (the log lines included) come back as
+    :func:`subprocess.run` gives them. TensorFlow, numba's compiled UMAP and the datasets are
+    then loaded once per test session instead of once per command. Where a signal, a crash or
+    a fresh interpreter is under test, start ``python -m pipeline`` as a process instead.
+    """
+    import contextlib
+    import io
+    import logging
+    import signal
+
+    from pipeline.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    signals = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    root.handlers = []  # main's logging.basicConfig then logs to the stderr captured here
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:  # argparse's errors and --help
+                code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+    finally:
+        root.handlers, root.level = handlers, level
+        for sig, handler in signals.items():  # main makes SIGTERM and SIGHUP raise KeyboardInterrupt
+            signal.signal(sig, handler)
+    return subprocess.CompletedProcess([sys.executable, "-m", "pipeline", *argv], code, out.getvalue(),
+                                       err.getvalue())
+
+
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory) -> Path:
     """Both real datasets, fetched once through the project's own offline-capable sources.
@@ -90,11 +159,45 @@ def real_data_dir(tmp_path_factory) -> Path:
     local = ROOT / "cache" / "data"
     if all((local / f"{n}.npz").is_file() for n in ("mnist", "fashion-mnist")):
         return local
-    data = tmp_path_factory.mktemp("data")
-    r = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--data-dir", str(data), "-q"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return data
+
+    def fetch(data: Path) -> None:
+        r = pipeline_main("fetch", "--data-dir", data, "-q")
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    return once_per_run(tmp_path_factory, "data", fetch)
+
+
+#: The tiny real run most pipeline tests share: MNIST, the pixel k-NN and the CNN, 300 samples shown.
+TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "2",
+        "--embed-subset", "300", "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, real_data_dir) -> subprocess.CompletedProcess:
+    """``all --no-serve`` with :data:`TINY`, run once per test run into a cache that no test changes.
+
+    What it printed is in ``stdout`` and ``stderr``, the cache is ``tiny_run.cache``; tests that
+    change a cache take :func:`tiny_cache`, a copy of it.
+    """
+    def run(folder: Path) -> None:
+        r = pipeline_main("all", "--no-serve", "--cache-dir", folder / "cache", "--data-dir", real_data_dir, *TINY)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+        (folder / "stdout").write_text(r.stdout)
+        (folder / "stderr").write_text(r.stderr)
+
+    folder = once_per_run(tmp_path_factory, "tiny-run", run)
+    r = subprocess.CompletedProcess(["python", "-m", "pipeline", "all", *TINY], 0, (folder / "stdout").read_text(),
+                                    (folder / "stderr").read_text())
+    r.cache = folder / "cache"
+    return r
+
+
+@pytest.fixture
+def tiny_cache(tiny_run, tmp_path) -> Path:
+    """A copy of the session's tiny cache (:func:`tiny_run`) for this test alone; file times kept."""
+    import shutil
+
+    return Path(shutil.copytree(tiny_run.cache, tmp_path / "cache", symlinks=True))
 
 
 # -- explorer: a synthetic cache, a live server and a headless Chromium -------------------
@@ -146,10 +249,29 @@ def browser():
         b.close()
 
 
+#: Run in every test page before its own scripts: the URL of each fetch whose JSON the page's code
+#: has received (pushed in a later task than the one that hands it over, so once a URL is listed,
+#: what the page did with that JSON is done). The browser tests wait on it, not on time.
+RECORD_FETCHED_JSON = """(() => {
+  const got = window.__jsonFetched = [], fetch0 = window.fetch;
+  window.fetch = function (input) {
+    const url = String((input && input.url) || input);
+    return fetch0.apply(this, arguments).then(function (r) {
+      const json = r.json.bind(r);
+      r.json = function () {
+        return json().then(function (v) { setTimeout(function () { got.push(url); }, 0); return v; });
+      };
+      return r;
+    });
+  };
+})();"""
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh laptop-sized page (1366x768) per test."""
+    """A fresh laptop-sized page (1366x768) per test, recording what it fetched (:data:`RECORD_FETCHED_JSON`)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    context.add_init_script(RECORD_FETCHED_JSON)
     pg = context.new_page()
     pg.set_default_timeout(30_000)  # generous: CI shares 2 cores with the server under test
     yield pg

@@ -1,23 +1,24 @@
-"""The command line end to end on a tiny subset of the real data: results, reuse, invalidation, errors."""
+"""The command line end to end on a tiny subset of the real data: results, reuse, invalidation, errors.
+
+Each command is ``pipeline.cli.main`` run in this process (:func:`tests.conftest.pipeline_main`): what
+is under test is what it computes and prints, not a fresh interpreter.
+"""
 import json
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import pipeline_main
 
 TINY = ["--train-subset", "1000", "--epochs", "1", "--embed-subset", "400", "--snapshot-samples", "100",
         "--tsne-iter", "100", "-q"]
 
 
 def run(*args, check=True):
-    r = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
-                       timeout=900)
+    r = pipeline_main(*args)
     if check:
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return r
@@ -37,6 +38,7 @@ def first_run(tmp_path_factory, real_data_dir):
     return cache, args, r, time.perf_counter() - t0
 
 
+@pytest.mark.slow  # the module's tiny run trains three models per dataset
 def test_all_produces_every_artifact(first_run):
     cache, _, r, _ = first_run
     current = json.loads((cache / "current.json").read_text())
@@ -94,6 +96,7 @@ def _stage_times(text):
         yield name, float(value)
 
 
+@pytest.mark.slow  # the module's tiny run trains three models per dataset
 def test_second_run_reuses_everything(first_run):
     cache, args, _, first_seconds = first_run
     before = artifact_dirs(cache)
@@ -104,6 +107,7 @@ def test_second_run_reuses_everything(first_run):
     assert "stage times" in r.stdout
 
 
+@pytest.mark.slow  # the module's tiny run trains three models per dataset
 def test_changing_perplexity_recomputes_only_tsne(first_run):
     cache, args, _, _ = first_run
     before = artifact_dirs(cache)
@@ -118,6 +122,7 @@ def test_changing_perplexity_recomputes_only_tsne(first_run):
     assert methods == {"tsne"}
 
 
+@pytest.mark.slow  # the module's tiny run trains three models per dataset
 def test_dims_3_adds_3d_tsne_and_umap_and_recomputes_nothing_else(first_run):
     cache, args, _, _ = first_run
     before = artifact_dirs(cache)
@@ -138,6 +143,7 @@ def test_dims_3_adds_3d_tsne_and_umap_and_recomputes_nothing_else(first_run):
     assert all(set(m["projections3d"]) == {"pca"} for d in current["datasets"].values() for m in d["models"].values())
 
 
+@pytest.mark.slow  # the module's tiny run trains three models per dataset
 def test_expected_errors_are_one_line_without_traceback(first_run, real_data_dir):
     cache, _, _, _ = first_run
     r = run("project", "--cache-dir", str(cache), "--data-dir", str(real_data_dir), *TINY,

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from embeddings.knn import build_knn
 from embeddings.projections import TSNE, UMAP
 from pipeline.cli import build_parser, config_of, parse as parse_args
 from pipeline.config import COMMANDS, KNN_K_FLOOR, RunConfig
-from tests.conftest import ROOT
+from tests.conftest import pipeline_main
 
 
 def parse(*argv: str) -> RunConfig:
@@ -82,8 +80,7 @@ def test_bounds_and_choices_come_from_the_fields():
                           (["--port", "0"], r"explorer port must be in \[1, 65535\] \(got 0\)")]:
         with pytest.raises(ConfigError, match=message):
             parse("all", *argv)
-    r = subprocess.run([sys.executable, "-m", "pipeline", "project", "--methods", "lle"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+    r = pipeline_main("project", "--methods", "lle")
     assert r.returncode == 2 and "'lle': choose from pca, tsne, umap, densmap (comma-separated)" in r.stderr
 
 

@@ -54,7 +54,8 @@ def test_procrustes_matches_the_hand_written_one(rng, dtype):
                 assert np.abs(got - A).mean() < 0.05 * np.abs(A).mean()
 
 
-@pytest.mark.parametrize("alignment", ["tsne-warm", "procrustes", "aligned-umap"])
+@pytest.mark.parametrize("alignment", ["tsne-warm", "procrustes",
+                                       pytest.param("aligned-umap", marks=pytest.mark.slow)])  # numba: ~20 s
 def test_every_alignment_gives_steady_faithful_frames(alignment, epochs_of_blobs):
     emb, _ = epochs_of_blobs
     cfg = DynamicsConfig(alignment=alignment, perplexity=15, n_iter=200, warm_iter=100)

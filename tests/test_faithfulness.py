@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +10,6 @@ from core.errors import ConfigError
 from core.store import ArtifactStore
 from embeddings.faithfulness import FaithConfig, build_faith, faithfulness, layout_knn
 from embeddings.knn import build_knn
-from tests.conftest import ROOT
 
 
 def _affine(X: np.ndarray, rng) -> np.ndarray:
@@ -130,14 +127,10 @@ def test_the_stage_is_cached_and_follows_its_upstream(tmp_path, rng, monkeypatch
     assert second != first and len(calls) == 2 and np.load(second / "faithfulness.npy").mean() < 0.2
 
 
-def test_end_to_end_publishes_both_stages(tmp_path, real_data_dir):
+@pytest.mark.slow  # the session's tiny real run
+def test_end_to_end_publishes_both_stages(tiny_run):
     """The real pipeline, tiny: current.json names the new folders, with the right shapes, and the report has them."""
-    cache = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "pipeline", "all", "--no-serve", "--cache-dir", str(cache), "--data-dir",
-           str(real_data_dir), "--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1000",
-           "--epochs", "1", "--embed-subset", "300", "--snapshot-samples", "0", "--tsne-iter", "100", "-q"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
+    cache, r = tiny_run.cache, tiny_run
     current = json.loads((cache / "current.json").read_text())
     store = ArtifactStore(cache)
     models = current["datasets"]["mnist"]["models"]

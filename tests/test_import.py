@@ -5,15 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from core.errors import DataError
 from core.store import ArtifactStore
-from tests.conftest import ROOT
+from tests.conftest import pipeline_main
 from training.imported import check, import_arrays
 
 N, C = 120, 4
@@ -127,8 +125,7 @@ def _idx(path, array):
 
 
 def _pipeline(*args, env_cache):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args, "--cache-dir", str(env_cache), "-q"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return pipeline_main(*args, "--cache-dir", env_cache, "-q")
 
 
 def test_the_import_command_reads_npy_npz_and_idx_and_the_explorer_lists_every_dataset(tmp_path):

@@ -19,7 +19,8 @@ def test_exact_graph_matches_sklearn_and_excludes_self(blobs):
     assert (np.sort(g.indices, 1) == np.sort(ref_i[:, 1:], 1)).mean() > 0.99
 
 
-@pytest.mark.parametrize("method", ["nndescent", "annoy"])
+@pytest.mark.parametrize("method", [pytest.param("nndescent", marks=pytest.mark.slow),  # numba compiles it: ~30 s
+                                    "annoy"])
 def test_approximate_graphs_are_close_to_exact(blobs, method):
     X, _ = blobs
     exact = build_knn(X, 10, method="exact")

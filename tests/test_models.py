@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.store import ArtifactStore
-from tests.conftest import ROOT
+from tests.conftest import pipeline_main
 from training.pixels import PixelsConfig, fit_pixels, flat, vote
 from training.user_model import configure, load_checked, to_probabilities
 
@@ -142,12 +140,12 @@ def test_what_is_found_out_about_a_user_model(user_models, tiny_images):
 
 
 def _pipeline(*args):
-    r = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
-                       timeout=900)
+    r = pipeline_main(*args)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return r
 
 
+@pytest.mark.slow  # three real runs
 def test_a_user_model_is_seen_beside_the_ladder_and_keyed_by_its_content(user_models, real_data_dir, tmp_path):
     import shutil
 
@@ -182,6 +180,7 @@ def test_flat_is_the_pixel_space():
     assert X.shape == (2, 784) and X.dtype == np.float32 and X.max() <= 1.0
 
 
+@pytest.mark.slow  # four real runs
 def test_a_run_of_one_dataset_keeps_the_others_on_the_page(real_data_dir, tmp_path):
     """`--dataset fashion-mnist --model mine.keras` after a full run must not take MNIST off the page."""
     cache = tmp_path / "cache"

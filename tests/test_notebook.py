@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import ROOT
@@ -35,6 +36,7 @@ def outputs(cell) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow  # a Jupyter kernel trains the notebook's CNN on 20,000 images
 def test_the_example_notebook_runs_and_shows_the_explorer_inline(tmp_path, real_data_dir, monkeypatch):
     cache = kernel_cache(tmp_path, real_data_dir, monkeypatch)
     nb = nbformat.read(NOTEBOOK, as_version=4)
