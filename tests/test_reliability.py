@@ -1,5 +1,9 @@
 """Interrupted and concurrent runs: nothing partial is trusted, only what is missing is redone,
-and the results equal those of one uninterrupted run with the same seed."""
+and the results equal those of one uninterrupted run with the same seed.
+
+A run that is killed, crashes or races another is a process of its own; every other run is
+``pipeline.cli.main`` in this process (:func:`tests.conftest.pipeline_main`).
+"""
 from __future__ import annotations
 
 import json
@@ -14,16 +18,17 @@ import numpy as np
 import pytest
 
 from pipeline.cli import CRASH_ENV
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY, pipeline_main
 
-TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "2",
-        "--embed-subset", "300", "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
+pytestmark = pytest.mark.slow  # real training, and processes that import TensorFlow
 
 
 def start(cache: Path, data: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args, "--cache-dir", str(cache),
-                             "--data-dir", str(data), *TINY], cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-m", "pipeline", *args, "--cache-dir", str(cache),
+                          "--data-dir", str(data), *TINY], cwd=ROOT, env={**os.environ, **(env or {})},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.cache = cache
+    return p
 
 
 def finish(p: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -31,9 +36,11 @@ def finish(p: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
-def run_all(cache: Path, data: Path) -> None:
-    r = finish(start(cache, data, "all", "--no-serve"))
+def run_all(cache: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    """``all --no-serve`` on ``cache``, in this process; ``args`` after :data:`TINY` override it."""
+    r = pipeline_main("all", "--no-serve", "--cache-dir", cache, "--data-dir", data, *TINY, *args)
     assert r.returncode == 0, r.stderr[-3000:]
+    return r
 
 
 def wait_for(predicate, timeout: float = 300, proc: subprocess.Popen | None = None) -> None:
@@ -42,6 +49,25 @@ def wait_for(predicate, timeout: float = 300, proc: subprocess.Popen | None = No
         assert proc is None or proc.poll() is None, "the pipeline ended before the point to interrupt it"
         assert time.time() - t0 < timeout, "timed out waiting"
         time.sleep(0.05)
+
+
+def progress(cache: Path) -> dict:
+    """What the running pipeline says it is doing for MNIST (its ``progress.json``); ``{}`` before it says."""
+    try:
+        return json.loads((cache / "progress.json").read_text())["datasets"]["mnist"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def kill_when(p: subprocess.Popen, premise) -> None:
+    """SIGKILL ``p`` where ``premise()`` holds: the run is stopped (SIGSTOP) first, so what the
+    premise reads is the state the kill meets."""
+    p.send_signal(signal.SIGSTOP)
+    try:
+        assert premise(), f"the run was not where the test means to kill it: {progress(p.cache)}"
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
 
 
 def trusted(cache: Path) -> dict[str, float]:
@@ -81,21 +107,21 @@ def assert_same_results(a: Path, b: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, real_data_dir) -> Path:
-    cache = tmp_path_factory.mktemp("reference")
-    run_all(cache, real_data_dir)
-    return cache
+def reference(tiny_run) -> Path:
+    """The session's uninterrupted run with :data:`TINY` (read only: tests change copies of it)."""
+    return tiny_run.cache
 
 
 def test_sigkill_during_training(tmp_path, real_data_dir, reference):
     cache = tmp_path / "cache"
     p = start(cache, real_data_dir, "all", "--no-serve")
     model_dir = cache / "mnist" / "model"
-    # the pixel k-NN (the first rung) is published, then the CNN's temporary folder appears
-    wait_for(lambda: len(trusted(cache)) == 1 and any(model_dir.glob(".tmp-*")), proc=p)
-    time.sleep(1.0)  # well inside the fit
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+    # the pixel k-NN (the first rung) is published, then the CNN's temporary folder gets the rows its
+    # snapshots follow, the last file written before the fit starts
+    fitting = lambda: list(model_dir.glob(".tmp-*/dynamics/index.npy"))  # noqa: E731
+    wait_for(lambda: len(trusted(cache)) == 1 and fitting(), proc=p)
+    kill_when(p, lambda: progress(cache).get("stage") == "train" and progress(cache)["detail"].startswith("cnn")
+              and fitting() and not list(model_dir.glob(".tmp-*/model.keras")))  # the fit not saved yet
     kept = [json.loads((cache / k / "config.json").read_text())["config"]["kind"] for k in trusted(cache)]
     assert kept == ["pixels"]  # the half-trained CNN is not trusted
     run_all(cache, real_data_dir)
@@ -103,15 +129,29 @@ def test_sigkill_during_training(tmp_path, real_data_dir, reference):
     assert_same_results(cache, reference)
 
 
-def test_sigkill_during_projection_redoes_only_the_projections(tmp_path, real_data_dir, reference):
-    cache = tmp_path / "cache"
+def up_to_the_layouts(cache: Path) -> Path:
+    """A copy of the tiny run cut back to what a run has made when it starts its layouts: the samples,
+    models and embeddings; every later stage's folders and ``current.json`` are gone."""
+    import shutil
+
+    shutil.rmtree(cache / "report")  # the report of both datasets
+    for stage in (cache / "mnist").iterdir():
+        if stage.name not in ("samples", "model", "embed"):
+            shutil.rmtree(stage)
+    (cache / "current.json").unlink()
+    assert {k.split("/")[1] for k in trusted(cache)} == {"samples", "model", "embed"}
+    return cache
+
+
+def test_sigkill_during_projection_redoes_only_the_projections(tiny_cache, real_data_dir, reference):
+    cache = up_to_the_layouts(tiny_cache)
     p = start(cache, real_data_dir, "all", "--no-serve")
-    wait_for(lambda: any("mnist/embed/" in k for k in trusted(cache)), proc=p)
-    time.sleep(0.5)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+    layouts = lambda: sum("/proj/" in k for k in trusted(cache))  # noqa: E731
+    # a layout is published and the run is computing the next one: killed in the middle of the stage
+    wait_for(lambda: progress(cache).get("stage") == "project" and layouts() >= 1, proc=p)
+    kill_when(p, lambda: progress(cache).get("stage") == "project" and 1 <= layouts() < 8)
     before = trusted(cache)
-    assert any("/model/" in k for k in before) and any("/embed/" in k for k in before)
+    assert sum("/model/" in k for k in before) == 2 and sum("/embed/" in k for k in before) == 2
     run_all(cache, real_data_dir)
     after = trusted(cache)
     for k, mtime in before.items():
@@ -119,8 +159,8 @@ def test_sigkill_during_projection_redoes_only_the_projections(tmp_path, real_da
     assert_same_results(cache, reference)
 
 
-def test_sigkill_while_an_artifact_is_being_written(tmp_path, real_data_dir, reference):
-    cache = tmp_path / "cache"
+def test_sigkill_while_an_artifact_is_being_written(tiny_cache, real_data_dir, reference):
+    cache = up_to_the_layouts(tiny_cache)
     r = finish(start(cache, real_data_dir, "all", "--no-serve", env={CRASH_ENV: "proj"}))
     assert r.returncode == -signal.SIGKILL
     leftovers = list((cache / "mnist" / "proj").glob(".tmp-*"))
@@ -134,10 +174,10 @@ def test_sigkill_while_an_artifact_is_being_written(tmp_path, real_data_dir, ref
 
 def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
     cache = tmp_path / "cache"
-    a = start(cache, real_data_dir, "all", "--no-serve")
     b = start(cache, real_data_dir, "all", "--no-serve")
-    ra, rb = finish(a), finish(b)
-    assert ra.returncode == 0, ra.stderr[-3000:]
+    wait_for(lambda: (cache / "progress.json").exists(), proc=b)  # the other run is at work on the cache
+    run_all(cache, real_data_dir)  # and this process races it
+    rb = finish(b)
     assert rb.returncode == 0, rb.stderr[-3000:]
     folders = trusted(cache)
     # One folder per artifact: the lock made the second run reuse the first's work.
@@ -156,17 +196,10 @@ def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
     (["--embed-subset", "250"], {"samples": 1, "embed": 2, "proj": 8, "faith": 6, "issues": 2, "report": 2}),
     (["--umap-min-dist", "0.3"], {"proj": 2, "faith": 2, "report": 2}),
 ])
-def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tmp_path, real_data_dir, reference):
-    import shutil
-
-    cache = tmp_path / "cache"
-    shutil.copytree(reference, cache)
+def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tiny_cache, real_data_dir):
+    cache = tiny_cache
     before = set(trusted(cache))
-    # The last value given wins in argparse, so appending overrides TINY.
-    r = finish(subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--no-serve", "--cache-dir", str(cache),
-                                 "--data-dir", str(real_data_dir), *TINY, *change], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    assert r.returncode == 0, r.stderr[-3000:]
+    run_all(cache, real_data_dir, *change)  # the last value given wins in argparse: appended, it overrides TINY
     added = set(trusted(cache)) - before
     stages = {}
     for k in added:
@@ -206,16 +239,12 @@ def _damaged_file(cache: Path, case: str) -> Path:
 
 
 @pytest.mark.parametrize("case", sorted(DAMAGE))
-def test_a_damaged_artifact_is_rebuilt_not_trusted(case, tmp_path, real_data_dir, reference):
-    import shutil
-
-    cache = tmp_path / "cache"
-    shutil.copytree(reference, cache)
+def test_a_damaged_artifact_is_rebuilt_not_trusted(case, tiny_cache, real_data_dir, reference):
+    cache = tiny_cache
     target = _damaged_file(cache, case)
     DAMAGE[case][1](target)
     before = trusted(cache)
-    r = finish(start(cache, real_data_dir, "all", "--no-serve"))
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_all(cache, real_data_dir)
     assert f"{target.parent} is damaged" in r.stderr  # said, with the folder, before it is rebuilt
     after = trusted(cache)
     rebuilt = {k for k in before if after.get(k) != before[k]}
@@ -223,15 +252,11 @@ def test_a_damaged_artifact_is_rebuilt_not_trusted(case, tmp_path, real_data_dir
     assert_same_results(cache, reference)
 
 
-def test_verify_reports_damage_and_repair_rebuilds_it(tmp_path, reference):
-    import shutil
-
-    cache = tmp_path / "cache"
-    shutil.copytree(reference, cache)
+def test_verify_reports_damage_and_repair_rebuilds_it(tiny_cache, reference):
+    cache = tiny_cache
 
     def verify(*extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pipeline", "verify", "--cache-dir", str(cache), "-q", *extra],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        return pipeline_main("verify", "--cache-dir", cache, "-q", *extra)
 
     r = verify()
     assert r.returncode == 0 and "0 damaged, all intact" in r.stdout, r.stdout + r.stderr

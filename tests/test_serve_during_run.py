@@ -12,12 +12,12 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY
 
-TINY = ["--train-subset", "1500", "--epochs", "2", "--embed-subset", "300", "--snapshot-samples", "100",
-        "--tsne-iter", "100", "-q"]
+pytestmark = pytest.mark.slow  # real training; runners that import TensorFlow, stopped by signals
 
 
 def free_port() -> int:
@@ -36,11 +36,12 @@ def get(port: int, path: str) -> tuple[int, bytes]:
         c.close()
 
 
-def test_first_dataset_is_served_while_the_second_trains(tmp_path, real_data_dir):
+def test_first_dataset_is_served_while_the_second_trains(tiny_cache, real_data_dir):
     port = free_port()
-    cache = tmp_path / "cache"
+    cache = tiny_cache  # MNIST's tiny run is done (the session's, copied): Fashion-MNIST's is all to do
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--cache-dir", str(cache),
-                             "--data-dir", str(real_data_dir), "--port", str(port), *TINY],
+                             "--data-dir", str(real_data_dir), "--port", str(port), *TINY,
+                             "--dataset", "mnist,fashion-mnist"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     served_over_time: list[tuple[str, ...]] = []
     bad: list[str] = []
@@ -87,17 +88,15 @@ def test_first_dataset_is_served_while_the_second_trains(tmp_path, real_data_dir
 
 def _children(pid: int) -> list[int]:
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
+        return [c.pid for c in psutil.Process(pid).children()]
+    except psutil.Error:
         return []
 
 
 def _alive(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE  # a zombie has ended
+    except psutil.Error:
         return False
 
 
@@ -117,22 +116,13 @@ def _port_frees(port: int, within: float) -> bool:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def finished_cache(tmp_path_factory, real_data_dir):
-    cache = tmp_path_factory.mktemp("finished")
-    r = subprocess.run([sys.executable, "-m", "pipeline", "all", "--no-serve", "--dataset", "mnist",
-                        "--cache-dir", str(cache), "--data-dir", str(real_data_dir), *TINY],
-                       cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return cache
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL],
                          ids=lambda s: s.name)
-def test_stopping_the_runner_stops_the_explorer_it_started(sig, finished_cache, real_data_dir):
+def test_stopping_the_runner_stops_the_explorer_it_started(sig, tiny_cache, real_data_dir):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--dataset", "mnist", "--cache-dir",
-                             str(finished_cache), "--data-dir", str(real_data_dir), "--port", str(port), *TINY],
+    # a finished cache (the session's tiny run, copied): the runner goes straight to serving it
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--cache-dir", str(tiny_cache),
+                             "--data-dir", str(real_data_dir), "--port", str(port), *TINY],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
