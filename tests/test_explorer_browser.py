@@ -38,6 +38,36 @@ TRACE_LENGTHS_JS = """(sel) => {
 }"""
 
 
+# -- waiting for what could happen, never for a time ------------------------------------------
+#: Dash's callbacks (its store's own lists): how many have finished, and how many are on their way
+CALLBACKS_JS = """() => { const c = window.store.getState().callbacks; let pending = 0;
+  for (const [k, v] of Object.entries(c)) if (k !== 'stored' && k !== 'completed') pending += v.length;
+  return {completed: c.completed, pending: pending}; }"""
+
+
+def callbacks_completed(page) -> int:
+    """How many Dash callbacks the page has finished so far."""
+    return page.evaluate(CALLBACKS_JS)["completed"]
+
+
+def wait_callbacks(page, since: int = -1) -> None:
+    """Wait until more than ``since`` Dash callbacks have finished and none is on its way, through three
+    frames in a row: whatever a callback set off by what came before could change, it has changed."""
+    page.wait_for_function(f"""(since) => {{ const c = ({CALLBACKS_JS})(), key = c.pending + '/' + c.completed;
+      if (c.pending || c.completed <= since) {{ window.__calm = null; return false; }}
+      if (!window.__calm || window.__calm.key !== key) {{ window.__calm = {{key: key, frames: 0}}; return false; }}
+      return ++window.__calm.frames >= 3; }}""", arg=since)
+
+
+def wait_hover_labels(page, gd: str = "document.querySelector('#ex-scatter .js-plotly-plot')") -> None:
+    """Wait until hover.js holds the labels its tooltips show for the figure ``gd`` (a JS expression): it
+    fetches them once the figure is drawn, when the browser is idle; a hover before then names only the row."""
+    page.wait_for_function(f"""() => {{ const gd = {gd}, m = gd && gd.layout && gd.layout.meta;
+      if (!m) return false;
+      const want = '/api/points/' + m.dataset + '.json' + (m.model ? '?model=' + encodeURIComponent(m.model) : '');
+      return window.__jsonFetched.some(u => u.endsWith(want)); }}""")
+
+
 def wait_scatter(page, sel: str = "#ex-scatter") -> None:
     page.wait_for_function(
         f"() => {{ const gd = {GD.format(sel=sel)}; return gd && gd._fullData && gd._fullData.length > 1 "
@@ -62,8 +92,9 @@ def isolated_point(page, sel: str = "#ex-scatter") -> dict:
 
 
 def hover_isolated(page, sel: str = "#ex-scatter"):
-    """Hover the most isolated point once the sprites are there; ``(point, tooltip)`` once it names the row."""
-    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
+    """Hover the most isolated point once its labels are there; ``(point, tooltip)`` once it names the row."""
+    if not page.url.startswith("file:"):  # an exported page (explorer/export_html.py) carries its labels
+        wait_hover_labels(page, GD.format(sel=sel))
     pt = isolated_point(page, sel)
     page.mouse.move(pt["x"] - 30, pt["y"] - 30)
     page.mouse.move(pt["x"], pt["y"], steps=3)
@@ -345,7 +376,7 @@ def test_dynamics_play_animates_to_the_last_frame(page, explorer_url, explorer_a
     from explorer.figures import PALETTE
     assert colour == PALETTE[int(dyn.pred[-1, 0])]
     page.wait_for_function(f"() => location.search.includes('frame={dyn.n_frames - 1}')")
-    page.wait_for_timeout(300)  # a late URL update would show here
+    wait_callbacks(page)  # every callback the play set off has answered: a late URL update would be in
     # one play is one step in the history (back returns to where play started), not one per frame
     assert page.evaluate("() => history.length") <= before + 1, page.evaluate("() => window.__pushed")
 

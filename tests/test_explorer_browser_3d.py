@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer_data import decode_row
-from test_explorer_browser import tooltip_image, wait_scatter
+from test_explorer_browser import tooltip_image, wait_callbacks, wait_hover_labels, wait_scatter
 
 GD = "document.getElementById('ex-scatter3d')"
 #: every base point's row and where it is drawn on screen, by the scene's own camera (as plotly.js's
@@ -41,8 +41,8 @@ def isolated_3d(page) -> dict:
 
 
 def hover_3d(page) -> dict:
-    """Hover the most isolated point; the tooltip must name its row."""
-    page.wait_for_timeout(500)  # sprites and labels are fetched after first paint
+    """Hover the most isolated point once its labels are there; the tooltip must name its row."""
+    wait_hover_labels(page, GD)
     pt = isolated_3d(page)
     page.mouse.move(pt["x"] - 25, pt["y"] - 25)
     page.mouse.move(pt["x"], pt["y"], steps=4)
@@ -59,7 +59,8 @@ def test_3d_code_is_fetched_only_when_the_3d_view_is_opened_and_draws_the_3d_lay
     page.on("response", lambda r: fetched.append((r.url, r.headers.get("content-encoding"))))
     page.goto(explorer_url + "/?tab=explore&ds=mnist&model=cnn&proj=umap")
     wait_scatter(page)
-    page.wait_for_timeout(300)
+    wait_hover_labels(page)  # the work the page leaves for after its first paint is done,
+    wait_callbacks(page)  # and so is every callback its load set off
     assert not [u for u, _ in fetched if "plotly-3d" in u]  # a 2-D page never loads the 3-D code
     assert page.is_visible("#ctl-dims") and not page.is_visible("#ex-plot3d-box")
     page.click("#ctl-dims label:has-text('3-D')")
@@ -87,7 +88,7 @@ def test_3d_code_is_fetched_only_when_the_3d_view_is_opened_and_draws_the_3d_lay
     page.click("#ctl-dims label:has-text('3-D')")
     page.wait_for_selector("#ex-plot3d-box", state="visible")
     page.wait_for_function("() => location.search.includes('dims=3')")
-    page.wait_for_timeout(500)
+    wait_callbacks(page)  # the figure's callback has answered, and nothing after it is on its way
     assert figure_answers == [204]  # Dash's "prevented": no figure came
     assert page.evaluate(f"() => {GD}.dataset.state") == "drawn" and len(page.evaluate(POINTS_3D_JS)) == m.ds.n
 

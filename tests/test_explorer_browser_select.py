@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.encoding import view_xy
-from test_explorer_browser import GD, POINTS_JS, edge_in_gap, hover_isolated, isolated_point, open_app, wait_scatter
+from test_explorer_browser import (GD, POINTS_JS, callbacks_completed, edge_in_gap, hover_isolated, isolated_point,
+                                   open_app, wait_callbacks, wait_scatter)
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
 
@@ -67,10 +68,11 @@ def test_a_selection_survives_colouring_model_projection_and_tabs(page, explorer
     wait_gallery(page, len(rows))
     for ctl, value, title in (("ctl-colour", "pred", None), ("ctl-model", "pixels", "Raw pixels"),
                               ("ctl-proj", "tsne", "t-SNE"), ("ctl-colour", "confidence", None)):
+        done = callbacks_completed(page)
         page.locator(f"#{ctl} input[value='{value}']").check()
         if title:
             page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.title.text.includes('{title}')")
-        page.wait_for_timeout(400)  # a callback that drops the selection would have answered by now
+        wait_callbacks(page, since=done)  # a callback that drops the selection would have answered
         wait_gallery(page, len(rows))
         assert gallery_rows(page) == rows, ctl
         # the scatter still shows the selection: exactly those points drawn on top, the rest dimmed
@@ -78,8 +80,9 @@ def test_a_selection_survives_colouring_model_projection_and_tabs(page, explorer
         assert highlighted_rows(page) == rows
     page.locator("#tabs").get_by_text("Compare datasets").click()
     wait_scatter(page, "#cd-half-mnist")
+    done = callbacks_completed(page)
     page.locator("#tabs").get_by_text("Explore").click()
-    page.wait_for_timeout(400)
+    wait_callbacks(page, since=done)
     wait_gallery(page, len(rows))
     assert gallery_rows(page) == rows
     assert f"within the selection ({len(rows)} points)" in page.locator("#ex-confusion").inner_text()
@@ -160,8 +163,8 @@ def test_the_url_keeps_the_selection_the_clicked_point_and_the_zoom(page, explor
     page.mouse.wheel(0, -400)  # scroll to zoom in
     page.wait_for_function("() => location.search.includes('zoom=') && location.search.includes('sel=z')"
                            f" && location.search.includes('point={pt['row']}')")
+    wait_callbacks(page)  # the zoom's URL update and anything after it are in
     xr = page.evaluate(f"() => {GD.format(sel='#ex-scatter')}.layout.xaxis.range.slice()")
-    page.wait_for_timeout(300)
     url = page.url
     assert len(url) < 2000
 
@@ -213,7 +216,8 @@ def test_a_drag_on_compare_datasets_pans_and_draws_no_box(page, explorer_url):
     page.mouse.down()
     page.mouse.move(cx + 120, cy + 60, steps=8)
     page.mouse.up()
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"(x0) => {GD.format(sel=sel)}._fullLayout.xaxis.range[0] !== x0", arg=before[0])
+    wait_callbacks(page)  # the drag's relayout has gone through the page's callbacks
     after = page.evaluate(f"() => {GD.format(sel=sel)}._fullLayout.xaxis.range.slice()")
     assert after[0] < before[0] and after[1] < before[1]  # dragged right: the view moved left
     assert page.evaluate(f"() => ({GD.format(sel=sel)}.layout.selections || []).length") == 0

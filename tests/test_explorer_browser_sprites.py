@@ -11,7 +11,7 @@ import pytest
 
 from explorer_data import decode_row
 from explorer.thumbnails import page_count
-from test_explorer_browser import POINTS_JS, open_app, tooltip_image
+from test_explorer_browser import POINTS_JS, open_app, tooltip_image, wait_callbacks, wait_hover_labels
 
 N = 1500
 # every sprite page the page fetched: URL without its query, start (ms after navigation), bytes on the wire
@@ -67,8 +67,15 @@ def test_first_hover_fetches_its_own_page_and_paints_that_rows_image(page, sprit
     ds = sprite_app.explorer_store.get("mnist")
     per_page = ds.grid.per_page
     assert page_count(ds.n, ds.grid) == 3
+    requested = []
+    page.on("request", lambda r: requested.append(r.url) if "/sprites/" in r.url else None)
     open_app(page, sprite_url)
-    page.wait_for_timeout(2500)  # hover.js used to fetch every sheet within 1.5 s of first paint
+    # hover.js used to fetch every sheet when idle after first paint, as it still fetches the labels:
+    # they are in, the page's callbacks are done, and the browser has been idle since
+    wait_hover_labels(page)
+    wait_callbacks(page)
+    page.evaluate("() => new Promise(done => requestIdleCallback(() => requestIdleCallback(done)))")
+    assert requested == []
     # the budget is 3 MB of hover images before the first hover at 70,000 points: this design spends none
     assert page.evaluate(SPRITES_JS) == []
 
