@@ -35,15 +35,18 @@ def pytest_collection_modifyitems(items) -> None:
     """Every test that takes a browser page is a ``browser`` test (pytest.ini: the tiers).
 
     In pytest-xdist's workers (``test.sh`` runs ``-n 2 --dist loadfile``: a file's tests stay on
-    one worker, so no module-wide fixture is made twice) the files with slow tests come first:
-    the browser and fast files then fill the other worker while those run.
+    one worker, so no module-wide fixture is made twice) the files with most slow tests come
+    first: the browser and fast files then fill the other worker while those run.
     """
     for item in items:
         if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        slow = {i.nodeid.split("::")[0] for i in items if i.get_closest_marker("slow")}
-        items.sort(key=lambda i: i.nodeid.split("::")[0] not in slow)  # stable: each file's own order kept
+        slow: dict[str, int] = {}  # file -> its slow tests: the file with most of them goes first
+        for i in items:
+            if i.get_closest_marker("slow"):
+                slow[i.nodeid.split("::")[0]] = slow.get(i.nodeid.split("::")[0], 0) + 1
+        items.sort(key=lambda i: -slow.get(i.nodeid.split("::")[0], 0))  # stable: each file's own order kept
 
 
 def once_per_run(tmp_path_factory, name: str, make) -> Path:
@@ -167,8 +170,9 @@ def real_data_dir(tmp_path_factory) -> Path:
     return once_per_run(tmp_path_factory, "data", fetch)
 
 
-#: The tiny real run most pipeline tests share: MNIST, the pixel k-NN and the CNN, 300 samples shown.
-TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "2",
+#: The tiny real run most pipeline tests share: MNIST, the pixel k-NN and the CNN (one epoch: most of a
+#: fit's time is its snapshots' and validation's passes over the 10,000 test images), 300 samples shown.
+TINY = ["--dataset", "mnist", "--models", "pixels,cnn", "--train-subset", "1500", "--epochs", "1",
         "--embed-subset", "300", "--snapshot-samples", "100", "--tsne-iter", "100", "-q"]
 
 

@@ -191,7 +191,7 @@ def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
     # Epochs train the CNN only (the pixel k-NN has none); the seed also moves the pixels' graph
     # search and layouts; a subset is a new sample set for both models. Every new layout gets its
     # faithfulness folder, every new embedding its label issues.
-    (["--epochs", "3"], {"model": 1, "embed": 1, "proj": 4, "faith": 3, "issues": 1, "dynamics": 1, "report": 1}),
+    (["--epochs", "2"], {"model": 1, "embed": 1, "proj": 4, "faith": 3, "issues": 1, "dynamics": 1, "report": 1}),
     (["--seed", "1"], {"model": 1, "embed": 2, "proj": 8, "faith": 6, "issues": 2, "dynamics": 1, "report": 2}),
     (["--embed-subset", "250"], {"samples": 1, "embed": 2, "proj": 8, "faith": 6, "issues": 2, "report": 2}),
     (["--umap-min-dist", "0.3"], {"proj": 2, "faith": 2, "report": 2}),
