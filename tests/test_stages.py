@@ -54,6 +54,21 @@ def test_faith_and_issues_settings_reach_the_command_line_and_the_run_record():
     assert record["faith"]["k"] == 7 and record["issues"]["weight"] == 0.8 and "seed" not in record["issues"]
 
 
+def test_the_pixel_knn_settings_reach_the_command_line_its_key_and_the_run_record():
+    from core.store import config_key
+    from pipeline.cli import config_of, parse
+    from training import kinds
+
+    default = config_of(parse(["train"]))
+    config = config_of(parse(["train", "--pixels-k", "3", "--pixels-weights", "uniform"]))
+    spec = kinds.spec("pixels", "mnist", config.train, 0)
+    assert (spec.config.k, spec.config.weights) == (3, "uniform")
+    assert config.settable()["train"]["pixels_k"] == 3
+    before = kinds.spec("pixels", "mnist", default.train, 0).config
+    assert (before.k, before.weights) == (5, "distance")  # the defaults, so the key of an older cache holds
+    assert config_key(spec.config) != config_key(before)
+
+
 def test_progress_says_the_graphs_words(tmp_path):
     pipe = Pipeline(RunConfig.from_sections({"where": {"cache_dir": tmp_path}, "data": {"dataset": ("mnist",)}}))
     pipe._status("mnist", "faith", "t-SNE of cnn")

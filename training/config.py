@@ -76,6 +76,9 @@ class TrainOptions:
     train_subset: int | None = option(None, "train on the first N images only")
     snapshot_samples: int | None = option(
         None, "test images embedded at every snapshot for the training-dynamics view (0 = off)")
+    #: the raw-pixel k-NN rung (training/pixels.py PixelsConfig; its key holds them)
+    pixels_k: int = option(5, "training images that vote in the raw-pixel k-NN", lo=1)
+    pixels_weights: str = option("distance", "the raw-pixel k-NN's vote weights", choices=("distance", "uniform"))
 
     def config(self, dataset: str, seed: int, profile: str | None = None) -> "TrainConfig":
         """The training config of ``profile`` (default: ``--profile``) on ``dataset``, with these overrides.

@@ -45,8 +45,8 @@ KIND = Kind(
     name="pixels", title="Raw pixels (k-NN)", fit=fit, embed=embed,
     in_sample=False,  # a training image never votes for itself
     words="k-NN vote of the training images", fit_bar="k-NN", pixel_space=True,
-    rungs=(Rung("pixels", lambda dataset, train, seed: PixelsConfig(dataset=dataset,
-                                                                    train_subset=train.train_subset)),))
+    rungs=(Rung("pixels", lambda dataset, train, seed: PixelsConfig(
+        dataset=dataset, k=train.pixels_k, weights=train.pixels_weights, train_subset=train.train_subset)),))
 
 
 def imported_spec(dataset: str, source: str) -> ModelSpec:
