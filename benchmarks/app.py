@@ -5,7 +5,7 @@
 
 For each cache (the real one, 10,000 test points per dataset, and one of 70,000 points
 per dataset: ``--cache-70k`` or a synthetic one written by
-``tests/explorer_data.write_synthetic_cache``) it starts ``python -m explorer`` on a free
+``synthetic.cache.write_synthetic_cache``) it starts ``python -m explorer`` on a free
 loopback port, polls ``/healthz`` and measures, in Debian's Chromium driven by Playwright:
 
 1. **Bytes of the first page**, compressed, as on the wire: the Chrome DevTools
@@ -323,7 +323,7 @@ def bench_app(store, cache_70k: Path | None = None, loads: int = 3, hovers: int 
         The real cache.
     cache_70k : Path, optional
         A cache of 70,000 points per dataset; default: a synthetic one written to a
-        temporary folder (``tests/explorer_data.write_synthetic_cache``), said in the notes.
+        temporary folder (``synthetic.cache.write_synthetic_cache``), said in the notes.
 
     Returns
     -------
@@ -335,22 +335,21 @@ def bench_app(store, cache_70k: Path | None = None, loads: int = 3, hovers: int 
     real = Path(store.root)
     tmp = None
     if cache_70k is None:
-        sys.path.insert(0, str(ROOT / "tests"))  # explorer_data imports its sibling modules by name
-        from explorer_data import write_synthetic_cache
+        from synthetic.cache import write_synthetic_cache
 
         tmp = tempfile.TemporaryDirectory(prefix="bench-70k-")
         cache_70k = Path(tmp.name)
         t0 = time.perf_counter()
         write_synthetic_cache(cache_70k, n=70_000, seed=0)
         log.info("synthetic 70k cache written in %.0f s", time.perf_counter() - t0)
-        note70 = "synthetic cache (tests/explorer_data.py, random clusters, synthetic images)"
+        note70 = "synthetic cache (synthetic/cache.py, random clusters, synthetic images)"
     else:
         note70 = f"cache {cache_70k}"
         try:
             cur = json.loads((Path(cache_70k) / "current.json").read_text())
             first = next(iter(cur["datasets"].values()))
             if json.loads((Path(cache_70k) / first["samples"] / "config.json").read_text())["config"].get("synthetic"):
-                note70 = f"synthetic cache (tests/explorer_data.py) at {cache_70k}"
+                note70 = f"synthetic cache (synthetic/cache.py) at {cache_70k}"
         except (OSError, ValueError, KeyError, StopIteration):
             pass
     try:

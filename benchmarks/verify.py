@@ -2,7 +2,7 @@
 checking every file against the hashes recorded when it was published.
 
 ``python -m benchmarks --sections verify`` (or ``python -m benchmarks.verify``) writes a
-synthetic 70,000-point cache (``tests/explorer_data.py``), then, alternating the two modes
+synthetic 70,000-point cache (``synthetic/cache.py``), then, alternating the two modes
 in one run, times a fresh explorer serving what a first visit needs: the per-point labels,
 every sprite sheet, one neighbour list and the coordinates of every model's layouts, per dataset.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 from benchmarks.common import Row
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _first_visit(root: Path, verified: bool) -> tuple[float, float]:
@@ -61,8 +59,7 @@ def _first_visit(root: Path, verified: bool) -> tuple[float, float]:
 
 def bench_verify(n: int = 70_000, repeat: int = 5) -> list[Row]:
     """Verified vs unverified first visit of a synthetic ``n``-point cache, alternated ``repeat`` times."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     from core.store import ArtifactStore
 

@@ -4,7 +4,7 @@
 ``python -m benchmarks --sections view3d`` puts the same rows in ``benchmarks/RESULTS.md``.
 
 On a cache (default: a synthetic one of 70,000 points per dataset written by
-``tests/explorer_data.write_synthetic_cache``, whose CNN has 3-D UMAP and PCA layouts) it starts
+``synthetic.cache.write_synthetic_cache``, whose CNN has 3-D UMAP and PCA layouts) it starts
 ``python -m explorer`` (:class:`benchmarks.app.Explorer`) and, per fresh browser context:
 
 1. navigates to Explore in 2-D and times the 2-D scatter drawn (``performance.now()`` once
@@ -181,15 +181,14 @@ def bench_view3d(cache: Path | None = None, n: int = 70_000, loads: int = 3, hov
 
     tmp = None
     if cache is None:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from explorer_data import write_synthetic_cache
+        from synthetic.cache import write_synthetic_cache
 
         tmp = tempfile.TemporaryDirectory(prefix="bench-3d-")
         cache = Path(tmp.name)
         t0 = time.perf_counter()
         write_synthetic_cache(cache, n=n, seed=0)
         log.info("synthetic %d-point cache written in %.0f s", n, time.perf_counter() - t0)
-        note = "synthetic cache (tests/explorer_data.py): CNN with 3-D UMAP"
+        note = "synthetic cache (synthetic/cache.py): CNN with 3-D UMAP"
     else:
         from core.store import ArtifactStore
 

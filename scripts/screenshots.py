@@ -314,8 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = None
     cache = args.cache_dir
     if args.synthetic:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from explorer_data import write_synthetic_cache
+        from synthetic.cache import write_synthetic_cache
 
         tmp = tempfile.TemporaryDirectory(prefix="explorer-shots-")
         cache = Path(tmp.name)

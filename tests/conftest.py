@@ -212,8 +212,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="session")
 def explorer_cache(tmp_path_factory) -> Path:
-    """A complete synthetic cache (300 points per dataset) written by ``tests/explorer_data.py``."""
-    from explorer_data import write_synthetic_cache
+    """A complete synthetic cache (300 points per dataset) written by ``synthetic/cache.py``."""
+    from synthetic.cache import write_synthetic_cache
 
     root = tmp_path_factory.mktemp("explorer-cache")
     write_synthetic_cache(root, n=300, seed=0)

@@ -41,7 +41,7 @@ IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classe
 @pytest.fixture(scope="module")
 def imported_cache(tmp_path_factory) -> Path:
     """MNIST and Fashion-MNIST (300 points each) beside the two imported datasets of :data:`IMPORTED`."""
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     root = tmp_path_factory.mktemp("imported-cache")
     write_synthetic_cache(root, n=300, seed=0, imported=IMPORTED)

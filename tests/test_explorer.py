@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from explorer_data import KNOWN_CELLS
+from synthetic.cache import KNOWN_CELLS
 from explorer_helpers import ROOT, decode_typed, store, trace_rows, trace_xy  # noqa: F401 - store is a fixture
 from explorer import figures as F
 from explorer.state import ViewState, parse_query, to_query
@@ -186,7 +186,7 @@ def test_selection_csv(store):
 
 # -- training dynamics ---------------------------------------------------------------------
 def test_dynamics_loaded_and_mapped_to_embed_rows(store):
-    from explorer_data import DYNAMICS_EPOCHS, DYNAMICS_MISSING
+    from synthetic.cache import DYNAMICS_EPOCHS, DYNAMICS_MISSING
 
     assert all(m.dynamics is None for m in store.get("fashion-mnist").models.values())  # "dynamics": null
     assert store.get("mnist").model("pixels").dynamics is None
@@ -213,7 +213,7 @@ def test_rows_of_test_ids_with_full_set_and_subsets():
 def test_dynamics_figures_and_words(store):
     from explorer import dynamics as D
 
-    from explorer_data import MLP_DYNAMICS_EPOCHS
+    from synthetic.cache import MLP_DYNAMICS_EPOCHS
 
     cnn = store.get("mnist").model("cnn")
     dyn = cnn.dynamics
@@ -254,7 +254,7 @@ def test_explorer_source_names_no_dataset():
 # -- current.json's dataset facts, and caches from before them ----------------------------------------
 def test_dataset_facts_come_from_current_json(store, explorer_app):
     from explorer import dynamics as D
-    from explorer_data import COLOURS, DEFAULT_PAIRS
+    from synthetic.cache import COLOURS, DEFAULT_PAIRS
 
     assert {n: list(D.default_pair(store.get(n))) for n in store.names} == DEFAULT_PAIRS
     assert F.dataset_colours(store) == COLOURS
@@ -269,7 +269,7 @@ def test_older_cache_without_facts_falls_back(tmp_path):
     from explorer import dynamics as D
     from explorer.app import create_app
     from explorer.page import progress_message
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
     from core.store import write_json_atomic
 
     write_synthetic_cache(tmp_path, n=120, seed=1)

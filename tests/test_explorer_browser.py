@@ -1,6 +1,6 @@
 """The explorer in a real headless Chromium: load, hover, click, select, share a URL.
 
-The synthetic cache (``tests/explorer_data.py``) draws each image's row number into
+The synthetic cache (``synthetic/cache.py``) draws each image's row number into
 its pixels, so a test can tell from the rendered tooltip which image is shown.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer_data import KNOWN_CELLS, MODEL_CELLS, decode_row
+from synthetic.cache import KNOWN_CELLS, MODEL_CELLS, decode_row
 from explorer.panels import pct
 
 GD = "document.querySelector('{sel} .js-plotly-plot')"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer_data import decode_row
+from synthetic.cache import decode_row
 from test_explorer_browser import tooltip_image, wait_callbacks, wait_hover_labels, wait_scatter
 
 GD = "document.getElementById('ex-scatter3d')"

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from explorer.export import BORDER, CORRECT_FRAME, gallery_order, sheet_layout
-from explorer_data import decode_row
+from synthetic.cache import decode_row
 from test_explorer_browser import base_points, highlight_count, hover_isolated, open_app, tooltip_image, wait_scatter
 from test_explorer_browser_select import drag_box, wait_gallery
 

@@ -14,7 +14,7 @@ TILE_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
 
 @pytest.fixture(scope="module")
 def big_app(tmp_path_factory):
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
     from explorer.app import create_app
     from core.store import ArtifactStore
 

@@ -2,7 +2,7 @@
 legend of more than 10 classes gives way on a phone.
 
 The cache is ``explorer_helpers.imported_cache``; each imported image carries its row number in the
-bits of its bottom row (``explorer_data_imported.decode_imported_row``) and differs per channel.
+bits of its bottom row (``synthetic.imported.decode_imported_row``) and differs per channel.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer_data_imported import decode_imported_row
+from synthetic.imported import decode_imported_row
 from explorer_helpers import imported_app, imported_cache  # noqa: F401 - fixtures
 from test_explorer_browser import GD, hover_isolated, open_app, tooltip_image, wait_scatter
 

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from explorer.encoding import view_xy
-from explorer_data import MODEL_CELLS, decode_row, faithfulness_of
+from synthetic.cache import MODEL_CELLS, decode_row, faithfulness_of
 from test_explorer_browser import GD, open_app, wait_scatter
 
 

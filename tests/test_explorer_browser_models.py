@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer_data import MODEL_CELLS
+from synthetic.cache import MODEL_CELLS
 from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
 
 # Row -> [x, y] in data coordinates (from the plot units Plotly holds, by layout.meta.grid) of every

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer_data import decode_row
+from synthetic.cache import decode_row
 from explorer.thumbnails import page_count
 from test_explorer_browser import POINTS_JS, open_app, tooltip_image, wait_callbacks, wait_hover_labels
 
@@ -23,7 +23,7 @@ IMAGE_READY_JS = """(row) => { const el = document.getElementById('hover-tip');
 
 @pytest.fixture(scope="module")
 def sprite_app(tmp_path_factory):
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     from core.store import ArtifactStore
     from explorer.app import create_app

@@ -14,7 +14,7 @@ def test_store_follows_current_json_and_progress(tmp_path):
     import os
     import time
 
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
     from explorer.app import create_app
     from core.store import write_json_atomic
 

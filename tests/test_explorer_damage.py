@@ -15,7 +15,7 @@ from core.store import ArtifactStore
 @pytest.fixture
 def cache_copy(tmp_path) -> Path:
     """A fresh synthetic cache to damage (each test gets its own, with files hashed when published)."""
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     write_synthetic_cache(tmp_path, n=120, seed=2)
     return tmp_path

@@ -19,7 +19,7 @@ from explorer.charts import WRONG_COLOUR
 from explorer.export import BORDER, CORRECT_FRAME, contact_sheet, gallery_order, selection_zip, sheet_layout
 from explorer.export_html import kept_rows, view_html
 from explorer.panels import selection_csv
-from explorer_data_imported import decode_imported_row
+from synthetic.imported import decode_imported_row
 from explorer_helpers import imported_app, imported_cache  # noqa: F401
 
 
@@ -198,7 +198,7 @@ def test_script_json_cannot_close_its_script():
 
 
 def test_export_callback_sends_each_file_of_the_selection(explorer_app):
-    from explorer_data import KNOWN_CELLS
+    from synthetic.cache import KNOWN_CELLS
     from explorer_helpers import GOOD, dash_post, response_of
 
     client = explorer_app.server.test_client()

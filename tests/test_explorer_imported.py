@@ -17,7 +17,7 @@ from explorer.classes import PALETTE, _lab, _rgb, class_colours
 from explorer.state import ViewState, parse_query, to_query
 from explorer.store import ExplorerStore
 from explorer.thumbnails import MAX_PAGE_PX, PAGE_PIXELS, SpriteGrid, page_count, page_size, sprite_page, tile_position
-from explorer_data_imported import decode_imported_row, known_cells
+from synthetic.imported import decode_imported_row, known_cells
 from explorer_helpers import GOOD, dash_post, imported_app, imported_cache, png_array, response_of  # noqa: F401
 
 ALL = ("mnist", "fashion-mnist", "own", "wide.grey")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer_data import (FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODEL_CELLS, MODELS, decode_row,
+from synthetic.cache import (FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODEL_CELLS, MODELS, decode_row,
                            faithfulness_of, write_synthetic_cache)
 from explorer_helpers import GOOD, client, dash_post, png_array, response_of, store  # noqa: F401
 from test_explorer_models import components

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from explorer_data import write_synthetic_cache
+from synthetic.cache import write_synthetic_cache
 from explorer_helpers import GOOD, dash_post
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
 from explorer import figures as F

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from explorer_data import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, MODEL_TITLES, MODELS,
+from synthetic.cache import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, MODEL_TITLES, MODELS,
                            write_synthetic_cache)
 from explorer_helpers import (GOOD, client, dash_post, decode_typed, response_of, store,  # noqa: F401
                               trace_rows, trace_xy)

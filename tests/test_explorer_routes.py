@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer_data import decode_row
+from synthetic.cache import decode_row
 from explorer_helpers import GOOD, ROOT, client, dash_post, decode_typed, png_array, store  # noqa: F401
 from explorer.thumbnails import TILE, SpriteCache, encode_png, page_size, sprite_page, tile_position
 

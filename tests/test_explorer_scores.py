@@ -1,11 +1,11 @@
 """Colouring by label-issue score and faithfulness, the detail panel's words on them, the clicked
-point's ring and the URL of the Label issues tab, without a browser (known values of ``explorer_data``)."""
+point's ring and the URL of the Label issues tab, without a browser (known values of ``synthetic.cache``)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from explorer_data import FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODELS, faithfulness_of
+from synthetic.cache import FAITH_K, FAITH_PROJECTIONS, ISSUE_MODELS, MODELS, faithfulness_of
 from explorer_helpers import GOOD, client, dash_post, decode_typed, response_of, store  # noqa: F401
 from test_explorer_models import components
 from explorer import figures as F

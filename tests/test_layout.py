@@ -6,10 +6,11 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline")
+PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline", "synthetic")
 #: What each package may import from the project (lazily inside a function or not): the floors below it.
 ALLOWED = {"core": set(), "training": {"core"}, "embeddings": {"core", "training"}, "explorer": {"core"},
-           "pipeline": {"core", "training", "embeddings", "explorer"}}
+           "pipeline": {"core", "training", "embeddings", "explorer"},
+           "synthetic": {"core"}}  # the tests' and benchmarks' caches
 MAX_LINES = 400
 #: The notebook's front door: ``explorer/__init__.py`` forwards ``from_arrays``/``from_model`` to
 #: ``pipeline.notebook`` on first use; no other explorer module imports an upper floor.
@@ -83,3 +84,25 @@ def test_source_files_stay_small():
     big = {str(p.relative_to(ROOT)): n for pkg in (*PACKAGES, "benchmarks", "scripts")
            for p in (ROOT / pkg).rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert big == {}
+
+
+def test_no_benchmark_or_script_reads_the_tests():
+    """The synthetic caches are a package of their own (``synthetic/``): benchmarks and scripts import no test."""
+    readers = [p for pkg in ("benchmarks", "scripts", *PACKAGES) for p in (ROOT / pkg).rglob("*.py")]
+    wrong = sorted(str(p.relative_to(ROOT)) for p in readers
+                   if any(m == "tests" or m.startswith("tests.") or m in _test_modules() for m in _all_imports(p)))
+    assert wrong == []
+
+
+def _test_modules() -> set[str]:
+    return {p.stem for p in (ROOT / "tests").glob("*.py")}
+
+
+def _all_imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            out.add(node.module or "")
+    return out

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
-from explorer_data_imported import decode_imported_row, imported_images
+from synthetic.imported import decode_imported_row, imported_images
 from test_explorer_browser import GD, hover_isolated, tooltip_image, wait_scatter
 from test_notebook import kernel_cache, outputs
 

@@ -65,7 +65,7 @@ def test_sweep_removes_temp_folders_of_zombies_and_keeps_the_living(tmp_path):
 
 
 def test_explorer_shows_no_progress_of_a_zombie_pipeline(tmp_path):
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     write_synthetic_cache(tmp_path, n=120, seed=1)
     store = ExplorerStore(ArtifactStore(tmp_path))

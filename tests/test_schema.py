@@ -15,7 +15,7 @@ from core.errors import CacheError
 from core.store import ArtifactStore, config_key, save_npy_atomic
 from tests.conftest import ROOT
 
-PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline")
+PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline", "synthetic")
 #: Files of the cache that are no stage's: the folder record, the explorer's pointer, the run's progress.
 NOT_STAGE_FILES = {schema.CONFIG_FILE, schema.CURRENT_FILE, schema.PROGRESS_FILE}
 
@@ -169,7 +169,7 @@ def test_the_writers_structure_is_what_the_reader_accepts():
 def test_verify_names_an_array_its_declaration_does_not_allow(tmp_path, capsys):
     """A folder whose hashes match but whose array has another dtype (written by other code) is damaged."""
     from core.files import manifest, write_json_atomic
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
     from pipeline.commands import verify
 
     write_synthetic_cache(tmp_path, n=120, seed=1)
@@ -188,7 +188,7 @@ def test_the_explorer_takes_faithfulnesss_k_from_its_folder(tmp_path):
     """No k is written twice: the detail panel counts out of what the faith folder recorded (--faith-k)."""
     from explorer.panels import quality_lines
     from explorer.store import ExplorerStore
-    from explorer_data import write_synthetic_cache
+    from synthetic.cache import write_synthetic_cache
 
     write_synthetic_cache(tmp_path, n=120, seed=2)
     m = ExplorerStore(ArtifactStore(tmp_path)).get("mnist").model("cnn")

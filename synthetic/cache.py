@@ -14,7 +14,7 @@ suspects are exactly their deliberate mistakes (:func:`planted_scores`), and
 faithfulness folders for the projections :data:`FAITH_PROJECTIONS` names, with known
 values per row (:func:`faithfulness_of`); ``pixels`` has neither, like an older cache.  ``current.json`` entries carry the facts the pipeline
 records (``title``, ``default_pair``, ``colour``, ``image_shape``, ``source``); a test that wants an older cache
-deletes them.  ``imported=`` adds a user's own dataset after them (``tests/explorer_data_imported.py``).
+deletes them.  ``imported=`` adds a user's own dataset after them (``synthetic/imported.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import numpy as np
 
 from core import current as current_json
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
+from synthetic.images import decode_row, draw_images, knn, knn_fake  # noqa: F401 (decode_row: the tests' reader)
 
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -72,55 +73,6 @@ FAITH_PROJECTIONS = {"mlp": ("umap", "tsne", "pca"), "cnn": ("umap", "tsne")}
 FAITH_K = 10
 ISSUE_THRESHOLD = 0.5  # the report's label_issues threshold (every planted suspect scores above it)
 DYNAMICS_MISSING = 10  # snapshot images whose test id is not in the samples (n..n+9)
-BIT_ROW = 26  # the row number is drawn in binary on image rows 26-27
-N_BITS = 17   # enough for 70,000 rows
-
-
-def _images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Per-class shape (a bar whose position is the class) plus the row index as bits."""
-    n = len(labels)
-    img = np.zeros((n, 28, 28), np.uint8)
-    for i, c in enumerate(labels):
-        top = 2 + 2 * int(c)
-        img[i, top:top + 3, 4:24] = 200 + int(rng.integers(0, 55))
-        img[i, 4:22, 2 + 2 * int(c)] = 120
-        bits = [(i >> b) & 1 for b in range(N_BITS)]
-        for b, on in enumerate(bits):
-            if on:
-                img[i, BIT_ROW:BIT_ROW + 2, 2 + b] = 255
-    return img
-
-
-def decode_row(image: np.ndarray) -> int:
-    """Read back the row index drawn by :func:`_images` (used by tests)."""
-    row = np.asarray(image)[BIT_ROW, 2:2 + N_BITS]
-    return int(sum(1 << b for b, v in enumerate(row) if v > 127))
-
-
-def _knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    x = x.astype(np.float64)
-    sq = (x * x).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)  # no (n, n, d) temporary
-    np.fill_diagonal(d2, np.inf)
-    idx = np.argsort(d2, axis=1, kind="stable")[:, :k]
-    dist = np.sqrt(np.take_along_axis(d2, idx, axis=1))
-    return idx.astype(np.int32), dist.astype(np.float32)
-
-
-def _knn_fake(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Random same-class rows as "neighbours": valid shape and dtype in O(n) for big load-test caches."""
-    n = len(labels)
-    idx = np.empty((n, k), np.int32)
-    for c in np.unique(labels):
-        rows = np.flatnonzero(labels == c)
-        pick = rng.integers(0, len(rows), (len(rows), k))
-        idx[rows] = rows[pick]
-    clash = idx == np.arange(n)[:, None]
-    idx[clash] = (idx[clash] + 1) % n  # never the row itself
-    dist = np.sort(rng.uniform(0.5, 3.0, (n, k)).astype(np.float32), axis=1)
-    return idx, dist
-
-
 def faithfulness_of(rows, model: str, method: str) -> np.ndarray:
     """Synthetic faithfulness of ``rows``: a tenth from 0 to 1 that depends on the row, model and method."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -264,7 +216,7 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
     else:
         space = images.reshape(n, -1).astype(np.float32) / 255.0  # what the pipeline means: not stored
     # exact k-NN of 70,000 points takes minutes on a laptop; big caches need only the shape
-    idx, dist = _knn(space, K) if n <= 5000 else _knn_fake(labels, K, rng)
+    idx, dist = knn(space, K) if n <= 5000 else knn_fake(labels, K, rng)
 
     confusion = np.zeros((10, 10), int)
     np.add.at(confusion, (labels, pred), 1)
@@ -309,7 +261,7 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
             save_npy_atomic(d / "coords.npy", coords)
         projections[method] = f"{name}/proj/{pkey}"
         sub = slice(0, min(n, 3000))  # 2-D k-NN accuracy on a subset keeps big caches quick
-        nn = _knn(coords[sub], K)[0]
+        nn = knn(coords[sub], K)[0]
         proj_metrics[method] = {
             "knn_accuracy": float((labels[sub][nn] == labels[sub][:, None]).mean(1).round().mean()),
             "trustworthiness": round(0.9 - 0.05 * m - 0.1 * (2 - index), 3)}
@@ -357,7 +309,7 @@ def _dataset(store: ArtifactStore, name: str, n: int, seed: int,
     rng = np.random.default_rng([seed, len(name)])
     labels = (np.arange(n) % 10).astype(np.uint8)
     rng.shuffle(labels)
-    images = _images(labels, rng)
+    images = draw_images(labels, rng)
     skey = config_key({"synthetic": name, "n": n, "seed": seed})
     with store.writing(name, "samples", skey, {"synthetic": True, "n": n, "seed": seed}) as d:
         save_npy_atomic(d / "index.npy", np.arange(n, dtype=np.int64))
@@ -394,7 +346,7 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
         models all have ``"dynamics": null`` like models trained without snapshots.
     imported : dict or list of dict, optional
         Imported datasets listed after the built-in ones, e.g. ``{"name": "own", "shape": (32, 32, 3),
-        "classes": 20}`` (:func:`explorer_data_imported.write_imported` lists the keys).
+        "classes": 20}`` (:func:`synthetic.imported.write_imported` lists the keys).
     """
     store = ArtifactStore(root)
     current: dict = {"version": CURRENT_VERSION, "datasets": {}}
@@ -402,7 +354,7 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
     for name in ("mnist", "fashion-mnist"):
         current["datasets"][name], report["datasets"][name] = _dataset(store, name, n, seed,
                                                                        with_dynamics=name in dynamics)
-    from explorer_data_imported import write_imported
+    from synthetic.imported import write_imported
 
     for spec in [imported] if isinstance(imported, dict) else list(imported or []):
         name, current["datasets"][name], report["datasets"][name] = write_imported(store, spec, n, seed)
@@ -410,7 +362,7 @@ def write_synthetic_cache(root: Path, n: int = 300, seed: int = 0,
     # the report folder is report/<key>/ (no stage level): an empty stage does that
     with store.writing("report", "", rkey, {"synthetic": True}) as d:
         write_json_atomic(d / "report.json", report)
-    current["report"] = f"report/{rkey}/report.json"
+    current["report"] = "/".join(("report", rkey, "report.json"))
     current["run"] = {"data": {"dataset": ["mnist", "fashion-mnist"]}, "seed": {"seed": seed},
                       "train": {"models": list(MODELS)}, "synthetic": {"n": n}}
     current["stages"] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
+from synthetic.images import knn
 
 #: CIFAR-100's fine labels: realistic names, long and short, for up to 100 classes
 CIFAR100 = ("apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly "
@@ -74,15 +75,6 @@ def decode_imported_row(image: np.ndarray) -> int:
     return int(sum(1 << b for b, (y, x) in enumerate(_bit_cells(h, w)) if first[y, x] > 127))
 
 
-def _knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    x = x.astype(np.float64)
-    sq = (x * x).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
-    np.fill_diagonal(d2, np.inf)
-    idx = np.argsort(d2, axis=1, kind="stable")[:, :k]
-    return idx.astype(np.int32), np.sqrt(np.take_along_axis(d2, idx, axis=1)).astype(np.float32)
-
-
 def _predictions(labels: np.ndarray, cells: dict, classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
     n = len(labels)
     pred = labels.copy()
@@ -110,7 +102,7 @@ def _model(store: ArtifactStore, name: str, model: str, labels: np.ndarray, imag
         space[wrong] = (0.5 * centres[labels[wrong]] + 0.5 * centres[pred[wrong]]).astype(np.float32)
     else:
         space = images.reshape(n, -1).astype(np.float32) / 255.0  # what the pipeline means: not stored
-    idx, dist = _knn(space, K)
+    idx, dist = knn(space, K)
     confusion = np.zeros((classes, classes), int)
     np.add.at(confusion, (labels, pred), 1)
     acc = float(np.trace(confusion) / n)
@@ -145,7 +137,7 @@ def _model(store: ArtifactStore, name: str, model: str, labels: np.ndarray, imag
             save_npy_atomic(d / "faithfulness.npy", f)
             save_npy_atomic(d / "false_neighbours.npy", ((1 - f) / 2).astype(np.float32))
         faith[method] = f"{name}/faith/{fkey}"
-        nn = _knn(coords, K)[0]
+        nn = knn(coords, K)[0]
         proj_metrics[method] = {"knn_accuracy": float((labels[nn] == labels[:, None]).mean()),
                                 "trustworthiness": round(0.85 - 0.05 * j, 3), "faithfulness": float(f.mean())}
     # label issues: exactly the model's mistakes, suggested = its prediction
