@@ -10,7 +10,8 @@ from dash import Input, Output, dcc, html
 from . import figures as F
 from . import ids
 from .checks import _choice, _model, _view
-from .registry import Field, Reading, Sync, View, ViewState, always, last, pick, tab_names, tabs
+from .progress import DatasetProgress, dataset_progress, eta_words, write_wanted
+from .registry import Field, Live, Reading, Sync, View, ViewState, always, last, pick, tab_names, tabs
 from .store import DatasetView, ExplorerStore, ModelView, method_facts, method_title, projections
 from .urlvalues import COLOUR_LABELS, COLOURS, model_defaults
 from .widgets import control, method_radio, radio
@@ -27,9 +28,34 @@ def layout_of(m: ModelView, proj) -> str:
     return next((p for p in projections(m.ds) if m.has(p)), proj)
 
 
-def model_options(ds: DatasetView) -> list[dict]:
-    """The Model control's options for ``ds``: its models in ``current.json``'s order, by title."""
-    return [{"label": m.title, "value": m.name} for m in ds.models.values()]
+#: the layout a page opens with, and moves to once the model has it while nobody has chosen another
+PROJ_DEFAULT = "umap"
+
+
+def model_options(ds: DatasetView, coming: DatasetProgress | None = None) -> list[dict]:
+    """The Model control's options for ``ds``: its models in ``current.json``'s order, by title; then the
+    models the pipeline still makes (``coming``), as ``CNN (computing, about 2 min)``."""
+    options = [{"label": m.title, "value": m.name} for m in ds.models.values()]
+    for name, title in (coming.coming_models().items() if coming is not None else ()):
+        if name not in ds.models:
+            options.append({"label": f"{title} (computing, {eta_words(coming.eta(name))})", "value": name})
+    return options
+
+
+def auto_view(ds: DatasetView) -> tuple[str, str]:
+    """The (model, layout) a page shows of ``ds`` by itself: its default model, in UMAP where it has it."""
+    m = ds.pick(None)
+    return m.name, layout_of(m, PROJ_DEFAULT)
+
+
+def known_names(store: ExplorerStore, progress: dict | None) -> dict[str, tuple[set, set]]:
+    """Per served dataset, the model and layout names a wish may name: those made and those coming."""
+    out = {}
+    for name, ds in store.datasets.items():
+        p = dataset_progress(progress, name)
+        coming = p.coming if p is not None else ()
+        out[name] = ({*ds.models, *(c.model for c in coming)}, {*projections(ds), *(c.proj for c in coming)})
+    return out
 
 
 def colour_options(m: ModelView, proj) -> list[dict]:
@@ -47,16 +73,19 @@ def layout(store: ExplorerStore) -> html.Div:
     """The shared control bar: dataset, model, projection, colouring."""
     datasets = {n: store.get(n).title for n in store.names}
     first = store.get(store.names[0])
+    coming = dataset_progress(store.progress(), first.name)
     return html.Div([
         control("Dataset", radio(ids.DATASET, datasets, store.names[0]), ids.DATASET_BOX),
-        control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first), value=first.default_model,
-                                        inline=True, className="radio"), ids.MODEL_BOX),
-        control("Projection", method_radio(ids.PROJ, method_facts(store), "umap"), ids.PROJ_BOX),
+        control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first, coming),
+                                        value=first.default_model, inline=True, className="radio"), ids.MODEL_BOX),
+        control("Projection", method_radio(ids.PROJ, method_facts(store), PROJ_DEFAULT), ids.PROJ_BOX),
         control("View", dcc.RadioItems(id=ids.DIMS, options=[{"label": "2-D", "value": 2}, {"label": "3-D", "value": 3}],
                                        value=2, inline=True, className="radio"), ids.DIMS_BOX),
         control("Colour by", dcc.RadioItems(id=ids.COLOUR, options=colour_options(first.pick(None), "umap"),
                                             value="true", inline=True, className="radio"), ids.COLOUR_BOX),
         html.Div(id=ids.COLOUR_NOTE, className="colour-note", style={"display": "none"}),
+        # the view the page chose itself (it moves on as better ones land) and one asked for but not made yet
+        dcc.Store(id=ids.AUTO), dcc.Store(id=ids.WISH),
     ], className="controls")
 
 
@@ -78,7 +107,7 @@ FIELDS = (
     Field("ds", "", lambda v, r: pick(v, r.datasets, r.datasets[0] if r.datasets else ""), always,
           (ids.DATASET, "value"), at=1),
     Field("model", "", model_reader(0), always, (ids.MODEL, "value"), at=2),
-    Field("proj", "umap", lambda v, r: pick(v, r.projections, "umap"), always, (ids.PROJ, "value"), at=3),
+    Field("proj", PROJ_DEFAULT, lambda v, r: pick(v, r.projections, PROJ_DEFAULT), always, (ids.PROJ, "value"), at=3),
     Field("colour", "true", lambda v, r: pick(v, COLOURS, "true"), always, (ids.COLOUR, "value"), at=4),
 )
 
@@ -90,8 +119,11 @@ def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     m = sync.model = ds.pick(s.model)
     s = s.replace(proj=layout_of(m, s.proj))
     colour = s.colour if F.available(m, s.colour, s.proj) else "true"
-    return s, dict(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=colour,
-                   options=model_options(ds), colours=colour_options(m, s.proj))
+    # the page's own choice while it is what the page would choose: it moves on when a better view lands
+    auto = [ds.name, m.name, s.proj] if (m.name, s.proj) == auto_view(ds) else None
+    return s, dict(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=colour, auto=auto, wish=None,
+                   options=model_options(ds, dataset_progress(sync.store.progress(), ds.name)),
+                   colours=colour_options(m, s.proj))
 
 
 def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
@@ -99,9 +131,11 @@ def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     put right on the page too."""
     v, out = sync.values, {}
     ds = sync.dataset = _view(sync.store, v["ds"])
+    coming = dataset_progress(sync.store.progress(), ds.name) if sync.trigger == ids.DATASET or (
+        v["model"] not in ds.models) else None
     if sync.trigger == ids.DATASET:
-        out["options"] = model_options(ds)  # the new dataset's models
-    left = ds.pick(v["model"]).name  # a model it lacks: its default
+        out["options"] = model_options(ds, coming)  # the new dataset's models
+    left = ds.pick(v["model"]).name  # a model it lacks (or not made yet): its default
     if left != v["model"]:
         out["model"] = left
     m = sync.model = ds.models[left]
@@ -113,8 +147,95 @@ def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     options = colour_options(m, proj)
     if options != sync.extra["colours"]:
         out["colours"] = options
+    out.update(wish_and_auto(sync, ds, coming, v["model"], v["proj"], [ds.name, left, proj]))
     return s.replace(tab=_choice(v["tab"], tab_names(), "tab"), ds=v["ds"], model=left, proj=proj,
                      colour=colour), out
+
+
+def wish_and_auto(sync: Sync, ds: DatasetView, coming: DatasetProgress | None, asked_model, asked_proj,
+                  shown: list) -> dict:
+    """The page's wish and own choice after a control changed to ``shown`` ``[dataset, model, layout]``.
+
+    A model or layout asked for but not made yet (one the pipeline will make) becomes the wish, shown
+    as what exists until it lands (the poll then switches to it, :func:`on_live`); choosing anything
+    else drops the wish.  The page's own choice (``auto``) holds while the view is still that one.
+    """
+    out, wish, auto = {}, sync.extra.get("wish"), sync.extra.get("auto")
+    asked = (asked_model, asked_proj)
+    new = None
+    if (sync.trigger in (ids.MODEL, ids.PROJ) and all(isinstance(a, str) for a in asked)
+            and asked != tuple(shown[1:]) and asked_proj in projections(ds)
+            and (asked_model in ds.models or (coming is not None and coming.is_coming(asked_model)))):
+        new = {"dataset": ds.name, "model": asked_model, "proj": asked_proj, "shown": shown[1:]}
+    if new is not None:
+        if new != wish:
+            out["wish"] = new
+    elif isinstance(wish, dict) and (wish.get("dataset") != ds.name or wish.get("shown") != shown[1:]):
+        out["wish"] = None  # something else was chosen
+    if auto is not None and (new is not None or auto != shown):
+        out["auto"] = None  # touched: the page never moves by itself again
+    return out
+
+
+def on_live(live: Live) -> dict:
+    """While the pipeline publishes: the datasets and models to choose from (those coming too), and the
+    page moved to a view that just landed: the one asked for (the wish), or, on a page nobody has
+    touched, the dataset's default model in UMAP."""
+    store, v, out = live.store, live.values, {}
+    names = [o.get("value") for o in v.get("datasets") or [] if isinstance(o, dict)]
+    if names != store.names:  # a dataset published after the page loaded
+        out["datasets"] = [{"label": store.get(n).title, "value": n} for n in store.names]
+    ds = store.datasets.get(v.get("ds")) if isinstance(v.get("ds"), str) else None
+    if ds is None or v.get("model") not in ds.models:
+        return out
+    live.dataset, model, proj = ds, v["model"], v.get("proj")
+    coming = dataset_progress(live.progress, ds.name)
+    options = model_options(ds, coming)
+    if options != v.get("options"):
+        out["options"] = options
+    wish = v.get("wish") if isinstance(v.get("wish"), dict) and v["wish"].get("dataset") == ds.name else None
+    if wish is not None:
+        if live.trigger == ids.WISH:  # just asked: tell the pipeline, which may make it sooner
+            write_wanted(store.artifacts.root, wish, known_names(store, live.progress))
+        out.update(_follow_wish(live, ds, coming, wish, model, proj))
+    elif v.get("auto") == [ds.name, model, proj]:
+        best = auto_view(ds)
+        if best != (model, proj):
+            out["model"], out["proj"], out["auto"] = best[0], best[1], [ds.name, *best]
+            m = ds.models[best[0]]
+            live.notes.append(f"Now showing {m.possessive} {method_title(ds, best[1])}: it just finished.")
+    return out
+
+
+def _follow_wish(live: Live, ds: DatasetView, coming: DatasetProgress | None, wish: dict, model: str,
+                 proj) -> dict:
+    """The page moved towards the view asked for as far as it exists; the banner says what it waits for."""
+    out: dict = {}
+    wm = ds.models.get(wish.get("model"))
+    wproj = wish.get("proj")
+    title = method_title(ds, wproj)
+    if wm is not None:
+        target = (wm.name, layout_of(wm, wproj))
+        if target != (model, proj):
+            out["model"], out["proj"], out["auto"] = target[0], target[1], None
+        if wm.has(wproj):
+            out["wish"] = None
+            if target != (model, proj):
+                live.notes.append(f"Now showing {wm.possessive} {title}, as asked: it just finished.")
+            return out
+        if [*target] != wish.get("shown"):
+            out["wish"] = {**wish, "shown": [*target]}
+        model, proj = target
+    eta = coming.eta(wish.get("model"), wproj) if coming is not None else None
+    whose = wm.possessive if wm is not None else f"the {_coming_title(coming, wish.get('model'))}'s"
+    showing = ds.models[model]
+    live.lines.append(f"{whose[0].upper()}{whose[1:]} {title} is being computed: {eta_words(eta)}; showing "
+                      f"{showing.possessive} {method_title(ds, proj)} until then.")
+    return out
+
+
+def _coming_title(coming: DatasetProgress | None, model) -> str:
+    return (coming.coming_models().get(model) if coming is not None else None) or str(model)[:40]
 
 
 def register(app, store: ExplorerStore) -> None:
@@ -137,5 +258,11 @@ def register(app, store: ExplorerStore) -> None:
 
 
 VIEW = View("controls", None, order=0, fields=FIELDS, layout=layout, register=register,
-            outputs={"options": (ids.MODEL, "options"), "colours": (ids.COLOUR, "options")},
-            state={"colours": (ids.COLOUR, "options")}, from_url=from_url, to_url=to_url)
+            outputs={"options": (ids.MODEL, "options"), "colours": (ids.COLOUR, "options"),
+                     "auto": (ids.AUTO, "data"), "wish": (ids.WISH, "data")},
+            state={"colours": (ids.COLOUR, "options"), "auto": (ids.AUTO, "data"), "wish": (ids.WISH, "data")},
+            from_url=from_url, to_url=to_url,
+            live={"datasets": (ids.DATASET, "options"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
+                  "proj": (ids.PROJ, "value"), "options": (ids.MODEL, "options"), "auto": (ids.AUTO, "data"),
+                  "wish": (ids.WISH, "data")},
+            live_triggers=("wish",), on_live=on_live)

@@ -53,6 +53,10 @@ HOVER_TIP = "hover-tip"
 ALERT, ALERT_TEXT, ALERT_CLOSE = "alert", "alert-text", "alert-close"
 BANNER, BANNER_TEXT, RELOAD_BTN, STATUS_POLL, PAGE_DATASETS = (
     "banner", "banner-text", "banner-reload", "status-poll", "page-datasets")
+# while a pipeline publishes: the waiting page (no dataset yet), and the page's own choice of view (AUTO:
+# [dataset, model, projection] while nobody has changed them) and its wish for a view not made yet (WISH)
+WAIT_TEXT, WAIT_POLL, WAIT_READY = "wait-text", "wait-poll", "wait-ready"
+AUTO, WISH, LIVE_NOTE = "live-auto", "live-wish", "live-note"  # LIVE_NOTE: what the banner says a while
 
 
 def panel_id(tab: str) -> str:

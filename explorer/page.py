@@ -16,51 +16,15 @@ from typing import Sequence
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from . import ids
+from . import live
+from .live import STATUS_POLL_MS, progress_message  # noqa: F401 - tests import progress_message here
+from .progress import STAGE_WORDS  # noqa: F401
 from .controls import BOXES, OPENING_TAB, catalog, colour_options  # noqa: F401 - colour_options: tests import it here
 from .registry import Reading, Sync, View, ViewState, views
 from .state import parse_query, to_query
 from .store import ExplorerStore, projections
 
 log = logging.getLogger(__name__)
-
-STATUS_POLL_MS = 2000
-
-#: the words of a progress.json written before the pipeline wrote each stage's own (pipeline/stages.py)
-STAGE_WORDS = {"train": "training", "waiting": "waiting for its turn", "fetch": "fetching the data",
-               "embed": "extracting embeddings", "project": "projecting", "dynamics": "aligning training snapshots",
-               "report": "measuring separability", "faith": "measuring how faithful each layout is",
-               "issues": "looking for label errors"}
-
-
-def progress_message(store: ExplorerStore, progress: dict | None, page_names: list[str]) -> str:
-    """The banner: datasets ready since the page loaded, and what the pipeline still prepares.
-
-    Parameters
-    ----------
-    store : ExplorerStore
-    progress : dict or None
-        The running pipeline's ``progress.json`` (:meth:`ExplorerStore.progress`).
-    page_names : list of str
-        The datasets the page was built with.
-    """
-    parts = []
-    new = [n for n in store.names if n not in page_names]
-    if new:
-        parts.append(" and ".join(store.get(n).title for n in new) + (" is" if len(new) == 1 else " are")
-                     + " ready — reload the page to explore " + ("it." if len(new) == 1 else "them."))
-    entries = (progress or {}).get("datasets") or {}
-    if isinstance(entries, dict):
-        for name, e in entries.items():
-            # served datasets need no word here (new ones were announced above)
-            if not isinstance(e, dict) or e.get("stage") in (None, "ready") or name in store.datasets:
-                continue
-            title = str(e.get("title") or name)[:40]  # older pipelines wrote no title: the name
-            stage = str(e.get("stage"))[:40]
-            detail = str(e.get("detail") or "")[:60]
-            words = str(e.get("words") or STAGE_WORDS.get(stage, stage))[:60]  # the pipeline's stage graph says them
-            parts.append(f"{title} is still being prepared: {words}"
-                         + (f" ({detail})" if detail else "") + "…")
-    return " ".join(parts)
 
 
 def build_layout(store: ExplorerStore, parts: Sequence[View] | None = None) -> html.Div:
@@ -69,24 +33,27 @@ def build_layout(store: ExplorerStore, parts: Sequence[View] | None = None) -> h
     parts = views() if parts is None else parts
     tabs = [v for v in parts if v.label is not None]
     store.maybe_reload()
+    if not store.names:  # a pipeline runs but has published nothing yet
+        return live.waiting_layout(store)
     names = [store.get(n).title for n in store.names]
     titles = " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
-    banner = progress_message(store, store.progress(), store.names)
+    progress = store.progress()
+    banner = live.banner_children(store, progress, store.names, store.names[0])
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         html.Header([
             html.H1("Embedding explorer"),
             html.Span(f"{titles}: how each model sees the classes, where it confuses them", className="tagline"),
         ]),
-        html.Div([html.Span(banner, id=ids.BANNER_TEXT),
+        html.Div([html.Div(banner, id=ids.BANNER_TEXT, className="banner-text"),
                   html.Button("Reload", id=ids.RELOAD_BTN, className="btn", style={"display": "none"})],
                  id=ids.BANNER, className="banner", role="status", style={} if banner else {"display": "none"}),
         html.Div([html.Span(id=ids.ALERT_TEXT), html.Button("×", id=ids.ALERT_CLOSE, className="alert-close",
                                                              title="Dismiss")],
                  id=ids.ALERT, className="alert", role="alert", style={"display": "none"}),
         # polls while a pipeline is working (there is something to announce)
-        dcc.Interval(id=ids.STATUS_POLL, interval=STATUS_POLL_MS, disabled=not banner),
-        dcc.Store(id=ids.PAGE_DATASETS, data=store.names),
+        dcc.Interval(id=ids.STATUS_POLL, interval=STATUS_POLL_MS, disabled=progress is None),
+        dcc.Store(id=ids.PAGE_DATASETS, data=store.names), dcc.Store(id=ids.LIVE_NOTE),
         dcc.Tabs(id=ids.TABS_ID, value=OPENING_TAB, className="tabs", children=[
             dcc.Tab(label=v.label, value=v.name, className="tab", selected_className="tab-selected") for v in tabs]),
         # the parts of every tab (the shared control bar)
@@ -125,20 +92,7 @@ def register(app, store: ExplorerStore, parts: Sequence[View] | None = None) -> 
         "function(n) { if (n) { window.location.reload(); } return window.dash_clientside.no_update; }",
         Output(ids.RELOAD_BTN, "n_clicks"), Input(ids.RELOAD_BTN, "n_clicks"), prevent_initial_call=True)
 
-    @app.callback(
-        Output(ids.BANNER_TEXT, "children"), Output(ids.BANNER, "style"), Output(ids.RELOAD_BTN, "style"),
-        Output(ids.STATUS_POLL, "disabled"),
-        Input(ids.STATUS_POLL, "n_intervals"), State(ids.PAGE_DATASETS, "data"), prevent_initial_call=True)
-    def poll_status(_, page_names):
-        store.maybe_reload()
-        page_names = [n for n in page_names if isinstance(n, str)] if isinstance(page_names, list) else []
-        progress = store.progress()
-        text = progress_message(store, progress, page_names)
-        new = any(n not in page_names for n in store.names)
-        # keep polling while the pipeline works; a new dataset is announced once, then polling stops
-        return (text, {} if text else {"display": "none"}, {} if new else {"display": "none"},
-                progress is None or new)
-
+    live.register(app, store, parts)
     register_url(app, store, parts)
 
 

@@ -131,6 +131,23 @@ class Sync:
 Hook = Callable[["ViewState", Sync], "tuple[ViewState, dict]"]
 
 
+@dataclass
+class Live:
+    """What a view's live hook sees in one run of the page's poll (a pipeline publishes while the page
+    is open): the store (re-read), the running pipeline's ``progress.json`` (``None`` when none runs),
+    the id that set the poll off, and every view's live properties by name as the page holds them.
+    A hook appends to ``notes`` what just changed on the page, which the banner keeps saying a while
+    ("Now showing the CNN's UMAP: it just finished"), and to ``lines`` what it should say now."""
+
+    store: Any
+    progress: dict | None
+    trigger: Any
+    values: dict
+    notes: list = dataclasses.field(default_factory=list)
+    lines: list = dataclasses.field(default_factory=list)
+    dataset: Any = None  # the dataset shown (a DatasetView), set by the shared bar's hook, which runs first
+
+
 @dataclass(frozen=True, eq=False)
 class View:
     """A part of the page that declares its own state: a tab, or (``label=None``) the shared control bar.
@@ -160,6 +177,12 @@ class View:
         control's value is read as the URL's text).
     waits : callable, optional
         ``waits(sync)``: true while the URL should not follow the change yet (play in Training dynamics).
+    live : mapping of name to (id, property)
+        Component properties the page's poll reads and may set while the pipeline publishes (a
+        model's options as models land); ``live_triggers`` names those whose change runs the poll at
+        once (a wish for a view not made yet).
+    on_live : callable, optional
+        ``on_live(live)``: the values to set of its ``live`` properties, by name (:class:`Live`).
     """
 
     name: str
@@ -176,6 +199,9 @@ class View:
     from_url: Hook | None = None
     to_url: Hook | None = None
     waits: Callable[[Sync], bool] | None = None
+    live: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
+    live_triggers: tuple[str, ...] = ()
+    on_live: Callable[[Live], dict] | None = None
 
     def url_to_controls(self, s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
         """``from_url``, or each field's control set to the state's value."""
@@ -228,6 +254,12 @@ def _check(view: View) -> None:
         if k in reads:
             raise ValueError(f"view {view.name!r}: input name {k!r} is view {reads[k]!r}'s already")
         reads[k] = view.name
+    lives = {k: v.name for v in _views.values() for k in v.live}
+    for k in view.live:
+        if k in lives:
+            raise ValueError(f"view {view.name!r}: live name {k!r} is view {lives[k]!r}'s already")
+    if not set(view.live_triggers) <= set(view.live):
+        raise ValueError(f"view {view.name!r}: live_triggers must name live properties")
 
 
 def register_view(view: View) -> View:

@@ -8,6 +8,7 @@ from core.store import ArtifactStore, CacheError
 
 from .app import create_app
 from .options import ServeOptions
+from .store import read_progress
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,11 @@ def serve(cache_root: Path | None = None, host: str = ServeOptions.host, port: i
     Raises
     ------
     core.store.CacheError
-        If the cache has no ``current.json``.
+        If the cache has no ``current.json`` and no pipeline runs on it (no live ``progress.json``).
     """
     store = ArtifactStore(cache_root)
-    if not (store.root / "current.json").is_file():
+    # a pipeline that has just started publishes current.json later: the page waits for it
+    if not (store.root / "current.json").is_file() and read_progress(store.root) is None:
         raise CacheError(f"{store.root / 'current.json'} is missing: run `python -m pipeline all` first "
                          "(or pass --cache-dir)")
     app = create_app(store)

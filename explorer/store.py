@@ -23,6 +23,7 @@ import logging
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -49,7 +50,7 @@ IMAGE_SIDE = (8, 64)
 
 __all__ = ["PROJECTIONS", "PROJECTION_LABELS", "CURRENT_VERSION", "DatasetView", "ModelView", "DynamicsView",
            "ExplorerStore", "model_entry", "rows_of_test_ids", "pid_alive", "read_current", "method_facts",
-           "method_title", "projections"]
+           "method_title", "projections", "read_progress"]
 
 
 def read_current(artifacts: ArtifactStore) -> dict:
@@ -81,6 +82,22 @@ PROGRESS_FILE = "progress.json"
 RELOAD_CHECK_SECONDS = 1.0
 
 
+def read_progress(root) -> dict | None:
+    """``<root>/progress.json`` of a running pipeline, or ``None`` when none runs (or its pid is gone).
+
+    Only its shape is checked here (an object with a live ``pid`` and a ``datasets`` object);
+    :mod:`explorer.progress` checks each field before the page uses it.
+    """
+    try:
+        with open(Path(root) / PROGRESS_FILE) as f:
+            p = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(p, dict) or not pid_alive(p.get("pid")) or not isinstance(p.get("datasets"), dict):
+        return None
+    return p
+
+
 class ExplorerStore:
     """Everything the explorer shows, read from one cache root, following ``current.json``.
 
@@ -90,10 +107,14 @@ class ExplorerStore:
         The pipeline's store; only ``current.json``, ``progress.json`` and the paths
         ``current.json`` names are read.
 
+    A pipeline that runs (its ``progress.json`` names a live pid) may not have written
+    ``current.json`` yet, or one listing no dataset: the store then holds none (``names == []``,
+    the page says what is being prepared) and :meth:`maybe_reload` picks up the first one.
+
     Raises
     ------
     core.store.CacheError
-        If ``current.json`` is missing or malformed.
+        If ``current.json`` is malformed, or missing (or lists no dataset) while no pipeline runs.
     """
 
     def __init__(self, artifacts: ArtifactStore):
@@ -105,7 +126,16 @@ class ExplorerStore:
         self._report: dict | None = None
         self._stamp = self._current_stamp()
         self._checked = time.monotonic()
-        self._load(read_current(artifacts))
+        if self._stamp is None and self.progress() is not None:
+            log.info("no current.json yet: waiting for the running pipeline's first dataset")
+            return
+        current = read_current(artifacts)
+        self._load(current, empty_ok=self.progress() is not None)
+
+    @property
+    def waiting(self) -> bool:
+        """True while the store holds no dataset (a pipeline that runs has published none yet)."""
+        return not self.datasets
 
     def _current_stamp(self) -> tuple | None:
         try:
@@ -114,7 +144,7 @@ class ExplorerStore:
             return None
         return st.st_mtime_ns, st.st_size, st.st_ino
 
-    def _load(self, current: dict) -> None:
+    def _load(self, current: dict, empty_ok: bool = False) -> None:
         artifacts = self.artifacts
         try:
             entries = current["datasets"]
@@ -131,7 +161,7 @@ class ExplorerStore:
                 continue
             datasets[name] = _dataset_view(artifacts, name, e)
             signatures[name] = sig
-        if not datasets:
+        if not datasets and not empty_ok:
             raise CacheError(f"{artifacts.root}/current.json lists no datasets; run the pipeline")
         report_rel = current.get("report")
         with self._lock:
@@ -162,7 +192,7 @@ class ExplorerStore:
         if stamp is None or stamp == self._stamp:
             return False
         try:
-            self._load(read_current(self.artifacts))
+            self._load(read_current(self.artifacts), empty_ok=self.waiting)
         except CacheError as e:
             log.warning("current.json changed but could not be read (%s); keeping the current view", e)
             return False
@@ -172,14 +202,7 @@ class ExplorerStore:
 
     def progress(self) -> dict | None:
         """The running pipeline's ``progress.json``, or ``None`` when none runs (or its pid is gone)."""
-        try:
-            with open(self.artifacts.root / PROGRESS_FILE) as f:
-                p = json.load(f)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(p, dict) or not pid_alive(p.get("pid")) or not isinstance(p.get("datasets"), dict):
-            return None
-        return p
+        return read_progress(self.artifacts.root)
 
     @property
     def names(self) -> list[str]:

@@ -12,7 +12,7 @@ from .. import ids
 from ..checks import _choice, _event_points, _model, _rows_of, _view
 from ..controls import layout_of, model_options, model_reader
 from ..panels import models_table
-from ..registry import Field, Sync, View, ViewState, always, pick
+from ..registry import Field, Live, Sync, View, ViewState, always, pick
 from ..store import ExplorerStore, method_facts, projections
 from ..widgets import control, method_radio, scatter_graph
 
@@ -133,5 +133,12 @@ def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     return s.replace(model2=right, proj2=proj2), out
 
 
+def on_live(live: Live) -> dict:
+    """A model that just landed joins the right view's choices."""
+    options = model_options(live.dataset) if live.dataset is not None else None
+    return {"options2": options} if options is not None and options != live.values.get("options2") else {}
+
+
 VIEW = View("projections", "Compare models", order=40, fields=FIELDS, layout=layout, register=register,
-            outputs={"options2": (ids.MODEL2, "options")}, from_url=from_url, to_url=to_url)
+            outputs={"options2": (ids.MODEL2, "options")}, from_url=from_url, to_url=to_url,
+            live={"options2": (ids.MODEL2, "options")}, on_live=on_live)
