@@ -27,6 +27,7 @@ from core.errors import CacheError
 CONFIG_FILE = "config.json"
 CURRENT_FILE = "current.json"
 PROGRESS_FILE = "progress.json"
+WANTED_FILE = "wanted.json"  # the view a page asked for (docs/ARTIFACTS.md), read by pipeline/schedule.py
 
 
 @dataclasses.dataclass(frozen=True)

@@ -45,7 +45,7 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         return 0
     server = None if args.no_serve else ExplorerProcess(config)
     try:
-        current = pipe.run_all(on_first_ready=server.start if server else None)
+        current = pipe.run_all(on_start=server.start if server else None)
         summary(pipe, "all")
         print(f"explorer data: {current}", flush=True)
         if server:
@@ -97,7 +97,8 @@ class ExplorerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        if self.proc is None:
+        """Start it (again, if it has stopped: the run's end leaves the page serving)."""
+        if self.proc is None or self.proc.poll() is not None:
             self.proc = subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)
 
     def wait(self) -> int:

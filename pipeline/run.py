@@ -5,9 +5,10 @@ fetch runs once per model (and per layout), and each artifact is keyed by what m
 What a run made is held in typed records (:class:`DatasetRun`, :class:`ModelRun`) that
 ``publish`` turns into ``current.json``'s declared entries (``core/current.py``).
 
-Datasets go through the stages one after the other, so the first one can be explored
-while the second is still training (``Pipeline.run_all``); ``priority`` puts the dataset a
-user looks at first.
+``Pipeline.run_all`` works through a queue of small steps (``pipeline/schedule.py``): each
+model's quickest layout first, dataset by dataset, publishing ``current.json`` after every
+step, so an explorer started before any work shows each view as it lands; ``priority`` puts
+the dataset a user looks at first, and a view the page asks for (``wanted.json``) goes next.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterator, Sequence
 from core import current as current_json
 from core import schema
 from core.store import ArtifactStore, write_json_atomic
-from pipeline import stages
+from pipeline import schedule, stages
 from pipeline.config import SECTIONS, RunConfig
 from pipeline.results import DatasetRun
 from pipeline.tasks import StageTasks
@@ -80,21 +81,31 @@ class Pipeline(StageTasks):
         self._specs: dict[str, list] = {}
         self._checked: set[str] = set()
         self._progress: dict[str, dict] = {}
+        self._epochs: dict[str, dict] = {}  # per dataset, the network being trained: its epochs so far
+        self._coming: dict[str, list] = {}  # per dataset, the 2-D views still to come, with their times
+        self.estimates = schedule.Estimates()
         self.report_path: Path | None = None
 
     def _names(self, names: Sequence[str] | None) -> tuple[str, ...]:
         return tuple(names) if names is not None else self.names
 
-    def run(self, target: str, names: Sequence[str] | None = None) -> None:
-        """Every stage ``target`` needs, in the graph's order, then ``target``, for ``names`` (default all)."""
-        for stage in stages.order(target):
-            with self.timings.stage(stage.name, self._names(names)):
-                getattr(self, f"stage_{stage.name}")(names)
+    def run(self, target: str, names: Sequence[str] | None = None, step: schedule.Step | None = None) -> None:
+        """Every stage ``target`` needs, in the graph's order, then ``target``, for ``names`` (default all);
+        ``step`` narrows each stage to its models, methods and dimensions."""
+        self._scope = step
+        try:
+            for stage in stages.order(target):
+                with self.timings.stage(stage.name, self._names(names)):
+                    getattr(self, f"stage_{stage.name}")(names)
+        finally:
+            self._scope = None
 
     def _status(self, name: str, stage: str, detail: str = "") -> None:
-        """Tell a running explorer what is being prepared (``<cache>/progress.json``), in the graph's words."""
+        """Tell a running explorer what is being prepared (``<cache>/progress.json``), in the graph's words,
+        with the views still to come and the epochs of a network in training."""
         self._progress[name] = {"stage": stage, "words": stages.words(stage), "detail": detail,
-                                "title": facts.get(name).title}
+                                "title": facts.get(name).title, "coming": self._coming.get(name, []),
+                                **({"epochs": self._epochs[name]} if name in self._epochs else {})}
         try:
             write_json_atomic(self.store.root / PROGRESS_FILE,
                               {"pid": os.getpid(), "updated": time.time(), "datasets": self._progress})
@@ -128,7 +139,11 @@ class Pipeline(StageTasks):
 
     # -- publishing -------------------------------------------------------------------------
     def publish(self, names: Sequence[str] | None = None) -> Path:
-        """Point ``current.json`` at the finished datasets' artifacts (atomically), for the explorer."""
+        """Point ``current.json`` at the datasets' artifacts made so far (atomically), for the explorer.
+
+        A dataset is listed once a model of it has a 2-D layout, a model once it has one; its
+        ``methods`` are every method the run makes, so the page offers them before they land.
+        """
         from embeddings.methods import facts as method_facts
         from embeddings.report import combine
 
@@ -140,8 +155,12 @@ class Pipeline(StageTasks):
         datasets: dict[str, Any] = {}
         for name in self._names(names):
             r = self.results[name]
-            models = {model: m.entry(rel) for model, m in r.models.items()}
-            methods = {p for m in r.models.values() for p in (*m.projections, *m.projections3d)}
+            shown = {model: m for model, m in r.models.items() if m.embed is not None and m.projections}
+            if r.samples is None or not shown:
+                continue  # nothing to show yet
+            models = {model: m.entry(rel) for model, m in shown.items()}
+            methods = {p for m in shown.values() for p in (*m.projections, *m.projections3d)}
+            methods |= set(self.config.project.methods)
             datasets[name] = current_json.DatasetEntry(
                 **facts.get(name).to_json(),
                 run=dict(run, import_folder=rel(self.imported[name])) if name in self.imported else run,
@@ -150,12 +169,14 @@ class Pipeline(StageTasks):
                 samples=rel(r.samples),
                 default_model=kinds.preferred(models),
                 models=models, methods=method_facts(methods))
-            self._status(name, "ready")
+            if r.report is not None:
+                self._status(name, "ready")
         parts = {n: self.results[n].report for n in datasets}
         kept, kept_parts = self._still_shown(set(datasets))
         order = [*kept, *[n for n in datasets if n not in kept]]  # where the page listed them, new ones last
         datasets = {n: datasets.get(n) or kept[n] for n in order}
-        parts = {n: parts.get(n) or kept_parts[n] for n in order}
+        # a dataset still being made has no report part yet: the page shows its views without one
+        parts = {n: p for n in order if (p := parts.get(n) or kept_parts.get(n)) is not None}
         report = combine(parts, self.store, self.config.report.k)
         versions = {folder.stage: folder.version for folder in schema.FOLDERS.values()}
         self.store.write_current(current_json.to_json(datasets, rel(report), run, versions))
@@ -194,20 +215,87 @@ class Pipeline(StageTasks):
                 entries[name], parts[name] = entry, report["datasets"][name]
         return {n: e for n, e in entries.items() if e is not None or n in running}, parts
 
-    def run_all(self, on_first_ready: Callable[[], None] | None = None) -> Path:
-        """Every stage, dataset by dataset; ``on_first_ready`` runs once the first one is published."""
-        self.fetch()
-        self.check_models()
+    def run_all(self, on_start: Callable[[], None] | None = None) -> Path:
+        """Every stage for every dataset, as a queue of steps (``pipeline/schedule.py``), publishing after each.
+
+        ``on_start`` runs once ``progress.json`` says what is coming, before any work (the explorer
+        starts then and shows each view as it lands).  Between steps a view the page asked for
+        (``wanted.json``, written after this run started) is made next.
+        """
         for name in self.names:
             self._status(name, "waiting")
-        done: list[str] = []
-        for name in self.names:
-            self.report([name])
-            done.append(name)
-            self.publish(done)
-            if on_first_ready and len(done) == 1 and len(self.names) > 1:
-                on_first_ready()
+        if on_start:
+            on_start()
+        self.check_models()
+        chosen = [m for m in self.config.project.methods if 2 in self.config.project.dims_of(m)]
+        queue = schedule.plan(self.names, self.models, chosen)
+        seen = time.time()
+        while queue:
+            wish, seen = schedule.wanted(self.store.root, seen, self.names, self.models, chosen)
+            if wish is not None and not self._made(wish):
+                log.info("%s: the page asked for %s of %s: next", wish.dataset, wish.methods[0], wish.models[0])
+                queue.insert(0, wish)
+            self._tell_coming(queue)
+            step = queue.pop(0)
+            if self._made(step):
+                continue
+            before = dict(self.timings.seconds)
+            self.run(step.target, [step.dataset], step)
+            self._learn(step, before)
+            self._tell_coming(queue)  # the page sees the new view with what is still to come
+            self.publish([n for n in self.names if self.results[n].models])
+        self._tell_coming([])
         self.report()
         current = self.publish()
         (self.store.root / PROGRESS_FILE).unlink(missing_ok=True)
         return current
+
+    # -- the queue's bookkeeping (pipeline/schedule.py) ----------------------------------------------
+    def _made(self, step: schedule.Step) -> bool:
+        r = self.results[step.dataset]
+        view = step.view()
+        if view is None:
+            return step.target == "report" and r.report is not None
+        m = r.models.get(view[0])
+        return m is not None and view[1] in m.projections
+
+    def _points(self, name: str) -> int:
+        """The samples a dataset's layouts hold (its samples folder's, or what the config asks)."""
+        r, embed = self.results[name], self.config.embed
+        if r.samples is not None:
+            return len(self.store.load_array(schema.SAMPLES.path(r.samples, "labels"), mmap=True))
+        return embed.embed_subset or (70_000 if embed.sample_set == "all" else 10_000)
+
+    def _learn(self, step: schedule.Step, before: dict[str, float]) -> None:
+        view = step.view()
+        took = {k: v - before.get(k, 0.0) for k, v in self.timings.seconds.items()}
+        if view is None:
+            self.estimates.learn_rest(sum(took.values()), len(self.models(step.dataset)))
+            return
+        spec = next(s for s in self.models(step.dataset) if s.name == view[0])
+        self.estimates.learn(spec.kind, view[1], took, self._points(step.dataset))
+
+    def _tell_coming(self, queue: list[schedule.Step]) -> None:
+        """Per dataset, the 2-D views ``queue`` will make, in order, each with its seconds from now."""
+        coming: dict[str, list] = {n: [] for n in self.names}
+        fitted = {(n, model) for n in self.names for model in self.results[n].models}
+        embedded = {(n, model) for n in self.names for model, m in self.results[n].models.items() if m.embed}
+        eta = 0.0
+        for step in queue:
+            view = step.view()
+            if self._made(step):
+                continue
+            if view is None:  # the rest of a dataset's work comes before the next one's views
+                eta += self.estimates.rest_seconds(len(self.models(step.dataset)))
+                continue
+            spec = next(s for s in self.models(step.dataset) if s.name == view[0])
+            key = (step.dataset, spec.name)
+            eta += self.estimates.seconds(spec.kind, view[1], self._points(step.dataset),
+                                          key in fitted, key in embedded)
+            fitted.add(key)
+            embedded.add(key)
+            coming[step.dataset].append({"model": spec.name, "title": spec.title, "proj": view[1],
+                                         "eta_s": round(eta, 1)})
+        self._coming = coming
+        for name, entry in list(self._progress.items()):
+            self._status(name, entry["stage"], entry["detail"])

@@ -3,7 +3,8 @@
 Each method takes the datasets to work on (``None``: all, in the run's priority order), walks
 their missing (dataset, model, layout) tasks and calls the plain function of ``training/`` or
 ``embeddings/`` that builds one folder. The runner (:meth:`pipeline.run.Pipeline.run`) calls
-them in the graph's order, so none of them calls another stage.
+them in the graph's order, so none of them calls another stage; a step of the queue
+(``pipeline/schedule.py``) narrows them to its models, methods and dimensions (``_covers``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 
 class StageTasks:
     """The stages' methods of :class:`~pipeline.run.Pipeline` (its state: ``results``, ``store``, ``config``)."""
+
+    _scope = None  # the schedule.Step being run (None: everything the stage has to do)
+
+    def _covers(self, model: str, method: str | None = None, dims: int = 2) -> bool:
+        return self._scope is None or self._scope.covers(model, method, dims)
 
     def stage_fetch(self, names: Sequence[str] | None = None) -> None:
         for name in self._names(names):
@@ -37,14 +43,27 @@ class StageTasks:
         for name in self._names(names):
             done = self.results[name].models
             for spec in self.models(name):
-                if spec.name in done:
+                if spec.name in done or not self._covers(spec.name):
                     continue
                 kind = kinds.get(spec.kind)
                 self._status(name, "train", f"{spec.name}: {kind.fit_words(spec)}")
                 step = (bar_updater(self.config.progress, f"  {name} {spec.name} {kind.fit_bar}")
                         if kind.fit_bar else None)
-                folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step)
+                folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step,
+                             on_epoch=self._epoch_watcher(name, spec))
+                self._epochs.pop(name, None)
                 done[spec.name] = ModelRun(spec=spec, model=folder)
+
+    def _epoch_watcher(self, name: str, spec) -> Callable[[dict], None]:
+        """Each finished epoch of ``spec``'s training, told to a running explorer (``progress.json``'s ``epochs``)."""
+        def watch(record: dict) -> None:
+            run = self._epochs.setdefault(name, {"model": spec.name, "title": spec.title, "history": []})
+            run.update(epoch=record["epoch"], of=record["of"])
+            run["history"].append(record)
+            acc = record.get("val_accuracy")
+            self._status(name, "train", f"{spec.name}: epoch {record['epoch']} of {record['of']}"
+                         + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+        return watch
 
     def stage_embed(self, names: Sequence[str] | None = None) -> None:
         from embeddings.extract import embed, samples
@@ -55,7 +74,7 @@ class StageTasks:
                 r.samples = samples(name, self._arrays[name], self.config.embed, self.store,
                                     upstream=facts.get(name).upstream)
             for m in r.models.values():
-                if m.embed is not None:
+                if m.embed is not None or not self._covers(m.spec.name):
                     continue
                 self._status(name, "embed", m.spec.name)
                 with ticking(self.config.progress, f"  {name} {m.spec.name}: predictions, k-NN graph") as step:
@@ -71,7 +90,7 @@ class StageTasks:
         # 2-D layouts of every model before any 3-D one: the explorer's views need them first
         tasks = [(n, model, p, d) for d in (2, 3) for n in self._names(names)
                  for model, m in self.results[n].models.items()
-                 for p in cfg.methods if d in cfg.dims_of(p) and p not in m.layouts(d)]
+                 for p in cfg.methods if d in cfg.dims_of(p) and p not in m.layouts(d) and self._covers(model, p, d)]
         if not tasks:
             return
         bar = tqdm(tasks, desc="project", unit="layout", disable=not progress, dynamic_ncols=True)

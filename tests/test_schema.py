@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 PACKAGES = ("core", "training", "embeddings", "explorer", "pipeline", "synthetic")
 #: Files of the cache that are no stage's: the folder record, the explorer's pointer, the run's progress.
-NOT_STAGE_FILES = {schema.CONFIG_FILE, schema.CURRENT_FILE, schema.PROGRESS_FILE}
+NOT_STAGE_FILES = {schema.CONFIG_FILE, schema.CURRENT_FILE, schema.PROGRESS_FILE, schema.WANTED_FILE}
 
 
 def conformance_of_cache(root) -> dict[str, list[str]]:

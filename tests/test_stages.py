@@ -74,7 +74,7 @@ def test_progress_says_the_graphs_words(tmp_path):
     pipe._status("mnist", "faith", "t-SNE of cnn")
     progress = json.loads((tmp_path / "progress.json").read_text())
     assert progress["datasets"]["mnist"] == {"stage": "faith", "words": "measuring how faithful each layout is",
-                                             "detail": "t-SNE of cnn", "title": "MNIST"}
+                                             "detail": "t-SNE of cnn", "title": "MNIST", "coming": []}
 
 
 def test_priority_puts_a_dataset_first(tmp_path):

@@ -10,11 +10,15 @@ from tqdm.auto import tqdm
 
 
 class EpochProgress(keras.callbacks.Callback):
-    """One tqdm bar per training run, advanced per batch, with the epoch's metrics."""
+    """One tqdm bar per training run, advanced per batch, with the epoch's metrics.
 
-    def __init__(self, name: str, epochs: int, enabled: bool = True):
+    ``on_epoch`` gets each finished epoch as ``{"epoch", "of", "seconds", "loss", "accuracy", "val_loss",
+    "val_accuracy"}`` (a running explorer shows them while the network trains).
+    """
+
+    def __init__(self, name: str, epochs: int, enabled: bool = True, on_epoch=None):
         super().__init__()
-        self.name, self.epochs, self.enabled = name, epochs, enabled
+        self.name, self.epochs, self.enabled, self.on_epoch = name, epochs, enabled, on_epoch
         self.epoch_seconds: list[float] = []
         self.bar = None
 
@@ -34,6 +38,9 @@ class EpochProgress(keras.callbacks.Callback):
         logs = logs or {}
         self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", acc=f"{logs.get('accuracy', 0):.4f}",
                              test_acc=f"{logs.get('val_accuracy', 0):.4f}")
+        if self.on_epoch is not None:
+            self.on_epoch({"epoch": epoch + 1, "of": self.epochs, "seconds": self.epoch_seconds[-1],
+                           **{k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs}})
         if not self.enabled:
             return
         tqdm.write(f"  {self.name} epoch {epoch + 1}/{self.epochs}: train acc {logs.get('accuracy', 0):.4f}, "

@@ -76,9 +76,13 @@ def specs(dataset: str, models: ModelOptions, train: TrainOptions, seed: int) ->
 
 
 def fit(spec: ModelSpec, arrays: Arrays, store: ArtifactStore, progress: bool = True,
-        step: Callable[[int, int], None] | None = None) -> Path:
-    """Make (or reuse) the model folder of ``spec`` through its kind: train, vote, import a file, ..."""
-    return kinds.get(spec.kind).fit(spec, arrays, store, progress=progress, step=step)
+        step: Callable[[int, int], None] | None = None, on_epoch: Callable[[dict], None] | None = None) -> Path:
+    """Make (or reuse) the model folder of ``spec`` through its kind: train, vote, import a file, ...
+
+    ``step(done, total)`` follows a fit that counts (the k-NN's queries); ``on_epoch(record)`` gets each
+    finished epoch of a trained network (:class:`training.callbacks.EpochProgress`).
+    """
+    return kinds.get(spec.kind).fit(spec, arrays, store, progress=progress, step=step, on_epoch=on_epoch)
 
 
 def check(spec: ModelSpec) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -46,7 +47,8 @@ def _seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: bool = True) -> Path:
+def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: bool = True,
+          on_epoch: Callable[[dict], None] | None = None) -> Path:
     """Train (or reuse) the model for ``config`` and return its artifact directory.
 
     Saved in ``<cache>/<dataset>/model/<key>/``: ``model.keras``, ``history.json``,
@@ -54,10 +56,10 @@ def train(config: TrainConfig, arrays: Arrays, store: ArtifactStore, progress: b
     ``dynamics/`` (per-epoch embeddings and predictions of a fixed class-balanced
     test subset, when ``snapshot_samples > 0``).
     """
-    return store.build(config.dataset, STAGE, config.record(), lambda out: _fit(config, arrays, out, progress))
+    return store.build(config.dataset, STAGE, config.record(), lambda out: _fit(config, arrays, out, progress, on_epoch))
 
 
-def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None:
+def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool, on_epoch=None) -> None:
     import keras
 
     from training.model import build_network, embedding_model
@@ -88,7 +90,7 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool) -> None
                             out / "dynamics")
         save_npy_atomic(out / "dynamics" / "index.npy", snap_idx)
 
-    callbacks = [EpochProgress(config.dataset, config.epochs, enabled=progress)]
+    callbacks = [EpochProgress(config.dataset, config.epochs, enabled=progress, on_epoch=on_epoch)]
     if snapshot is not None:
         callbacks.append(snapshot)
     n_classes = len(info.class_names)

@@ -52,7 +52,7 @@ class DensMAP(UMAP):
 
 
 METHOD = Method(
-    name="densmap", title="densMAP", estimator=DensMAP, order=40, default=False,
+    name="densmap", title="densMAP", estimator=DensMAP, order=40, default=False, seconds=30,
     about="UMAP that keeps local density (Narayan, Berger & Cho 2021): a class spread out in the "
           "embedding looks spread out here",
     params=(Param("densmap_neighbors", "n_neighbors", "densMAP n_neighbors"),

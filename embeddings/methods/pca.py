@@ -39,4 +39,4 @@ class PCA(Projection):
 
 METHOD = Method(name="pca", title="PCA", about="the two directions of largest variance: linear, global",
                 estimator=PCA, order=30,
-                always_3d=True)  # milliseconds: the explorer's 3-D view always has one
+                always_3d=True, seconds=1)  # milliseconds: the explorer's 3-D view always has one

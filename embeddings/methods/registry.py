@@ -62,6 +62,9 @@ class Method:
         Whether the default ``--methods`` computes it.
     always_3d : bool
         Also laid out in 3-D without ``--dims 3`` (where that costs nothing).
+    seconds : float
+        A first guess at its seconds for 10,000 points on 2 cores, for the page's "about N s" until
+        the run has timed one; the quickest method makes each model's first picture (``pipeline/schedule.py``).
     """
 
     name: str
@@ -72,6 +75,7 @@ class Method:
     order: int = 100
     default: bool = True
     always_3d: bool = False
+    seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name):

@@ -105,6 +105,6 @@ class TSNE(Projection):
 
 METHOD = Method(
     name="tsne", title="t-SNE", about="local neighbourhoods; distances between clusters mean little",
-    estimator=TSNE, order=20,
+    estimator=TSNE, order=20, seconds=35,
     params=(Param("perplexity", "perplexity", "t-SNE perplexity (needs 3 x perplexity neighbours)"),
             Param("tsne_iter", "n_iter", "t-SNE iterations after early exaggeration")))

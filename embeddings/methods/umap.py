@@ -132,6 +132,6 @@ def cache_umap_compilation() -> list[str]:
 
 METHOD = Method(
     name="umap", title="UMAP", about="local neighbourhoods, some global structure",
-    estimator=UMAP, order=10,
+    estimator=UMAP, order=10, seconds=20,
     params=(Param("umap_neighbors", "n_neighbors", "UMAP n_neighbors"),
             Param("umap_min_dist", "min_dist", "UMAP min_dist")))

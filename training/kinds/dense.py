@@ -4,4 +4,4 @@ from __future__ import annotations
 from .network import network_kind, profile
 from .registry import Rung
 
-KIND = network_kind("mlp", "Dense network", rungs=(Rung("mlp", profile("mlp")),))
+KIND = network_kind("mlp", "Dense network", rungs=(Rung("mlp", profile("mlp")),), fit_seconds=40)

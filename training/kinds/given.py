@@ -22,7 +22,7 @@ def _import_dir(spec: ModelSpec, store) -> Path:
     return store.path(spec.config.dataset, STAGE, spec.config.source)
 
 
-def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None, on_epoch=None) -> Path:
     from training.imported import fit_given
 
     return fit_given(spec.config, _import_dir(spec, store), store, progress=step)
@@ -42,7 +42,7 @@ def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
 
 KIND = Kind(name="given", title="Your embeddings", fit=fit, embed=embed, layers=layers,
             in_sample=False,  # an imported dataset has no training images
-            words="predictions of your embeddings", fit_bar="k-NN")
+            words="predictions of your embeddings", fit_bar="k-NN", fit_seconds=5)
 
 
 def imported_specs(dataset: str, import_dir: Path, store) -> list[ModelSpec]:

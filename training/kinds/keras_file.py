@@ -12,7 +12,7 @@ import numpy as np
 from .registry import Kind, ModelSpec, SampleSet
 
 
-def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None, on_epoch=None) -> Path:
     from training.user_model import import_model
 
     return import_model(spec.config, arrays, store)
@@ -42,7 +42,7 @@ def check(spec: ModelSpec) -> list[str]:
 
 KIND = Kind(name="keras", title="Your Keras model", fit=fit, embed=embed, layers=layers,
             in_sample=True,  # it may have learned from any training image
-            words="checking your model", article="", check=check)
+            words="checking your model", article="", check=check, fit_seconds=10)
 
 
 def user_specs(dataset: str, models) -> list[ModelSpec]:

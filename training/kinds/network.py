@@ -12,10 +12,10 @@ from training.config import CLASSES_LAYER, EMBEDDING_LAYER
 from .registry import Kind, ModelSpec, Rung, SampleSet
 
 
-def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None, on_epoch=None) -> Path:
     from training.train import train
 
-    return train(spec.config, arrays, store, progress=progress)
+    return train(spec.config, arrays, store, progress=progress, on_epoch=on_epoch)
 
 
 def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=None) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +40,7 @@ def profile(name: str | None) -> Callable:
     return lambda dataset, train, seed: train.config(dataset, seed, name)
 
 
-def network_kind(name: str, title: str, rungs: tuple[Rung, ...]) -> Kind:
+def network_kind(name: str, title: str, rungs: tuple[Rung, ...], fit_seconds: float) -> Kind:
     """A kind of trained network: its predictions on its training images are in sample."""
     return Kind(name=name, title=title, fit=fit, embed=embed, layers=layers, in_sample=True, snapshots=True,
-                words="{spec.config.epochs} epochs", rungs=rungs)
+                words="{spec.config.epochs} epochs", rungs=rungs, fit_seconds=fit_seconds)

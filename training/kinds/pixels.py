@@ -15,7 +15,7 @@ from training.pixels import PixelsConfig
 from .registry import Kind, ModelSpec, Rung, SampleSet
 
 
-def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None) -> Path:
+def fit(spec: ModelSpec, arrays: dict, store, progress: bool = True, step=None, on_epoch=None) -> Path:
     from training.pixels import fit_pixels
 
     return fit_pixels(spec.config, arrays, store, progress=step)
@@ -44,7 +44,7 @@ def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=
 KIND = Kind(
     name="pixels", title="Raw pixels (k-NN)", fit=fit, embed=embed,
     in_sample=False,  # a training image never votes for itself
-    words="k-NN vote of the training images", fit_bar="k-NN", pixel_space=True,
+    words="k-NN vote of the training images", fit_bar="k-NN", pixel_space=True, fit_seconds=20,
     rungs=(Rung("pixels", lambda dataset, train, seed: PixelsConfig(
         dataset=dataset, k=train.pixels_k, weights=train.pixels_weights, train_subset=train.train_subset)),))
 

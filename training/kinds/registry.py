@@ -105,6 +105,9 @@ class Kind:
     article : str
         The word before its title in a sentence: "the" (the CNN); empty for a model called by its
         user's name.
+    fit_seconds : float
+        A first guess at its fit's seconds on a 60,000-image dataset on 2 cores, for the page's "about
+        N s" until the run has timed one (``pipeline/schedule.py``).
     check : callable(spec) -> list of str, optional
         Loads and checks a model before any work (a user's file); returns what was found out.
     rungs : tuple of Rung
@@ -124,6 +127,7 @@ class Kind:
     article: str = "the"
     check: Callable[[ModelSpec], list[str]] | None = None
     rungs: tuple[Rung, ...] = ()
+    fit_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         for name in (self.name, *(r.name for r in self.rungs)):

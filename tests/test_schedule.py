@@ -1,0 +1,132 @@
+"""The run as a queue of steps (pipeline/schedule.py): the quickest view first, a view the page asks for
+next, each view published as it lands, and the page told what is coming and when."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from pipeline import schedule
+from pipeline.config import RunConfig
+from pipeline.run import Pipeline
+from pipeline.schedule import Estimates, Step
+from training import kinds
+from training.ladder import ModelSpec
+
+
+def _specs(name):
+    """The ladder and a user's model (whose kind checks a file before any work)."""
+    return [ModelSpec("pixels", "pixels", "Raw pixels (k-NN)", None), ModelSpec("mlp", "mlp", "Dense network", None),
+            ModelSpec("cnn", "cnn", "CNN", None), ModelSpec("mine", "keras", "mine", None)]
+
+
+def test_each_model_gets_its_quickest_layout_first_and_the_users_model_comes_first():
+    steps = schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"])
+    views = [s.view() for s in steps if s.dataset == "mnist" and s.view()]
+    assert views[:3] == [("mine", "pca"), ("mine", "umap"), ("mine", "tsne")]  # UMAP: the page's first choice
+    assert [m for m, _ in views[3::3]] == ["pixels", "mlp", "cnn"]
+    assert all(method == "pca" for _, method in views[::3])
+    assert [s.target for s in steps].count("report") == 2
+    first_fashion = next(i for i, s in enumerate(steps) if s.dataset == "fashion-mnist")
+    assert steps[first_fashion - 1] == Step("mnist", "report")  # a dataset is finished before the next begins
+
+
+def test_a_step_covers_only_its_models_methods_and_dimensions():
+    step = Step("mnist", "project", ("cnn",), ("pca",), (2,))
+    assert step.covers("cnn") and step.covers("cnn", "pca", 2)
+    assert not step.covers("pixels") and not step.covers("cnn", "umap") and not step.covers("cnn", "pca", 3)
+    assert Step("mnist", "report").covers("pixels", "umap", 3) and Step("mnist", "report").view() is None
+
+
+def test_the_pages_wish_is_read_once_and_only_when_it_names_a_view_of_this_run(tmp_path):
+    chosen = ["pca", "umap"]
+    assert schedule.wanted(tmp_path, 0.0, ["mnist"], _specs, chosen) == (None, 0.0)  # no file
+    (tmp_path / schedule.WANTED_FILE).write_text("{not json")
+    assert schedule.wanted(tmp_path, 0.0, ["mnist"], _specs, chosen) == (None, 0.0)
+    now = time.time()
+    (tmp_path / schedule.WANTED_FILE).write_text(json.dumps({"dataset": "mnist", "model": "cnn", "proj": "umap",
+                                                             "time": now}))
+    step, seen = schedule.wanted(tmp_path, now - 10, ["mnist"], _specs, chosen)
+    assert step == Step("mnist", "project", ("cnn",), ("umap",), (2,)) and seen == now
+    assert schedule.wanted(tmp_path, seen, ["mnist"], _specs, chosen) == (None, seen)  # not twice
+    for bad in ({"dataset": "cifar", "model": "cnn", "proj": "umap"}, {"dataset": "mnist", "model": "rm -rf",
+                                                                        "proj": "umap"},
+                {"dataset": "mnist", "model": "cnn", "proj": "densmap"}, {"dataset": "mnist", "model": ["cnn"],
+                                                                          "proj": "umap"}):
+        (tmp_path / schedule.WANTED_FILE).write_text(json.dumps({**bad, "time": now + 1}))
+        assert schedule.wanted(tmp_path, now, ["mnist"], _specs, chosen)[0] is None, bad
+
+
+def test_estimates_start_from_the_registries_and_learn_what_this_run_measured():
+    est = Estimates()
+    guess = est.seconds("cnn", "tsne", 10_000, fitted=False, embedded=False)
+    assert guess == kinds.get("cnn").fit_seconds + schedule.EMBED_SECONDS + 35
+    assert est.seconds("cnn", "pca", 10_000, fitted=True, embedded=True) == 1
+    est.learn("cnn", "tsne", {"train": 80.0, "embed": 6.0, "project": 10.0}, 5_000)
+    assert est.seconds("cnn", "tsne", 10_000, fitted=False, embedded=False) == 80 + 6 + 20  # t-SNE per 10,000 points
+    assert est.seconds("cnn", "tsne", 10_000, fitted=True, embedded=True) == 20
+
+
+@pytest.fixture
+def pixels_run(tmp_path, real_data_dir):
+    """A run of the pixel k-NN on a few hundred MNIST images, PCA and t-SNE (no TensorFlow, no numba)."""
+    return RunConfig.from_sections({
+        "where": {"cache_dir": tmp_path}, "data": {"dataset": ("mnist",), "data_dir": real_data_dir, "quiet": True},
+        "models": {"models": ("pixels",)}, "train": {"train_subset": 1000}, "embed": {"embed_subset": 300},
+        "project": {"methods": ("pca", "tsne"), "tsne_iter": 100}})
+
+
+def test_each_view_is_published_as_it_lands_with_what_is_coming(pixels_run, tmp_path, monkeypatch):
+    pipe = Pipeline(pixels_run)
+    published, progress = [], []
+    write = pipe.store.write_current
+
+    def record(current):
+        write(current)
+        entry = current["datasets"].get("mnist", {})
+        published.append({m: sorted(e["projections"]) for m, e in entry.get("models", {}).items()})
+        progress.append(json.loads((tmp_path / "progress.json").read_text())["datasets"]["mnist"])
+
+    monkeypatch.setattr(pipe.store, "write_current", record)
+    started = []
+    pipe.run_all(on_start=lambda: started.append((json.loads((tmp_path / "progress.json").read_text()),
+                                                  (tmp_path / "current.json").exists())))
+    # the explorer is started before any work, when progress.json already says what is coming
+    assert len(started) == 1 and started[0][1] is False
+    assert started[0][0]["datasets"]["mnist"]["stage"] == "waiting"
+    assert published[0] == {"pixels": ["pca"]}  # the first picture: the quickest layout alone
+    assert published[1] == {"pixels": ["pca", "tsne"]}
+    assert published[-1] == {"pixels": ["pca", "tsne"]}
+    # while the first view was made the page was told t-SNE comes next, with a time
+    coming = progress[0]["coming"]
+    assert [(c["model"], c["proj"]) for c in coming] == [("pixels", "tsne")] and coming[0]["eta_s"] > 0
+    assert progress[1]["coming"] == []
+    assert not (tmp_path / "progress.json").exists()  # the run is over
+    current = json.loads((tmp_path / "current.json").read_text())
+    assert list(current["datasets"]["mnist"]["methods"]) == ["tsne", "pca"]  # every method, in the page's order
+
+
+@pytest.mark.slow  # trains a dense network
+def test_a_view_the_page_asks_for_is_made_next(pixels_run, tmp_path, monkeypatch):
+    config = RunConfig.from_sections({**pixels_run.settable(), "where": {"cache_dir": tmp_path},
+                                      "models": {"models": ("pixels", "mlp")},
+                                      "train": {"train_subset": 1000, "epochs": 1}})
+    pipe = Pipeline(config)
+    views: list[tuple[str, str]] = []
+    write = pipe.store.write_current
+
+    def record(current):
+        write(current)
+        models = current["datasets"]["mnist"]["models"]
+        shown = {(m, p) for m, e in models.items() for p in e["projections"]}
+        views.extend(sorted(shown - set(views)))
+        if len(views) == 1:  # the page, showing the first picture, asks for the dense network's t-SNE
+            (tmp_path / schedule.WANTED_FILE).write_text(json.dumps(
+                {"dataset": "mnist", "model": "mlp", "proj": "tsne", "time": time.time()}))
+
+    monkeypatch.setattr(pipe.store, "write_current", record)
+    pipe.run_all()
+    assert views[0] == ("pixels", "pca")
+    assert views[1] == ("mlp", "tsne")  # before the pixels' own t-SNE and the dense network's PCA
+    assert sorted(views) == sorted({(m, p) for m in ("pixels", "mlp") for p in ("pca", "tsne")})
