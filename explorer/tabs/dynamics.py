@@ -41,6 +41,9 @@ PLAY_MS = 1100
 #: the colouring's note on this tab (shown where the chosen colouring has a note)
 COLOUR_NOTE = ("Training dynamics are coloured by true class for this choice: it describes the trained "
                "model's final layouts, not its snapshots.")
+#: a panel's figure while its dataset's snapshots are not made yet
+EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
 # no box or lasso: a selection means nothing while the points move
 SCATTER_CONFIG = {**GRAPH_CONFIG, "modeBarButtonsToRemove": GRAPH_CONFIG["modeBarButtonsToRemove"]
                   + ["select2d", "lasso2d"]}
@@ -104,13 +107,14 @@ def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks (two on the server, three in the browser) to ``app``."""
     renders = itertools.count(1)  # per app: numbers this app's drawings for assets/dynamics.js
 
-    def dynamics_of(name, model) -> ModelView:
+    def dynamics_of(name, model) -> ModelView | None:
         ds = _dataset(store, name)
         if model is not None and not isinstance(model, str):
             raise BadInput(f"model must be a model's name (got {_short(model)})")
         m = D.shown(ds, model)
         if m is None or m.dynamics is None:
-            raise BadInput(f"{ds.title} has no training dynamics in the cache")
+            return None  # not made (yet): a running pipeline makes a model's snapshots' frames after its layouts'
+
         return m
 
     def note(m: ModelView, model) -> str:
@@ -149,6 +153,10 @@ def register(app, store: ExplorerStore) -> None:
         figs, notes = [], []
         for o in ctx.outputs_grouping["figures"]:
             m = dynamics_of(o["id"].get("dataset"), model)
+            if m is None:
+                figs.append(EMPTY)
+                notes.append(f"No training snapshots of {_dataset(store, o['id'].get('dataset')).title} yet.")
+                continue
             frames = [D.frame_at(m.dynamics, e) for e in epochs]
             fig = D.scatter_figure(m, frames[step], colour, frames, epochs)
             # tells assets/dynamics.js that this drawing, not its own last one, is on screen
@@ -178,6 +186,10 @@ def register(app, store: ExplorerStore) -> None:
         for o in ctx.outputs_grouping["charts"]:
             name = o["id"].get("dataset")
             m = dynamics_of(name, model)
+            if m is None:
+                charts.append(EMPTY)
+                stats.append("")
+                continue
             ds = m.ds
             k = len(ds.class_names)
             pair = parse_pair(chosen.get(name), k, distinct=True)
