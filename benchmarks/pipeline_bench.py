@@ -38,9 +38,20 @@ def _served(port: int, min_n: int) -> list[str]:
     return [name for name, s in sizes.items() if s.get("n", 0) >= min_n]
 
 
+def _has_model(cache: Path, dataset: str | None, model: str, min_n: int) -> bool:
+    """Whether ``current.json`` lists ``model`` with a layout for ``dataset`` (at ``min_n`` points or more)."""
+    try:
+        entry = json.loads((cache / "current.json").read_text())["datasets"][dataset]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return entry.get("n", 0) >= min_n and bool(entry.get("models", {}).get(model, {}).get("projections"))
+
+
 def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 3600, min_n: int = 1,
                   quiet: bool = True) -> dict:
-    """Start ``python -m pipeline all`` and time first page, both datasets served, and stages.
+    """Start ``python -m pipeline all`` and time: the explorer's first answer, its first dataset served
+    (the first page with a real view), that dataset's CNN view, both datasets served, and the run's end
+    (every artifact made: it prints its stage times), with the stages' times.
 
     Without ``quiet`` the run prints its progress bars and log lines, and the longest time its
     output stood still is measured (``silent_max``, with what it printed last before it, and
@@ -54,12 +65,15 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
     log_path = Path(tempfile.mkstemp(prefix="bench-pipeline-", suffix=".log")[1])
     child_out = open(log_path, "ab")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=child_out, stderr=subprocess.STDOUT)
-    first = both = None
+    first = both = answered = first_cnn = done = None
+    first_name = None
     size, grew, silent_max, silent_after, silent_line, gaps = 0, 0.0, 0.0, "", "", []
     try:
         while time.perf_counter() - t0 < timeout and proc.poll() is None:
             served = _served(port, min_n)
             now = time.perf_counter() - t0
+            if answered is None and _answers(port):
+                answered = now
             new_size = log_path.stat().st_size
             if new_size != size:
                 if now - grew > SILENCE_S:
@@ -70,17 +84,16 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
             elif now - grew > silent_max:
                 silent_max, silent_after = now - grew, silent_line
             if served and first is None:
-                first = now
-            if len(served) >= 2:
+                first, first_name = now, served[0]
+            if first_cnn is None and first_name and _has_model(cache, first_name, "cnn", min_n):
+                first_cnn = now
+            if len(served) >= 2 and both is None:
                 both = now
+            # the summary with the stage times is printed once every artifact is made and published
+            if "stage times" in log_path.read_text(errors="replace"):
+                done = now
                 break
             time.sleep(0.1)
-        # The summary with the stage times is printed right after the last dataset is published.
-        t_end = time.perf_counter()
-        while both is not None and time.perf_counter() - t_end < 60:
-            if "stage times" in log_path.read_text(errors="replace"):
-                break
-            time.sleep(0.2)
     finally:
         proc.terminate()
         try:
@@ -99,9 +112,18 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
         for part in m.group(1).split(";"):
             name, times = part.split(":", 1)
             per_dataset[name.strip()] = _stage_seconds(times)
-    return {"first_page": first, "both": both, "stages": stages, "per_dataset": per_dataset,
+    return {"answered": answered, "first_page": first, "first_cnn": first_cnn, "both": both, "done": done,
+            "stages": stages, "per_dataset": per_dataset,
             "silent_max": silent_max, "silent_after": silent_after, "gaps": sorted(gaps, reverse=True),
             "log": out[-3000:]}
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 def _stage_seconds(text: str) -> dict[str, float]:
@@ -136,11 +158,21 @@ def bench_pipeline(store, keep: Path | None = None) -> list[Row]:
         section = ("whole pipeline, default models (pixels k-NN, dense network, CNN), 10,000 test images per "
                    "dataset (data present, packages installed)")
         rows += _stage_rows(section, cold)
-        ok = cold["both"] is not None
-        rows.append(Row(section, "first dataset explorable (s)", f"{cold['first_page']:.0f}" if cold["first_page"]
-                        else "never", target="<= 240", met=bool(cold["first_page"]) and cold["first_page"] <= 240))
-        rows.append(Row(section, "explorer serving both datasets (s)", f"{cold['both']:.0f}" if ok else "never",
-                        target="<= 480", met=ok and cold["both"] <= 480))
+
+        def secs(key: str, fmt: str = ".0f") -> str:
+            return format(cold[key], fmt) if cold[key] is not None else "never"
+
+        def within(key: str, limit: float) -> bool:
+            return cold[key] is not None and cold[key] <= limit
+
+        rows.append(Row(section, "explorer answering (s)", secs("answered", ".1f"), note="before any work"))
+        rows.append(Row(section, "first page with a real view: the first dataset served (s)", secs("first_page"),
+                        target="<= 60", met=within("first_page", 60)))
+        rows.append(Row(section, "the first dataset's CNN view (s)", secs("first_cnn"), target="<= 240",
+                        met=within("first_cnn", 240)))
+        rows.append(Row(section, "both datasets served (s)", secs("both"), note="each with its first view"))
+        rows.append(Row(section, "every artifact of the default run, both datasets (s)", secs("done"),
+                        target="<= 480", met=within("done", 480)))
         warm = run_and_serve(cache, data, [], timeout=120)
         rows.append(Row(section, "first page with everything cached (s)",
                         f"{warm['first_page']:.1f}" if warm["first_page"] else "never",
@@ -164,10 +196,13 @@ def bench_full(cache: Path, data: Path) -> list[Row]:
     wall = time.perf_counter() - t0
     section = "whole pipeline, all 70,000 images per dataset (after the default run; trained models reused)"
     rows = _stage_rows(section, full)
-    both = full["both"]
-    rows.append(Row(section, "explorer serving both datasets at 70,000 points (s)",
-                    f"{both:.0f}" if both else f"never (gave up at {wall:.0f} s)",
-                    target="<= 900", met=bool(both) and both <= 900))
+    first, done = full["first_page"], full["done"]
+    rows.append(Row(section, "the first 70,000-point view served (s)",
+                    f"{first:.0f}" if first else f"never (gave up at {wall:.0f} s)",
+                    target="<= 120", met=bool(first) and first <= 120))
+    rows.append(Row(section, "every artifact at 70,000 points, both datasets (s)",
+                    f"{done:.0f}" if done else f"never (gave up at {wall:.0f} s)",
+                    target="<= 900", met=bool(done) and done <= 900))
     report = full["stages"].get("report")
     rows.append(Row(section, "report stage, both datasets (s)", f"{report:.0f}" if report is not None else "not run",
                     target="<= 120", met=report is not None and report <= 120))

@@ -4,7 +4,10 @@ Both check what they are given (each refusal names the argument, what was expect
 what was found), import it into the cache keyed by its content, run the same cached stages
 as ``./run.sh`` (k-NN graph, PCA/t-SNE/UMAP, faithfulness, label issues, report), show
 progress, and return a :class:`Dataset` whose ``show()`` opens the explorer on it. A second
-call with the same arrays reuses every stage.
+call with the same arrays reuses every stage. With ``wait=False`` they return as soon as the
+arrays are checked and imported: the stages run on in a background thread, publishing each
+view as it lands, so ``show()`` draws the first layout within seconds and fills in the rest;
+``ds.wait()`` (or reading ``ds.report``) waits for the end.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import dataclasses
 import logging
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -24,13 +28,52 @@ log = logging.getLogger(__name__)
 _CHATTY = ("pipeline", "training", "embeddings")
 
 
-@dataclasses.dataclass
 class Dataset:
-    """A dataset in the cache, ready to show: its ``name``, where it lives and its report entry."""
+    """A dataset in the cache: its ``name``, where it lives and (once its stages are done) its report entry."""
 
-    name: str
-    cache_dir: Path
-    report: dict
+    def __init__(self, name: str, cache_dir: Path, report: dict | None = None, pipe=None):
+        self.name, self.cache_dir = name, Path(cache_dir)
+        self._report, self._pipe = report, pipe
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _start(self, progress: bool) -> "Dataset":
+        """Run the stages in a background thread (``from_arrays(..., wait=False)``)."""
+        def work() -> None:
+            try:
+                with _talk(progress):
+                    self._pipe.run_all()
+                self._report = self._pipe.results[self.name].report
+                if progress:
+                    print(self.summary(), flush=True)
+            except BaseException as e:  # noqa: BLE001 - kept for wait(), which raises it
+                self._error = e
+                log.error("%s: the stages stopped: %s", self.name, e)
+
+        self._thread = threading.Thread(target=work, name=f"explorer-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        """Whether every stage has finished (or failed: :meth:`wait` raises why)."""
+        return self._thread is None or not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> "Dataset":
+        """Wait until every stage is done; raises what stopped them, ``TimeoutError`` after ``timeout`` s."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"{self.name}: still computing after {timeout} s; the explorer shows what is ready")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    @property
+    def report(self) -> dict:
+        """Its entry of the separability report (waits for the stages)."""
+        self.wait()
+        return self._report or {}
 
     def show(self, **kwargs):
         """The explorer opened on this dataset (``explorer.show``'s options: mode, port, height)."""
@@ -56,6 +99,8 @@ class Dataset:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        if not self.done:
+            return f"{self.name}: computing in the background (cache {self.cache_dir}); .show() draws what is ready"
         return self.summary()
 
 
@@ -94,7 +139,8 @@ def _config(cache_dir, progress: bool, seed: int, perplexity: float, methods: Se
 def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_names: Sequence[str] | None = None,
                 *, name: str, title: str | None = None, model_name: str = "embeddings",
                 model_title: str | None = None, cache_dir: Path | str | None = None, perplexity: float = 30.0,
-                methods: Sequence[str] | None = None, seed: int = 0, progress: bool = True) -> Dataset:
+                methods: Sequence[str] | None = None, seed: int = 0, progress: bool = True,
+                wait: bool = True) -> Dataset:
     """Your dataset in the explorer: images, labels, and optionally embeddings with probabilities or predictions.
 
     Parameters
@@ -123,17 +169,28 @@ def from_arrays(images, labels, embeddings=None, proba=None, pred=None, class_na
         ``--methods`` (PCA, t-SNE and UMAP; add ``"densmap"`` for densMAP).
     progress : bool
         Progress bars and a line per stage in the output.
+    wait : bool
+        ``False``: return once the arrays are checked and imported, the stages running on in the
+        background (``.show()`` fills in as each layout lands; ``.wait()`` waits for the end).
     """
     from core.store import ArtifactStore
-    from pipeline.own_data import add
+    from pipeline.own_data import prepare
 
     config = _config(cache_dir, progress, seed, perplexity, methods)
     arrays = dict(images=images, labels=labels, embeddings=embeddings, proba=proba, pred=pred,
                   class_names=class_names)
     with _talk(progress):
-        pipe = add(arrays, config, name=name, title=title, model_name=model_name, model_title=model_title)
+        pipe = prepare(arrays, config, name=name, title=title, model_name=model_name, model_title=model_title)
     store = ArtifactStore(config.where.cache_dir)
-    dataset = Dataset(name, store.root, pipe.results[name].report)
+    dataset = Dataset(name, store.root, pipe=pipe)
+    if not wait:
+        if progress:
+            print(f"{name}: computing in the background; .show() draws each layout as it lands "
+                  f"(explorer data: {store.root / 'current.json'})", flush=True)
+        return dataset._start(progress)
+    with _talk(progress):
+        pipe.run_all()
+    dataset._report = pipe.results[name].report
     if progress:
         print(dataset.summary(), f"\nexplorer data: {store.root / 'current.json'}; .show() opens it", flush=True)
     return dataset
@@ -155,7 +212,7 @@ def from_model(model, images, labels, class_names: Sequence[str] | None = None, 
     layer (the command line's ``--embedding-layer`` rule); ``input_scale`` is ``"auto"``
     (raw 0-255 pixels if the model has a Rescaling/Normalization layer, else x / 255),
     ``"1/255"`` or ``"1"``; outputs that are not probabilities get a softmax.
-    ``options`` are :func:`from_arrays`'s (title, cache_dir, perplexity, methods, seed, progress).
+    ``options`` are :func:`from_arrays`'s (title, cache_dir, perplexity, methods, seed, progress, wait).
     """
     from training.imported import check_images, check_labels
     from training.user_model import SCALES, inspect_model, run

@@ -23,7 +23,17 @@ def min_samples(config: RunConfig) -> int:
 def add(arrays: dict, config: RunConfig, name: str, title: str | None = None, model_name: str = "embeddings",
         model_title: str | None = None) -> Pipeline:
     """Check ``arrays`` (images, labels[, embeddings, proba, pred, class_names]), import them and
-    run every stage on them; returns the finished run (``pipe.results[name]``, ``pipe.report_path``)."""
+    run every stage on them, publishing each view as it lands; returns the finished run
+    (``pipe.results[name]``, ``pipe.report_path``)."""
+    pipe = prepare(arrays, config, name, title, model_name, model_title)
+    pipe.run_all()
+    return pipe
+
+
+def prepare(arrays: dict, config: RunConfig, name: str, title: str | None = None, model_name: str = "embeddings",
+            model_title: str | None = None) -> Pipeline:
+    """Check and import ``arrays`` (nothing is written before the checks pass); the run that makes
+    the rest (``.run_all()``), not started."""
     from training.imported import check, import_arrays
 
     given = check(**arrays, name=name, title=title, min_samples=min_samples(config), model_name=model_name,
@@ -33,7 +43,4 @@ def add(arrays: dict, config: RunConfig, name: str, title: str | None = None, mo
     h, w, c = given.image_shape
     log.info("%s: %d images %dx%d %s, %d classes, in %s", name, len(given.labels), h, w,
              "RGB" if c == 3 else "grey", len(given.class_names), folder)
-    pipe = Pipeline(config, imported={name: folder})
-    pipe.report()
-    pipe.publish()
-    return pipe
+    return Pipeline(config, imported={name: folder})

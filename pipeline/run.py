@@ -104,13 +104,19 @@ class Pipeline(StageTasks):
         """Tell a running explorer what is being prepared (``<cache>/progress.json``), in the graph's words,
         with the views still to come and the epochs of a network in training."""
         self._progress[name] = {"stage": stage, "words": stages.words(stage), "detail": detail,
-                                "title": facts.get(name).title, "coming": self._coming.get(name, []),
+                                "title": self._title(name), "coming": self._coming.get(name, []),
                                 **({"epochs": self._epochs[name]} if name in self._epochs else {})}
         try:
             write_json_atomic(self.store.root / PROGRESS_FILE,
                               {"pid": os.getpid(), "updated": time.time(), "datasets": self._progress})
         except OSError as e:  # progress is a courtesy; never fail the run for it
             log.debug("could not write progress: %s", e)
+
+    def _title(self, name: str) -> str:
+        """A dataset's title; a user's dataset not opened yet goes by its name."""
+        if name in self.imported and name not in self._arrays:
+            return name
+        return facts.get(name).title
 
     def models(self, name: str):
         """The :class:`~training.ladder.ModelSpec` of each model of ``name``, ladder first."""

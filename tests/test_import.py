@@ -229,3 +229,30 @@ def test_from_model_sees_a_keras_model_in_memory_and_refuses_one_that_does_not_f
         from_model(model, a["images"], a["labels"], embedding_layer="nope", name="tiny6", cache_dir=tmp_path,
                    progress=False)
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != ".locks") == ["report", "tiny"]
+
+
+def test_from_arrays_without_waiting_returns_at_once_and_fills_in_the_cache(tmp_path, monkeypatch):
+    import threading
+
+    from pipeline.notebook import from_arrays
+    from pipeline.run import Pipeline
+
+    go = threading.Event()
+    publish = Pipeline.publish
+
+    def held(self, *a, **k):  # the stages may not publish before the test has seen the call return
+        assert go.wait(60)
+        return publish(self, *a, **k)
+
+    monkeypatch.setattr(Pipeline, "publish", held)
+    cache = tmp_path / "cache"
+    ds = from_arrays(**arrays(), name="mine", cache_dir=cache, perplexity=10, methods=("pca", "tsne"),
+                     progress=False, wait=False)
+    assert not ds.done and not (cache / "current.json").exists()  # returned while the stages run
+    assert "computing in the background" in repr(ds)
+    go.set()
+    assert ds.wait(300) is ds and ds.done
+    assert ds.models["embeddings"]["test_accuracy"] == 1.0  # the report, once done
+    current = json.loads((cache / "current.json").read_text())
+    assert sorted(current["datasets"]["mine"]["models"]["embeddings"]["projections"]) == ["pca", "tsne"]
+    assert not (cache / "progress.json").exists()
