@@ -8,9 +8,12 @@ view as it lands.
 
 The default queue (:func:`plan`), per dataset in the run's priority order:
 
-1. for each model, the user's own first and then the ladder's simplest first, its quickest 2-D
-   layout (PCA: milliseconds), then its other 2-D layouts in the explorer's order (UMAP first);
-2. everything else the report needs (3-D layouts, faithfulness, label issues, dynamics, the report).
+1. the user's own models, each with all its 2-D layouts (what they came to see);
+2. the ladder's first model (the pixel k-NN: seconds) with its quickest layout (PCA, milliseconds)
+   and the explorer's first choice (UMAP): the first picture;
+3. the model the page opens with (the CNN) in the same two layouts: the view the page moves to;
+4. every other 2-D layout, model by model in ladder order;
+5. everything else the report needs (3-D layouts, faithfulness, label issues, dynamics, the report).
 
 The explorer asks for a view it lacks by writing ``<cache>/wanted.json`` (:data:`WANTED_FILE`); the
 runner reads it between steps (:func:`wanted`) and makes that view next.  :class:`Estimates` says how
@@ -71,17 +74,20 @@ def layout_order(chosen: Sequence[str]) -> list[str]:
     return [quick.name, *[m.name for m in sorted(table, key=lambda m: m.order) if m is not quick]]
 
 
-def model_order(specs) -> list:
-    """The user's own models first (what they came to see), then the ladder's, simplest first."""
-    return [s for s in specs if kinds.get(s.kind).check] + [s for s in specs if not kinds.get(s.kind).check]
-
-
 def plan(names: Sequence[str], specs_of, chosen: Sequence[str]) -> list[Step]:
     """The default queue of a run over ``names`` (:func:`specs_of`: a dataset's model specs)."""
     steps = []
+    layouts = layout_order(chosen)
     for name in names:
-        for spec in model_order(specs_of(name)):
-            steps += [Step(name, "project", (spec.name,), (method,), (2,)) for method in layout_order(chosen)]
+        specs = specs_of(name)
+        users = [s.name for s in specs if kinds.get(s.kind).check]
+        ladder = [s.name for s in specs if s.name not in users]
+        views = [(model, method) for model in users for method in layouts]
+        if ladder:
+            best = kinds.preferred(ladder)
+            views += [(model, method) for model in dict.fromkeys((ladder[0], best)) for method in layouts[:2]]
+            views += [(model, method) for model in ladder for method in layouts if (model, method) not in views]
+        steps += [Step(name, "project", (model,), (method,), (2,)) for model, method in views]
         steps.append(Step(name, "report"))
     return steps
 

@@ -116,13 +116,14 @@ def test_sigkill_during_training(tmp_path, real_data_dir, reference):
     cache = tmp_path / "cache"
     p = start(cache, real_data_dir, "all", "--no-serve")
     model_dir = cache / "mnist" / "model"
-    # the pixel k-NN (the first rung) is published, then the CNN's temporary folder gets the rows its
-    # snapshots follow, the last file written before the fit starts
+    # the pixel k-NN (the first rung) is published with its views, then the CNN's temporary folder gets
+    # the rows its snapshots follow, the last file written before the fit starts
     fitting = lambda: list(model_dir.glob(".tmp-*/dynamics/index.npy"))  # noqa: E731
-    wait_for(lambda: len(trusted(cache)) == 1 and fitting(), proc=p)
+    models = lambda: [k for k in trusted(cache) if "/model/" in k]  # noqa: E731
+    wait_for(lambda: len(models()) == 1 and fitting(), proc=p)
     kill_when(p, lambda: progress(cache).get("stage") == "train" and progress(cache)["detail"].startswith("cnn")
               and fitting() and not list(model_dir.glob(".tmp-*/model.keras")))  # the fit not saved yet
-    kept = [json.loads((cache / k / "config.json").read_text())["config"]["kind"] for k in trusted(cache)]
+    kept = [json.loads((cache / k / "config.json").read_text())["config"]["kind"] for k in models()]
     assert kept == ["pixels"]  # the half-trained CNN is not trusted
     run_all(cache, real_data_dir)
     assert not list(model_dir.glob(".tmp-*"))  # the dead run's temp folder was swept
