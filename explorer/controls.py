@@ -226,9 +226,14 @@ def _follow_wish(live: Live, ds: DatasetView, coming: DatasetProgress | None, wi
         if [*target] != wish.get("shown"):
             out["wish"] = {**wish, "shown": [*target]}
         model, proj = target
+    showing = ds.models[model]
+    if live.progress is None:  # no pipeline runs (killed, or ended without it): nothing is being computed
+        out["wish"] = None
+        live.notes.append(f"The view asked for was not made: the pipeline stopped. Showing {showing.possessive} "
+                          f"{method_title(ds, proj)}.")
+        return out
     eta = coming.eta(wish.get("model"), wproj) if coming is not None else None
     whose = wm.possessive if wm is not None else f"the {_coming_title(coming, wish.get('model'))}'s"
-    showing = ds.models[model]
     live.lines.append(f"{whose[0].upper()}{whose[1:]} {title} is being computed: {eta_words(eta)}; showing "
                       f"{showing.possessive} {method_title(ds, proj)} until then.")
     return out

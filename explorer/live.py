@@ -171,7 +171,9 @@ def register(app, store: ExplorerStore, parts: Sequence[View]) -> None:
         # the last poll after the pipeline ended must see its last current.json
         store.maybe_reload(force=progress is None)
         page_names = [n for n in page if isinstance(n, str)] if isinstance(page, list) else []
-        live = Live(store, progress, ctx.triggered_id, {**(held or {}), **(asked or {})})
+        # a change (the page's wish) that Dash merged into one request with the poll's tick set it off
+        trigger = next((i for i in ctx.triggered_prop_ids.values() if i != ids.STATUS_POLL), ctx.triggered_id)
+        live = Live(store, progress, trigger, {**(held or {}), **(asked or {})})
         out: dict = {}
         if store.names:
             for v in parts:
