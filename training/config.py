@@ -22,17 +22,20 @@ class TrainConfig:
     # "mlp": dense layers of ``hidden`` units, the last of them the embedding.
     architecture: str = option("cnn", "network kind", choices=("cnn", "mlp"))
     hidden: tuple[int, ...] = (256, 128)
-    epochs: int = option(8, "epochs", lo=1)   # default profile: fits ~3 min per dataset on 2 CPU cores
+    epochs: int = option(6, "epochs", lo=1)   # default profile: about 80 s per dataset on 2 CPU cores
     batch_size: int = option(128, "batch size", lo=1)
     # peak of a warm-up + cosine schedule (Loshchilov & Hutter 2017)
     learning_rate: float = option(3e-3, "peak learning rate", lo=0, lo_open=True)
     warmup_fraction: float = option(0.1, "share of the steps spent warming up", lo=0, hi=0.999)
-    widths: tuple[int, ...] = (32, 64)   # conv filters per stage; each stage ends in 2x2 max-pooling
+    widths: tuple[int, ...] = (16, 48)   # conv filters per stage; each stage ends in 2x2 max-pooling
     convs_per_stage: int = option(1, "convolutions per stage", lo=1)
     embedding_dim: int = option(128, "width of the embedding layer", lo=2)
     dropout: float = option(0.1, "dropout before the embedding layer", lo=0, hi=0.999)
     head_dropout: float = option(0.2, "dropout on the embedding, before the classifier", lo=0, hi=0.999)
     batch_norm: bool = True
+    # max-pool right after a stage's last conv, then batch norm and ReLU on 1/4 of the pixels: on 2 CPU
+    # cores those memory-bound ops at 28x28 cost more than the convolutions (issue 23)
+    pool_first: bool = True
     augment: bool = False           # random shifts of up to 2 px (and flips for mirror-symmetric classes)
     label_smoothing: float = option(0.0, "label smoothing", lo=0, hi=0.999)
     seed: int = 0
@@ -60,8 +63,10 @@ class TrainConfig:
         """
         values = dataclasses.asdict(self)
         cnn_only = ("widths", "convs_per_stage", "embedding_dim", "batch_norm", "augment")
-        for name in (("architecture", "hidden") if self.architecture == "cnn" else cnn_only):
+        for name in (("architecture", "hidden") if self.architecture == "cnn" else cnn_only + ("pool_first",)):
             values.pop(name)
+        if not self.pool_first:  # added later: networks without it keep the key they had
+            values.pop("pool_first", None)
         return values
 
 
@@ -70,7 +75,7 @@ class TrainOptions:
     """What the command line sets about training; :func:`make_config` turns it into a
     :class:`TrainConfig` per dataset (a profile's values, then these overrides)."""
 
-    profile: str = option("default", "default: ~3 min per dataset on 2 cores; "
+    profile: str = option("default", "default: ~80 s per dataset on 2 cores; "
                           "strong: augmented, deeper, longer", choices=("default", "strong"))
     epochs: int | None = option(None, "override the profile's epochs")
     train_subset: int | None = option(None, "train on the first N images only")
@@ -91,11 +96,12 @@ class TrainOptions:
 
 
 PROFILES = {
-    # Small CNN, Adam with warm-up + cosine decay: about 3 min per dataset on 2 cores.
+    # Small CNN (16, 48 filters, pooled before batch norm), 6 epochs, Adam with warm-up + cosine decay:
+    # about 80 s per dataset on 2 cores (issue 23; benchmarks/cnn_speed.py).
     "default": {},
     # Deeper, batch-normed, augmented and longer: for users with time or a GPU.
     "strong": dict(epochs=30, widths=(32, 64, 128), convs_per_stage=2, embedding_dim=128,
-                   augment=True, dropout=0.3, head_dropout=0.3, label_smoothing=0.1),
+                   augment=True, dropout=0.3, head_dropout=0.3, label_smoothing=0.1, pool_first=False),
     # 784 -> 256 -> 128 -> classes with dropout: the seeds' dense baseline, seconds per epoch.
     "mlp": dict(architecture="mlp", epochs=12, hidden=(256, 128), learning_rate=1e-3, dropout=0.2,
                 head_dropout=0.2, batch_size=128),

@@ -10,8 +10,9 @@ def build_cnn(config: TrainConfig, n_classes: int = 10, *, input_shape: tuple[in
     (height, width, channels: the data's, ``training/train.py``).
 
     Each stage is ``convs_per_stage`` 3x3 convolutions (batch-normed if asked) and a
-    2x2 max-pool; then dropout, the ``embedding`` dense layer whose activations the
-    explorer projects, dropout again, and the classifier.
+    2x2 max-pool (with ``pool_first`` right after the stage's last convolution, before its batch
+    norm and ReLU, which then run on a quarter of the pixels); then dropout, the ``embedding``
+    dense layer whose activations the explorer projects, dropout again, and the classifier.
     """
     import keras
     from keras import layers
@@ -27,10 +28,14 @@ def build_cnn(config: TrainConfig, n_classes: int = 10, *, input_shape: tuple[in
         for i in range(config.convs_per_stage):
             x = layers.Conv2D(width, 3, padding="same", use_bias=not config.batch_norm,
                               name=f"conv{stage + 1}_{i + 1}")(x)
+            last = i == config.convs_per_stage - 1
+            if last and config.pool_first:  # batch norm and ReLU on a quarter of the pixels
+                x = layers.MaxPooling2D(name=f"pool{stage + 1}")(x)
             if config.batch_norm:
                 x = layers.BatchNormalization(name=f"bn{stage + 1}_{i + 1}")(x)
             x = layers.ReLU()(x)
-        x = layers.MaxPooling2D(name=f"pool{stage + 1}")(x)
+        if not config.pool_first:
+            x = layers.MaxPooling2D(name=f"pool{stage + 1}")(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(config.dropout)(x)
     x = layers.Dense(config.embedding_dim, activation="relu", name=EMBEDDING_LAYER)(x)
