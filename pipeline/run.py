@@ -161,7 +161,10 @@ class Pipeline(StageTasks):
         datasets: dict[str, Any] = {}
         for name in self._names(names):
             r = self.results[name]
-            shown = {model: m for model, m in r.models.items() if m.embed is not None and m.projections}
+            # in the run's order (the ladder, then the user's models), whichever was made first
+            made = [s.name for s in self.models(name) if s.name in r.models]
+            shown = {model: r.models[model] for model in made if r.models[model].embed is not None
+                     and r.models[model].projections}
             if r.samples is None or not shown:
                 continue  # nothing to show yet
             models = {model: m.entry(rel) for model, m in shown.items()}

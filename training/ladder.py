@@ -82,7 +82,17 @@ def fit(spec: ModelSpec, arrays: Arrays, store: ArtifactStore, progress: bool = 
     ``step(done, total)`` follows a fit that counts (the k-NN's queries); ``on_epoch(record)`` gets each
     finished epoch of a trained network (:class:`training.callbacks.EpochProgress`).
     """
-    return kinds.get(spec.kind).fit(spec, arrays, store, progress=progress, step=step, on_epoch=on_epoch)
+    kind_fit = kinds.get(spec.kind).fit
+    hooks = {"on_epoch": on_epoch} if on_epoch is not None and _takes(kind_fit, "on_epoch") else {}
+    return kind_fit(spec, arrays, store, progress=progress, step=step, **hooks)
+
+
+def _takes(function: Callable, name: str) -> bool:
+    """Whether ``function`` accepts keyword ``name`` (a kind registered before the hook existed does not)."""
+    import inspect
+
+    params = inspect.signature(function).parameters
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def check(spec: ModelSpec) -> list[str]:

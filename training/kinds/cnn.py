@@ -14,4 +14,4 @@ def _title(train) -> str:
 
 KIND = network_kind("cnn", "CNN", rungs=(
     Rung("cnn", profile(None), titled=_title, preferred=True),
-    Rung("cnn-strong", profile("strong"), title="Strong CNN", default=False)), fit_seconds=240)
+    Rung("cnn-strong", profile("strong"), title="Strong CNN", default=False)), fit_seconds=90)

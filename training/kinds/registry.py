@@ -82,10 +82,11 @@ class Kind:
         and the report. Changing it changes those folders' keys.
     title : str
         What it is called in tables ("Raw pixels (k-NN)").
-    fit : callable(spec, arrays, store, progress=bool, step=callable) -> Path
+    fit : callable(spec, arrays, store, progress=bool, step=callable[, on_epoch=callable]) -> Path
         Makes (or reuses) the model folder of ``spec`` through ``store.build(dataset, "model", record,
         make)``, ``record`` holding ``"kind": name`` and the config. ``progress``: whether bars may be
-        drawn; ``step(done, total)``: the bar of :attr:`fit_bar`, when it has one.
+        drawn; ``step(done, total)``: the bar of :attr:`fit_bar`, when it has one; ``on_epoch(record)``,
+        if it takes it: each finished epoch of a trained network (a running explorer shows them).
     embed : callable(spec, model_dir, samples, store, progress=callable) -> (embedding, probabilities)
         float32 (n, d) embedding of a :class:`SampleSet` (``None`` with :attr:`pixel_space`: the images
         themselves) and (n, classes) class probabilities.
