@@ -83,6 +83,7 @@ class Pipeline(StageTasks):
         self._progress: dict[str, dict] = {}
         self._epochs: dict[str, dict] = {}  # per dataset, the network being trained: its epochs so far
         self._coming: dict[str, list] = {}  # per dataset, the 2-D views still to come, with their times
+        self._coming_at = time.monotonic()  # when those times were estimated
         self.estimates = schedule.Estimates()
         self.report_path: Path | None = None
 
@@ -104,7 +105,7 @@ class Pipeline(StageTasks):
         """Tell a running explorer what is being prepared (``<cache>/progress.json``), in the graph's words,
         with the views still to come and the epochs of a network in training."""
         self._progress[name] = {"stage": stage, "words": stages.words(stage), "detail": detail,
-                                "title": self._title(name), "coming": self._coming.get(name, []),
+                                "title": self._title(name), "coming": self._coming_now(name),
                                 **({"epochs": self._epochs[name]} if name in self._epochs else {})}
         try:
             write_json_atomic(self.store.root / PROGRESS_FILE,
@@ -305,6 +306,15 @@ class Pipeline(StageTasks):
             embedded.add(key)
             coming[step.dataset].append({"model": spec.name, "title": spec.title, "proj": view[1],
                                          "eta_s": round(eta, 1)})
-        self._coming = coming
+        self._coming, self._coming_at = coming, time.monotonic()
         for name, entry in list(self._progress.items()):
             self._status(name, entry["stage"], entry["detail"])
+
+    def _coming_now(self, name: str) -> list[dict]:
+        """The coming views of ``name`` with their seconds from now (each status write counts down); a step
+        that overruns its estimate pushes the rest back, never below 5 s for the next one."""
+        views = self._coming.get(name, [])
+        if not views:
+            return []
+        elapsed, first = time.monotonic() - self._coming_at, min(v["eta_s"] for v in views)
+        return [{**v, "eta_s": round(max(v["eta_s"] - elapsed, v["eta_s"] - first + 5.0), 1)} for v in views]

@@ -131,3 +131,15 @@ def test_a_view_the_page_asks_for_is_made_next(pixels_run, tmp_path, monkeypatch
     assert views[0] == ("pixels", "pca")
     assert views[1] == ("mlp", "tsne")  # before the pixels' own t-SNE and the dense network's PCA
     assert sorted(views) == sorted({(m, p) for m in ("pixels", "mlp") for p in ("pca", "tsne")})
+
+
+def test_the_coming_views_count_down_and_an_overrun_pushes_them_back(tmp_path, monkeypatch):
+    pipe = Pipeline(RunConfig.from_sections({"where": {"cache_dir": tmp_path}, "data": {"dataset": ("mnist",)}}))
+    clock = [1000.0]
+    monkeypatch.setattr("pipeline.run.time.monotonic", lambda: clock[0])
+    pipe._coming, pipe._coming_at = {"mnist": [{"model": "cnn", "proj": "pca", "eta_s": 60.0},
+                                               {"model": "cnn", "proj": "umap", "eta_s": 80.0}]}, 1000.0
+    clock[0] += 30
+    assert [v["eta_s"] for v in pipe._coming_now("mnist")] == [30.0, 50.0]
+    clock[0] += 60  # the CNN took longer than guessed: "about 5 s", and the UMAP 20 s after it
+    assert [v["eta_s"] for v in pipe._coming_now("mnist")] == [5.0, 25.0]
