@@ -84,6 +84,8 @@ class Pipeline(StageTasks):
         self._epochs: dict[str, dict] = {}  # per dataset, the network being trained: its epochs so far
         self._coming: dict[str, list] = {}  # per dataset, the 2-D views still to come, with their times
         self._coming_at = time.monotonic()  # when those times were estimated
+        self._queue: list[schedule.Step] = []  # the steps still to run (run_all's)
+        self._fit_left: dict[tuple[str, str], float] = {}  # a fit under way: its seconds still to go
         self.estimates = schedule.Estimates()
         self.report_path: Path | None = None
 
@@ -238,7 +240,7 @@ class Pipeline(StageTasks):
             on_start()
         self.check_models()
         chosen = [m for m in self.config.project.methods if 2 in self.config.project.dims_of(m)]
-        queue = schedule.plan(self.names, self.models, chosen)
+        queue = self._queue = schedule.plan(self.names, self.models, chosen)
         seen = time.time()
         while queue:
             wish, seen = schedule.wanted(self.store.root, seen, self.names, self.models, chosen)
@@ -246,11 +248,13 @@ class Pipeline(StageTasks):
                 log.info("%s: the page asked for %s of %s: next", wish.dataset, wish.methods[0], wish.models[0])
                 queue.insert(0, wish)
             self._tell_coming(queue)
-            step = queue.pop(0)
+            step = queue[0]  # stays queued while it runs: its view is still coming
             if self._made(step):
+                queue.pop(0)
                 continue
             before = dict(self.timings.seconds)
             self.run(step.target, [step.dataset], step)
+            queue.pop(0)
             self._learn(step, before)
             self._tell_coming(queue)  # the page sees the new view with what is still to come
             self.publish([n for n in self.names if self.results[n].models])
@@ -301,7 +305,7 @@ class Pipeline(StageTasks):
             spec = next(s for s in self.models(step.dataset) if s.name == view[0])
             key = (step.dataset, spec.name)
             eta += self.estimates.seconds(spec.kind, view[1], self._points(step.dataset),
-                                          key in fitted, key in embedded)
+                                          key in fitted, key in embedded, self._fit_left.get(key))
             fitted.add(key)
             embedded.add(key)
             coming[step.dataset].append({"model": spec.name, "title": spec.title, "proj": view[1],

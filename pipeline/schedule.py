@@ -142,9 +142,11 @@ class Estimates:
     def rest_seconds(self, models: int) -> float:
         return (self.rest if self.rest is not None else REST_SECONDS) * models
 
-    def seconds(self, kind: str, method: str, n: int, fitted: bool, embedded: bool) -> float:
-        """The seconds from now to ``method``'s layout of a model of ``kind``, given what it has."""
-        out = 0.0 if fitted else self.fit.get(kind, kinds.get(kind).fit_seconds)
+    def seconds(self, kind: str, method: str, n: int, fitted: bool, embedded: bool,
+                fit_left: float | None = None) -> float:
+        """The seconds from now to ``method``'s layout of a model of ``kind``, given what it has
+        (``fit_left``: what its fit, under way, has still to do)."""
+        out = 0.0 if fitted else fit_left if fit_left is not None else self.fit.get(kind, kinds.get(kind).fit_seconds)
         out += 0.0 if embedded else self.embed.get(kind, EMBED_SECONDS * max(n, 1) / 10_000)
         per = self.layout.get(method, method_table.get(method).seconds)
         return out + per * max(n, 1) / 10_000

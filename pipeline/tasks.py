@@ -52,6 +52,7 @@ class StageTasks:
                 folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step,
                              on_epoch=self._epoch_watcher(name, spec))
                 self._epochs.pop(name, None)
+                self._fit_left.pop((name, spec.name), None)
                 done[spec.name] = ModelRun(spec=spec, model=folder)
 
     def _epoch_watcher(self, name: str, spec) -> Callable[[dict], None]:
@@ -60,6 +61,10 @@ class StageTasks:
             run = self._epochs.setdefault(name, {"model": spec.name, "title": spec.title, "history": []})
             run.update(epoch=record["epoch"], of=record["of"])
             run["history"].append(record)
+            # the fit's remaining time from its epochs so far: the coming views' times follow it
+            seconds = [r.get("seconds", 0.0) for r in run["history"]]
+            self._fit_left[(name, spec.name)] = sum(seconds) / len(seconds) * (record["of"] - record["epoch"])
+            self._tell_coming(self._queue)
             acc = record.get("val_accuracy")
             self._status(name, "train", f"{spec.name}: epoch {record['epoch']} of {record['of']}"
                          + (f", test accuracy {acc:.4f}" if acc is not None else ""))

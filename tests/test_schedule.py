@@ -141,3 +141,18 @@ def test_the_coming_views_count_down_and_an_overrun_pushes_them_back(tmp_path, m
     assert [v["eta_s"] for v in pipe._coming_now("mnist")] == [30.0, 50.0]
     clock[0] += 60  # the CNN took longer than guessed: "about 5 s", and the UMAP 20 s after it
     assert [v["eta_s"] for v in pipe._coming_now("mnist")] == [5.0, 25.0]
+
+
+def test_a_networks_epochs_set_the_time_its_views_are_coming_in(tmp_path):
+    pipe = Pipeline(RunConfig.from_sections({"where": {"cache_dir": tmp_path}, "data": {"dataset": ("mnist",)}}))
+    cnn = next(s for s in pipe.models("mnist") if s.name == "cnn")
+    pipe._queue = [Step("mnist", "project", ("cnn",), ("pca",), (2,))]
+    watch = pipe._epoch_watcher("mnist", cnn)
+    watch({"epoch": 1, "of": 6, "seconds": 30.0, "val_accuracy": 0.98})
+    watch({"epoch": 2, "of": 6, "seconds": 20.0, "val_accuracy": 0.985})
+    progress = json.loads((tmp_path / "progress.json").read_text())["datasets"]["mnist"]
+    assert progress["epochs"]["epoch"] == 2 and len(progress["epochs"]["history"]) == 2
+    assert progress["detail"] == "cnn: epoch 2 of 6, test accuracy 0.9850"
+    [view] = progress["coming"]
+    embed_and_pca = pipe.estimates.seconds("cnn", "pca", 10_000, fitted=True, embedded=False)
+    assert view["proj"] == "pca" and abs(view["eta_s"] - (4 * 25.0 + embed_and_pca)) < 1  # 4 epochs of 25 s to go
