@@ -107,8 +107,16 @@ class Pipeline(StageTasks):
         """Tell a running explorer what is being prepared (``<cache>/progress.json``), in the graph's words,
         with the views still to come and the epochs of a network in training."""
         self._progress[name] = {"stage": stage, "words": stages.words(stage), "detail": detail,
-                                "title": self._title(name), "coming": self._coming_now(name),
-                                **({"epochs": self._epochs[name]} if name in self._epochs else {})}
+                                "title": self._title(name)}
+        self._write_progress()
+
+    def _write_progress(self) -> None:
+        """``progress.json``: each dataset's stage, its coming views (counted down to now) and epochs."""
+        for name, entry in self._progress.items():
+            entry["coming"] = self._coming_now(name)
+            entry.pop("epochs", None)
+            if name in self._epochs:
+                entry["epochs"] = self._epochs[name]
         try:
             write_json_atomic(self.store.root / PROGRESS_FILE,
                               {"pid": os.getpid(), "updated": time.time(), "datasets": self._progress})
@@ -242,12 +250,13 @@ class Pipeline(StageTasks):
         chosen = [m for m in self.config.project.methods if 2 in self.config.project.dims_of(m)]
         queue = self._queue = schedule.plan(self.names, self.models, chosen)
         seen = time.time()
+        self._tell_coming(queue)
         while queue:
             wish, seen = schedule.wanted(self.store.root, seen, self.names, self.models, chosen)
             if wish is not None and not self._made(wish):
                 log.info("%s: the page asked for %s of %s: next", wish.dataset, wish.methods[0], wish.models[0])
                 queue.insert(0, wish)
-            self._tell_coming(queue)
+                self._tell_coming(queue)
             step = queue[0]  # stays queued while it runs: its view is still coming
             if self._made(step):
                 queue.pop(0)
@@ -311,8 +320,7 @@ class Pipeline(StageTasks):
             coming[step.dataset].append({"model": spec.name, "title": spec.title, "proj": view[1],
                                          "eta_s": round(eta, 1)})
         self._coming, self._coming_at = coming, time.monotonic()
-        for name, entry in list(self._progress.items()):
-            self._status(name, entry["stage"], entry["detail"])
+        self._write_progress()
 
     def _coming_now(self, name: str) -> list[dict]:
         """The coming views of ``name`` with their seconds from now (each status write counts down); a step

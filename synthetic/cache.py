@@ -24,7 +24,7 @@ import numpy as np
 
 from core import current as current_json
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
-from synthetic.images import decode_row, draw_images, knn, knn_fake  # noqa: F401 (decode_row: the tests' reader)
+from synthetic.images import decode_row, draw_images, knn, knn_fake, write_issues  # noqa: F401 (decode_row: the tests' reader)
 
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -112,12 +112,8 @@ def _quality(store: ArtifactStore, name: str, model: str, labels: np.ndarray, pr
         ranked = [{"row": r, "id": r, "given": int(labels[r]), "suggested": int(suggested[r]),
                    "score": float(score[r])} for r in rows]
         ikey = config_key({"synthetic-issues": name, "model": model}, ekey)
-        with store.writing(name, "issues", ikey, {"oos": "test", "combine": "synthetic", "embed": ekey}) as d:
-            save_npy_atomic(d / "score.npy", score)
-            save_npy_atomic(d / "suggested.npy", suggested)
-            save_npy_atomic(d / "suspect.npy", suspect)
-            write_json_atomic(d / "ranked.json", ranked)
-        current["issues"] = f"{name}/issues/{ikey}"
+        current["issues"] = write_issues(store, name, ikey, {"oos": "test", "combine": "synthetic", "embed": ekey},
+                                         score, suggested, suspect, ranked)
         report["label_issues"] = {"count": int((score > ISSUE_THRESHOLD).sum()), "threshold": ISSUE_THRESHOLD,
                                   "top": [e["id"] for e in ranked[:20]]}
     faith, means = {}, {}

@@ -1,8 +1,10 @@
-"""The synthetic caches' images and neighbours: each image shows its class as a bar and its row number as
-bits (:func:`decode_row` reads it back), so a test can tell which image a page shows."""
+"""The synthetic caches' images, neighbours and label-issue folders: each image shows its class as a bar and
+its row number as bits (:func:`decode_row` reads it back), so a test can tell which image a page shows."""
 from __future__ import annotations
 
 import numpy as np
+
+from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
 
 BIT_ROW = 26  # the row number is drawn in binary on image rows 26-27
 N_BITS = 17   # enough for 70,000 rows
@@ -52,3 +54,14 @@ def knn_fake(labels: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.n
     idx[clash] = (idx[clash] + 1) % n  # never the row itself
     dist = np.sort(rng.uniform(0.5, 3.0, (n, k)).astype(np.float32), axis=1)
     return idx, dist
+
+
+def write_issues(store: ArtifactStore, name: str, key: str, record: dict, score: np.ndarray,
+                 suggested: np.ndarray, suspect: np.ndarray, ranked: list[dict]) -> str:
+    """An issues folder (``docs/ARTIFACTS.md``) of ``name`` under ``key``; its path relative to the cache."""
+    with store.writing(name, "issues", key, record) as d:
+        save_npy_atomic(d / "score.npy", score)
+        save_npy_atomic(d / "suggested.npy", suggested)
+        save_npy_atomic(d / "suspect.npy", suspect)
+        write_json_atomic(d / "ranked.json", ranked)
+    return f"{name}/issues/{key}"

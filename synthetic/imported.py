@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
-from synthetic.images import knn
+from synthetic.images import knn, write_issues
 
 #: CIFAR-100's fine labels: realistic names, long and short, for up to 100 classes
 CIFAR100 = ("apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly "
@@ -149,11 +149,8 @@ def _model(store: ArtifactStore, name: str, model: str, labels: np.ndarray, imag
     ranked = [{"row": int(r), "id": int(r), "given": int(labels[r]), "suggested": int(suggested[r]),
                "score": float(score[r])} for r in sorted(bad.tolist(), key=lambda r: -score[r])]
     ikey = config_key({"synthetic-imported-issues": name, "model": model}, ekey)
-    with store.writing(name, "issues", ikey, {"oos": "cv-5", "combine": "synthetic", "embed": ekey}) as d:
-        save_npy_atomic(d / "score.npy", score)
-        save_npy_atomic(d / "suggested.npy", suggested)
-        save_npy_atomic(d / "suspect.npy", wrong)
-        write_json_atomic(d / "ranked.json", ranked)
+    issues = write_issues(store, name, ikey, {"oos": "cv-5", "combine": "synthetic", "embed": ekey},
+                          score, suggested, wrong, ranked)
     pairs = []
     for a in range(classes):
         for b in range(a + 1, classes):
@@ -169,7 +166,7 @@ def _model(store: ArtifactStore, name: str, model: str, labels: np.ndarray, imag
                                "suspects": len(ranked)}}
     current = {"title": MODEL_TITLES[model], "kind": model, "model": f"{name}/model/{mkey}",
                "embed": f"{name}/embed/{ekey}", "projections": projections, "dynamics": None,
-               "issues": f"{name}/issues/{ikey}", "faithfulness": faith}
+               "issues": issues, "faithfulness": faith}
     return current, report
 
 

@@ -105,6 +105,17 @@ def hover_isolated(page, sel: str = "#ex-scatter"):
     return pt, tip
 
 
+def click_isolated(page, sel: str = "#ex-scatter") -> dict:
+    """Hover the most isolated point (as a user sees it first), click it, and wait for its detail panel."""
+    pt = isolated_point(page, sel)
+    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
+    page.mouse.move(pt["x"], pt["y"], steps=3)
+    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+    page.mouse.click(pt["x"], pt["y"])
+    page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+    return pt
+
+
 def tooltip_image(page, mode: str = "L") -> np.ndarray:
     """The tooltip's image as drawn on screen (int16, grey ``L`` or ``RGB``), once its sprite has loaded."""
     page.wait_for_function("""() => { const u = getComputedStyle(document.querySelector('#hover-tip .hover-img'))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from test_explorer_browser import GD, base_points, isolated_point, wait_callbacks, wait_hover_labels, wait_scatter
+from test_explorer_browser import GD, base_points, click_isolated, wait_callbacks, wait_hover_labels, wait_scatter
 from test_explorer_browser_live import live_server, model_labels, publish  # noqa: F401 (a fixture)
 from test_explorer_live import EPOCHS, partial, progress_file
 
@@ -134,12 +134,7 @@ def test_a_killed_pipeline_stops_the_progress_and_leaves_a_working_page(page, li
     # the scatter is still there, and hover and click still work
     assert_draws(page, "pixels", 300)
     wait_hover_labels(page)
-    pt = isolated_point(page)
-    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
-    page.mouse.move(pt["x"], pt["y"], steps=3)
-    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
-    page.mouse.click(pt["x"], pt["y"])
-    page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+    click_isolated(page)
     assert page.locator("#nb-strip .nb-item").count() > 0
     wait_callbacks(page)
     assert not page.locator("#alert").is_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.encoding import view_xy
-from test_explorer_browser import (GD, POINTS_JS, callbacks_completed, edge_in_gap, hover_isolated, isolated_point,
+from test_explorer_browser import (GD, POINTS_JS, callbacks_completed, edge_in_gap, hover_isolated, click_isolated,
                                    open_app, wait_callbacks, wait_scatter)
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
@@ -152,12 +152,7 @@ def test_the_url_keeps_the_selection_the_clicked_point_and_the_zoom(page, explor
     open_app(page, explorer_url, "?ds=fashion-mnist")
     rows = drag_box(page)
     wait_gallery(page, len(rows))
-    pt = isolated_point(page)
-    page.mouse.move(pt["x"] - 20, pt["y"] - 20)
-    page.mouse.move(pt["x"], pt["y"], steps=3)
-    page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
-    page.mouse.click(pt["x"], pt["y"])
-    page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+    pt = click_isolated(page)
     box = page.locator("#ex-scatter .js-plotly-plot").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -400)  # scroll to zoom in
