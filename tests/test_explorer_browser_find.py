@@ -22,6 +22,8 @@ def test_search_a_sample_id_and_see_it_ringed(page, explorer_url, explorer_app):
     page.wait_for_function(f"() => ({SHAPES_JS})().filter(s => s.name === 'found').length === 1")
     ring = next(s for s in page.evaluate(SHAPES_JS) if s["name"] == "found")
     assert np.allclose([ring["xanchor"], ring["yanchor"]], view_xy(ds.model("cnn"), "umap")[row], atol=1e-4)
+    # the count is another callback's than the rings': wait for it rather than race it
+    page.wait_for_function("() => (document.querySelector('#find-n') || {}).innerText === '1'")
     assert page.locator("#find-n").inner_text() == "1"
     assert "sample id" in page.locator("#ex-find-count").inner_text()
     # a class name finds its points, a predicted class the model's
@@ -29,6 +31,7 @@ def test_search_a_sample_id_and_see_it_ringed(page, explorer_url, explorer_app):
     page.press("#ex-find", "Enter")
     n_pred = int((ds.model("cnn").pred == 7).sum())
     page.wait_for_function(f"() => ({SHAPES_JS})().filter(s => s.name === 'found').length === {n_pred}")
+    page.wait_for_function(f"() => (document.querySelector('#find-n') || {{}}).innerText === '{n_pred}'")
     assert page.locator("#find-n").inner_text() == str(n_pred)
     assert "predicted 7" in page.locator("#ex-find-count").inner_text()
     page.fill("#ex-find", "")
