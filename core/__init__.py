@@ -4,3 +4,11 @@ datasets, models and projections, and the facts about each dataset.
 Nothing here imports ``training``, ``embeddings``, ``explorer`` or ``pipeline``; it needs
 only numpy and the standard library (``filelock`` when a lock is taken).
 """
+
+import os
+
+# TensorFlow's oneDNN kernels: on by default only on CPUs with AVX-512 neural-network instructions, and
+# about 1.8x faster training of the default CNN on this project's 2-core AVX2 machine (issue 23,
+# benchmarks/cnn_speed.py), with the same weights from run to run. Read once, when TensorFlow is first
+# imported: every package imports core first, so this comes before; TF_ENABLE_ONEDNN_OPTS=0 turns it off.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")

@@ -105,7 +105,7 @@ SAMPLES = Folder("samples", 1, "one sample set of one dataset", (
          "for an imported one, as its `image_shape` says", _U8, _IMAGES),
     File("labels.npy", f"true class, 0 to C-1 (C = {MIN_CLASSES} to {MAX_CLASSES} classes)", _U8, (("n",),)),
 ))
-MODEL = Folder("model", 1, "one fitted model of one dataset", (
+MODEL = Folder("model", 2, "one fitted model of one dataset", (
     File("metrics.json", "test accuracy, precision, recall, confusion (rows = true), train seconds; "
          "below"),
     File("model.keras", "the trained network (trained models and a user's `.keras`)", optional=True),
@@ -121,7 +121,9 @@ MODEL = Folder("model", 1, "one fitted model of one dataset", (
          optional=True),
     File("dynamics/epochs.npy", "when each snapshot was taken (0 = untrained, then fractions and whole "
          "epochs)", _F32, (("frames",),), optional=True),
-    File("dynamics/test_accuracy.npy", "whole test-set accuracy at each snapshot", _F32, (("frames",),),
+    File("dynamics/test_accuracy.npy", "test accuracy at each snapshot: the whole test set's at an epoch's "
+         "end, the snapshot images' own before training and inside the first epoch (version 2; version 1 "
+         "took the whole test set there too)", _F32, (("frames",),),
          optional=True),
 ))
 EMBED = Folder("embed", 1, "one model's view of one sample set", (

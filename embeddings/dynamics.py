@@ -155,8 +155,9 @@ def epoch_metrics(embeddings: np.ndarray, proba: np.ndarray, labels: np.ndarray,
     """Per frame: k-NN accuracy and silhouette in the embedding space, snapshot and test accuracy.
 
     ``epochs`` gives each frame's point in training (0 = untrained, 0.25 = a quarter
-    into the first epoch, 1 = after the first epoch...); ``test_accuracy`` the whole
-    test set's accuracy at that point.
+    into the first epoch, 1 = after the first epoch...); ``test_accuracy`` the test accuracy
+    the fit recorded there (``training/callbacks.py`` Snapshot: the whole test set's at an epoch's
+    end, the snapshot images' own before and inside the first epoch).
     """
     labels = labels.astype(np.int64)
     n_classes = proba.shape[-1]

@@ -106,10 +106,12 @@ def assert_same_results(a: Path, b: Path) -> None:
             np.testing.assert_array_equal(ra[k], rb[k], err_msg=k)
 
 
-@pytest.fixture(scope="module")
-def reference(tiny_run) -> Path:
-    """The session's uninterrupted run with :data:`TINY` (read only: tests change copies of it)."""
-    return tiny_run.cache
+@pytest.fixture
+def reference(request):
+    """The session's uninterrupted run with :data:`TINY` (read only: tests change copies of it), asked
+    for when a test compares with it: a test that makes its own run starts while another worker
+    may still be making this one (``tiny_run``), instead of waiting for it idle."""
+    return lambda: request.getfixturevalue("tiny_run").cache
 
 
 def test_sigkill_during_training(tmp_path, real_data_dir, reference):
@@ -127,7 +129,21 @@ def test_sigkill_during_training(tmp_path, real_data_dir, reference):
     assert kept == ["pixels"]  # the half-trained CNN is not trusted
     run_all(cache, real_data_dir)
     assert not list(model_dir.glob(".tmp-*"))  # the dead run's temp folder was swept
-    assert_same_results(cache, reference)
+    assert_same_results(cache, reference())
+
+
+def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
+    cache = tmp_path / "cache"
+    b = start(cache, real_data_dir, "all", "--no-serve")
+    wait_for(lambda: (cache / "progress.json").exists(), proc=b)  # the other run is at work on the cache
+    run_all(cache, real_data_dir)  # and this process races it
+    rb = finish(b)
+    assert rb.returncode == 0, rb.stderr[-3000:]
+    folders = trusted(cache)
+    # One folder per artifact: the lock made the second run reuse the first's work.
+    assert sum("/model/" in k for k in folders) == 2 and sum("/proj/" in k for k in folders) == 8  # 3 layouts + the 3-D PCA per model
+    assert not list(cache.glob("*/*/.tmp-*"))
+    assert_same_results(cache, reference())
 
 
 def up_to_the_layouts(cache: Path) -> Path:
@@ -157,7 +173,7 @@ def test_sigkill_during_projection_redoes_only_the_projections(tiny_cache, real_
     after = trusted(cache)
     for k, mtime in before.items():
         assert after[k] == mtime, f"{k} was recomputed"  # finished work is reused, not redone
-    assert_same_results(cache, reference)
+    assert_same_results(cache, reference())
 
 
 def test_sigkill_while_an_artifact_is_being_written(tiny_cache, real_data_dir, reference):
@@ -170,21 +186,7 @@ def test_sigkill_while_an_artifact_is_being_written(tiny_cache, real_data_dir, r
     assert not (cache / "current.json").exists()
     run_all(cache, real_data_dir)
     assert not list((cache / "mnist" / "proj").glob(".tmp-*"))
-    assert_same_results(cache, reference)
-
-
-def test_two_concurrent_runs_on_one_cache(tmp_path, real_data_dir, reference):
-    cache = tmp_path / "cache"
-    b = start(cache, real_data_dir, "all", "--no-serve")
-    wait_for(lambda: (cache / "progress.json").exists(), proc=b)  # the other run is at work on the cache
-    run_all(cache, real_data_dir)  # and this process races it
-    rb = finish(b)
-    assert rb.returncode == 0, rb.stderr[-3000:]
-    folders = trusted(cache)
-    # One folder per artifact: the lock made the second run reuse the first's work.
-    assert sum("/model/" in k for k in folders) == 2 and sum("/proj/" in k for k in folders) == 8  # 3 layouts + the 3-D PCA per model
-    assert not list(cache.glob("*/*/.tmp-*"))
-    assert_same_results(cache, reference)
+    assert_same_results(cache, reference())
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -250,7 +252,7 @@ def test_a_damaged_artifact_is_rebuilt_not_trusted(case, tiny_cache, real_data_d
     after = trusted(cache)
     rebuilt = {k for k in before if after.get(k) != before[k]}
     assert rebuilt == {str(target.parent.relative_to(cache))}  # only the damaged folder
-    assert_same_results(cache, reference)
+    assert_same_results(cache, reference())
 
 
 def test_verify_reports_damage_and_repair_rebuilds_it(tiny_cache, reference):
@@ -272,4 +274,4 @@ def test_verify_reports_damage_and_repair_rebuilds_it(tiny_cache, reference):
     r = verify("--repair")
     assert r.returncode == 0 and "repaired: 3 of 3" in r.stdout, r.stdout + r.stderr[-3000:]
     assert verify().returncode == 0
-    assert_same_results(cache, reference)
+    assert_same_results(cache, reference())

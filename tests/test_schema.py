@@ -107,7 +107,9 @@ def test_every_stage_starts_at_the_key_of_before_versions():
     # the keys every cache was made with before stages had versions: kept, so no cache is rebuilt
     assert config_key({"method": "pca"}, "abc") == config_key({"method": "pca"}, "abc", version=1)
     assert config_key({"method": "pca"}, "abc", version=2) != config_key({"method": "pca"}, "abc")
-    assert {f.version for f in schema.FOLDERS.values()} == {1}
+    # every stage started there; the model stage is at 2 since its first-epoch snapshots take their
+    # accuracy on the snapshot images instead of the whole test set (issue 23)
+    assert {s: f.version for s, f in schema.FOLDERS.items()} == {**{s: 1 for s in schema.FOLDERS}, "model": 2}
 
 
 def test_a_bumped_version_rebuilds_that_stage_only(tmp_path, monkeypatch):

@@ -79,9 +79,11 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool, on_epoc
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0 if warmup else config.learning_rate, decay_steps=steps - warmup,
         warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                  metrics=["accuracy"])
+    # class ids, not one-hot rows, unless label smoothing needs the rows (the same loss either way)
+    sparse = not config.label_smoothing
+    loss = (keras.losses.SparseCategoricalCrossentropy() if sparse
+            else keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
 
     snapshot = None
     if config.snapshot_samples:
@@ -94,10 +96,10 @@ def _fit(config: TrainConfig, arrays: Arrays, out: Path, progress: bool, on_epoc
     if snapshot is not None:
         callbacks.append(snapshot)
     n_classes = len(info.class_names)
+    target = (lambda y: y.astype(np.int64)) if sparse else (lambda y: keras.utils.to_categorical(y, n_classes))
     t0 = time.perf_counter()
-    hist = model.fit(xtr, keras.utils.to_categorical(y_train, n_classes), batch_size=config.batch_size,
-                     epochs=config.epochs, verbose=0, shuffle=True,
-                     validation_data=(xte, keras.utils.to_categorical(y_test, n_classes)),
+    hist = model.fit(xtr, target(y_train), batch_size=config.batch_size, epochs=config.epochs, verbose=0,
+                     shuffle=True, validation_data=(xte, target(y_test)), validation_batch_size=1000,
                      callbacks=callbacks)
     train_seconds = time.perf_counter() - t0
 
