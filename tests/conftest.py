@@ -2,9 +2,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
+
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:  # before numpy loads its BLAS
+    # One core per pytest-xdist worker, for it and every process it starts (a pipeline, a notebook
+    # kernel), the same in all of them (a run compared with another must use as many BLAS threads):
+    # two TensorFlows (oneDNN), or two BLAS, each spinning two threads on 2 cores took 41 s each
+    # for the tiny run that takes 18 s alone and 19-21 s side by side on one thread each.
+    for _var in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np
 import pytest

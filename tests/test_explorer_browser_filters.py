@@ -72,7 +72,10 @@ def test_brushing_a_histogram_filters_the_rows_in_its_range(page, explorer_url, 
     n = int(((v >= 0.5 - 1e-6) & (v <= 1.5 + 1e-6)).sum())
     assert 0 < n < m.ds.n
     wait_pass(page, n)
-    # the histogram shows what passes: the bars outside the range are empty
+    # the histogram shows what passes: the bars outside the range are empty (its own callback: waited for)
+    passing = ("() => document.querySelector('#ex-flt-hist-conf .js-plotly-plot').data[1].customdata"
+               ".reduce((s, t) => s + parseInt(t.split(': ')[1].split(' pass')[0].replace(/,/g, '')), 0)")
+    page.wait_for_function(f"() => ({passing})() === {n}", timeout=15000)
     shown = page.evaluate("() => document.querySelector('#ex-flt-hist-conf .js-plotly-plot').data[1].customdata")
     assert sum(int(t.split(": ")[1].split(" pass")[0].replace(",", "")) for t in shown) == n
     # a brush on the issue scores sets its least score; the filters combine
