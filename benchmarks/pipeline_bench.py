@@ -89,9 +89,11 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
                 first_cnn = now
             if len(served) >= 2 and both is None:
                 both = now
-            # the summary with the stage times is printed once every artifact is made and published
-            if "stage times" in log_path.read_text(errors="replace"):
+            # the summary with the stage times is printed once every artifact is made and published; a
+            # run with everything cached prints it before its explorer has answered: wait for the page
+            if done is None and "stage times" in log_path.read_text(errors="replace"):
                 done = now
+            if done is not None and first is not None:
                 break
             time.sleep(0.1)
     finally:
