@@ -7,8 +7,9 @@ only numpy and the standard library (``filelock`` when a lock is taken).
 
 import os
 
-# TensorFlow's oneDNN kernels: on by default only on CPUs with AVX-512 neural-network instructions, and
-# the default CNN's fit took 0.58x the time with them on this project's 2-core AVX2 machine (77.7 s
-# against 133.8 s back to back, issue 23, benchmarks/cnn_speed.py), with the same weights from run to run. Read once, when TensorFlow is first
-# imported: every package imports core first, so this comes before; TF_ENABLE_ONEDNN_OPTS=0 turns it off.
+# TensorFlow's oneDNN kernels: on by default only on CPUs with AVX-512 neural-network instructions;
+# with them the default CNN's fit took 0.58x the time on this project's 2-core AVX2 machine (77.7 s
+# against 133.8 s back to back; issue 23, benchmarks/cnn_speed.py), the same weights from run to run.
+# TensorFlow reads this once, when first imported: every package imports core first, so it comes
+# before. TF_ENABLE_ONEDNN_OPTS=0 turns it off.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
