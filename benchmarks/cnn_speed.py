@@ -38,7 +38,6 @@ CANDIDATES = {
     "pf24-48": dict(widths=(24, 48), batch_size=128, pool_first=True),
     "pf32-64": dict(widths=(32, 64), batch_size=128, pool_first=True),
     "pf16-48-b256": dict(widths=(16, 48), batch_size=256, pool_first=True),
-    "pf16-48-b192": dict(widths=(16, 48), batch_size=192, pool_first=True),
 }
 
 

@@ -58,7 +58,7 @@ class Snapshot(keras.callbacks.Callback):
     an accuracy: at epoch ends the whole test set's (the fit's own ``val_accuracy``, so it
     equals the saved history); before training and inside the first epoch the subset's own
     (its class-balanced images, ``snapshot_samples`` of the test set): a pass over all 10,000
-    test images at each of those moments took about a second each (issue 23), the subset a tenth of that.
+    test images at each of those moments took about a second (issue 23).
     """
 
     def __init__(self, embedder: keras.Model, x: np.ndarray, subset: np.ndarray, y_test: np.ndarray,
