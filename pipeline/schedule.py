@@ -6,14 +6,14 @@ its embedding and one 2-D layout and nothing else; the runner (:meth:`pipeline.r
 publishes ``current.json`` after each step, so the explorer, started before any work, shows each
 view as it lands.
 
-The default queue (:func:`plan`), per dataset in the run's priority order:
+The default queue (:func:`plan`) goes in rounds, each over the datasets in the run's priority order:
 
-1. the user's own models, each with all its 2-D layouts (what they came to see);
-2. the ladder's first model (the pixel k-NN: seconds) with its quickest layout (PCA, milliseconds)
-   and the explorer's first choice (UMAP): the first picture;
-3. the model the page opens with (the CNN) in the same two layouts: the view the page moves to;
-4. every other 2-D layout, model by model in ladder order;
-5. everything else the report needs (3-D layouts, faithfulness, label issues, dynamics, the report).
+1. the first picture: the user's own models, each with all its 2-D layouts (what they came to see),
+   and the ladder's first model (the pixel k-NN: seconds) with its quickest layout (PCA,
+   milliseconds) and the explorer's first choice (UMAP);
+2. the model the page opens with (the CNN) in the same two layouts: the view the page moves to;
+3. every other 2-D layout, model by model in ladder order;
+4. everything else the report needs (3-D layouts, faithfulness, label issues, dynamics, the report).
 
 The explorer asks for a view it lacks by writing ``<cache>/wanted.json`` (:data:`WANTED_FILE`); the
 runner reads it between steps (:func:`wanted`) and makes that view next.  :class:`Estimates` says how
@@ -75,21 +75,27 @@ def layout_order(chosen: Sequence[str]) -> list[str]:
 
 
 def plan(names: Sequence[str], specs_of, chosen: Sequence[str]) -> list[Step]:
-    """The default queue of a run over ``names`` (:func:`specs_of`: a dataset's model specs)."""
-    steps = []
+    """The default queue of a run over ``names`` (:func:`specs_of`: a dataset's model specs), in rounds
+    across the datasets: every dataset's first picture comes before any dataset's slower views (a user
+    compares MNIST with Fashion-MNIST from the first minute), and every opening view before the rest."""
     layouts = layout_order(chosen)
+    rounds: list[list[Step]] = [[], [], [], []]
     for name in names:
         specs = specs_of(name)
         users = [s.name for s in specs if kinds.get(s.kind).check]
         ladder = [s.name for s in specs if s.name not in users]
-        views = [(model, method) for model in users for method in layouts]
+        first = [(model, method) for model in users for method in layouts]
+        opening = []
         if ladder:
-            best = kinds.preferred(ladder)
-            views += [(model, method) for model in dict.fromkeys((ladder[0], best)) for method in layouts[:2]]
-            views += [(model, method) for model in ladder for method in layouts if (model, method) not in views]
-        steps += [Step(name, "project", (model,), (method,), (2,)) for model, method in views]
-        steps.append(Step(name, "report"))
-    return steps
+            first += [(ladder[0], method) for method in layouts[:2]]
+            opening = [(model, method) for model in dict.fromkeys((ladder[0], kinds.preferred(ladder)))
+                       for method in layouts[:2] if (model, method) not in first]
+        done = {*first, *opening}
+        others = [(model, method) for model in ladder for method in layouts if (model, method) not in done]
+        for i, views in enumerate((first, opening, others)):
+            rounds[i] += [Step(name, "project", (model,), (method,), (2,)) for model, method in views]
+        rounds[3].append(Step(name, "report"))
+    return [step for steps in rounds for step in steps]
 
 
 def wanted(root: Path, seen: float, names: Sequence[str], specs_of, chosen: Sequence[str]) -> tuple[Step | None, float]:

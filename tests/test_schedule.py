@@ -29,8 +29,19 @@ def test_the_users_model_comes_first_then_the_quickest_picture_then_the_view_the
     assert views[3:7] == [("pixels", "pca"), ("pixels", "umap"), ("cnn", "pca"), ("cnn", "umap")]
     assert views[7:] == [("pixels", "tsne"), ("mlp", "pca"), ("mlp", "umap"), ("mlp", "tsne"), ("cnn", "tsne")]
     assert [s.target for s in steps].count("report") == 2
-    first_fashion = next(i for i, s in enumerate(steps) if s.dataset == "fashion-mnist")
-    assert steps[first_fashion - 1] == Step("mnist", "report")  # a dataset is finished before the next begins
+
+
+def test_every_datasets_first_picture_comes_before_any_slower_view_and_the_reports_last():
+    steps = schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"])
+    order = [(s.dataset, *(s.view() or ("report",))) for s in steps]
+    # round 1: each dataset's first picture (the user's model, the pixel k-NN's PCA and UMAP)
+    assert order[:10] == [(d, m, p) for d in ("mnist", "fashion-mnist")
+                          for m, p in [("mine", "pca"), ("mine", "umap"), ("mine", "tsne"),
+                                       ("pixels", "pca"), ("pixels", "umap")]]
+    # round 2: each dataset's opening view (the CNN); then the other layouts; the reports last
+    assert order[10:14] == [(d, "cnn", p) for d in ("mnist", "fashion-mnist") for p in ("pca", "umap")]
+    assert order[-2:] == [("mnist", "report"), ("fashion-mnist", "report")]
+    assert len(order) == len(set(order)) == 2 * 13
 
 
 def test_a_step_covers_only_its_models_methods_and_dimensions():
