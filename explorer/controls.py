@@ -10,11 +10,11 @@ from dash import Input, Output, dcc, html
 from . import figures as F
 from . import ids
 from .checks import _choice, _model, _view
-from .progress import DatasetProgress, dataset_progress, eta_words, write_wanted
+from .progress import DatasetProgress, all_progress, dataset_progress, eta_words, write_wanted
 from .registry import Field, Live, Reading, Sync, View, ViewState, always, last, pick, tab_names, tabs
 from .store import DatasetView, ExplorerStore, ModelView, method_facts, method_title, projections
 from .urlvalues import COLOUR_LABELS, COLOURS, model_defaults
-from .widgets import control, method_radio, radio
+from .widgets import control, method_radio, option_labels, radio_options
 
 OPENING_TAB = "explore"
 #: the boxes of the bar a tab shows or hides (:attr:`View.bar`); the model's box shows on every tab
@@ -32,6 +32,17 @@ def layout_of(m: ModelView, proj) -> str:
 PROJ_DEFAULT = "umap"
 
 
+def dataset_options(store: ExplorerStore, progress: dict | None) -> list[dict]:
+    """The Dataset control's options: the datasets served, by title; then those the pipeline has not
+    served yet, greyed, as ``Letters (computing, about 30 s)`` (their first view's time)."""
+    options = [{"label": store.get(n).title, "value": n} for n in store.names]
+    for p in all_progress(progress):
+        if p.name not in store.datasets:
+            eta = min((c.eta_s for c in p.coming), default=None)
+            options.append({"label": f"{p.title} (computing, {eta_words(eta)})", "value": p.name, "disabled": True})
+    return options
+
+
 def model_options(ds: DatasetView, coming: DatasetProgress | None = None) -> list[dict]:
     """The Model control's options for ``ds``: its models in ``current.json``'s order, by title; then the
     models the pipeline still makes (``coming``), as ``CNN (computing, about 2 min)``."""
@@ -40,6 +51,15 @@ def model_options(ds: DatasetView, coming: DatasetProgress | None = None) -> lis
         if name not in ds.models:
             options.append({"label": f"{title} (computing, {eta_words(coming.eta(name))})", "value": name})
     return options
+
+
+def proj_options(m: ModelView, coming: DatasetProgress | None = None) -> list[dict]:
+    """The Projection control's options for model ``m``: its dataset's layouts by title (what each shows
+    on hover); one ``m`` lacks that the pipeline still makes, as ``t-SNE (computing, about 40 s)``."""
+    facts = method_facts(m.ds)
+    titles = {n: f["title"] if m.has(n) or coming is None or not coming.is_coming(m.name, n)
+              else f"{f['title']} (computing, {eta_words(coming.eta(m.name, n))})" for n, f in facts.items()}
+    return radio_options(titles, {n: f.get("about", "") for n, f in facts.items()})
 
 
 def auto_view(ds: DatasetView) -> tuple[str, str]:
@@ -69,13 +89,24 @@ def catalog(store: ExplorerStore) -> dict[str, tuple[list[str], str]]:
     return {n: (store.get(n).model_names, store.get(n).default_model) for n in store.names}
 
 
+def coming_models(store: ExplorerStore, progress: dict | None) -> dict[str, list[str]]:
+    """Per served dataset the models the running pipeline still makes (a URL may name one)."""
+    out = {}
+    for name in store.names:
+        p = dataset_progress(progress, name)
+        if p is not None:
+            out[name] = [m for m in p.coming_models() if m not in store.get(name).models]
+    return out
+
+
 def layout(store: ExplorerStore) -> html.Div:
     """The shared control bar: dataset, model, projection, colouring."""
-    datasets = {n: store.get(n).title for n in store.names}
     first = store.get(store.names[0])
-    coming = dataset_progress(store.progress(), first.name)
+    progress = store.progress()
+    coming = dataset_progress(progress, first.name)
     return html.Div([
-        control("Dataset", radio(ids.DATASET, datasets, store.names[0]), ids.DATASET_BOX),
+        control("Dataset", dcc.RadioItems(id=ids.DATASET, options=dataset_options(store, progress),
+                                          value=first.name, inline=True, className="radio"), ids.DATASET_BOX),
         control("Model", dcc.RadioItems(id=ids.MODEL, options=model_options(first, coming),
                                         value=first.default_model, inline=True, className="radio"), ids.MODEL_BOX),
         control("Projection", method_radio(ids.PROJ, method_facts(store), PROJ_DEFAULT), ids.PROJ_BOX),
@@ -91,12 +122,15 @@ def layout(store: ExplorerStore) -> html.Div:
 
 def model_reader(side: int):
     """``read`` of a model field: a model of the dataset read before it, else the model that dataset
-    opens with on ``side`` (0: left, 1: right; :func:`model_defaults`); where the cache's models are
-    not known, any short name as written."""
+    opens with on ``side`` (0: left, 1: right; :func:`model_defaults`), or on the left one the
+    pipeline still makes (:func:`from_url` shows the default until it lands); where the cache's
+    models are not known, any short name as written."""
     def read(values, r: Reading) -> str:
         v, ds = last(values), r.got.get("ds")
         if r.models and ds in r.models:
             names, default = r.models[ds]
+            if side == 0 and v in r.coming.get(ds, ()):
+                return v
             return v if v in names else model_defaults(names, default)[side]
         return v if isinstance(v, str) and len(v) <= 64 else ""
     return read
@@ -114,16 +148,30 @@ FIELDS = (
 
 def from_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     """The bar from a URL: a layout the model lacks (a dataset imported without UMAP, say) opens as one
-    it has, a colouring it lacks data for as the true class."""
+    it has, a colouring it lacks data for as the true class.  A model the running pipeline still
+    makes becomes the page's wish: it shows what exists and switches when that lands (a layout not
+    made yet is not: every URL names one, and the default would pin a fresh page to it)."""
     ds = sync.dataset = sync.store.get(s.ds)
     m = sync.model = ds.pick(s.model)
-    s = s.replace(proj=layout_of(m, s.proj))
+    coming = dataset_progress(sync.store.progress(), ds.name)
+    asked = (s.model, s.proj)
+    s = s.replace(model=m.name, proj=layout_of(m, s.proj))
+    wish = None
+    if asked[0] != s.model and askable(ds, coming, *asked):
+        wish = {"dataset": ds.name, "model": asked[0], "proj": asked[1], "shown": [s.model, s.proj]}
     colour = s.colour if F.available(m, s.colour, s.proj) else "true"
     # the page's own choice while it is what the page would choose: it moves on when a better view lands
-    auto = [ds.name, m.name, s.proj] if (m.name, s.proj) == auto_view(ds) else None
-    return s, dict(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=colour, auto=auto, wish=None,
-                   options=model_options(ds, dataset_progress(sync.store.progress(), ds.name)),
+    auto = [ds.name, m.name, s.proj] if wish is None and (m.name, s.proj) == auto_view(ds) else None
+    return s, dict(tab=s.tab, ds=s.ds, model=s.model, proj=s.proj, colour=colour, auto=auto, wish=wish,
+                   options=model_options(ds, coming), proj_options=proj_options(m, coming),
                    colours=colour_options(m, s.proj))
+
+
+def askable(ds: DatasetView, coming: DatasetProgress | None, model, proj) -> bool:
+    """Whether a page may wait for ``model``'s ``proj`` layout of ``ds``: a layout of the run, of a model
+    it has or one the pipeline still makes (a wish for anything else is dropped)."""
+    return (isinstance(model, str) and isinstance(proj, str) and proj in projections(ds)
+            and (model in ds.models or (coming is not None and coming.is_coming(model))))
 
 
 def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
@@ -131,7 +179,7 @@ def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     put right on the page too."""
     v, out = sync.values, {}
     ds = sync.dataset = _view(sync.store, v["ds"])
-    coming = dataset_progress(sync.store.progress(), ds.name) if sync.trigger == ids.DATASET or (
+    coming = dataset_progress(sync.store.progress(), ds.name) if sync.trigger in (ids.DATASET, ids.MODEL) or (
         v["model"] not in ds.models) else None
     if sync.trigger == ids.DATASET:
         out["options"] = model_options(ds, coming)  # the new dataset's models
@@ -139,6 +187,8 @@ def to_url(s: ViewState, sync: Sync) -> tuple[ViewState, dict]:
     if left != v["model"]:
         out["model"] = left
     m = sync.model = ds.models[left]
+    if coming is not None:  # another dataset or model: its layouts, those still computing marked
+        out["proj_options"] = proj_options(m, coming)
     proj, colour = v["proj"], v["colour"]
     if isinstance(proj, str) and layout_of(m, proj) != proj:
         proj = out["proj"] = layout_of(m, proj)
@@ -163,9 +213,7 @@ def wish_and_auto(sync: Sync, ds: DatasetView, coming: DatasetProgress | None, a
     out, wish, auto = {}, sync.extra.get("wish"), sync.extra.get("auto")
     asked = (asked_model, asked_proj)
     new = None
-    if (sync.trigger in (ids.MODEL, ids.PROJ) and all(isinstance(a, str) for a in asked)
-            and asked != tuple(shown[1:]) and asked_proj in projections(ds)
-            and (asked_model in ds.models or (coming is not None and coming.is_coming(asked_model)))):
+    if sync.trigger in (ids.MODEL, ids.PROJ) and asked != tuple(shown[1:]) and askable(ds, coming, *asked):
         new = {"dataset": ds.name, "model": asked_model, "proj": asked_proj, "shown": shown[1:]}
     if new is not None:
         if new != wish:
@@ -182,9 +230,9 @@ def on_live(live: Live) -> dict:
     page moved to a view that just landed: the one asked for (the wish), or, on a page nobody has
     touched, the dataset's default model in UMAP."""
     store, v, out = live.store, live.values, {}
-    names = [o.get("value") for o in v.get("datasets") or [] if isinstance(o, dict)]
-    if names != store.names:  # a dataset published after the page loaded
-        out["datasets"] = [{"label": store.get(n).title, "value": n} for n in store.names]
+    datasets = dataset_options(store, live.progress)
+    if datasets != v.get("datasets"):  # a dataset published after the page loaded, or its time
+        out["datasets"] = datasets
     ds = store.datasets.get(v.get("ds")) if isinstance(v.get("ds"), str) else None
     if ds is None or v.get("model") not in ds.models:
         return out
@@ -193,6 +241,9 @@ def on_live(live: Live) -> dict:
     options = model_options(ds, coming)
     if options != v.get("options"):
         out["options"] = options
+    layouts = proj_options(ds.models[model], coming)
+    if option_labels(layouts) != option_labels(v.get("proj_options")):
+        out["proj_options"] = layouts
     wish = v.get("wish") if isinstance(v.get("wish"), dict) and v["wish"].get("dataset") == ds.name else None
     if wish is not None:
         if live.trigger == ids.WISH:  # just asked: tell the pipeline, which may make it sooner
@@ -263,11 +314,13 @@ def register(app, store: ExplorerStore) -> None:
 
 
 VIEW = View("controls", None, order=0, fields=FIELDS, layout=layout, register=register,
-            outputs={"options": (ids.MODEL, "options"), "colours": (ids.COLOUR, "options"),
+            outputs={"options": (ids.MODEL, "options"), "proj_options": (ids.PROJ, "options"),
+                     "colours": (ids.COLOUR, "options"),
                      "auto": (ids.AUTO, "data"), "wish": (ids.WISH, "data")},
             state={"colours": (ids.COLOUR, "options"), "auto": (ids.AUTO, "data"), "wish": (ids.WISH, "data")},
             from_url=from_url, to_url=to_url,
             live={"datasets": (ids.DATASET, "options"), "ds": (ids.DATASET, "value"), "model": (ids.MODEL, "value"),
-                  "proj": (ids.PROJ, "value"), "options": (ids.MODEL, "options"), "auto": (ids.AUTO, "data"),
+                  "proj": (ids.PROJ, "value"), "options": (ids.MODEL, "options"),
+                  "proj_options": (ids.PROJ, "options"), "auto": (ids.AUTO, "data"),
                   "wish": (ids.WISH, "data")},
             live_triggers=("wish",), on_live=on_live)

@@ -19,7 +19,7 @@ from . import ids
 from . import live
 from .live import STATUS_POLL_MS, progress_message  # noqa: F401 - tests import progress_message here
 from .progress import STAGE_WORDS  # noqa: F401
-from .controls import BOXES, OPENING_TAB, catalog, colour_options  # noqa: F401 - colour_options: tests import it here
+from .controls import BOXES, OPENING_TAB, catalog, colour_options, coming_models  # noqa: F401 - colour_options: tests import it here
 from .registry import Reading, Sync, View, ViewState, views
 from .state import parse_query, to_query
 from .store import ExplorerStore, projections
@@ -136,7 +136,8 @@ def register_url(app, store: ExplorerStore, parts: Sequence[View]) -> None:
         out = {}
         if sync.trigger in (None, ids.URL):  # page load or back/forward: the URL sets the controls
             r = sync.reading
-            s = parse_query(search, names, r.n_classes, r.models, r.projections)
+            s = parse_query(search, names, r.n_classes, r.models, r.projections,
+                            coming_models(store, store.progress()))
             for v in parts:
                 s, o = v.url_to_controls(s, sync)
                 out.update(o)

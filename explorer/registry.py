@@ -29,13 +29,15 @@ DEFAULT_BAR = (ids.DATASET_BOX, ids.PROJ_BOX, ids.COLOUR_BOX)
 class Reading:
     """What a field's ``read`` checks a URL against: the cache's datasets, their largest number of
     classes, each dataset's ``(model names, default model)`` (``None``: not known), its projection
-    methods, and the fields read before it, in query order (``got``: a model is one of the dataset
-    read before it)."""
+    methods, the models a running pipeline still makes per dataset (``coming``: a URL may name one,
+    the page then waits for it), and the fields read before it, in query order (``got``: a model is
+    one of the dataset read before it)."""
 
     datasets: Sequence[str]
     n_classes: int = 10
     models: Models | None = None
     projections: Sequence[str] = ()
+    coming: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict)
     got: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 

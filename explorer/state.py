@@ -19,7 +19,7 @@ models; ``frame``, ``pair`` Training dynamics.  A view registered later adds its
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from . import tabs  # noqa: F401 - registers the built-in views, whose fields make up the state
 from .registry import Reading, ViewState, read_query, tab_names, write_query
@@ -39,7 +39,8 @@ def default_state(datasets: list[str], models: Models | None = None) -> ViewStat
 
 
 def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
-                models: Models | None = None, projections: Sequence[str] = PROJECTIONS) -> ViewState:
+                models: Models | None = None, projections: Sequence[str] = PROJECTIONS,
+                coming: Mapping[str, Sequence[str]] | None = None) -> ViewState:
     """Read a ``ViewState`` from ``location.search`` (with or without the ``?``).
 
     Parameters
@@ -56,8 +57,11 @@ def parse_query(search: str | None, datasets: list[str], n_classes: int = 10,
         kept as written (short strings) or left ``""``.
     projections : sequence of str, default :data:`~explorer.store.PROJECTIONS`
         The projection methods the cache has (:func:`explorer.store.projections`).
+    coming : mapping, optional
+        Per dataset the models a running pipeline still makes: ``model`` may name one (the page
+        shows the default until it lands).
     """
-    return read_query(search, Reading(datasets, n_classes, models, projections))
+    return read_query(search, Reading(datasets, n_classes, models, projections, coming or {}))
 
 
 def to_query(state: ViewState) -> str:

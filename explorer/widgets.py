@@ -11,12 +11,24 @@ GRAPH_CONFIG = {"scrollZoom": True, "displaylogo": False, "doubleClick": "reset"
                 "toImageButtonOptions": {"format": "png", "filename": "embedding-explorer", "scale": 2}}
 
 
+def radio_options(options: dict[str, str], hints: dict[str, str] | None = None) -> list[dict]:
+    """A radio's options: ``options`` maps each value to its label; ``hints`` a value to its hover text."""
+    hints = hints or {}
+    return [{"label": html.Span(v, title=hints[k]) if hints.get(k) else v, "value": k} for k, v in options.items()]
+
+
+def option_labels(options) -> list[str]:
+    """The label texts of a radio's options, as built here or as the page sends them back."""
+    def text(label):
+        if isinstance(label, dict):  # a component as the page sends it
+            label = (label.get("props") or {}).get("children")
+        return label.children if isinstance(label, html.Span) else label
+    return [str(text(o.get("label"))) for o in options or [] if isinstance(o, dict)]
+
+
 def radio(id_: str, options: dict[str, str], value: str, hints: dict[str, str] | None = None) -> dcc.RadioItems:
     """Inline radio buttons: ``options`` maps each value to its label; ``hints`` a value to its hover text."""
-    hints = hints or {}
-    return dcc.RadioItems(id=id_, options=[{"label": html.Span(v, title=hints[k]) if hints.get(k) else v, "value": k}
-                                           for k, v in options.items()],
-                          value=value, inline=True, className="radio")
+    return dcc.RadioItems(id=id_, options=radio_options(options, hints), value=value, inline=True, className="radio")
 
 
 def method_radio(id_: str, facts: dict[str, dict], value: str) -> dcc.RadioItems:

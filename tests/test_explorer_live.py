@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from explorer_helpers import GOOD, dash_post, response_of
+from explorer.widgets import option_labels
 from core.store import ArtifactStore, CacheError, write_json_atomic
 
 
@@ -249,6 +250,16 @@ def live_app(tmp_path, full_cache):
     return app
 
 
+def component(tree, id_: str) -> dict | None:
+    """The props of the component called ``id_`` in a Dash layout as the page gets it, or ``None``."""
+    if isinstance(tree, list):
+        return next((c for c in (component(t, id_) for t in tree) if c is not None), None)
+    if not isinstance(tree, dict):
+        return None
+    props = tree.get("props") or {}
+    return props if props.get("id") == id_ else component(props.get("children"), id_)
+
+
 def land(app, current: dict) -> None:
     root = app.explorer_store.artifacts.root
     write_json_atomic(root / "current.json", current)
@@ -293,6 +304,29 @@ def test_coming_models_are_offered_and_a_wish_is_recorded_and_followed(live_app)
     r = dash_post(client, app, "poll_status", {**poll, "ctl-model.value": "cnn", "live-wish.data": wish})
     assert response_of(r, "ctl-proj.value") == "umap" and response_of(r, "live-wish.data") is None
     assert "Now showing the CNN's UMAP, as asked" in words(response_of(r, "banner-text.children"))
+    # the CNN's layouts as the page now lists them: its t-SNE is not coming in this progress file
+    assert option_labels(response_of(r, "ctl-proj.options")) == ["UMAP", "t-SNE", "PCA"]
+
+
+def test_a_link_naming_a_model_not_made_yet_waits_for_it(live_app):
+    """A shared URL ``model=cnn`` opened while the CNN trains: the page shows what exists, records the wish
+    (the pipeline is told) and keeps the link; a model nobody makes falls back as before, with no wish."""
+    app, client = live_app, live_app.server.test_client()
+    root = app.explorer_store.artifacts.root
+    values = page_values(client, app, "?ds=mnist&model=cnn&proj=umap")
+    assert values["ctl-proj.value"] == "pca" and values.get("ctl-model.value", "pixels") == "pixels"
+    # the layouts of the model shown, the one still computing with its time
+    assert option_labels(values["ctl-proj.options"]) == ["UMAP", "t-SNE (computing, about 30 s)", "PCA"]
+    wish = values["live-wish.data"]
+    assert wish == {"dataset": "mnist", "model": "cnn", "proj": "umap", "shown": ["pixels", "pca"]}
+    assert values.get("live-auto.data") is None  # asked for something: the page does not move by itself
+    page = {**GOOD, **values, "status-poll.n_intervals": None, "page-datasets.data": ["mnist"]}
+    r = dash_post(client, app, "poll_status", {**page, "live-wish.data": wish}, changed=["live-wish.data"])
+    assert "The CNN's UMAP is being computed" in words(response_of(r, "banner-text.children"))
+    assert json.loads((root / "wanted.json").read_text())["model"] == "cnn"
+    for search in ("?ds=mnist&model=resnet&proj=umap", "?ds=mnist&model=pixels&proj=umap"):
+        values = page_values(client, app, search)
+        assert values.get("live-wish.data") is None, search
 
 
 def test_an_untouched_page_moves_to_the_better_view_and_a_touched_one_does_not(live_app):
@@ -320,7 +354,20 @@ def test_an_untouched_page_moves_to_the_better_view_and_a_touched_one_does_not(l
 
 def test_a_dataset_published_later_joins_the_dataset_control(live_app):
     app, client = live_app, live_app.server.test_client()
+    root = app.explorer_store.artifacts.root
+    body = progress_file(root, coming=COMING, epochs=EPOCHS, stage="train")
+    body["datasets"]["fashion-mnist"] = {"stage": "train", "title": "Fashion-MNIST", "coming": [
+        {"model": "pixels", "title": "Raw pixels (k-NN)", "proj": "pca", "eta_s": 22.0}]}
+    write_json_atomic(root / "progress.json", body)
     values = page_values(client, app, "")
+    # before it is served, it is listed greyed with the time to its first view, in the page and each poll
+    coming = {"label": "Fashion-MNIST (computing, about 20 s)", "value": "fashion-mnist", "disabled": True}
+    assert coming in component(client.get("/_dash-layout").json, "ctl-dataset")["options"]
+    r = dash_post(client, app, "poll_status", {**GOOD, **values, "status-poll.n_intervals": 2,
+                                               "page-datasets.data": ["mnist"]})
+    assert response_of(r, "ctl-dataset.options") == [{"label": "MNIST", "value": "mnist"}, coming]
+    # a URL cannot open it before it exists
+    assert page_values(client, app, "?ds=fashion-mnist").get("ctl-dataset.value") in (None, "mnist")
     land(app, partial(app.full_current, None, datasets=("mnist", "fashion-mnist")))
     r = dash_post(client, app, "poll_status", {**GOOD, **values, "status-poll.n_intervals": 3,
                                                "page-datasets.data": ["mnist"]})
