@@ -2,7 +2,7 @@
 
 Writes ``benchmarks/RESULTS.md`` (a markdown table per section with the machine's
 description). Sections: ``training``, ``models`` (the ladder's accuracy and time), ``pipeline``,
-``full`` (``--sample-set all`` on the default run in ``--cold-cache`` if given, else in ``--cache-dir``:
+``live_load`` (50 clients on the explorer for a minute while a cold run computes), ``full`` (``--sample-set all`` on the default run in ``--cold-cache`` if given, else in ``--cache-dir``:
 every stage per dataset at 70,000 points; leaves that cache showing it), ``projections`` (t-SNE and UMAP at
 70,000 points), ``dynamics`` (alignment of training frames), ``app`` (headless Chromium),
 ``verify`` (the cost of checking artifacts against their recorded hashes), ``label_issues``
@@ -29,8 +29,8 @@ from benchmarks.common import Row, machine, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("training", "models", "pipeline", "full", "projections", "dynamics", "app", "verify", "label_issues", "report",
-            "umap", "view3d")
+SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
+            "label_issues", "report", "umap", "view3d")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
-    current = store.read_current() if set(sections) - {"verify", "pipeline", "full", "report", "umap", "view3d"} else {}
+    current = store.read_current() if set(sections) - {"verify", "pipeline", "live_load", "full", "report", "umap",
+                                                        "view3d"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -147,6 +148,12 @@ def section_pipeline(store, current, args) -> list[Row]:
     from benchmarks.pipeline_bench import bench_pipeline
 
     return bench_pipeline(store, keep=args.cold_cache)
+
+
+def section_live_load(store, current, args) -> list[Row]:
+    from benchmarks.live_load import bench_live_load
+
+    return bench_live_load(store)
 
 
 def _fashion_70k(store):

@@ -107,8 +107,10 @@ def fetch_sizes(url: str, cache: Path | None = None) -> dict[str, int]:
 
 
 def load_test(url: str, clients: int = 50, seconds: float = 60.0, seed: int = 0,
-              sizes: dict[str, int] | None = None, cache: Path | None = None) -> dict:
-    """Run ``clients`` threads for ``seconds``; each loops over random hover-image and neighbour requests.
+              sizes: dict[str, int] | None = None, cache: Path | None = None,
+              models: tuple[str, ...] = ("cnn", "pixels")) -> dict:
+    """Run ``clients`` threads for ``seconds``; each loops over random hover-image and neighbour requests
+    (the neighbours in one of ``models``' embeddings).
 
     ``sizes`` (``{dataset: n}``) defaults to the server's ``/api/status``, or, where the
     server has no such route, to ``current.json`` of ``cache`` (default: the explorer's).
@@ -132,7 +134,7 @@ def load_test(url: str, clients: int = 50, seconds: float = 60.0, seed: int = 0,
             name, n = rnd.choice(targets)
             row = rnd.randrange(n)
             path = (f"/thumb/{name}/{row}.png?scale=4" if rnd.random() < 0.7
-                    else f"/api/neighbours/{name}/{rnd.choice(['cnn', 'pixels'])}/{row}")
+                    else f"/api/neighbours/{name}/{rnd.choice(models)}/{row}")
             t0 = time.perf_counter()
             try:
                 c.request("GET", path)

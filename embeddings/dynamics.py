@@ -28,6 +28,7 @@ from core.options import option, validate
 from core.store import ArtifactStore, load_array, read_json, save_npy_atomic, write_json_atomic
 from embeddings import metrics
 from embeddings.knn import build_knn
+from embeddings.methods.tsne import DEFAULT_TSNE_ITER
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,12 @@ class DynamicsConfig:
                             choices=ALIGNMENTS, flag="--dynamics-alignment")
     perplexity: float = option(30.0, "t-SNE perplexity of the frames", lo=0, lo_open=True,
                                flag="--dynamics-perplexity")
-    # first frame; later warm-started frames use warm_iter
-    n_iter: int = option(500, "t-SNE iterations of the first frame", lo=1, flag="--dynamics-iter")
-    warm_iter: int = option(250, "t-SNE iterations of each warm-started frame", lo=1,
+    # first frame; later warm-started frames use warm_iter.  Measured on the default run's snapshots
+    # (2,000 images, 11 and 17 frames): 250 + 150 took 0.60-0.68x the time of 500 + 250 with the
+    # frames as steady (displacement 0.100-0.102 vs 0.097-0.101) and trustworthiness within 0.0023;
+    # 250 + 100 took 0.47x but lost up to 0.005 of trustworthiness
+    n_iter: int = option(DEFAULT_TSNE_ITER, "t-SNE iterations of the first frame", lo=1, flag="--dynamics-iter")
+    warm_iter: int = option(150, "t-SNE iterations of each warm-started frame", lo=1,
                             flag="--dynamics-warm-iter")
     k: int = option(10, "neighbours of the per-frame k-NN accuracy", lo=1, derived=True)
     seed: int = option(0, "seed of the frames' layouts", derived=True)

@@ -29,7 +29,7 @@ def test_every_option_of_before_is_accepted_with_the_same_defaults():
     p = c.project
     assert (p.methods, p.dims) == (("pca", "tsne", "umap"), 2)
     assert c.models.models == ("pixels", "mlp", "cnn") and c.models.model == ()
-    assert (p.perplexity, p.tsne_iter, p.umap_neighbors, p.umap_min_dist) == (30.0, 500, 15, 0.1)
+    assert (p.perplexity, p.tsne_iter, p.umap_neighbors, p.umap_min_dist) == (30.0, 250, 15, 0.1)
     assert (c.serve.host, c.serve.port, c.serve.debug) == ("127.0.0.1", 8050, False)
     c = parse("all", "--dataset", "fashion-mnist", "--cache-dir", "/tmp/x", "--data-dir", "/tmp/d", "--seed", "3",
               "-q", "--profile", "strong", "--epochs", "2", "--train-subset", "100", "--snapshot-samples", "0",
