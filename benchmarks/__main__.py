@@ -126,7 +126,7 @@ def section_training(store, current, args) -> list[Row]:
             rows += [
                 Row(section, f"{d['title']}: test accuracy after {cfg.epochs} epochs", f"{final:.4f}",
                     target=f">= {targets[name]}", met=final >= targets[name]),
-                Row(section, f"{d['title']}: training time (s)", f"{total:.0f}", target="<= 180", met=total <= 180,
+                Row(section, f"{d['title']}: training time (s)", f"{total:.0f}", target="<= 90", met=total <= 90,
                     note="includes the per-epoch test evaluation and dynamics snapshots"),
                 Row(section, f"{d['title']}: images/s, median epoch (min-max)",
                     f"{statistics.median(ips):.0f} ({min(ips):.0f}-{max(ips):.0f})"),
