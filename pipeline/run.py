@@ -248,7 +248,8 @@ class Pipeline(StageTasks):
             on_start()
         self.check_models()
         chosen = [m for m in self.config.project.methods if 2 in self.config.project.dims_of(m)]
-        queue = self._queue = schedule.plan(self.names, self.models, chosen)
+        queue = self._queue = schedule.plan(self.names, self.models, chosen,
+                                            opening_first=self.config.embed.sample_set == "all")
         seen = time.time()
         self._tell_coming(queue)
         while queue:

@@ -44,6 +44,18 @@ def test_every_datasets_first_picture_comes_before_any_slower_view_and_the_repor
     assert len(order) == len(set(order)) == 2 * 13
 
 
+def test_at_70000_points_the_opening_model_makes_the_first_picture():
+    """With the training images (``--sample-set all``) the pixel k-NN's first view is the slow one."""
+    steps = schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"], opening_first=True)
+    order = [(s.dataset, *(s.view() or ("report",))) for s in steps]
+    assert order[:10] == [(d, m, p) for d in ("mnist", "fashion-mnist")
+                          for m, p in [("mine", "pca"), ("mine", "umap"), ("mine", "tsne"),
+                                       ("cnn", "pca"), ("cnn", "umap")]]
+    assert order[10:14] == [(d, "pixels", p) for d in ("mnist", "fashion-mnist") for p in ("pca", "umap")]
+    assert sorted(order) == sorted((s.dataset, *(s.view() or ("report",)))
+                                   for s in schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"]))
+
+
 def test_a_step_covers_only_its_models_methods_and_dimensions():
     step = Step("mnist", "project", ("cnn",), ("pca",), (2,))
     assert step.covers("cnn") and step.covers("cnn", "pca", 2)
