@@ -216,3 +216,43 @@ def test_a_drag_on_compare_datasets_pans_and_draws_no_box(page, explorer_url):
     after = page.evaluate(f"() => {GD.format(sel=sel)}._fullLayout.xaxis.range.slice()")
     assert after[0] < before[0] and after[1] < before[1]  # dragged right: the view moved left
     assert page.evaluate(f"() => ({GD.format(sel=sel)}.layout.selections || []).length") == 0
+
+
+def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
+    """A phone (390 x 844, touch): tapping an isolated point opens it as a click does (its image in the
+    tooltip, the detail panel, ``point=`` in the URL), with no hover before it."""
+    from conftest import RECORD_FETCHED_JSON
+    from test_explorer_browser import isolated_point, wait_hover_labels
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
+    context.add_init_script(RECORD_FETCHED_JSON)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_app(page, explorer_url, "?ds=mnist")
+        wait_hover_labels(page, GD.format(sel="#ex-scatter"))
+        page.locator("#ex-scatter").scroll_into_view_if_needed()
+        seen, points = [], []
+        for _ in range(2):  # a second tap, elsewhere, moves to that point
+            pt = isolated_point(page) if not seen else _another_isolated(page, seen[-1])
+            page.touchscreen.tap(pt["x"], pt["y"])
+            page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
+            page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+            page.wait_for_function("(before) => { const p = new URLSearchParams(location.search).get('point');"
+                                   " return p !== null && p !== before; }", arg=points[-1] if points else None)
+            points.append(page.evaluate("() => new URLSearchParams(location.search).get('point')"))
+            seen.append(pt)
+        assert seen[0]["row"] != seen[1]["row"] and len(set(points)) == 2
+    finally:
+        context.close()
+
+
+def _another_isolated(page, not_this: dict) -> dict:
+    """The most isolated point on screen other than ``not_this`` (and 40 px away from it)."""
+    pts = [p for p in page.evaluate(POINTS_JS, "#ex-scatter")
+           if p["row"] != not_this["row"] and abs(p["x"] - not_this["x"]) + abs(p["y"] - not_this["y"]) > 40]
+    xy = np.array([[p["x"], p["y"]] for p in pts])
+    d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    return pts[int(d.min(1).argmax())]

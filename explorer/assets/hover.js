@@ -245,14 +245,26 @@
     gd.on("plotly_unhover", hide);
     // In select drag mode Plotly turns a click into an empty "selected" event and sends
     // no click at all; either way the point under the pointer is the one clicked.
+    const clicked = function (row) {
+      if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+      window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: row}});
+    };
     const open = function () {
       // Plotly unhovers as the press starts: accept the last hover if the press was on it
       if (!hovered || hovered.gd !== gd || !gd.closest("#ex-scatter, #ex-scatter3d") || !pressed) return;
       if (Math.abs(pressed.x - hovered.x) > 8 || Math.abs(pressed.y - hovered.y) > 8) return;
-      if (!window.dash_clientside || !window.dash_clientside.set_props) return;
-      window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: hovered.row}});
+      clicked(hovered.row);
     };
-    gd.on("plotly_click", open);
+    gd.on("plotly_click", function (ev) {
+      // a tap on a touch screen comes with no hover before it: the click names its point, which
+      // gets its tooltip (image and classes) and opens as a mouse click would
+      const touch = ev && ev.event && (ev.event.pointerType === "touch" || touched);
+      if (!touch || !ev.points || !ev.points.length || !gd.closest("#ex-scatter, #ex-scatter3d")) return open();
+      const row = rowOf(gd, ev.points[0]), meta = gd.layout && gd.layout.meta;
+      if (row === null || !meta || row < 0 || row >= meta.n) return;
+      show(gd, ev);
+      clicked(row);
+    });
     gd.on("plotly_selected", function (ev) { if (ev === undefined) open(); });
     gd.on("plotly_relayouting", hide);
     gd.on("plotly_afterplot", function () {
@@ -309,8 +321,11 @@
     document.querySelectorAll(".explorer-scatter .js-plotly-plot").forEach(bind);
   }
 
-  let pressed = null, pointer = {};
+  let pressed = null, pointer = {}, touched = false;
   document.addEventListener("mousedown", function (e) { pressed = {x: e.clientX, y: e.clientY}; }, true);
+  // the last press was a finger (a tap's click may carry a mouse event made up from it)
+  document.addEventListener("pointerdown", function (e) { touched = e.pointerType === "touch"; }, true);
+  document.addEventListener("touchstart", function () { touched = true; }, {capture: true, passive: true});
   // Plotly reports a hover once per point, where the pointer first came near it (up to 20 px
   // away); follow the pointer while that point stays hovered, so that a press on it counts
   document.addEventListener("mousemove", function (e) {
