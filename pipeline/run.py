@@ -278,6 +278,9 @@ class Pipeline(StageTasks):
     def _made(self, step: schedule.Step) -> bool:
         r = self.results[step.dataset]
         view = step.view()
+        if step.target == "dynamics":
+            return all(r.models[m].dynamics_done for m in step.models or () if m in r.models) and all(
+                m in r.models for m in step.models or ())
         if view is None:
             return step.target == "report" and r.report is not None
         m = r.models.get(view[0])
@@ -293,6 +296,10 @@ class Pipeline(StageTasks):
     def _learn(self, step: schedule.Step, before: dict[str, float]) -> None:
         view = step.view()
         took = {k: v - before.get(k, 0.0) for k, v in self.timings.seconds.items()}
+        if step.target == "dynamics":
+            if took.get("dynamics", 0) > 0.5:
+                self.estimates.learn_dynamics(took["dynamics"])
+            return
         if view is None:
             self.estimates.learn_rest(sum(took.values()), len(self.models(step.dataset)))
             return
@@ -308,6 +315,9 @@ class Pipeline(StageTasks):
         for step in queue:
             view = step.view()
             if self._made(step):
+                continue
+            if step.target == "dynamics":
+                eta += self.estimates.dynamics_seconds() * len(step.models or ())
                 continue
             if view is None:  # the rest of a dataset's work comes before the next one's views
                 eta += self.estimates.rest_seconds(len(self.models(step.dataset)))

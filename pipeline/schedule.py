@@ -13,7 +13,8 @@ The default queue (:func:`plan`) goes in rounds, each over the datasets in the r
    milliseconds) and the explorer's first choice (UMAP); at 70,000 points the model the page
    opens with instead (the pixel k-NN is the slow one there);
 2. the model the page opens with (the CNN) in the same two layouts: the view the page moves to
-   (at 70,000 points, the pixel k-NN's);
+   (at 70,000 points, the pixel k-NN's); then its training-dynamics frames, which the page shows
+   beside it (a network trained with snapshots: about 15 s);
 3. every other 2-D layout, model by model in ladder order;
 4. everything else the report needs (3-D layouts, faithfulness, label issues, dynamics, the report).
 
@@ -41,6 +42,8 @@ EMBED_SECONDS = 10.0
 #: a first guess at a dataset's work after its 2-D views (3-D layouts, faithfulness, label issues,
 #: dynamics, report), per model, in seconds
 REST_SECONDS = 25.0
+#: a first guess at one network's training-dynamics frames, in seconds
+DYNAMICS_SECONDS = 15.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +97,7 @@ def plan(names: Sequence[str], specs_of, chosen: Sequence[str], opening_first: b
         ladder = [s.name for s in specs if s.name not in users]
         first = [(model, method) for model in users for method in layouts]
         opening = []
+        best = None
         if ladder:
             best = kinds.preferred(ladder)
             quick, then = (best, ladder[0]) if opening_first else (ladder[0], best)
@@ -104,6 +108,9 @@ def plan(names: Sequence[str], specs_of, chosen: Sequence[str], opening_first: b
         others = [(model, method) for model in ladder for method in layouts if (model, method) not in done]
         for i, views in enumerate((first, opening, others)):
             rounds[i] += [Step(name, "project", (model,), (method,), (2,)) for model, method in views]
+        kind = next((s.kind for s in specs if s.name == best), None)
+        if kind is not None and kinds.get(kind).snapshots:
+            rounds[1].append(Step(name, "dynamics", (best,)))
         rounds[3].append(Step(name, "report"))
     return [step for steps in rounds for step in steps]
 
@@ -141,6 +148,7 @@ class Estimates:
         self.embed: dict[str, float] = {}
         self.layout: dict[str, float] = {}  # seconds per 10,000 points
         self.rest: float | None = None  # per model, the work after the 2-D views
+        self.dynamics: float | None = None  # one network's training-dynamics frames
 
     def learn(self, kind: str, method: str | None, took: dict[str, float], n: int) -> None:
         """Record one step's stage times (``took``: stage -> seconds) of a model of ``kind``."""
@@ -154,6 +162,12 @@ class Estimates:
     def learn_rest(self, took: float, models: int) -> None:
         """Record a dataset's work after its 2-D views (``models`` models)."""
         self.rest = took / max(models, 1)
+
+    def learn_dynamics(self, took: float) -> None:
+        self.dynamics = took
+
+    def dynamics_seconds(self) -> float:
+        return self.dynamics if self.dynamics is not None else DYNAMICS_SECONDS
 
     def rest_seconds(self, models: int) -> float:
         return (self.rest if self.rest is not None else REST_SECONDS) * models

@@ -143,7 +143,7 @@ class StageTasks:
 
         for name in self._names(names):
             for m in self.results[name].models.values():
-                if m.dynamics_done:
+                if m.dynamics_done or not self._covers(m.spec.name):
                     continue
                 if kinds.get(m.spec.kind).snapshots:
                     self._status(name, "dynamics", f"{m.spec.name}: aligning per-epoch frames")

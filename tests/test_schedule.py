@@ -33,26 +33,30 @@ def test_the_users_model_comes_first_then_the_quickest_picture_then_the_view_the
 
 def test_every_datasets_first_picture_comes_before_any_slower_view_and_the_reports_last():
     steps = schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"])
-    order = [(s.dataset, *(s.view() or ("report",))) for s in steps]
+    order = [(s.dataset, *(s.view() or (s.target,))) for s in steps]
     # round 1: each dataset's first picture (the user's model, the pixel k-NN's PCA and UMAP)
     assert order[:10] == [(d, m, p) for d in ("mnist", "fashion-mnist")
                           for m, p in [("mine", "pca"), ("mine", "umap"), ("mine", "tsne"),
                                        ("pixels", "pca"), ("pixels", "umap")]]
-    # round 2: each dataset's opening view (the CNN); then the other layouts; the reports last
-    assert order[10:14] == [(d, "cnn", p) for d in ("mnist", "fashion-mnist") for p in ("pca", "umap")]
+    # round 2: each dataset's opening view (the CNN) and its training-dynamics frames; then the other
+    # layouts; the reports last
+    assert order[10:16] == [(d, *v) for d in ("mnist", "fashion-mnist")
+                            for v in [("cnn", "pca"), ("cnn", "umap"), ("dynamics",)]]
+    assert steps[12] == Step("mnist", "dynamics", ("cnn",))
     assert order[-2:] == [("mnist", "report"), ("fashion-mnist", "report")]
-    assert len(order) == len(set(order)) == 2 * 13
+    assert len(order) == len(set(order)) == 2 * 14
 
 
 def test_at_70000_points_the_opening_model_makes_the_first_picture():
     """With the training images (``--sample-set all``) the pixel k-NN's first view is the slow one."""
     steps = schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"], opening_first=True)
-    order = [(s.dataset, *(s.view() or ("report",))) for s in steps]
+    order = [(s.dataset, *(s.view() or (s.target,))) for s in steps]
     assert order[:10] == [(d, m, p) for d in ("mnist", "fashion-mnist")
                           for m, p in [("mine", "pca"), ("mine", "umap"), ("mine", "tsne"),
                                        ("cnn", "pca"), ("cnn", "umap")]]
-    assert order[10:14] == [(d, "pixels", p) for d in ("mnist", "fashion-mnist") for p in ("pca", "umap")]
-    assert sorted(order) == sorted((s.dataset, *(s.view() or ("report",)))
+    assert order[10:16] == [(d, *v) for d in ("mnist", "fashion-mnist")
+                            for v in [("pixels", "pca"), ("pixels", "umap"), ("dynamics",)]]
+    assert sorted(order) == sorted((s.dataset, *(s.view() or (s.target,)))
                                    for s in schedule.plan(["mnist", "fashion-mnist"], _specs, ["pca", "tsne", "umap"]))
 
 
@@ -179,3 +183,35 @@ def test_a_networks_epochs_set_the_time_its_views_are_coming_in(tmp_path):
     [view] = progress["coming"]
     embed_and_pca = pipe.estimates.seconds("cnn", "pca", 10_000, fitted=True, embedded=False)
     assert view["proj"] == "pca" and abs(view["eta_s"] - (4 * 25.0 + embed_and_pca)) < 1  # 4 epochs of 25 s to go
+
+
+def test_the_opening_networks_training_dynamics_are_published_before_the_other_layouts(tiny_cache, real_data_dir,
+                                                                                      monkeypatch):
+    """The tiny run (pixels, CNN) again with the CNN's frames gone: they are made and published right after
+    the CNN's first two views, before the other layouts and the report (the Training dynamics tab fills
+    minutes earlier in a real run)."""
+    import shutil
+
+    from conftest import TINY
+    from pipeline.cli import config_of, parse
+
+    current = json.loads((tiny_cache / "current.json").read_text())
+    shutil.rmtree(tiny_cache / current["datasets"]["mnist"]["models"]["cnn"]["dynamics"])
+    config = config_of(parse(["all", "--no-serve", "--cache-dir", str(tiny_cache), "--data-dir", str(real_data_dir),
+                              *TINY]))
+    pipe = Pipeline(config)
+    published = []
+    write = pipe.store.write_current
+
+    def record(cur):
+        write(cur)
+        models = cur["datasets"].get("mnist", {}).get("models", {})
+        published.append(({(m, p) for m, e in models.items() for p in e["projections"]},
+                           bool(models.get("cnn", {}).get("dynamics")), pipe.results["mnist"].report is not None))
+
+    monkeypatch.setattr(pipe.store, "write_current", record)
+    pipe.run_all()
+    first = next(i for i, (_, dynamics, _) in enumerate(published) if dynamics)
+    views, _, report = published[first]
+    assert views == {("pixels", "pca"), ("pixels", "umap"), ("cnn", "pca"), ("cnn", "umap")} and not report
+    assert published[-1][0] > views and published[-1][2]  # the other layouts and the report came after
