@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Sequence
 
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update, set_props
 
 from . import ids
 from . import live
@@ -21,8 +21,9 @@ from .live import STATUS_POLL_MS, progress_message  # noqa: F401 - tests import 
 from .progress import STAGE_WORDS  # noqa: F401
 from .controls import BOXES, OPENING_TAB, catalog, colour_options, coming_models  # noqa: F401 - colour_options: tests import it here
 from .registry import Reading, Sync, View, ViewState, views
-from .state import parse_query, to_query
+from .state import ignored_values, parse_query, to_query
 from .store import ExplorerStore, projections
+from .urlnote import ignored_note
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,10 @@ def register_url(app, store: ExplorerStore, parts: Sequence[View]) -> None:
         out = {}
         if sync.trigger in (None, ids.URL):  # page load or back/forward: the URL sets the controls
             r = sync.reading
-            s = parse_query(search, names, r.n_classes, r.models, r.projections,
-                            coming_models(store, store.progress()))
+            coming = coming_models(store, store.progress())
+            s = parse_query(search, names, r.n_classes, r.models, r.projections, coming)
+            # values it names that the page cannot show: said, and the URL made the view read (issue 26)
+            canonical = say_ignored(search, s, Reading(names, r.n_classes, r.models, r.projections, coming))
             for v in parts:
                 s, o = v.url_to_controls(s, sync)
                 out.update(o)
@@ -150,7 +153,7 @@ def register_url(app, store: ExplorerStore, parts: Sequence[View]) -> None:
                     out[k] = [no_update if a == b else a for a, b in zip(new, now)] if len(now) == len(new) else new
                 elif new == now:
                     out[k] = no_update
-            return answer(no_update, out, sync)
+            return answer(canonical, out, sync)
         if any(v.waits is not None and v.waits(sync) for v in parts):
             return answer(no_update, {}, sync)  # e.g. playing: the URL follows once play stops
         # a control changed (or play stopped): the URL follows
@@ -160,6 +163,17 @@ def register_url(app, store: ExplorerStore, parts: Sequence[View]) -> None:
             out.update(o)
         query = to_query(s)
         return answer(query if query != search else no_update, out, sync)
+
+    def say_ignored(search, s: ViewState, reading: Reading):
+        """Show in the alert area what the URL ``search`` gave that ``s`` did not take; the query of ``s``
+        for the URL then (the view the page shows, a model still being made included), else ``no_update``."""
+        note = ignored_note(ignored_values(search, s, reading), store.get(s.ds).title if s.ds else "")
+        if not note:
+            return no_update
+        set_props(ids.ALERT_TEXT, {"children": note})
+        set_props(ids.ALERT, {"style": {"display": "flex"}})
+        query = to_query(s)
+        return query if query != search else no_update
 
     def answer(search, out: dict, sync: Sync) -> dict:
         """The callback's outputs: ``out``'s values, ``no_update`` for the others (one per component of a wildcard)."""

@@ -26,7 +26,8 @@ import flask
 import numpy as np
 from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map
 
 from core.errors import CacheError
 
@@ -147,6 +148,24 @@ def _text(message: str, status: int) -> flask.Response:
     return flask.Response(message + "\n", status=status, mimetype="text/plain")
 
 
+def _allowed_methods(server: flask.Flask, path: str, method: str) -> list[str] | None:
+    """The methods a route at ``path`` takes where it does not take ``method``; ``None`` where it does,
+    or no route has the path.  Dash's page, which takes GET at every path, is no route here: without
+    it ``DELETE /api/status`` would be "no such route" and ``GET /_dash-update-component`` the page."""
+    routes = server.extensions.get("explorer_routes")
+    if routes is None:  # built at the first request, when every route is registered
+        routes = Map([r.empty() for r in server.url_map.iter_rules() if not r.rule.endswith("<path:path>")],
+                     converters=server.url_map.converters, strict_slashes=server.url_map.strict_slashes)
+        server.extensions["explorer_routes"] = routes
+    try:
+        routes.bind("localhost").match(path, method=method)
+    except MethodNotAllowed as err:
+        return sorted(err.valid_methods or [])
+    except HTTPException:  # no such path, or a redirect to one (a slash added): not a method's fault
+        return None
+    return None
+
+
 def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     """Add the image and data routes and the error handlers to ``server``.
 
@@ -205,9 +224,15 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
 
     @server.before_request
     def _follow_current():
-        path = flask.request.path
-        if (path == "/api" or path.startswith(API_PREFIXES)) and (
-                flask.request.url_rule is None or flask.request.url_rule.endpoint not in own):
+        path, rule = flask.request.path, flask.request.url_rule
+        allowed = (_allowed_methods(server, path, flask.request.method)
+                   if rule is None or rule.rule.endswith("<path:path>") else None)
+        if allowed:  # the route is there, the method is not one it takes: 405, never 404 or the page
+            resp = _text(f"method {flask.request.method[:20]} not allowed on {path[:80]}; "
+                         f"it takes {', '.join(allowed)}", 405)
+            resp.headers["Allow"] = ", ".join(allowed)
+            return resp
+        if (path == "/api" or path.startswith(API_PREFIXES)) and (rule is None or rule.endpoint not in own):
             # Dash's catch-all would answer with the page (e.g. for a %2f in a path segment)
             return _text(f"no such route: {path[:80]}; the routes here: {OUR_ROUTES}", 404)
         store.maybe_reload()  # at most one stat a second

@@ -72,10 +72,29 @@ def filter_rows(m: ModelView, flt) -> np.ndarray | None:
     return None if keep.all() else np.flatnonzero(keep).astype(np.int64)
 
 
+#: what a search may start with: a predicted class (``pred``), or a true class said outright (``class``,
+#: ``true``, ``label``), which a bare number cannot be: it is a sample id
+FIND_PREFIX = re.compile(r"^(?:(?P<pred>pred(?:icted)?)|class|true|label)[\s:]+(?=\S)", flags=re.I)
+
+
+def find_classes(names: list[str] | tuple[str, ...], text: str) -> list[int]:
+    """The classes a name finds: the one whose whole name it is; else, for a number, the class of that
+    number (``class 3``: the fourth, where no name is ``3``); else those whose names hold it (``"shi"``)."""
+    low = [c.lower() for c in names]
+    name = text.strip().lower()
+    exact = [i for i, c in enumerate(low) if c == name]
+    if exact or not name:
+        return exact
+    if name.isascii() and name.isdigit():
+        return [int(name)] if int(name) < len(names) else []
+    return [i for i, c in enumerate(low) if name in c]
+
+
 def find_rows(m: ModelView, text) -> tuple[np.ndarray | None, str]:
     """Rows a search finds and what was searched, in words: sample ids (``"1234"``, ``"12, 40"``),
-    a class (``"Shirt"``: its true class) or a predicted class (``"pred Shirt"``); a class name
-    may be a part (``"shi"``) where no name is the whole.  ``(None, "")`` for an empty search."""
+    a class (``"Shirt"``, or ``"class 7"`` / ``"true 7"`` / ``"label 7"``: its true class, by name or
+    number) or a predicted class (``"pred Shirt"``); a class name may be a part (``"shi"``) where
+    no name is the whole.  ``(None, "")`` for an empty search."""
     if text is None or text == "":
         return None, ""
     if not isinstance(text, str) or len(text) > 200:
@@ -84,10 +103,9 @@ def find_rows(m: ModelView, text) -> tuple[np.ndarray | None, str]:
     ids_ = [p for p in re.split(r"[\s,;]+", q) if p]
     if ids_ and all(p.isascii() and p.isdigit() and len(p) <= 12 for p in ids_):
         return np.flatnonzero(np.isin(m.ds.sample_ids, [int(p) for p in ids_])).astype(np.int64), "sample id"
-    pred = re.match(r"^(pred(icted)?)[\s:]+", q, flags=re.I)
-    name = q[pred.end():].strip().lower() if pred else q.lower()
-    names = [c.lower() for c in m.ds.class_names]
-    classes = [i for i, c in enumerate(names) if c == name] or [i for i, c in enumerate(names) if name and name in c]
+    prefix = FIND_PREFIX.match(q)
+    pred = bool(prefix and prefix.group("pred"))
+    classes = find_classes(m.ds.class_names, q[prefix.end():] if prefix else q)
     by = m.pred if pred else m.ds.labels
     what = ("predicted " if pred else "true class ") + " or ".join(m.ds.class_names[i] for i in classes)
     return np.flatnonzero(np.isin(by, classes)).astype(np.int64), what if classes else "no such class"

@@ -19,18 +19,20 @@ models; ``frame``, ``pair`` Training dynamics.  A view registered later adds its
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Mapping, Sequence
+from urllib.parse import parse_qs
 
 from . import tabs  # noqa: F401 - registers the built-in views, whose fields make up the state
-from .registry import Reading, ViewState, read_query, tab_names, write_query
+from .registry import Reading, ViewState, read_query, tab_names, url_fields, write_query
 from .store import PROJECTIONS
 # re-exported: the values' parsers and bounds, where they were before the views were modules
-from .urlvalues import (COLOUR_LABELS, COLOURS, LAYERS, MAX_SEL, SHOWS, Models, decode_rows, encode_rows,
-                        model_defaults, parse_conf, parse_pair, parse_zoom)
+from .urlvalues import (COLOUR_LABELS, COLOURS, LAYERS, MAX_QUERY, MAX_SEL, SHOWS, Models, decode_rows,
+                        encode_rows, model_defaults, parse_conf, parse_pair, parse_zoom)
 
-__all__ = ["ViewState", "default_state", "parse_query", "to_query", "tab_names", "COLOUR_LABELS", "COLOURS",
-           "LAYERS", "MAX_SEL", "SHOWS", "Models", "decode_rows", "encode_rows", "model_defaults", "parse_conf",
-           "parse_pair", "parse_zoom"]
+__all__ = ["ViewState", "default_state", "ignored_values", "parse_query", "to_query", "tab_names", "COLOUR_LABELS",
+           "COLOURS", "LAYERS", "MAX_SEL", "SHOWS", "Models", "decode_rows", "encode_rows", "model_defaults",
+           "parse_conf", "parse_pair", "parse_zoom"]
 
 
 def default_state(datasets: list[str], models: Models | None = None) -> ViewState:
@@ -69,3 +71,23 @@ def to_query(state: ViewState) -> str:
     always; ``cell``, ``issue``, ``compare``, ``point``, ``sel``, ``zoom``, ``dims`` and the filter bar's fields
     only when chosen; one ``pair`` per dataset."""
     return write_query(state)
+
+
+def ignored_values(search, state: ViewState, reading: Reading) -> list[tuple[str, str, list[str]]]:
+    """What a query string gave that ``state`` (the state read from it with ``reading``) did not take:
+    ``(key, value given, values written instead)`` for each known key whose value read as the key's
+    absence reads (a model the dataset lacks, a tab that is not there) and is not how the state is
+    written.  A value taken, also spelled otherwise (``point=007``), or a model the running pipeline
+    still makes (the page waits for it) is not ignored; unknown keys are left out quietly."""
+    lists = parse_qs(search.lstrip("?")) if isinstance(search, str) and len(search) <= MAX_QUERY else {}
+    r = dataclasses.replace(reading, got=state.asdict())  # each field's absence read beside the state's
+    out = []
+    for f in url_fields().values():
+        given = [v for v in lists.get(f.key, []) if v.strip()]
+        if not given:
+            continue
+        value, written = getattr(state, f.name), f.encode(getattr(state, f.name))
+        if given == written or given[-1:] == written or given[-1] == str(value) or value != f.read([], r):
+            continue
+        out.append((f.key, given[-1], written))
+    return out

@@ -67,8 +67,9 @@ def _named_file(error: Exception, options) -> Exception:
     if arg == "name":
         return DataError(f"NAME {options.name!r}: {rest.split(': ', 1)[-1]}")
     path = getattr(options, arg)
-    where = f"{path}" if path is not None else f"{options.images} (its {arg!r})"
-    return DataError(f"--{arg.replace('_', '-')} {where}: {rest}")
+    # an array no flag gave came from the --images file (an .npz's key, a folder's labels): name that
+    where = f"--{arg.replace('_', '-')} {path}" if path is not None else f"--images {options.images} (its {arg!r})"
+    return DataError(f"{where}: {rest}")
 
 
 def _die_with_parent() -> None:

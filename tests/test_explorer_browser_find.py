@@ -34,9 +34,29 @@ def test_search_a_sample_id_and_see_it_ringed(page, explorer_url, explorer_app):
     page.wait_for_function(f"() => (document.querySelector('#find-n') || {{}}).innerText === '{n_pred}'")
     assert page.locator("#find-n").inner_text() == str(n_pred)
     assert "predicted 7" in page.locator("#ex-find-count").inner_text()
+    # a true class by its number, which a bare 7 (a sample id) cannot name (issue 26)
+    page.fill("#ex-find", "class 7")
+    page.press("#ex-find", "Enter")
+    n_true = int((ds.labels == 7).sum())
+    page.wait_for_function(f"() => (document.querySelector('#find-n') || {{}}).innerText === '{n_true}'")
+    assert "true class 7" in page.locator("#ex-find-count").inner_text()
     page.fill("#ex-find", "")
     page.press("#ex-find", "Enter")
     page.wait_for_function(f"() => ({SHAPES_JS})().filter(s => s.name === 'found').length === 0")
+
+
+def test_the_find_hint_shows_whole_and_a_title_says_the_rest(page, explorer_url):
+    """The placeholder's text, in the box's own font, fits inside its padding (it was cut, issue 26)."""
+    open_app(page, explorer_url)
+    fit = page.evaluate("""() => {
+        const box = document.querySelector('#ex-find'), cs = getComputedStyle(box);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = cs.font;
+        const room = box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        return {text: ctx.measureText(box.placeholder).width, room, title: box.closest('[title]').title};
+    }""")
+    assert 0 < fit["text"] <= fit["room"], fit
+    assert "class 7" in fit["title"] and "pred Shirt" in fit["title"]
 
 
 def test_filter_misclassified_then_by_confidence_and_count_the_points(page, explorer_url, explorer_app):

@@ -38,6 +38,23 @@ def wait_model(page, sel: str, model: str) -> None:
                            f"&& gd.layout.meta.model === '{model}' && gd._fullData; }}")
 
 
+def test_a_url_the_page_cannot_show_says_what_it_ignored_and_shows_the_view(page, explorer_url):
+    """Issue 26: the defaults opened without a word, and the address bar kept the query not shown."""
+    open_app(page, explorer_url, "?ds=mnist&model=resnet&colour=purple&tab=nope&cell=99-3&frame=-4&proj=" + "x" * 300)
+    wait_model(page, "#ex-scatter", "cnn")
+    alert = page.locator("#alert")
+    alert.wait_for(state="visible")
+    said = alert.inner_text()
+    assert "ignored model=resnet (MNIST has no such model; showing model=cnn)" in said
+    assert "ignored colour=purple (no such colouring; showing colour=true)" in said and "ignored tab=nope" in said
+    assert "ignored cell=99-3" in said and "ignored frame=-4" in said and "ignored proj=" + "x" * 40 + "…" in said
+    page.wait_for_function("() => location.search.includes('model=cnn') && location.search.includes('proj=umap')")
+    search = page.evaluate("() => location.search")
+    assert not any(w in search for w in ("resnet", "purple", "nope", "cell=", "xxx"))
+    assert "tab=explore" in search and "colour=true" in search
+    assert page.locator("#ctl-model input[value='cnn']").is_checked()
+
+
 def test_switching_the_model_redraws_scatter_colours_and_confusion(page, explorer_url, explorer_app):
     ds = explorer_app.explorer_store.get("mnist")
     open_app(page, explorer_url, "?ds=mnist&colour=pred")

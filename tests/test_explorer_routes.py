@@ -107,6 +107,28 @@ def test_hostile_paths_answer_404_not_the_page_nor_500(client, url):
     assert "<!DOCTYPE html>" not in body and "Traceback" not in body and "root:" not in body
 
 
+@pytest.mark.parametrize("method, url, allow", [
+    ("DELETE", "/api/status", "GET"), ("POST", "/api/status", "GET"), ("PUT", "/api/points/mnist.json", "GET"),
+    ("DELETE", "/api/neighbours/mnist/cnn/5", "GET"), ("POST", "/api/dynamics/mnist.json", "GET"),
+    ("DELETE", "/sprites/mnist/0.png", "GET"), ("PATCH", "/thumb/mnist/3.png", "GET"), ("DELETE", "/healthz", "GET"),
+    ("GET", "/_dash-update-component", "POST"),  # not the page, as Dash's catch-all would answer
+])
+def test_a_method_a_route_does_not_take_is_405_with_allow(client, method, url, allow):
+    """Issue 26: ``DELETE /api/status`` was "no such route" (404) though the route is there."""
+    r = client.open(url, method=method)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 405, (r.status_code, body[:200])
+    assert allow in r.headers["Allow"].split(", ") and method not in r.headers["Allow"]
+    assert f"method {method} not allowed on {url}" in body and "<!DOCTYPE html>" not in body
+
+
+def test_a_route_that_does_not_exist_stays_404_whatever_the_method(client):
+    for method in ("GET", "DELETE", "POST"):
+        r = client.open("/api/nope", method=method)
+        assert r.status_code == 404 and "no such route: /api/nope" in r.get_data(as_text=True), method
+    assert client.get("/api/status").status_code == 200 and client.options("/api/status").status_code == 200
+
+
 def test_neighbours_and_points_routes(client, store):
     ds = store.get("mnist")
     for model in ("cnn", "pixels"):  # each model's own graph and predictions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -101,6 +102,37 @@ def test_find_by_sample_id_class_and_predicted_class(store):
     assert find_rows(m, "") == (None, "")
     with pytest.raises(BadInput, match="search must be a short text"):
         find_rows(m, "x" * 201)
+
+
+def test_find_a_class_by_its_number_or_name_with_a_prefix(store):
+    """A bare number is a sample id; ``class``/``true``/``label`` say it is a true class (issue 26)."""
+    m = store.get("mnist").model("cnn")
+    sevens = np.flatnonzero(m.ds.labels == 7).tolist()
+    assert find_rows(m, "7")[1] == "sample id"
+    for text in ("class 7", "true 7", "Label: 7", "CLASS  7"):
+        rows, what = find_rows(m, text)
+        assert rows.tolist() == sevens and what == "true class 7", text
+    rows, what = find_rows(m, "pred 7")
+    assert rows.tolist() == np.flatnonzero(m.pred == 7).tolist() and what == "predicted 7"
+    assert find_rows(m, "class 10")[1] == "no such class"
+    f = store.get("fashion-mnist").model("cnn")
+    shirt = f.ds.class_names.index("Shirt")
+    for text in ("class Shirt", "true shirt", f"label {shirt}", "Shirt"):
+        rows, what = find_rows(f, text)
+        assert rows.tolist() == np.flatnonzero(f.ds.labels == shirt).tolist() and what == "true class Shirt", text
+    assert find_rows(f, f"pred {shirt}")[1] == "predicted Shirt"
+
+
+def test_the_find_box_hint_fits_and_its_title_says_the_rest():
+    """The placeholder was cut at every width; the box is ``.find``'s width in style.css."""
+    import re
+    from explorer.tabs.filters import FIND_HELP, FIND_PLACEHOLDER
+    css = (Path(__file__).resolve().parent.parent / "explorer/assets/style.css").read_text()
+    width = int(re.search(r"\.find \{ width: (\d+)px; padding: 4px 8px;", css).group(1))
+    # 7 px a character is more than the page's 14 px sans-serif averages (6.6 px); the box loses its
+    # padding and border (the browser test measures the text itself)
+    assert len(FIND_PLACEHOLDER) * 7 <= width - 2 * 8 - 2
+    assert all(w in FIND_HELP for w in ("class 7", "pred Shirt", "Sample ids"))
 
 
 def test_filters_combine_and_narrow_a_selection(store):

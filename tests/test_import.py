@@ -170,6 +170,37 @@ def test_the_import_command_reads_npy_npz_and_idx_and_the_explorer_lists_every_d
     assert not (cache / "bad").exists()  # nothing half-written
 
 
+def test_a_refused_file_is_named_by_the_argument_that_gave_it_and_what_is_wrong(tmp_path):
+    """Issue 26: random bytes were called "pickled (object) data" with advice on allow_pickle, and a
+    --proba without --embeddings was said of "--embeddings <the images file>"."""
+    cache, a = tmp_path / "cache", arrays(rgb=False)
+    x, y, p, z = (tmp_path / f for f in ("x.npy", "y.npy", "p.npy", "mine.npz"))
+    np.save(x, a["images"]), np.save(y, a["labels"]), np.save(p, np.full((N, C), 1 / C, np.float32))
+    np.savez(z, images=a["images"], labels=a["labels"], pred=a["labels"])
+    noise = tmp_path / "noise.npy"
+    noise.write_bytes(np.random.default_rng(1).bytes(4096))
+    (tmp_path / "noise.npz").write_bytes(noise.read_bytes())
+    for args, message in [
+        (("--images", noise, "--labels", y), f"--images {noise}: is not a .npy file (every .npy file starts "
+                                             "with b'\\x93NUMPY'; its first bytes are b'"),
+        (("--images", x, "--labels", noise), f"--labels {noise}: is not a .npy file"),
+        (("--images", x, "--labels", y, "--embeddings", noise), f"--embeddings {noise}: is not a .npy file"),
+        (("--images", tmp_path / "noise.npz"), f"--images {tmp_path / 'noise.npz'}: is not a .npz file"),
+        (("--images", x, "--labels", y, "--proba", p), f"--proba {p}: class probabilities need the embeddings of "
+                                                       "the model that made them, and none were given; pass "
+                                                       "--embeddings e.npy too"),
+        (("--images", z), f"--images {z} (its 'pred'): predicted classes need the embeddings"),
+    ]:
+        r = _pipeline("import", "mine", *args, env_cache=cache)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert "pickle" not in r.stderr and f"--embeddings {x}" not in r.stderr
+    assert not cache.exists()  # nothing written
+    # a value of the .npz is said of --images, which gave it, not of a flag nobody passed
+    np.savez(z, images=a["images"], labels=np.full(N, 7.5))
+    r = _pipeline("import", "mine", "--images", z, env_cache=cache)
+    assert r.returncode == 2 and f"--images {z} (its 'labels'): expected integer class numbers" in r.stderr
+
+
 def test_verify_repair_rebuilds_an_imported_dataset_from_its_import(tmp_path):
     from pipeline.commands import verify
     from pipeline.notebook import from_arrays

@@ -52,14 +52,35 @@ def _need(path: Path | None, flag: str) -> Path:
     return path
 
 
+#: the first bytes of what np.save and np.savez write: NumPy's own magic, and a zip archive's
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK"
+
+
+def _magic(path: Path, flag: str, magic: bytes, kind: str, fix: str) -> None:
+    """Refuse a file that does not start as ``kind`` does (random bytes, a CSV renamed): np.load
+    would take it for a pickle and talk of ``allow_pickle``, which is no help."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(NPY_MAGIC))
+    except OSError as e:
+        raise DataError(f"{flag} {path}: cannot be read ({e})") from None
+    if head.startswith(magic):
+        return
+    found = f"its first bytes are {head!r}" if head else "it is empty"
+    if kind == ".npy" and head.startswith(ZIP_MAGIC):
+        found += ", a zip archive's: an .npz? name it .npz and give it to --images"
+    raise DataError(f"{flag} {path}: is not a {kind} file (every {kind} file starts with {magic!r}; {found}); {fix}")
+
+
 def _npy(path: Path, flag: str) -> np.ndarray:
+    _magic(path, flag, NPY_MAGIC, ".npy", "save the array with np.save(path, array)")
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as e:
         raise DataError(f"{flag} {path}: not a plain .npy array ({e}); save it with np.save(path, array) "
                         "from a numeric array") from None
-    except OSError as e:
-        raise DataError(f"{flag} {path}: cannot be read as .npy ({e})") from None
+    except (OSError, EOFError) as e:
+        raise DataError(f"{flag} {path}: cannot be read as .npy ({str(e) or 'cut short'})") from None
 
 
 def _array_file(path: Path, flag: str) -> np.ndarray:
@@ -101,6 +122,7 @@ def read(options: ImportOptions) -> dict:
     if images.is_dir():
         out.update(_idx_folder(images, options.split))
     elif images.name.lower().endswith(".npz"):
+        _magic(images, "--images", ZIP_MAGIC, ".npz", "save the arrays with np.savez(path, images=..., labels=...)")
         try:
             with np.load(images, allow_pickle=False) as z:
                 unknown = sorted(set(z.files) - set(NPZ_KEYS))
@@ -123,9 +145,24 @@ def read(options: ImportOptions) -> dict:
     for key in ("embeddings", "proba", "pred"):
         if getattr(options, key) is not None:
             out[key] = _npy(_need(getattr(options, key), f"--{key}"), f"--{key}")
+    _embeddings_with(out, options, images)
     if options.class_names is not None:
         path = _need(options.class_names, "--class-names")
         out["class_names"] = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     elif out["class_names"] is not None:
         out["class_names"] = [str(x) for x in np.asarray(out["class_names"]).tolist()]
     return out
+
+
+def _embeddings_with(out: dict, options: ImportOptions, images: Path) -> None:
+    """Refuse class probabilities or predictions without the embeddings they go with, naming the
+    argument that gave them (the check of the arrays would name the embeddings, which nobody gave)."""
+    key = next((k for k in ("proba", "pred") if out[k] is not None), None)
+    if key is None or out["embeddings"] is not None:
+        return
+    given = getattr(options, key)
+    where = f"--{key} {given}" if given is not None else f"--images {images} (its {key!r})"
+    what = {"proba": "class probabilities", "pred": "predicted classes"}[key]
+    raise DataError(f"{where}: {what} need the embeddings of the model that made them, and none were given; "
+                    "pass --embeddings e.npy too (e.g. that model's last hidden layer, one row per image), "
+                    f"or leave out {key}")

@@ -97,12 +97,18 @@ def hist_graph(id_: str) -> dcc.Graph:
     return dcc.Graph(id=id_, config=HIST_CONFIG, className="flt-hist", figure={"data": [], "layout": {"height": 34}})
 
 
+#: the search box's hint, short enough to show whole in its width (style.css ``.find``); its title says the rest
+FIND_PLACEHOLDER = "id, class or pred Shirt"
+FIND_HELP = ("Sample ids (1234, or 12, 40), a true class by name or number (Shirt, class 7, true 7, label 7) "
+             "or a predicted class (pred Shirt, pred 7); Enter to find")
+
+
 def layout() -> html.Div:
     """The bar above the scatter, every control at its "filters nothing" value."""
     lo, hi = NO_FILTER["conf"]
     return html.Div([
-        control("Find", dcc.Input(id=ids.FIND, type="search", debounce=True, className="find",
-                                  placeholder="sample id, class or 'pred Shirt'")),
+        control("Find", html.Span(dcc.Input(id=ids.FIND, type="search", debounce=True, className="find",
+                                            placeholder=FIND_PLACEHOLDER), title=FIND_HELP)),
         html.Span(id=ids.FIND_COUNT, className="find-count"),
         control("Confidence", html.Div([hist_graph(ids.FLT_HIST_CONF),
                                         dcc.RangeSlider(id=ids.FLT_CONF, min=lo, max=hi, step=0.1, value=[lo, hi],
