@@ -14,6 +14,7 @@ import numpy as np
 
 from core.errors import CacheError
 
+from .accuracy import Accuracy, shown_accuracy
 from .classes import class_colours
 from .figures import CONF_BAR, CONF_NINES, CORRECT_COLOUR, FONT, WRONG_COLOUR, nines, typed
 from .store import DatasetView, DynamicsView, ExplorerStore, ModelView
@@ -186,6 +187,7 @@ def chart_figure(m: ModelView, frame: int, pair: tuple[int, int], height: int = 
     ds, dyn = m.ds, m.dynamics
     x = [float(e) for e in dyn.epochs]
     acc = [None if v is None else 100 * v for v in dyn.metric("test_accuracy")]
+    words = [None if (a := frame_accuracy(m, f)) is None else a.words for f in range(dyn.n_frames)]
     a, b = pair
     conf = pair_confusions(dyn, a, b)
     names = ds.class_names
@@ -195,7 +197,7 @@ def chart_figure(m: ModelView, frame: int, pair: tuple[int, int], height: int = 
     traces = [
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": acc, "name": "test accuracy (%)",
          "line": {"color": acc_colour, "width": 2}, "marker": {"size": 5},
-         "hovertemplate": "epoch %{x:.2f}: %{y:.1f}%<extra>test accuracy</extra>"},
+         "customdata": words, "hovertemplate": "epoch %{x:.2f}: %{customdata}<extra>test accuracy</extra>"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": conf, "name": f"{pair_name} confusions",
          "yaxis": "y2", "line": {"color": conf_colour, "width": 2, "dash": "dot"}, "marker": {"size": 5},
          "hovertemplate": "epoch %{x:.2f}: %{y}<extra>" + pair_name + "</extra>"},
@@ -222,14 +224,40 @@ def chart_figure(m: ModelView, frame: int, pair: tuple[int, int], height: int = 
         "meta": {"explorer": "dynamics-chart", "dataset": ds.name, "frame": frame}}}
 
 
+def fit_test_images(m: ModelView) -> int:
+    """How many test images ``m``'s fit scored at each epoch's end: its ``metrics.json``'s confusion
+    matrix (the whole test set, also where the explorer shows a subset), else the test images shown."""
+    try:
+        n = int(np.asarray(m.metrics.get("confusion"), dtype=np.int64).sum())
+    except (CacheError, OSError, ValueError, TypeError, AttributeError):
+        n = 0
+    return n if n > 0 else shown_accuracy(m).n
+
+
+def frame_accuracy(m: ModelView, frame: int) -> Accuracy | None:
+    """The test accuracy recorded at ``frame``, with the images it counts: at an epoch's end the whole
+    test set's (the fit's own, the figure Explore shows after the last epoch), before and inside the
+    first epoch the tracked snapshot images' own (``training/callbacks.py``'s ``Snapshot``)."""
+    dyn = m.dynamics
+    value = dyn.rows_json[frame].get("test_accuracy")
+    if value is None:
+        return None
+    epoch = float(dyn.epochs[frame])
+    if epoch >= 1 and epoch.is_integer():
+        return Accuracy.of(value, fit_test_images(m))
+    return Accuracy.of(value, dyn.m, "tracked test images")
+
+
 def stats_line(m: ModelView, frame: int, pair: tuple[int, int]) -> str:
-    """``epoch 2 · test accuracy 98.3% · 4↔9 confusions: 12 · k-NN acc 0.987 · silhouette 0.33``."""
+    """``epoch 2 · test accuracy 98.30% of 10,000 test images · 4↔9 confusions: 12 · k-NN acc 0.987 ·
+    silhouette 0.33``."""
     ds, dyn = m.ds, m.dynamics
-    row = dyn.rows_json[frame]
     a, b = pair
+    row = dyn.rows_json[frame]
     parts = [epoch_label(dyn.epochs[frame])]
-    if row.get("test_accuracy") is not None:
-        parts.append(f"test accuracy {100 * float(row['test_accuracy']):.1f}%")
+    acc = frame_accuracy(m, frame)
+    if acc is not None:
+        parts.append(f"test accuracy {acc.words}")
     parts.append(f"{ds.class_names[a]}↔{ds.class_names[b]} confusions: {pair_confusions(dyn, a, b)[frame]}")
     if row.get("knn_accuracy") is not None:
         parts.append(f"k-NN acc {float(row['knn_accuracy']):.3f}")

@@ -61,6 +61,32 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
     return text + "…"
 
 
+def _shortened(line, name: str, fits) -> str | None:
+    """``line(name)`` with ``name`` cut shorter (``"T-shirt/top"`` -> ``"T-sh…"``) until ``fits`` it; ``None``
+    where even one letter of it does not fit."""
+    for keep in range(len(name), 0, -1):
+        text = line(name if keep == len(name) else name[:keep].rstrip() + "…")
+        if fits(text):
+            return text
+    return None
+
+
+def tile_caption(m: ModelView, row: int, fits) -> tuple[str, str]:
+    """A tile's two caption lines: ``#<sample id> <true class>`` and ``pred <class> <confidence>``.
+
+    ``fits(text)`` says whether a line fits the tile.  Where one does not, its class name is shortened
+    (``pred T-sh… 87%``), never the sample id or the confidence the sheet's title promises; the
+    ``pred`` goes before the name is cut to its first letter.
+    """
+    ds = m.ds
+    sid, conf = f"#{int(ds.sample_ids[row])}", pct(m.confidence[row])
+    true, pred = ds.class_names[int(ds.labels[row])], ds.class_names[int(m.pred[row])]
+    first = _shortened(lambda name: f"{sid} {name}", true, fits) or sid
+    second = (_shortened(lambda name: f"pred {name} {conf}", pred, fits)
+              or _shortened(lambda name: f"{name} {conf}", pred, fits) or conf)
+    return first, second
+
+
 @dataclass(frozen=True)
 class SheetLayout:
     """Where a contact sheet puts its tiles: ``count`` images of ``grid``'s size enlarged ``scale``
@@ -146,8 +172,9 @@ def contact_sheet(m: ModelView, rows, label: str = "") -> bytes:
     bytes
         An RGB PNG: a title of two lines, then :data:`SHEET_COLS` tiles a row, each the image
         enlarged by a whole-pixel scale (:func:`sheet_layout` says where), framed red where the
-        model is wrong, captioned with its sample id, true and predicted class.  Its text chunks
-        ``Title``, ``Rows`` and ``Sample ids`` name the tiles in order.
+        model is wrong, captioned with its sample id, true and predicted class and confidence
+        (:func:`tile_caption`).  Its text chunks ``Title``, ``Rows`` and ``Sample ids`` name the
+        tiles in order.
 
     Raises
     ------
@@ -167,8 +194,11 @@ def contact_sheet(m: ModelView, rows, label: str = "") -> bytes:
     for k, line in enumerate(lines):
         draw.text((MARGIN, MARGIN + k * TITLE_LINE_H), _fit(draw, line, title_font, lay.size[0] - 2 * MARGIN),
                   fill="#111" if k == 0 else "#555", font=title_font)
-    images, names, tw, th = ds.images, ds.class_names, *lay.tile
+    images, tw, th = ds.images, *lay.tile
     cw = lay.cell[0]
+
+    def fits(text: str) -> bool:
+        return draw.textlength(text, font=font) <= cw
     for i, r in enumerate(int(r) for r in shown):
         x, y = lay.box(i)
         t, p = int(ds.labels[r]), int(m.pred[r])
@@ -177,10 +207,9 @@ def contact_sheet(m: ModelView, rows, label: str = "") -> bytes:
         sheet.paste(Image.fromarray(_rgb(images[r], lay.scale), "RGB"), (x, y))
         left = x + tw // 2 - cw // 2
         under = y + th + BORDER + 1
-        draw.text((left, under), _fit(draw, f"#{int(ds.sample_ids[r])} {names[t]}", font, cw), fill="#222",
-                  font=font)
-        draw.text((left, under + LINE_H), _fit(draw, f"pred {names[p]} {pct(m.confidence[r])}", font, cw),
-                  fill=WRONG_COLOUR if t != p else "#666", font=font)
+        first, second = tile_caption(m, r, fits)
+        draw.text((left, under), first, fill="#222", font=font)
+        draw.text((left, under + LINE_H), second, fill=WRONG_COLOUR if t != p else "#666", font=font)
     info = PngInfo()
     info.add_text("Title", " — ".join(lines))
     info.add_text("Rows", ",".join(str(int(r)) for r in shown))

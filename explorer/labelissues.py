@@ -23,6 +23,9 @@ from core.store import ArtifactStore
 log = logging.getLogger(__name__)
 
 RANKED_FIELDS = ("row", "id", "given", "suggested", "score")
+#: the score above which the pipeline ranks a label as a suspect, where the folder records none
+#: (``embeddings.label_issues.IssuesConfig.threshold``'s default)
+THRESHOLD = 0.5
 CSV_HEADER = ["rank", "row", "index", "given", "given_name", "suggested", "suggested_name", "score"]
 
 
@@ -87,6 +90,18 @@ class LabelIssues:
     @property
     def version(self) -> str:
         return self.folder.name
+
+    @property
+    def threshold(self) -> float:
+        """The score above which the pipeline ranked a label as a suspect (the folder's ``threshold``)."""
+        t = self.config.get("threshold")
+        return float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1 else THRESHOLD
+
+    def in_doubt(self, row: int) -> bool:
+        """Whether ``row``'s given label is doubted, as ``ranked.json`` lists suspects: flagged by confident
+        learning, or scored above :attr:`threshold`.  A suggested label means something only here:
+        ``suggested`` is the best class other than the given one for every row, a sure one included."""
+        return bool(self.suspect[row]) or float(self.score[row]) > self.threshold
 
     def pair_counts(self, n_classes: int) -> np.ndarray:
         """int64 (k, k): ranked suspects per (given, suggested) pair."""

@@ -14,9 +14,11 @@ import logging
 import numpy as np
 from dash import html
 
+from .accuracy import accuracy_rows, shown_accuracy
 from .classes import class_colours
 from .store import DatasetView, ExplorerStore, ModelView, method_title, model_entry
 from .thumbnails import GALLERY_PX, sprite_style
+from .views import FAITH_K
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,28 @@ def pct(x: float) -> str:
     return "99.99%" if v > 50 else "0.01%"
 
 
+def top_pcts(probs) -> list[str]:
+    """Probabilities in decreasing order (a sample's top 3) as :func:`pct` words each, but never adding up
+    past 100 %: one below 0.005 % reads ``"<0.01%"`` (not :func:`pct`'s ``"0.01%"``), a top one of 1
+    beside a non-zero other ``">99.99%"``, and while the shown ones still add up past 100 (``0.335, 0.335,
+    0.33``: 34 + 34 + 33) the one rounded up most, in its last digit, goes one digit down."""
+    v = [100 * float(p) for p in probs]
+    out = [pct(p) for p in probs]
+    shown = [float(t.rstrip("%")) for t in out]
+    digits = [len(t.rstrip("%").partition(".")[2]) for t in out]
+    for i, x in enumerate(v):
+        if x > 0 and round(x, 2) == 0:
+            out[i], shown[i] = "<0.01%", 0.0
+    if v and shown[0] >= 100 and any(x > 0 for x in v[1:]):
+        out[0], shown[0] = ">99.99%", 99.99
+    while sum(shown) > 100 + 1e-6:
+        i = max((j for j in range(len(v)) if shown[j] > 0), key=lambda j: ((shown[j] - v[j]) * 10 ** digits[j], j))
+        unit = 10.0 ** -digits[i]
+        shown[i] = round(shown[i] - unit, digits[i])
+        out[i] = f"{shown[i]:.{digits[i]}f}%" if shown[i] > 0 else f"<{unit:.{digits[i]}f}%"
+    return out
+
+
 def tile(m: ModelView, row: int, scale: int | None, cls: str) -> html.Div:
     """One image as a tile of its sprite sheet, with its classes as the tooltip; outlined when ``m`` is wrong.
 
@@ -78,10 +102,11 @@ def tile(m: ModelView, row: int, scale: int | None, cls: str) -> html.Div:
                     **{"data-row": str(row), "data-dataset": ds.name})
 
 
-def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
+def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: int = 2) -> list:
     """The clicked sample: image, classes, ``m``'s top-3 probabilities and its k nearest neighbours;
     its label-issue score where ``m`` has one, and how many of its neighbours in the
-    ``projection`` layout are true ones where that layout's faithfulness was measured.
+    ``projection`` layout are true ones where that layout's faithfulness was measured
+    (in 3-D: counted here, in the 3-D layout drawn).
 
     Parameters
     ----------
@@ -90,7 +115,10 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
     row : int
         A checked row of ``m.ds``.
     projection : str, optional
-        The layout on screen.
+        The layout on screen; with ``dims=3`` the 3-D view's (which may not be the chosen projection:
+        :func:`explorer.figures3d.projection_3d`).
+    dims : int
+        2, or 3 where the 3-D view is shown.
 
     Returns
     -------
@@ -106,7 +134,7 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
         html.Span(ds.class_names[c], className="bar-label"),
         html.Div(html.Div(style={"width": pct(proba[c]), "background": colours[c]}, className="bar-fill"),
                  className="bar"),
-        html.Span(pct(proba[c]), className="bar-value")], className="bar-row") for c in top]
+        html.Span(words, className="bar-value")], className="bar-row") for c, words in zip(top, top_pcts(proba[top]))]
     nb = [int(r) for r in m.knn[row][:NEIGHBOURS_SHOWN]]
     strip = []
     for r in nb:
@@ -130,27 +158,55 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None) -> list:
                 *bars,
             ], className="detail-text"),
         ], className="detail-top"),
-        *quality_lines(m, row, projection),
+        *quality_lines(m, row, projection, dims),
         html.Div(f"{len(nb)} nearest neighbours in the space of {m.title} "
                  f"({n_other} of another class, outlined red)", className="small-head"),
         html.Div(strip, className="nb-strip", id="nb-strip"),
     ]
 
 
-def quality_lines(m: ModelView, row: int, projection: str | None) -> list:
-    """The detail panel's lines on ``row``'s label-issue score and its layout's faithfulness (where computed)."""
-    ds, out = m.ds, []
+def kept_in_3d(m: ModelView, layout: str, row: int) -> tuple[int, int] | None:
+    """``(kept, k)``: how many of ``row``'s k nearest neighbours in ``layout``'s 3-D coordinates are among its
+    k nearest in ``m``'s embedding, counted here (the pipeline measures 2-D layouts only); k as the 2-D
+    layout's faithfulness counted, else :data:`~explorer.views.FAITH_K`.  ``None`` where k is 0."""
+    knn = m.knn
+    k = min(m.faith_k(layout) if m.has_faithfulness(layout) else FAITH_K, knn.shape[1], m.ds.n - 1)
+    if k < 1:
+        return None
+    xyz = m.coords(layout, dims=3)
+    d = ((xyz - xyz[row]) ** 2).sum(axis=1)
+    d[row] = np.inf
+    near = np.argpartition(d, k - 1)[:k]
+    return int(np.isin(near, np.asarray(knn[row][:k])).sum()), k
+
+
+def issue_line(m: ModelView, row: int) -> html.Div:
+    """``row``'s label-issue score; the suggested label only where the given one is in doubt
+    (:meth:`~explorer.labelissues.LabelIssues.in_doubt`), and whether confident learning flagged it."""
     issues = m.issues
-    if issues is not None:
-        s = int(issues.suggested[row])
-        flag = (" · flagged as a suspected label error" if issues.suspect[row] else "")
-        out.append(html.Div(["Label-issue score ", html.B(f"{float(issues.score[row]):.2f}"),
-                             " · suggested label ", html.B(ds.class_names[s]), flag],
-                            className="detail-line" + (" bad" if issues.suspect[row] else ""), id="detail-issue"))
-    kept = m.true_neighbours(projection, row) if projection else None
-    if kept is not None:
+    score = html.B(f"{float(issues.score[row]):.2f}")
+    if not issues.in_doubt(row):
+        return html.Div(["Label-issue score ", score, " · the given label is not in doubt"], className="detail-line",
+                        id="detail-issue", title=f"A label is doubted where its score is above "
+                                                 f"{issues.threshold:.2f} or confident learning flags it")
+    flag = (" · flagged as a suspected label error" if issues.suspect[row] else "")
+    return html.Div(["Label-issue score ", score, " · suggested label ",
+                     html.B(m.ds.class_names[int(issues.suggested[row])]), flag],
+                    className="detail-line" + (" bad" if issues.suspect[row] else ""), id="detail-issue")
+
+
+def quality_lines(m: ModelView, row: int, projection: str | None, dims: int = 2) -> list:
+    """The detail panel's lines on ``row``'s label-issue score and its layout's faithfulness (where computed;
+    in 3-D, of the 3-D ``projection`` drawn, counted here: :func:`kept_in_3d`)."""
+    out = [issue_line(m, row)] if m.issues is not None else []
+    if dims == 3:
+        kept, k = (kept_in_3d(m, projection, row) if projection else None) or (None, 0)
+        label = f"3-D {method_title(m.ds, projection)}"
+    else:
+        kept = m.true_neighbours(projection, row) if projection else None
+        k = m.faith_k(projection) if kept is not None else 0
         label = method_title(m.ds, projection)
-        k = m.faith_k(projection)
+    if kept is not None:
         out.append(html.Div([html.B(f"{kept} of its {k}"), f" nearest neighbours in this {label} are among "
                              f"its {k} nearest in the space of {m.title}"
                              + (" (the layout misleads here)" if kept <= k * 3 // 10 else "")],
@@ -248,8 +304,9 @@ def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], pr
             continue
         title = store.get(n).model(model).title
         p = s.get("projections", {}).get(proj, {})
-        # an imported dataset has no test set: its accuracy is over the user's samples
-        rows = [(f"{'Accuracy' if store.get(n).imported else 'Test accuracy'} ({title})", fmt(s.get("test_accuracy"))),
+        # Explore's figure (issue 26); an imported dataset has no test set: over the user's samples
+        rows = [(f"{'Accuracy' if store.get(n).imported else 'Test accuracy'} ({title})",
+                 shown_accuracy(store.get(n).model(model)).words),
                 ("k-NN accuracy, high-D", fmt(s.get("knn_accuracy"))),
                 (f"k-NN accuracy, 2-D {method_title(store.get(n), proj)}", fmt(p.get("knn_accuracy"))),
                 ("Silhouette", fmt(s.get("silhouette"))),
@@ -278,7 +335,8 @@ MODEL_COLUMNS = (("title", "Model"), ("test_accuracy", "Test accuracy"), ("knn_a
 
 
 def model_rows(ds: DatasetView, report: dict, proj: str) -> list[dict]:
-    """Per model of ``ds`` (in order) the report's numbers, with ``proj``'s 2-D ones; ``None`` where missing."""
+    """Per model of ``ds`` (in order) the report's numbers, with ``proj``'s 2-D ones; ``None`` where missing;
+    ``test_accuracy`` the :class:`~explorer.accuracy.Accuracy` Explore shows (:func:`shown_accuracy`)."""
     out = []
     for m in ds.models.values():
         s = model_entry(report, ds.name, m.name)
@@ -287,7 +345,7 @@ def model_rows(ds: DatasetView, report: dict, proj: str) -> list[dict]:
         pair = "none" if s else None  # no confusion at all, or no report entry
         if isinstance(top, dict) and top.get("confusions", 0) > 0:
             pair = f"{top['names'][0]} ↔ {top['names'][1]} ({top['confusions']})"
-        out.append({"model": m.name, "title": m.title, "test_accuracy": s.get("test_accuracy"),
+        out.append({"model": m.name, "title": m.title, "test_accuracy": shown_accuracy(m),
                     "knn_accuracy": s.get("knn_accuracy"), "knn_2d": p.get("knn_accuracy"),
                     "trustworthiness": p.get("trustworthiness"), "silhouette": s.get("silhouette"),
                     "pair": pair, "train_seconds": s.get("train_seconds")})
@@ -301,12 +359,14 @@ def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str
                       className="placeholder")
     label = method_title(ds, proj)
     heads = [h + (f" ({label})" if key in ("knn_2d", "trustworthiness") else "") for key, h in MODEL_COLUMNS]
-    if ds.imported:
-        heads[1] = "Accuracy"  # no test set: over the user's samples
+    counted, images = accuracy_rows(ds)  # an imported dataset has no test set: over the user's samples
+    heads[1] = f"{'Accuracy' if ds.imported else 'Test accuracy'} (of {len(counted):,} {images})"
 
     def cell(key: str, v):
         if key in ("title", "pair"):
             return v or "n/a"
+        if key == "test_accuracy":
+            return v.percent
         return duration(v) if key == "train_seconds" else fmt(v)
     rows = []
     for r in model_rows(ds, report, proj):

@@ -235,7 +235,8 @@ def test_dynamics_figures_and_words(store):
     c = dyn.confusion(3)
     assert chart["data"][1]["y"][3] == c[4, 9] + c[9, 4]
     line = D.stats_line(cnn, 3, (4, 9))
-    assert line.startswith(f"epoch 1 · test accuracy {100 * dyn.rows_json[3]['test_accuracy']:.1f}% · 4↔9")
+    assert line.startswith(f"epoch 1 · test accuracy {100 * dyn.rows_json[3]['test_accuracy']:.2f}% of 300 test "
+                           "images · 4↔9")
     # whole epochs: the frame's test accuracy is the model's val_accuracy
     hist = json.loads((cnn.model_dir / "history.json").read_text())
     assert [dyn.rows_json[i]["test_accuracy"] for i in (3, 4)] == hist["val_accuracy"]

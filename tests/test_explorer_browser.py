@@ -330,7 +330,8 @@ def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explo
     before = page.evaluate(DY_XY_JS, k)
     assert before == pytest.approx(dyn.frames[0, k].tolist(), abs=1e-4)
     stats = page.locator("#dy-half-mnist .dy-stats")
-    assert stats.inner_text().startswith("untrained · test accuracy 10.1%")
+    # before training: the tracked images' own accuracy, which says so (issue 26)
+    assert stats.inner_text().startswith(f"untrained · test accuracy 10.13% of {dyn.m} tracked test images")
 
     click_mark(page, "epoch 1")  # step 3: the frame taken after the first epoch
     page.wait_for_function(f"() => {DY_GD}.getAttribute('data-frame') === '3'")
@@ -339,7 +340,7 @@ def test_dynamics_slider_moves_points_and_shows_that_frames_accuracy(page, explo
     val_acc = json.loads((ds.model("cnn").model_dir / "history.json").read_text())["val_accuracy"][0]
     assert dyn.rows_json[3]["test_accuracy"] == val_acc
     page.wait_for_function("() => document.querySelector('#dy-half-mnist .dy-stats').innerText.startsWith('epoch 1')")
-    assert f"test accuracy {100 * val_acc:.1f}%" in stats.inner_text()
+    assert f"test accuracy {100 * val_acc:.2f}% of {ds.n} test images" in stats.inner_text()
     assert "4↔9 confusions" in stats.inner_text()
     page.wait_for_function("() => location.search.includes('frame=3')")
     # the chart marks the frame: its ring sits at epoch 1 and that frame's accuracy
@@ -406,9 +407,13 @@ def test_dynamics_message_for_a_model_without_snapshots(page, explorer_url):
 def test_hostile_url_shows_defaults_and_bad_state_shows_a_message(page, explorer_url):
     open_app(page, explorer_url, "?ds=%F0%9F%92%A3&cell=99-3&frame=-4&colour=" + "x" * 3000)
     assert page.locator("#ctl-dataset input[value='mnist']").is_checked()
+    alert = page.locator("#alert")  # first what the URL gave was ignored (issue 26; test_explorer_browser_models)
+    alert.wait_for(state="visible")
+    assert "ignored ds=💣 (no such dataset in this cache; showing ds=mnist)" in alert.inner_text()
+    page.click("#alert-close")
+    alert.wait_for(state="hidden")
     # a selection store the page would never write: the alert says so, the page lives on
     page.evaluate("() => window.dash_clientside.set_props('ex-selection', {data: {ds: 'mnist', rows: [-1, 5]}})")
-    alert = page.locator("#alert")
     alert.wait_for(state="visible")
     assert "selection rows must be from 0 to 299" in alert.inner_text()
     page.click("#alert-close")

@@ -63,11 +63,12 @@ def test_detail_panel_and_tile_show_996_not_100(tmp_path):
 
 
 def test_confusion_header_words_accuracy_as_pct(store, explorer_app, client):
-    # an accuracy of 0.995 (the report's number) reads as 99.5 %, not 99 % nor 100 %
+    # a probability of 0.995 reads as 99.5 %, not 99 % nor 100 %
     assert pct(0.995) == "99.5%" and pct(199 / 200) == "99.5%"
     fig = response_of(dash_post(client, explorer_app, "render_confusion", GOOD), "ex-confusion.figure")
-    acc = np.trace(store.get("mnist").model("cnn").confusion) / store.get("mnist").n
-    assert f"accuracy {pct(acc)} · click a cell" in fig["layout"]["title"]["text"]
+    # the model's accuracy: two decimals, over the images the matrix counts (issue 26)
+    n, right = store.get("mnist").n, int(np.trace(store.get("mnist").model("cnn").confusion))
+    assert right < n and fig["layout"]["title"]["text"] == f"CNN · accuracy {100 * right / n:.2f}% of {n} test images"
 
 
 def test_confidence_colours_by_nines(tmp_path):

@@ -14,12 +14,14 @@ from dash.exceptions import PreventUpdate
 
 from .. import figures as F
 from .. import ids
+from ..accuracy import shown_accuracy
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..encoding import ranges_to_data, ranges_to_plot, view_grid
 from ..layers import layers as draw_layers
 from ..export import CONTACT_MAX, contact_sheet, export_name, selection_zip
 from ..export_html import HTML_MAX, view_html
-from ..panels import detail_panel, pct, selection_csv, source_words, tile
+from ..figures3d import projection_3d
+from ..panels import detail_panel, selection_csv, source_words, tile
 from ..registry import Sync, View, ViewState
 from ..selection import FIELDS as SELECTION_FIELDS
 from ..selection import FOUND_MAX, find_rows, focus_rows, url_filters, url_rows, with_filters, with_rows, zoom_of
@@ -265,9 +267,8 @@ def register(app, store: ExplorerStore) -> None:
             cell = _cell_of(cell_data, ds_name, len(ds.class_names))
             return F.confusion_figure(m, F.selection_confusion(m, rows), cell,
                                       title=f"{m.title} · within the selection ({len(rows):,} points)")
-        acc = np.trace(m.confusion) / max(1, ds.n)
         return F.confusion_figure(m, m.confusion, _cell_of(cell_data, ds_name, len(ds.class_names)),
-                                  title=f"{m.title} · accuracy {pct(acc)} · click a cell")
+                                  title=f"{m.title} · accuracy {shown_accuracy(m).words}")  # help: click a cell
 
     @app.callback(
         Output(ids.GALLERY_PAGE, "data"), Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"),
@@ -342,8 +343,8 @@ def register(app, store: ExplorerStore) -> None:
     # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
     # the browser knows the hovered row, and Plotly sends no click in select drag mode
     @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.MODEL, "value"),
-                  Input(ids.DATASET, "value"), Input(ids.PROJ, "value"))
-    def render_detail(clicked, model, ds_name, proj):
+                  Input(ids.DATASET, "value"), Input(ids.PROJ, "value"), Input(ids.DIMS, "value"))
+    def render_detail(clicked, model, ds_name, proj, dims):
         m = _model(store, ds_name, model, proj)
         ds = m.ds
         if clicked and not isinstance(clicked, dict):
@@ -351,7 +352,10 @@ def register(app, store: ExplorerStore) -> None:
         if not clicked or clicked.get("ds") != ds_name:
             return html.P("Click a point (or a gallery image) to see its image, top-3 probabilities and its "
                           "nearest neighbours.", className="placeholder")
-        return detail_panel(m, _int(clicked.get("row"), 0, ds.n, "clicked row"), proj)
+        row = _int(clicked.get("row"), 0, ds.n, "clicked row")
+        if dims == 3:  # the layout the 3-D view draws: PCA's where the run made no 3-D t-SNE
+            return detail_panel(m, row, projection_3d(m, proj)[0], dims=3)
+        return detail_panel(m, row, proj)
 
 
 # -- the URL ------------------------------------------------------------------------------------
