@@ -98,7 +98,7 @@ def hist_graph(id_: str) -> dcc.Graph:
 
 
 #: the search box's hint, short enough to show whole in its width (style.css ``.find``); its title says the rest
-FIND_PLACEHOLDER = "id, class or pred Shirt"
+FIND_PLACEHOLDER = "id, class, pred Shirt"
 FIND_HELP = ("Sample ids (1234, or 12, 40), a true class by name or number (Shirt, class 7, true 7, label 7) "
              "or a predicted class (pred Shirt, pred 7); Enter to find")
 
