@@ -55,7 +55,8 @@ def build_layout(store: ExplorerStore, parts: Sequence[View] | None = None) -> h
         # polls while a pipeline is working (there is something to announce)
         dcc.Interval(id=ids.STATUS_POLL, interval=STATUS_POLL_MS, disabled=progress is None),
         dcc.Store(id=ids.PAGE_DATASETS, data=store.names), dcc.Store(id=ids.LIVE_NOTE),
-        dcc.Tabs(id=ids.TABS_ID, value=OPENING_TAB, className="tabs", children=[
+        # one row of tabs at every width (Dash stacks them under 800 px: 190 px of a phone's first screen)
+        dcc.Tabs(id=ids.TABS_ID, value=OPENING_TAB, className="tabs", mobile_breakpoint=0, children=[
             dcc.Tab(label=v.label, value=v.name, className="tab", selected_className="tab-selected") for v in tabs]),
         # the parts of every tab (the shared control bar)
         *[v.layout(store) for v in parts if v.label is None and v.layout is not None],

@@ -147,6 +147,8 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: in
     n_other = sum(int(ds.labels[r]) != t for r in nb)
     verdict = html.Span("correct", className="ok") if t == p else html.Span("wrong", className="bad")
     return [
+        # on a phone the panel is a sheet over the bottom of the screen (style.css): this closes it
+        html.Button("×", className="detail-close", title="Close", **{"aria-label": "Close this image's details"}),
         html.Div([
             # no wider than 140 px: the probabilities beside it need the room
             thumb(ds, row, DETAIL_PX, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)}),

@@ -247,6 +247,13 @@
     // no click at all; either way the point under the pointer is the one clicked.
     const clicked = function (row) {
       if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+      reopenDetail();
+      // a phone: the detail opens as a sheet over the bottom 40 % of the screen; the scatter goes to
+      // the top, above it, so the next point can be tapped without closing it
+      const card = gd.closest(".main-plot");
+      if (card && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+        card.scrollIntoView({block: "start"});
+      }
       window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: row}});
     };
     const open = function () {
@@ -269,9 +276,27 @@
     gd.on("plotly_relayouting", hide);
     gd.on("plotly_afterplot", function () {
       if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
-      narrowLegend(gd);
+      if (!titleUnderToolbar(gd)) narrowLegend(gd);
     });
     if (gd.layout && gd.layout.meta) preload(gd.layout.meta);
+  }
+
+  // Where the title and Plotly's toolbar (top right, about 250 px) do not fit side by side, the title goes
+  // under the toolbar and the plot a line lower (at 390 px the toolbar covered "CNN · UMAP"); whether
+  // they fit depends on the widths only, so moving the title never moves it back.  True if it relaid out.
+  const TITLE_TOP = 40, TITLE_LOW = 68;
+  function titleUnderToolbar(gd) {
+    const lay = gd.layout, Plotly = window.Plotly;
+    if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return false;
+    const title = gd.querySelector(".gtitle"), bar = gd.querySelector(".modebar");
+    if (!title || !bar) return false;
+    const crowded = title.getBoundingClientRect().width + bar.getBoundingClientRect().width + 24 > gd.clientWidth;
+    const low = lay.margin && lay.margin.t === TITLE_LOW;
+    if (crowded === low) return false;
+    Plotly.relayout(gd, crowded
+      ? {"margin.t": TITLE_LOW, "title.yref": "container", "title.yanchor": "top", "title.y": 1 - 34 / gd.clientHeight}
+      : {"margin.t": TITLE_TOP, "title.yref": null, "title.yanchor": null, "title.y": null});
+    return true;
   }
 
   // On a phone a legend or colour bar beside the plot leaves the points half the width: put it
@@ -338,6 +363,7 @@
   // suspect of the Label issues tab opens it there too, in the Explore tab (ringed on the scatter)
   function openItem(item) {
     if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    reopenDetail();
     window.dash_clientside.set_props("ex-clicked",
       {data: {ds: item.dataset.dataset, row: parseInt(item.dataset.row, 10)}});
     if (item.classList.contains("issue-card")) {
@@ -345,7 +371,14 @@
       window.scrollTo(0, 0);
     }
   }
+  // on a phone the detail panel is a sheet over the scatter (style.css): its × puts it back in the page,
+  // the next point opened brings it up again
+  function reopenDetail() {
+    document.querySelectorAll(".detail.dismissed").forEach(function (d) { d.classList.remove("dismissed"); });
+  }
   document.addEventListener("click", function (e) {
+    const close = e.target.closest && e.target.closest(".detail-close");
+    if (close) { close.closest(".detail").classList.add("dismissed"); return; }
     const item = e.target.closest && e.target.closest(".gallery-item, .nb-item, .issue-card");
     if (item) openItem(item);
   });

@@ -98,7 +98,7 @@ def layout(store: ExplorerStore) -> html.Div:
         ], className="focus"),
         dcc.Store(id=ids.CELL), dcc.Store(id=ids.SELECTION), dcc.Store(id=ids.CLICKED), dcc.Store(id=ids.ZOOM),
         dcc.Store(id=ids.EX_RENDERED),
-    ])
+    ], className="explore-tab")
 
 
 def pager() -> html.Div:
