@@ -230,8 +230,8 @@ def test_a_drag_on_compare_datasets_pans_and_draws_no_box(page, explorer_url):
 
 
 def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
-    """A phone (390 x 844, touch): tapping an isolated point opens it as a click does (its image in the
-    tooltip, the detail panel, ``point=`` in the URL), with no hover before it."""
+    """A phone (390 x 844, touch): tapping an isolated point opens it as a click does (the detail panel with
+    its image, ``point=`` in the URL), with no hover before it."""
     from conftest import RECORD_FETCHED_JSON
     from test_explorer_browser import isolated_point, wait_hover_labels
 
@@ -248,8 +248,7 @@ def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
         for _ in range(2):  # a second tap, elsewhere, moves to that point
             pt = isolated_point(page) if not seen else _another_isolated(page, seen[-1])
             page.touchscreen.tap(pt["x"], pt["y"])
-            page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
-            page.wait_for_selector(f"#hover-tip.visible[data-index='{pt['row']}']")
+            page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")  # its image, in the sheet
             page.wait_for_function("(before) => { const p = new URLSearchParams(location.search).get('point');"
                                    " return p !== null && p !== before; }", arg=points[-1] if points else None)
             points.append(page.evaluate("() => new URLSearchParams(location.search).get('point')"))

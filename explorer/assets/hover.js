@@ -248,11 +248,13 @@
     const clicked = function (row) {
       if (!window.dash_clientside || !window.dash_clientside.set_props) return;
       reopenDetail();
-      // a phone: the detail opens as a sheet over the bottom 40 % of the screen; the scatter goes to
-      // the top, above it, so the next point can be tapped without closing it
+      // a phone: the detail opens as a sheet over the bottom 40 % of the screen, with the image; the
+      // scatter goes to the top, above it, so the next point can be tapped without closing it (the
+      // tooltip, left where the finger was before the scroll, goes)
       const card = gd.closest(".main-plot");
       if (card && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
         card.scrollIntoView({block: "start"});
+        hide();
       }
       window.dash_clientside.set_props("ex-clicked", {data: {ds: gd.layout.meta.dataset, row: row}});
     };
