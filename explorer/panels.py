@@ -14,7 +14,7 @@ import logging
 import numpy as np
 from dash import html
 
-from .accuracy import accuracy_rows, shown_accuracy
+from .accuracy import shown_accuracy
 from .classes import class_colours
 from .store import DatasetView, ExplorerStore, ModelView, method_title, model_entry
 from .thumbnails import GALLERY_PX, sprite_style
@@ -328,59 +328,3 @@ def report_tables(store: ExplorerStore, report: dict, models: dict[str, str], pr
                     className="pairs"),
         ], className="card", **{"data-dataset": n}))
     return cards
-
-
-#: the models table's columns: key of :func:`model_rows`' dicts, header
-MODEL_COLUMNS = (("title", "Model"), ("test_accuracy", "Test accuracy"), ("knn_accuracy", "k-NN acc. high-D"),
-                 ("knn_2d", "k-NN acc. 2-D"), ("trustworthiness", "Trustworthiness"),
-                 ("silhouette", "Silhouette"), ("pair", "Most confused pair"), ("train_seconds", "Training time"))
-
-
-def model_rows(ds: DatasetView, report: dict, proj: str) -> list[dict]:
-    """Per model of ``ds`` (in order) the report's numbers, with ``proj``'s 2-D ones; ``None`` where missing;
-    ``test_accuracy`` the :class:`~explorer.accuracy.Accuracy` Explore shows (:func:`shown_accuracy`)."""
-    out = []
-    for m in ds.models.values():
-        s = model_entry(report, ds.name, m.name)
-        p = s.get("projections", {}).get(proj, {})
-        top = next(iter(s.get("pairs") or []), None)
-        pair = "none" if s else None  # no confusion at all, or no report entry
-        if isinstance(top, dict) and top.get("confusions", 0) > 0:
-            pair = f"{top['names'][0]} ↔ {top['names'][1]} ({top['confusions']})"
-        out.append({"model": m.name, "title": m.title, "test_accuracy": shown_accuracy(m),
-                    "knn_accuracy": s.get("knn_accuracy"), "knn_2d": p.get("knn_accuracy"),
-                    "trustworthiness": p.get("trustworthiness"), "silhouette": s.get("silhouette"),
-                    "pair": pair, "train_seconds": s.get("train_seconds")})
-    return out
-
-
-def models_table(ds: DatasetView, report: dict, proj: str, shown: tuple[str, str]) -> html.Div:
-    """The dataset's models side by side (:func:`model_rows`); the two models on screen are marked."""
-    if not report:
-        return html.P("No separability report in the cache; run the pipeline's report stage.",
-                      className="placeholder")
-    label = method_title(ds, proj)
-    heads = [h + (f" ({label})" if key in ("knn_2d", "trustworthiness") else "") for key, h in MODEL_COLUMNS]
-    counted, images = accuracy_rows(ds)  # an imported dataset has no test set: over the user's samples
-    heads[1] = f"{'Accuracy' if ds.imported else 'Test accuracy'} (of {len(counted):,} {images})"
-
-    def cell(key: str, v):
-        if key in ("title", "pair"):
-            return v or "n/a"
-        if key == "test_accuracy":
-            return v.percent
-        return duration(v) if key == "train_seconds" else fmt(v)
-    rows = []
-    for r in model_rows(ds, report, proj):
-        sides = [s for s, m in zip(("left", "right"), shown) if m == r["model"]]
-        tags = [html.Span(f"{s} view", className=f"tag tag-{s}") for s in sides]
-        tds = [html.Td([cell("title", r["title"]), *tags])]
-        tds += [html.Td(cell(k, r[k]), className="num" if k != "pair" else "text") for k, _ in MODEL_COLUMNS[1:]]
-        rows.append(html.Tr(tds, className=" ".join(["shown", *sides]) if sides else "",
-                            **{"data-model": r["model"]}))
-    return html.Div([
-        html.Div(f"{ds.title}: every model, scored on the same samples (2-D columns: {label})",
-                 className="small-head"),
-        html.Table([html.Thead(html.Tr([html.Th(h, className="text" if k in ("title", "pair") else "num")
-                                        for (k, _), h in zip(MODEL_COLUMNS, heads)])), html.Tbody(rows)],
-                   className="metrics models-table", id="models-table")])

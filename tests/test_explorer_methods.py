@@ -15,7 +15,7 @@ from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
 from explorer import figures as F
 from explorer.export_html import view_html
 from explorer.figures3d import projection_3d
-from explorer.panels import models_table
+from explorer.models_table import models_table
 from explorer.state import parse_query
 from explorer.store import ExplorerStore, method_facts, method_title, projections
 

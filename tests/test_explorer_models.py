@@ -12,7 +12,7 @@ from synthetic.cache import (DYNAMICS_EPOCHS, MLP_DYNAMICS_EPOCHS, MODEL_CELLS, 
 from explorer_helpers import (GOOD, client, dash_post, decode_typed, response_of, store,  # noqa: F401
                               trace_rows, trace_xy)
 from explorer.store import ExplorerStore
-from explorer.panels import pct
+from explorer.panels import fmt, pct
 from core.store import ArtifactStore, CacheError, write_json_atomic
 
 
@@ -171,7 +171,8 @@ def test_compare_view_draws_two_models_and_links_their_selection(client, explore
 
 
 def test_models_table_shows_the_reports_values(client, explorer_app, store):
-    from explorer.panels import duration, fmt, model_rows
+    from explorer.models_table import model_rows
+    from explorer.panels import duration, fmt
 
     ds = store.get("fashion-mnist")
     report = store.report["datasets"]["fashion-mnist"]["models"]
@@ -232,6 +233,23 @@ def test_url_sets_the_models_and_follows_them(client, explorer_app):
     search = response_of(r, "url.search")
     assert "model=mlp" in search and "model2=pixels" in search
     assert set(r.json["response"]) == {"url"}
+
+
+def test_models_table_has_the_2d_columns_of_both_views_layouts(store):
+    """The right view shows t-SNE while the left shows UMAP: the table scores both (issue 26: its 2-D
+    columns were the left view's alone)."""
+    from explorer.models_table import model_rows, models_table
+
+    ds = store.get("mnist")
+    body = str(models_table(ds, store.report, "umap", ("cnn", "pixels"), "tsne"))
+    for head in ("k-NN acc. 2-D (UMAP)", "Trustworthiness (UMAP)", "k-NN acc. 2-D (t-SNE)", "Trustworthiness (t-SNE)"):
+        assert head in body, head
+    assert "2-D columns: UMAP, left view and t-SNE, right view" in body
+    for proj in ("umap", "tsne"):
+        for r in model_rows(ds, store.report, proj):
+            assert fmt(r["trustworthiness"]) in body
+    one = str(models_table(ds, store.report, "tsne", ("cnn", "pixels"), "tsne"))
+    assert "(UMAP)" not in one and one.count("k-NN acc. 2-D (t-SNE)") == 1
 
 
 def test_page_load_leaves_controls_that_already_hold_the_urls_values(client, explorer_app):

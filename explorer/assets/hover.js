@@ -304,7 +304,8 @@
   // On a phone a legend or colour bar beside the plot leaves the points half the width: put it
   // underneath. The server cannot know the width; afterplot runs again after this change, which
   // then finds it done (and a figure the server redraws is turned again).
-  const NARROW = 560;
+  // 720: a Compare models half at 1366 px (about 660 px) too, where the legend beside took 40 % of it
+  const NARROW = 720;
   function narrowLegend(gd) {
     const lay = gd.layout, Plotly = window.Plotly;
     if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return;

@@ -11,7 +11,7 @@ from .. import figures as F
 from .. import ids
 from ..checks import _choice, _event_points, _model, _rows_of, _view
 from ..controls import layout_of, model_options, model_reader
-from ..panels import models_table
+from ..models_table import models_table
 from ..registry import Field, Live, Sync, View, ViewState, always, pick
 from ..store import ExplorerStore, method_facts, projections
 from ..widgets import control, method_radio, scatter_graph
@@ -97,13 +97,14 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         Output(ids.CP_TABLE, "children"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
-        Input(ids.PROJ, "value"), Input(ids.MODEL2, "value"))
-    def render_models_table(tab, ds_name, model, proj, model2):
+        Input(ids.PROJ, "value"), Input(ids.MODEL2, "value"), Input(ids.PROJ2, "value"))
+    def render_models_table(tab, ds_name, model, proj, model2, proj2=None):
         if tab != "projections":
             raise PreventUpdate
         left = _model(store, ds_name, model, proj)
         right = _model(store, ds_name, model2)
-        return models_table(left.ds, store.report, proj, (left.name, right.name))
+        proj2 = _choice(proj2, projections(left.ds), "projection") if proj2 is not None else None
+        return models_table(left.ds, store.report, proj, (left.name, right.name), proj2)
 
 
 # -- the URL: the right view's model and projection --------------------------------------------
