@@ -87,3 +87,22 @@ def test_brushing_a_histogram_filters_the_rows_in_its_range(page, explorer_url, 
     page.locator("#ex-flt-hist-conf .nsewdrag").first.dblclick()
     page.wait_for_function("() => !location.search.includes('conf=')")
     wait_pass(page, int((score >= 0.6 - 1e-9).sum()))
+
+
+def test_the_sliders_handles_have_names_and_their_values_in_words(page, explorer_url):
+    """A screen reader heard the confidence slider in nines ("0.8" for 84 %, "4" for 99.99 %): each handle
+    has a name and its value as a confidence (issue 26)."""
+    open_app(page, explorer_url, "?ds=mnist&conf=0.8,2")
+    handles = "#ex-flt-conf [role=slider]"
+    page.wait_for_function(f"() => [...document.querySelectorAll('{handles}')].every(h => h.getAttribute('aria-valuetext'))")
+    spoken = page.locator(handles).evaluate_all(
+        "hs => hs.map(h => [h.getAttribute('aria-label'), h.getAttribute('aria-valuenow'), h.getAttribute('aria-valuetext')])")
+    assert spoken == [["Lowest confidence shown", "0.8", "84 %"], ["Highest confidence shown", "2", "99.00 %"]]
+    issue = page.locator("#ex-flt-issue [role=slider]")
+    assert issue.get_attribute("aria-label") == "Lowest label-issue score shown"
+    assert issue.get_attribute("aria-valuetext") == "0.00"
+    # the words follow the handle as it moves (keyboard: the right arrow steps 0.1 nines)
+    page.locator(handles).nth(1).focus()
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => document.querySelectorAll('{handles}')[1].getAttribute('aria-valuetext')"
+                           " === '99.99 % and above'")
