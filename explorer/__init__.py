@@ -33,16 +33,18 @@ Modules, by job:
 - ``page``: the page shell and its page-wide callbacks, composed from the registered views;
   ``controls``: the shared control bar; ``tabs.*``: one module per tab, each declaring its ``VIEW``.
 - ``routes``: the HTTP routes beside Dash and compression; ``app``: wires it all;
-  ``server``: waitress; ``options``: how it is served (host, port, threads, debug);
+  ``server``: waitress; ``warmup`` (with ``thumbworker``): what first requests need, prepared at start;
+  ``options``: how it is served (host, port, threads, debug);
   ``notebook``: ``explorer.show()`` in a notebook or from a script.
 
-Memory: what grows with requests is held in caches with byte ceilings, 192 MB in all: sprite
-pages 128 MB (``thumbnails.SPRITE_CACHE_BYTES``), single thumbnails 16 MB
-(``thumbnails.THUMB_CACHE_BYTES``), gzipped Dash bundles 32 MB (``routes.BundleCache.MAX_BYTES``),
-brotli bodies 16 MB (``precompress.MAX_BYTES``).  What a dataset's views load and derive
-(``views.DatasetView.cached``) is bounded by the cache, not by requests: one entry per array,
-layout, colouring and layer (about 130 for 3 models), measured at about 30 MB per 70,000-point
-dataset of 3 models with every view drawn (images and k-NN graphs are memory-mapped, outside that).
+Memory: what grows with requests is held in caches with byte ceilings, 208 MB in all: sprite
+pages 128 MB (``thumbnails.SPRITE_CACHE_BYTES``), single thumbnails 32 MB
+(``thumbnails.THUMB_CACHE_BYTES``; ``warmup`` fills half of each of these two at start),
+gzipped Dash bundles 32 MB (``routes.BundleCache.MAX_BYTES``), brotli bodies 16 MB
+(``precompress.MAX_BYTES``).  What a dataset's views load and derive (``views.DatasetView.cached``)
+is bounded by the cache, not by requests: one entry per array, layout, colouring and layer (about
+130 for 3 models), measured at about 30 MB per 70,000-point dataset of 3 models with every view
+drawn (images and k-NN graphs are memory-mapped, outside that).
 """
 
 __all__ = ["show", "from_arrays", "from_model"]

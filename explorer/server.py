@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.store import ArtifactStore, CacheError
 
+from . import warmup
 from .app import create_app
 from .options import ServeOptions
 from .store import read_progress
@@ -48,6 +49,8 @@ def serve(cache_root: Path | None = None, host: str = ServeOptions.host, port: i
         return
     from waitress import serve as waitress_serve
 
+    # arrays verified, hover thumbnails and sprite pages encoded while the first requests come in (issue 26)
+    warmup.start(app)
     print(f"Embedding explorer at {url}  (Ctrl+C to stop)", flush=True)
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="explorer",
                    # Dash posts whole figures' selections back; keep the body limit generous

@@ -120,6 +120,8 @@ class ExplorerStore:
     def __init__(self, artifacts: ArtifactStore):
         self.artifacts = artifacts
         self._lock = threading.Lock()
+        #: called with the views after every (re)load, in the thread that loaded (explorer.warmup: must be quick)
+        self.listeners: list = []
         self._entries: dict[str, str] = {}
         self.datasets: dict[str, DatasetView] = {}
         self._report_rel: str | None = None
@@ -171,6 +173,8 @@ class ExplorerStore:
             # one assignment each: a request thread sees the old or the new view, never a mix
             self.datasets = datasets
             self._entries = signatures
+        for listener in list(self.listeners):
+            listener(datasets)
 
     def maybe_reload(self, force: bool = False) -> bool:
         """Re-read ``current.json`` if it changed; checked at most once a second.
