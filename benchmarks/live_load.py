@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common import Row
 from benchmarks.load import load_test
-from benchmarks.pipeline_bench import ROOT, _free_port, _served
+from benchmarks.pipeline_bench import ROOT, _free_port, _served, stop
 
 SECTION = "the explorer under load while the pipeline computes (cold cache, 10,000 test images per dataset)"
 
@@ -63,11 +63,7 @@ def bench_live_load(store, clients: int = 50, seconds: float = 60.0) -> list[Row
         after, pages = _views(cache), [_status(url + "/"), _status(url + "/api/status")]
         still = proc.poll() is None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     where = (f"from the first view at {first:.0f} s; {after - before} layouts published during it "

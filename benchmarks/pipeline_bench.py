@@ -97,11 +97,7 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
                 break
             time.sleep(0.1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
     child_out.close()
     out = log_path.read_text(errors="replace")
     log_path.unlink(missing_ok=True)
@@ -118,6 +114,15 @@ def run_and_serve(cache: Path, data: Path, extra: list[str], timeout: float = 36
             "stages": stages, "per_dataset": per_dataset,
             "silent_max": silent_max, "silent_after": silent_after, "gaps": sorted(gaps, reverse=True),
             "log": out[-3000:]}
+
+
+def stop(proc: subprocess.Popen, grace: float) -> None:
+    """Stop a run as Ctrl+C would (SIGTERM: it stops its explorer too), killed after ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _answers(port: int) -> bool:

@@ -4,6 +4,8 @@ the laptop's first screen holds the whole scatter and the matrix, the phone's sc
 and the filters, and a tapped point's detail opens over the bottom of the phone's screen."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from test_explorer_browser import GD, POINTS_JS, isolated_point, open_app, wait_hover_labels
@@ -19,6 +21,25 @@ BOXES_JS = """(sels) => { const out = [];
       out.push({sel: s, i: i, x0: b.left + scrollX, y0: b.top + scrollY, x1: b.right + scrollX, y1: b.bottom + scrollY});
   });
   return out; }"""
+
+
+@contextlib.contextmanager
+def explore_at(browser, explorer_url: str, width: int, height: int, **options):
+    """Explore of MNIST in a fresh ``width`` x ``height`` context (touch below 1000 px, a phone below 500),
+    once its hover labels are there; the page."""
+    from conftest import RECORD_FETCHED_JSON
+
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width < 1000,
+                                  is_mobile=width < 500, **options)
+    context.add_init_script(RECORD_FETCHED_JSON)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_app(page, explorer_url, "?ds=mnist")
+        wait_hover_labels(page, GD.format(sel="#ex-scatter"))
+        yield page
+    finally:
+        context.close()
 
 
 def overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
@@ -38,16 +59,7 @@ def overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("width,height", [(390, 844), (800, 1280), (1366, 768), (1920, 1080)])
 def test_nothing_overlaps_and_the_scatter_is_on_the_first_screen(browser, explorer_url, width, height):
-    from conftest import RECORD_FETCHED_JSON
-
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width < 1000,
-                                  is_mobile=width < 500)
-    context.add_init_script(RECORD_FETCHED_JSON)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_app(page, explorer_url, "?ds=mnist")
-        wait_hover_labels(page, GD.format(sel="#ex-scatter"))
+    with explore_at(browser, explorer_url, width, height) as page:
         # the title settles under the toolbar where they do not fit side by side (hover.js relays it out)
         page.wait_for_function("""() => { const t = document.querySelector('#ex-scatter .gtitle'),
             m = document.querySelector('#ex-scatter .modebar'); if (!t || !m) return false;
@@ -64,20 +76,10 @@ def test_nothing_overlaps_and_the_scatter_is_on_the_first_screen(browser, explor
             assert plot["y1"] <= height and matrix[1] <= height, (plot, matrix)
         if width < 760:  # a phone: the scatter before the help and the filters, all of it on the first screen
             assert plot["y1"] < helps and plot["y1"] <= height, (plot, helps)
-    finally:
-        context.close()
 
 
 def test_on_a_phone_a_tapped_points_detail_is_a_sheet_that_closes(browser, explorer_url):
-    from conftest import RECORD_FETCHED_JSON
-
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    context.add_init_script(RECORD_FETCHED_JSON)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_app(page, explorer_url, "?ds=mnist")
-        wait_hover_labels(page, GD.format(sel="#ex-scatter"))
+    with explore_at(browser, explorer_url, 390, 844) as page:
         pt = isolated_point(page)
         page.touchscreen.tap(pt["x"], pt["y"])
         page.wait_for_selector(f"#detail-img[data-row='{pt['row']}']")
@@ -89,5 +91,3 @@ def test_on_a_phone_a_tapped_points_detail_is_a_sheet_that_closes(browser, explo
         again = next(p for p in page.evaluate(POINTS_JS, "#ex-scatter") if p["row"] == pt["row"])
         page.touchscreen.tap(again["x"], again["y"])
         page.wait_for_function("() => getComputedStyle(document.querySelector('#ex-detail')).position === 'fixed'")
-    finally:
-        context.close()

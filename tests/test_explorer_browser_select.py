@@ -232,17 +232,10 @@ def test_a_drag_on_compare_datasets_pans_and_draws_no_box(page, explorer_url):
 def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
     """A phone (390 x 844, touch): tapping an isolated point opens it as a click does (the detail panel with
     its image, ``point=`` in the URL), with no hover before it."""
-    from conftest import RECORD_FETCHED_JSON
-    from test_explorer_browser import isolated_point, wait_hover_labels
+    from test_explorer_browser import isolated_point
+    from test_explorer_browser_layout import explore_at
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
-    context.add_init_script(RECORD_FETCHED_JSON)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_app(page, explorer_url, "?ds=mnist")
-        wait_hover_labels(page, GD.format(sel="#ex-scatter"))
+    with explore_at(browser, explorer_url, 390, 844, device_scale_factor=2) as page:
         page.locator("#ex-scatter").scroll_into_view_if_needed()
         seen, points = [], []
         for _ in range(2):  # a second tap, elsewhere, moves to that point
@@ -254,8 +247,6 @@ def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
             points.append(page.evaluate("() => new URLSearchParams(location.search).get('point')"))
             seen.append(pt)
         assert seen[0]["row"] != seen[1]["row"] and len(set(points)) == 2
-    finally:
-        context.close()
 
 
 def _another_isolated(page, not_this: dict) -> dict:
