@@ -57,6 +57,8 @@ def create_app(store: ArtifactStore | ExplorerStore) -> dash.Dash:
                     + r"plotly-3d\.min\.js",
                     # a failing callback shows a message in the page, never a traceback
                     on_error=on_callback_error)
+    # the page's language, for screen readers and the accessibility check (Dash's default <html> has none)
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     parts = views()  # the views registered now: this app's tabs, panels and URL fields
     # a function: each page load sees the datasets current.json lists now
     app.layout = lambda: page.build_layout(data, parts)

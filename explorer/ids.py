@@ -46,6 +46,9 @@ CP_TABLE = "cp-models"
 DY_SCATTER, DY_CHART, DY_PAIR, DY_STATS = "dy-scatter", "dy-chart", "dy-pair", "dy-stats"
 DY_FRAME, DY_PLAY, DY_TIMER, DY_FRAME_LABEL, DY_SHOWN = "dy-frame", "dy-play", "dy-timer", "dy-frame-label", "dy-shown"
 DY_MODEL = "dy-model"  # per dataset: which model's training is shown
+# Image map
+IM_GRAPH, IM_SHOW, IM_CLASS, IM_INFO = "im-graph", "im-show", "im-class", "im-info"
+IM_PNG_BTN, IM_HTML_BTN, IM_DOWNLOAD = "im-png", "im-html", "im-download"
 # what each tab's figures were last drawn for, so that a tab switch redraws nothing
 EX_RENDERED, CD_RENDERED, CP_RENDERED, DY_RENDERED = "ex-rendered", "cd-rendered", "cp-rendered", "dy-rendered"
 # page-wide: the hover tooltip, one-line messages, pipeline progress and "new dataset ready"

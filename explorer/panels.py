@@ -151,7 +151,8 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: in
         html.Button("×", className="detail-close", title="Close", **{"aria-label": "Close this image's details"}),
         html.Div([
             # no wider than 140 px: the probabilities beside it need the room
-            thumb(ds, row, DETAIL_PX, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)}),
+            thumb(ds, row, DETAIL_PX, DETAIL_PX, className="detail-img", id="detail-img", **{"data-row": str(row)},
+                  alt=f"Sample #{int(ds.sample_ids[row])}, labelled {ds.class_names[t]}"),
             html.Div([
                 html.Div(f"Sample #{int(ds.sample_ids[row])}", className="detail-id"),
                 html.Div(["True: ", html.B(ds.class_names[t])]),

@@ -32,6 +32,7 @@ from werkzeug.routing import Map
 from core.errors import CacheError
 
 from .dynamics import points_payload
+from .imagemap import kept_map
 from .precompress import register as register_brotli
 from .store import ExplorerStore, ModelView
 from .thumbnails import MAX_SCALE, SpriteCache, ThumbCache, page_count
@@ -39,11 +40,12 @@ from .thumbnails import MAX_SCALE, SpriteCache, ThumbCache, page_count
 log = logging.getLogger(__name__)
 
 _INT = re.compile(r"[0-9]{1,9}")
+_MAP_KEY = re.compile(r"[0-9a-f]{24}")
 _DIGITS = re.compile(r"[0-9]+")
 #: paths under these prefixes are ours: one that matches no route is a 404, never the app's page
-API_PREFIXES = ("/api/", "/sprites/", "/thumb/")
+API_PREFIXES = ("/api/", "/sprites/", "/thumb/", "/imagemap/")
 OUR_ROUTES = "/api/points/<dataset>.json, /api/neighbours/<dataset>/<model>/<row>, /api/dynamics/<dataset>.json, " \
-             "/api/status, /sprites/<dataset>/<page>.png, /thumb/<dataset>/<row>.png"
+             "/api/status, /sprites/<dataset>/<page>.png, /thumb/<dataset>/<row>.png, /imagemap/<key>.png"
 _UNCACHED = "-"  # flask-compress cache key of a response compressed afresh each time
 ASSET_BUFFER_MAX = 4 << 20  # assets/ files larger than this are sent as they are, uncompressed
 
@@ -253,6 +255,15 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
         data = thumbs.get(ds.name, ds.version, ds.images, row, scale)  # bounded: a scan of all rows must not eat RAM
         return png(data, immutable=flask.request.args.get("v") == ds.version)
 
+    @server.route("/imagemap/<key>.png")
+    def imagemap(key: str):
+        """An image map's PNG, as the Image map tab made it (its key names the data and the rows)."""
+        imap = kept_map(key) if _MAP_KEY.fullmatch(key) else None
+        if imap is None:
+            return _text(f"no image map {key[:40]}: maps are kept a while after the Image map tab makes them; "
+                         "open the tab again to make it", 404)
+        return png(imap.png, immutable=True)
+
     @server.route("/api/points/<name>.json")
     def points(name: str):
         """Per-row sample id, true class and one model's (``?model=``) predicted class and confidence (in %),
@@ -311,7 +322,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def healthz():
         return _text("ok", 200)
 
-    own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status"}
+    own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status", "imagemap"}
     # Flask runs these last registered first: buffer an assets/ file, give it brotli if made
     # (explorer.precompress), else flask-compress (registered earlier, by Dash) gzips it
     server.extensions["explorer_brotli"] = register_brotli(server)

@@ -65,7 +65,7 @@ def test_a_registered_view_is_a_tab_whose_field_round_trips(hello, explorer_cach
     app = create_app(ArtifactStore(explorer_cache))
     client = app.server.test_client()
     layout = client.get("/_dash-layout").get_json()
-    assert tab_labels(layout) == ["Explore", "Label issues", "Compare datasets", "Compare models",
+    assert tab_labels(layout) == ["Explore", "Label issues", "Compare datasets", "Image map", "Compare models",
                                   "Training dynamics", "Hello"]
     text = json.dumps(layout)
     assert '"panel-hello"' in text and f'"{GREETING}"' in text

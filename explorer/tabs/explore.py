@@ -65,7 +65,7 @@ def layout(store: ExplorerStore) -> html.Div:
                 html.Div(id=ids.DETAIL, className="detail",
                          children=html.P("Click a point to see its image, top-3 probabilities and its nearest "
                                          "neighbours.", className="placeholder")),
-            ], className="side"),
+            ], className="side", tabIndex="0", role="region", **{"aria-label": "Confusion matrix and details"}),
         ], className="explore-grid"),
         html.Div([
             html.Div([

@@ -41,7 +41,7 @@ def layout(store: ExplorerStore) -> html.Div:
         ], className="controls controls-2"),
         html.Div([html.Div(scatter_graph(ids.CP_LEFT, VIEW_HEIGHT), className="half"),
                   html.Div(scatter_graph(ids.CP_RIGHT, VIEW_HEIGHT), className="half")], className="pair"),
-        html.Div(id=ids.CP_TABLE, className="models-box"),
+        html.Div(id=ids.CP_TABLE, className="models-box", tabIndex="0", role="region", **{"aria-label": "Models table"}),
         dcc.Store(id=ids.CP_LINKED), dcc.Store(id=ids.CP_RENDERED),
     ])
 

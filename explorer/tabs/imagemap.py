@@ -1,0 +1,148 @@
+"""The "Image map" tab (issue 24): the chosen model's chosen layout snapped to a grid, each cell the
+image put there (:mod:`explorer.imagemap`), for all images, Explore's selection (its box or lasso,
+confusion cell and filters) and one class or all; zoomable, its cells hovered and clicked (a click
+opens the image in Explore), downloaded as a PNG at the images' own pixel size or as one HTML file.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from .. import ids
+from ..checks import _event_points, _int, _model
+from ..export import export_name
+from ..imagemap import MAP_MAX, image_map, map_figure, map_html, map_title
+from ..registry import Field, View, last
+from ..selection import focus_rows
+from ..store import ExplorerStore
+from ..widgets import GRAPH_CONFIG, control
+
+log = logging.getLogger(__name__)
+
+HELP = ("The chosen layout snapped to a grid: each image sits in the cell nearest its point, so that "
+        "neighbours stay neighbours (a linear assignment). Scroll to zoom, drag to pan, hover an image for "
+        "its classes, click it to open it in Explore. Red frames: the model's mistakes.")
+SHOW_ALL, SHOW_FOCUS = "all", "focus"
+ALL_CLASSES = "all"
+NO_FOCUS = "Explore has no selection: drag a box on its scatter or click a confusion cell, then come back."
+CONFIG = {**GRAPH_CONFIG, "scrollZoom": True, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+          "toImageButtonOptions": {**GRAPH_CONFIG.get("toImageButtonOptions", {}), "filename": "image-map"}}
+
+
+def class_options(store: ExplorerStore) -> list[dict]:
+    """"All classes" and each class of the dataset with the most (names differ by dataset: the
+    callback relabels them)."""
+    names = max((store.get(n).class_names for n in store.names), key=len)
+    return [{"label": "All classes", "value": ALL_CLASSES}] + [
+        {"label": str(c), "value": str(i)} for i, c in enumerate(names)]
+
+
+def layout(store: ExplorerStore) -> html.Div:
+    """The tab's panel; the map is made when the tab is opened."""
+    return html.Div([
+        html.P(HELP, className="help"),
+        html.Div([
+            control("Images", dcc.RadioItems(id=ids.IM_SHOW, value=SHOW_ALL, inline=True, className="radio", options=[
+                {"label": f"All (at most {MAP_MAX:,})", "value": SHOW_ALL},
+                {"label": "Explore's selection", "value": SHOW_FOCUS}])),
+            control("Class", dcc.Dropdown(id=ids.IM_CLASS, options=class_options(store), value=ALL_CLASSES,
+                                          clearable=False, searchable=False, className="im-class")),
+            html.Div([
+                html.Button("Download PNG", id=ids.IM_PNG_BTN, className="btn",
+                            title="The map at the images' own pixel size (a 28x28 image: 28 px a cell)"),
+                html.Button("Export as HTML", id=ids.IM_HTML_BTN, className="btn btn-light",
+                            title="The zoomable map as one file that opens without a server"),
+                dcc.Download(id=ids.IM_DOWNLOAD),
+            ], className="buttons"),
+        ], className="controls im-controls"),
+        html.P(id=ids.IM_INFO, className="im-info"),
+        dcc.Loading(dcc.Graph(id=ids.IM_GRAPH, config=CONFIG, className="im-graph"), type="circle", delay_show=300),
+    ], className="imagemap-tab")
+
+
+def subset(store: ExplorerStore, ds_name, model, show, klass, sel, cell_data, flt):
+    """The model and the rows the tab maps with their words; ``rows`` is ``None`` where Explore has no
+    selection to show."""
+    m = _model(store, ds_name, model)
+    ds = m.ds
+    rows, words = np.arange(ds.n), f"all {ds.n:,} images"
+    if show == SHOW_FOCUS:
+        rows, words = focus_rows(m, sel, cell_data, flt)
+        if rows is None:
+            return m, None, ""
+        words = f"Explore's selection ({words})"
+    if klass not in (None, ALL_CLASSES):
+        k = _int(int(klass) if isinstance(klass, str) and klass.isdigit() else klass, 0, len(ds.class_names), "class")
+        rows = rows[ds.labels[rows] == k]
+        words = f"class {ds.class_names[k]}" + (" in Explore's selection" if show == SHOW_FOCUS else "")
+    return m, rows, words
+
+
+def register(app, store: ExplorerStore) -> None:
+    """Attach the tab's callbacks to ``app``."""
+    @app.callback(Output(ids.IM_CLASS, "options"), Input(ids.DATASET, "value"))
+    def class_names(ds_name):
+        names = _model(store, ds_name, None).ds.class_names
+        return [{"label": "All classes", "value": ALL_CLASSES}] + [
+            {"label": str(c), "value": str(i)} for i, c in enumerate(names)]
+
+    @app.callback(
+        Output(ids.IM_GRAPH, "figure"), Output(ids.IM_INFO, "children"),
+        Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
+        Input(ids.PROJ, "value"), Input(ids.IM_SHOW, "value"), Input(ids.IM_CLASS, "value"),
+        State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"))
+    def render_map(tab, ds_name, model, proj, show, klass, sel, cell_data, flt):
+        if tab != "imagemap":
+            raise PreventUpdate  # made when the tab is opened
+        m, rows, words = subset(store, ds_name, model, show, klass, sel, cell_data, flt)
+        if rows is None or not len(rows):
+            empty = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                            "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
+            return empty, NO_FOCUS if rows is None else f"No images: {words} is empty."
+        proj = proj if m.has(proj) else next(iter(m.projection_dirs))
+        imap = image_map(m, proj, rows, words)
+        return map_figure(m, imap, f"/imagemap/{imap.key}.png"), [html.B(map_title(m, imap)), ": ", imap.words() + "."]
+
+    @app.callback(
+        Output(ids.IM_DOWNLOAD, "data"), Input(ids.IM_PNG_BTN, "n_clicks"), Input(ids.IM_HTML_BTN, "n_clicks"),
+        State(ids.DATASET, "value"), State(ids.MODEL, "value"), State(ids.PROJ, "value"), State(ids.IM_SHOW, "value"),
+        State(ids.IM_CLASS, "value"), State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"),
+        prevent_initial_call=True)
+    def download(_png, _html, ds_name, model, proj, show, klass, sel, cell_data, flt):
+        m, rows, words = subset(store, ds_name, model, show, klass, sel, cell_data, flt)
+        if rows is None or not len(rows):
+            raise PreventUpdate
+        proj = proj if m.has(proj) else next(iter(m.projection_dirs))
+        imap = image_map(m, proj, rows, words)
+        if ctx.triggered_id == ids.IM_HTML_BTN:
+            return dcc.send_string(map_html(m, imap), filename=export_name(m, proj, "image-map", "html"),
+                                   type="text/html")
+        return dcc.send_bytes(imap.png, filename=export_name(m, proj, "image-map", "png"), type="image/png")
+
+    @app.callback(
+        Output(ids.CLICKED, "data", allow_duplicate=True), Output(ids.TABS_ID, "value", allow_duplicate=True),
+        Input(ids.IM_GRAPH, "clickData"), State(ids.DATASET, "value"), prevent_initial_call=True)
+    def on_click(click, ds_name):
+        """A click on an image opens it in Explore (its detail, its ring on the scatter)."""
+        points = _event_points(click)
+        if not points or not isinstance(points[0], dict) or points[0].get("customdata") is None:
+            raise PreventUpdate
+        n = _model(store, ds_name, None).ds.n
+        return {"ds": ds_name, "row": _int(points[0]["customdata"], 0, n, "clicked image's row")}, "explore"
+
+
+def _class_value(v, r) -> str:
+    """A ``mapclass=`` value: a class index the datasets have, else all classes."""
+    x = last(v)
+    return x if x is not None and x.isdigit() and int(x) < r.n_classes else ALL_CLASSES
+
+
+FIELDS = (Field("map", SHOW_ALL, lambda v, r: SHOW_FOCUS if last(v) == SHOW_FOCUS else SHOW_ALL,
+                control=(ids.IM_SHOW, "value")),
+          Field("mapclass", ALL_CLASSES, _class_value, control=(ids.IM_CLASS, "value")))
+
+VIEW = View("imagemap", "Image map", order=35, fields=FIELDS, layout=layout, register=register,
+            bar=(ids.DATASET_BOX, ids.PROJ_BOX))
