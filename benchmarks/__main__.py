@@ -30,7 +30,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d")
+            "label_issues", "report", "umap", "view3d", "imagemap")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,6 +238,14 @@ def section_view3d(store, current, args) -> list[Row]:
         if "umap" in (first["models"].get("cnn", {}).get("projections3d") or {}):
             rows += bench_view3d(store.root)
     return rows
+
+
+def section_imagemap(store, current, args) -> list[Row]:
+    from benchmarks.imagemap import bench_imagemap, bench_subclusters
+
+    # sub-clusters also at 70,000 images where such a cache is given
+    return bench_imagemap(store.root) + bench_subclusters(store.root) + (
+        bench_subclusters(args.cache_70k) if args.cache_70k else [])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Optional layers over a scatter, as layout items rather than traces (the traces' order maps
-points back to rows): class names at each class's cluster centre, and a density map per class.
+points back to rows): class names at each class's cluster centre, each class's sub-clusters
+(:mod:`explorer.subclusters`), and a density map per class.
 
 The density is a small PNG of the layout's extent placed as a layout image under the points:
 plotly's contour and 2-D histogram traces are not in the explorer's trimmed plotly.js, and an
@@ -15,6 +16,7 @@ import numpy as np
 from .classes import class_colours
 from .encoding import to_plot, view_grid
 from .store import ModelView
+from .subclusters import labels as subcluster_labels
 
 LABEL_NAME = "class-label"
 DENSITY_NAME = "density"
@@ -109,11 +111,14 @@ def density_image(m: ModelView, projection: str, colour: str) -> dict:
 
 
 def layers(m: ModelView, projection: str, colour: str, chosen) -> dict:
-    """The layout's ``annotations`` and ``images`` for the chosen layers (``"labels"``, ``"density"``)."""
+    """The layout's ``annotations`` and ``images`` for the chosen layers (``"labels"``, ``"subclusters"``:
+    :mod:`explorer.subclusters`, ``"density"``)."""
     chosen = chosen if isinstance(chosen, list) else []
     basis = label_classes(m, colour)[1]  # what they depend on besides the layout: true or predicted classes
     return {"annotations": (m.cached(f"labels-{projection}-{basis}", lambda: class_labels(m, projection, colour))
-                            if "labels" in chosen else []),
+                            if "labels" in chosen else [])
+            + (m.cached(f"subclusters-{projection}", lambda: subcluster_labels(m, projection))
+               if "subclusters" in chosen else []),
             # about 0.1-0.4 s at 70,000 points on a busy laptop: once per model, layout and classes
             "images": ([m.cached(f"density-{projection}-{basis}", lambda: density_image(m, projection, colour))]
                        if "density" in chosen else [])}

@@ -120,8 +120,9 @@ def focus_rows(m: ModelView, sel: dict | None, cell_data: dict | None,
     rows = _rows_of(sel, ds.name, ds.n)
     cell = _cell_of(cell_data, ds.name, len(ds.class_names))
     words = []
-    if rows is not None:
-        words.append("selected on the scatter")
+    if rows is not None:  # what chose them where it says (a sub-cluster's label), else the scatter
+        what = sel.get("what") if isinstance(sel, dict) else None
+        words.append(what[:200] if isinstance(what, str) and what else "selected on the scatter")
     if cell is not None:
         t, p = cell
         what = "correctly classified" if t == p else f"predicted {ds.class_names[p]}"

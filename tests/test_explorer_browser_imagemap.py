@@ -62,3 +62,31 @@ def test_explores_confusion_cell_is_mapped_and_a_click_opens_an_image_in_explore
     page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'explore'")
     page.wait_for_selector(f"#detail-img[data-row='{cell['row']}']")
     assert f"point={cell['row']}" in page.url
+
+
+def test_a_sub_clusters_label_on_the_scatter_selects_exactly_its_images(page, explorer_url, explorer_app):
+    """The Sub-clusters layer (issue 24 §3): a label per sub-cluster; a click selects its rows (here two
+    sub-clusters made for the synthetic model: HDBSCAN itself is tested in test_subclusters.py)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from explorer.state import decode_rows
+    from explorer.subclusters import SubCluster
+
+    from test_explorer_browser import wait_scatter
+
+    m = explorer_app.explorer_store.get("fashion-mnist").model("mlp")
+    six = np.flatnonzero(m.ds.labels == 6)
+    made = [SubCluster(cls=6, k=1, rows=six[: len(six) // 2], accuracy=0.5, taken_for=(0, 3), exemplars=six[:2]),
+            SubCluster(cls=6, k=2, rows=six[len(six) // 2:], accuracy=1.0, taken_for=None, exemplars=six[-2:])]
+    made = m.cached("subclusters", lambda: made)  # as if found (test_subclusters.py uses the same two)
+    page.goto(explorer_url + "/?ds=fashion-mnist&model=mlp&layers=subclusters")
+    wait_scatter(page)
+    label = page.locator("#ex-scatter .annotation", has_text="Shirt·2")
+    label.wait_for()
+    label.click()
+    page.wait_for_function("() => new URLSearchParams(location.search).has('sel')")
+    sel = parse_qs(urlparse(page.url).query)["sel"][0]
+    assert np.array_equal(decode_rows(sel, m.ds.n), np.sort(made[1].rows))
+    assert page.locator("#focus-count").inner_text() == str(len(made[1].rows))
+    title = page.locator("#ex-focus-title").inner_text()  # the gallery says which
+    assert f"{len(made[1].rows)} images · Shirt, sub-cluster 2 (100% right)" in title, title

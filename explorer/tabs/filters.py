@@ -17,6 +17,8 @@ from ..checks import BadInput, _model
 from ..figures import nines
 from ..registry import Field, last, pick
 from ..selection import FOUND_MAX, NO_FILTER, filter_rows, find_rows
+from ..subclusters import subcluster_of
+from ..subclusters import words as subcluster_words
 from ..urlvalues import LAYERS, MAX_FIND, SHOWS, numbers_text, parse_conf, parse_score
 from ..widgets import control
 
@@ -131,6 +133,7 @@ def layers_box() -> html.Div:
     over it as the filters do, but filter nothing."""
     return html.Div(dcc.Checklist(id=ids.LAYERS, value=[], inline=True, className="radio",
                                   options=[{"label": "Class labels", "value": "labels"},
+                                           {"label": "Sub-clusters", "value": "subclusters"},
                                            {"label": "Density", "value": "density"}]), className="layers-box")
 
 
@@ -188,3 +191,14 @@ def register(app, store) -> None:
         if rng is None:
             raise PreventUpdate
         return (list(rng), no_update) if which == ids.FLT_HIST_CONF else (no_update, rng[0])
+
+    @app.callback(Output(ids.SELECTION, "data", allow_duplicate=True), Input(ids.SCATTER, "clickAnnotationData"),
+                  State(ids.DATASET, "value"), State(ids.MODEL, "value"), prevent_initial_call=True)
+    def on_subcluster_click(click, ds_name, model):
+        """A sub-cluster's label (the Sub-clusters layer) selects its images, as a box would."""
+        annotation = click.get("annotation") if isinstance(click, dict) else None
+        m = _model(store, ds_name, model)
+        found = subcluster_of(m, annotation.get("name") if isinstance(annotation, dict) else None)
+        if found is None:
+            raise PreventUpdate  # a class label, or a sub-cluster of a model no longer shown
+        return {"ds": ds_name, "rows": found.rows.tolist(), "what": subcluster_words(m, found, count=False)}
