@@ -30,7 +30,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d", "imagemap")
+            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
     current = store.read_current() if set(sections) - {"verify", "pipeline", "live_load", "full", "report", "umap",
-                                                        "view3d"} else {}
+                                                        "view3d", "semzoom"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -246,6 +246,12 @@ def section_imagemap(store, current, args) -> list[Row]:
     # sub-clusters also at 70,000 images where such a cache is given
     return bench_imagemap(store.root) + bench_subclusters(store.root) + (
         bench_subclusters(args.cache_70k) if args.cache_70k else [])
+
+
+def section_semzoom(store, current, args) -> list[Row]:
+    from benchmarks.semzoom_bench import bench_semzoom
+
+    return bench_semzoom(args.cache_70k)  # a real 70,000-point cache where given, else a synthetic one
 
 
 if __name__ == "__main__":

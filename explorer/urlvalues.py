@@ -24,7 +24,7 @@ OPTIONAL_COLOURS = ("issues", "faith")
 SHOWS = ("all", "correct", "wrong")  # the filter bar's correct/wrong choice
 CONF_RANGE = (0.0, 4.0)  # the confidence filter's range in nines (figures.CONF_NINES)
 MAX_FIND = 200  # characters of a search the URL keeps (selection.find_rows takes no more)
-LAYERS = ("labels", "subclusters", "density")  # the Explore scatter's optional layers (explorer.layers)
+LAYERS = ("labels", "subclusters", "density", "images")  # the Explore scatter's optional layers (explorer.layers)
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
                  "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness"}
 

@@ -77,7 +77,8 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
     page.mouse.up()
 
 
-VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported", "imagemap", "subclusters")
+VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported", "imagemap", "subclusters",
+         "semzoom")
 #: ``--imported`` adds these to a synthetic cache: RGB 32x32 of 20 classes and grey 20x40 of 100
 IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
             {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
@@ -211,6 +212,26 @@ def take_maps(url: str, page_at, shot, ds: str, views: set[str]) -> None:
         page.context.close()
 
 
+def take_semzoom(url: str, page_at, shot, ds: str, views: set[str]) -> None:
+    """The Images layer: the whole layout (representatives), then zoomed in until each point is its image."""
+    from benchmarks.semzoom_bench import ZOOM_JS
+
+    drawn = ("() => { const c = document.querySelector('#ex-scatter canvas.semzoom');"
+             " return c && c.dataset.mode === '%s' && c.dataset.pending === '0'; }")
+    for w, h in ((1366, 768), (390, 844)) if "semzoom" in views else ():
+        page = page_at(w, h)
+        page.goto(f"{url}/?ds={ds}&model=cnn&proj=umap&layers=images")
+        wait_scatter(page, "#ex-scatter", ds)
+        page.wait_for_function(drawn % "representatives", timeout=60_000)
+        page.wait_for_timeout(1200)
+        shot(page, f"semzoom-whole-{w}x{h}.png")
+        page.evaluate(ZOOM_JS, 300 if w < 500 else 600)
+        page.wait_for_function(drawn % "images", timeout=60_000)
+        page.wait_for_timeout(1200)
+        shot(page, f"semzoom-zoomed-{w}x{h}.png")
+        page.context.close()
+
+
 def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -255,12 +276,13 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
 
         # 6, 7. Label issues, and a layout coloured by its faithfulness
         take_scores(url, page_at, shot, fm, views)
-        # 9, 10. The image map and the sub-clusters layer
+        # 9, 10, 11. The image map, the sub-clusters layer, the images on the scatter
         take_maps(url, page_at, shot, fm, views)
+        take_semzoom(url, page_at, shot, mn, views)
         # 8. your own data: the imported datasets in every tab
         if "imported" in views:
             take_imported(url, page_at, shot, served)
-        if views <= {"issues", "faith", "imported", "imagemap", "subclusters"}:
+        if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom"}:
             browser.close()
             return written
 

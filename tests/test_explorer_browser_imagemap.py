@@ -90,3 +90,63 @@ def test_a_sub_clusters_label_on_the_scatter_selects_exactly_its_images(page, ex
     assert page.locator("#focus-count").inner_text() == str(len(made[1].rows))
     title = page.locator("#ex-focus-title").inner_text()  # the gallery says which
     assert f"{len(made[1].rows)} images · Shirt, sub-cluster 2 (100% right)" in title, title
+
+
+# -- semantic zoom (assets/semzoom.js) ------------------------------------------------------------
+CANVAS = "#ex-scatter canvas.semzoom"
+#: where a row's point is on the plot area, in CSS pixels (the canvas's frame)
+POINT_AT_JS = """(row) => { const gd = document.querySelector('#ex-scatter .js-plotly-plot'), h = window.explorerHover;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  for (let c = 0; c < gd._fullData.length; c++) { const t = gd._fullData[c];
+    for (let i = 0; t.x && i < t.x.length; i++) if (t.name !== 'highlight' && h.rowOf(gd, {curveNumber: c, pointNumber: i}) === row)
+      return [xa.l2p(t.x[i]), ya.l2p(t.y[i])]; }
+  return null; }"""
+
+
+def drawn_images(page, mode: str) -> list[dict]:
+    import json
+
+    page.wait_for_function(f"() => {{ const c = document.querySelector('{CANVAS}');"
+                           f" return c && c.dataset.mode === '{mode}' && c.dataset.pending === '0' && c.dataset.drawn; }}")
+    return json.loads(page.get_attribute(CANVAS, "data-drawn"))
+
+
+def test_zoomed_in_each_point_is_drawn_as_its_image_at_its_place(page, explorer_url, explorer_app):
+    """The Images layer (issue 24 §1): an image drawn on the canvas is its row's pixels, whole-pixel enlarged,
+    centred on its point; zoomed out past the limit, a few representatives; unticked, nothing."""
+    from test_explorer_browser import wait_scatter
+
+    ds = explorer_app.explorer_store.get("mnist")
+    page.goto(explorer_url + "/?ds=mnist&layers=images")
+    wait_scatter(page)
+    drawn = drawn_images(page, "images")  # 300 points: every one is drawn
+    assert sorted(d["row"] for d in drawn) == list(range(ds.n))
+    # zoom in on a few: larger images, each its row's pixels at a whole scale, centred on its point
+    first = drawn[0]
+    at = page.evaluate(POINT_AT_JS, first["row"])
+    page.evaluate("""([x, y]) => { const gd = document.querySelector('#ex-scatter .js-plotly-plot'),
+        xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, cx = xa.p2l(x), cy = ya.p2l(y),
+        dx = (xa.range[1] - xa.range[0]) / 8, dy = (ya.range[1] - ya.range[0]) / 8;
+        return Plotly.relayout(gd, {'xaxis.range': [cx - dx, cx + dx], 'yaxis.range': [cy - dy, cy + dy]}); }""", at)
+    page.wait_for_timeout(300)
+    drawn = drawn_images(page, "images")
+    assert 0 < len(drawn) < ds.n
+    h, w = ds.images.shape[1:3]
+    alone = [d for d in drawn if not any(e is not d and e["x"] < d["x"] + d["w"] + 2 and d["x"] < e["x"] + e["w"] + 2
+                                         and e["y"] < d["y"] + d["h"] + 2 and d["y"] < e["y"] + e["h"] + 2 for e in drawn)]
+    cw, ch = page.evaluate(f"() => {{ const c = document.querySelector('{CANVAS}'); return [c.clientWidth, c.clientHeight]; }}")
+    alone = [d for d in alone if d["x"] >= 0 and d["y"] >= 0 and d["x"] + d["w"] <= cw and d["y"] + d["h"] <= ch]
+    assert alone, "no image stands clear of the others and of the edges"
+    for d in alone[:3]:
+        scale = d["w"] // w
+        assert scale >= 1 and d["w"] == scale * w and d["h"] == scale * h
+        px = np.array(page.evaluate("""(d) => Array.from(document.querySelector('#ex-scatter canvas.semzoom')
+            .getContext('2d').getImageData(d.x, d.y, d.w, d.h).data)""", d), dtype=np.uint8).reshape(d["h"], d["w"], 4)
+        want = np.kron(ds.images[d["row"]], np.ones((scale, scale), np.uint8))
+        bad = np.argwhere(px[:, :, 0] != want)
+        assert not len(bad), (d, len(bad), bad[:5].tolist(), px[bad[0][0], bad[0][1]].tolist(), want[bad[0][0], bad[0][1]])
+        cx, cy = page.evaluate(POINT_AT_JS, d["row"])
+        assert abs(d["x"] + d["w"] / 2 - cx) <= 1 and abs(d["y"] + d["h"] / 2 - cy) <= 1
+    # unticked: nothing drawn
+    page.locator("#ex-layers input[value=images]").uncheck()
+    page.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.mode === 'off'")

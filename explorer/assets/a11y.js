@@ -84,6 +84,10 @@
   function tabs() {
     document.querySelectorAll(".tab-container").forEach(function (list) {
       set(list, "role", "tablist");
+      if (!list.dataset.a11yWatched) {  // the tab shown is a class on its tab
+        list.dataset.a11yWatched = "1";
+        observer.observe(list, {subtree: true, attributes: true, attributeFilter: ["class"]});
+      }
       list.querySelectorAll(":scope > .tab").forEach(function (tab) {
         const selected = tab.classList.contains("tab--selected");
         set(tab, "role", "tab");
@@ -116,11 +120,14 @@
     tabs();
   }
   let pending = false;
-  new MutationObserver(function () {
+  const observer = new MutationObserver(function () {
     if (pending) return;
     pending = true;
     requestAnimationFrame(function () { pending = false; scan(); });
-  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true, attributes: true,
-                                         attributeFilter: ["aria-valuenow", "aria-selected", "aria-labelledby", "class", "role", "tabindex"]});
+  });
+  // not "class" over the whole page: Plotly changes classes on every frame of a drag (the tab list's own
+  // observer in tabs() follows the tab shown)
+  observer.observe(document.documentElement, {childList: true, subtree: true, attributes: true,
+                                              attributeFilter: ["aria-valuenow", "aria-selected", "tabindex"]});
   document.addEventListener("DOMContentLoaded", scan);
 })();

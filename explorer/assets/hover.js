@@ -398,5 +398,7 @@
     setTimeout(function () { pending = false; scan(); }, 50);
   }).observe(document.documentElement, {childList: true, subtree: true});
   document.addEventListener("DOMContentLoaded", scan);
-  window.explorerHover = {rowOf: rowOf, scan: scan, pct: pct};
+  // semzoom.js draws the images from the same sprite pages and frames them by the same labels
+  window.explorerHover = {rowOf: rowOf, scan: scan, pct: pct, sheet: sheet, spriteUrl: spriteUrl, grid: grid,
+                          preload: preload, labels: function (meta) { return info[infoKey(meta)] || null; }};
 })();

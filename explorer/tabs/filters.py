@@ -134,7 +134,9 @@ def layers_box() -> html.Div:
     return html.Div(dcc.Checklist(id=ids.LAYERS, value=[], inline=True, className="radio",
                                   options=[{"label": "Class labels", "value": "labels"},
                                            {"label": "Sub-clusters", "value": "subclusters"},
-                                           {"label": "Density", "value": "density"}]), className="layers-box")
+                                           {"label": "Density", "value": "density"},
+                                           # drawn in the browser (assets/semzoom.js), none by the server
+                                           {"label": "Images", "value": "images"}]), className="layers-box")
 
 
 def register(app, store) -> None:
