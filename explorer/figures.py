@@ -19,6 +19,7 @@ from typing import Iterable
 import numpy as np
 from dash import Patch
 
+from .atypical import atypicality
 from .charts import (CORRECT_COLOUR, FONT, WRONG_COLOUR, confusion_figure, dataset_colours,  # noqa: F401
                      histogram_figure, selection_confusion, separability_figure)
 from .classes import BACKGROUND, FEW_CLASSES, PALETTE, class_colours  # noqa: F401 - PALETTE for callers
@@ -46,7 +47,10 @@ SCALES = {"confidence": ("Confidence", "Viridis", True, "low"),
                      False, "high"),
           # ColorBrewer RdYlBu: red where the layout misleads, blue where it keeps the neighbours
           "faith": ("Faithfulness", [[0, "#d73027"], [0.25, "#fc8d59"], [0.5, "#fee090"], [0.75, "#91bfdb"],
-                                     [1, "#4575b4"]], False, "low")}
+                                     [1, "#4575b4"]], False, "low"),
+          # the typical bulk quiet; the outliers of each class dark (explorer.atypical)
+          "atypical": ("Atypicality (percentile in its class)",
+                       [[0, "#e8e6f0"], [0.8, "#bcbddc"], [0.95, "#807dba"], [1, "#3f007d"]], False, "high")}
 #: confidence is coloured by its nines, -log10(1 - confidence) in [0, CONF_NINES]: a good model's are mostly > 0.99
 CONF_NINES = 4
 CONF_BAR = {"tickvals": [1, 2, 3, 4], "ticktext": ["0.9", "0.99", "0.999", "≥ 0.9999"]}
@@ -73,6 +77,8 @@ COLOUR_NOTES = {
                "(red = suspect)."),
     "faith": ("Faithfulness: share of a point's 10 nearest neighbours in {model} embedding that stay "
               "among its 10 nearest in this {proj}; low (red) = the projection misleads here."),
+    "atypical": ("Atypicality: how far an image is from its 10 nearest neighbours in {model} embedding, as a "
+                 "percentile within its class (dark = its class's outliers; the Image map shows the most atypical)."),
 }
 
 
@@ -99,6 +105,8 @@ def colour_values(m: ModelView, colour: str, projection: str | None = None) -> n
         return m.cached("confidence-nines", lambda: nines(m.confidence))
     if colour == "issues":
         return m.issues.score
+    if colour == "atypical":
+        return atypicality(m)
     return m.faithfulness(projection)
 
 

@@ -17,6 +17,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+# at import, not in the first map's assignment time
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
 #: points assigned in one exact assignment at most; above it, by blocks of about this many cells.
 #: Measured on clustered 2-D layouts (``benchmarks/imagemap.py``): blocks of 256 keep as much of the
@@ -62,8 +65,6 @@ def _scaled(xy: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def _assign(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """For each point (row, col floats), the index into ``cells`` (row, col integers) the exact
     assignment gives it; ``len(points) <= len(cells)``."""
-    from scipy.optimize import linear_sum_assignment
-
     centres = cells.astype(np.float64) + 0.5
     cost = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
     r, c = linear_sum_assignment(cost)
@@ -138,8 +139,6 @@ def kept_neighbours(xy, grid: Grid, k: int = K) -> float:
 
     1.0 where the grid keeps every neighbourhood; a random placement keeps about ``12 / n``.
     """
-    from scipy.spatial import cKDTree
-
     xy = np.asarray(xy, dtype=np.float64)
     n = len(xy)
     if n <= k:

@@ -18,7 +18,7 @@ MAX_SEL = 8000  # characters of an encoded selection the URL takes; a bigger one
 MAX_QUERY = MAX_SEL + 4096  # longer query strings are not ours: read none of it
 MAX_ROW = 10_000_000
 MAX_FRAME = 10_000
-COLOURS = ("true", "pred", "correct", "confidence", "issues", "faith")
+COLOURS = ("true", "pred", "correct", "confidence", "issues", "faith", "atypical")
 #: colourings that need a folder the pipeline may not have made for a model (label issues, faithfulness)
 OPTIONAL_COLOURS = ("issues", "faith")
 SHOWS = ("all", "correct", "wrong")  # the filter bar's correct/wrong choice
@@ -26,7 +26,8 @@ CONF_RANGE = (0.0, 4.0)  # the confidence filter's range in nines (figures.CONF_
 MAX_FIND = 200  # characters of a search the URL keeps (selection.find_rows takes no more)
 LAYERS = ("labels", "subclusters", "density", "images")  # the Explore scatter's optional layers (explorer.layers)
 COLOUR_LABELS = {"true": "True class", "pred": "Predicted class", "correct": "Correct / wrong",
-                 "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness"}
+                 "confidence": "Confidence", "issues": "Label-issue score", "faith": "Faithfulness",
+                 "atypical": "Atypicality"}
 
 
 #: per dataset: its model names in order and its default model

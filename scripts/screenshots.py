@@ -78,7 +78,7 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
 
 
 VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported", "imagemap", "subclusters",
-         "semzoom")
+         "semzoom", "atypical")
 #: ``--imported`` adds these to a synthetic cache: RGB 32x32 of 20 classes and grey 20x40 of 100
 IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
             {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
@@ -175,63 +175,6 @@ def take_imported(url: str, page_at, shot, served: list[str]) -> None:
     log.info("imported datasets shot: %s", ", ".join(f"{n} ({sizes[n]['n']} images)" for n in imported))
 
 
-def take_maps(url: str, page_at, shot, ds: str, views: set[str]) -> None:
-    """The image map (whole, zoomed in with an image hovered, on a phone) and the sub-clusters layer
-    (on a laptop and a phone, then the second T-shirt/top sub-cluster clicked)."""
-    for w, h in ((1366, 768), (390, 844)) if "imagemap" in views else ():
-        page = page_at(w, h)
-        page.goto(f"{url}/?tab=imagemap&ds={ds}&model=cnn&proj=tsne")
-        page.wait_for_selector("#im-graph image", state="attached", timeout=60_000)
-        page.wait_for_timeout(2500)
-        shot(page, f"imagemap-{w}x{h}.png")
-        if w == 1366:
-            page.evaluate("""() => Plotly.relayout(document.querySelector('#im-graph .js-plotly-plot'),
-                {'xaxis.range': [1100, 1660], 'yaxis.range': [1500, 1100]})""")
-            page.wait_for_timeout(1500)
-            box = page.locator("#im-graph .nsewdrag").bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_timeout(800)
-            shot(page, "imagemap-zoomed-1366x768.png")
-        page.context.close()
-    for w, h in ((1366, 768), (390, 844)) if "subclusters" in views else ():
-        page = page_at(w, h)
-        page.goto(f"{url}/?ds={ds}&model=cnn&proj=umap&layers=subclusters")
-        wait_scatter(page, "#ex-scatter", ds)
-        label = page.locator("#ex-scatter .annotation", has_text="·2").first
-        label.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
-        shot(page, f"subclusters-{w}x{h}.png")
-        if w == 1366:
-            page.locator("#ex-scatter .annotation", has_text="T-shirt/top·2").or_(label).first.click()
-            page.wait_for_function("() => new URLSearchParams(location.search).has('sel')")
-            page.wait_for_timeout(2500)
-            page.evaluate("() => window.scrollTo(0, 250)")
-            page.set_viewport_size({"width": 1366, "height": 950})
-            page.wait_for_timeout(800)
-            shot(page, "subcluster-selected-1366.png")
-        page.context.close()
-
-
-def take_semzoom(url: str, page_at, shot, ds: str, views: set[str]) -> None:
-    """The Images layer: the whole layout (representatives), then zoomed in until each point is its image."""
-    from benchmarks.semzoom_bench import ZOOM_JS
-
-    drawn = ("() => { const c = document.querySelector('#ex-scatter canvas.semzoom');"
-             " return c && c.dataset.mode === '%s' && c.dataset.pending === '0'; }")
-    for w, h in ((1366, 768), (390, 844)) if "semzoom" in views else ():
-        page = page_at(w, h)
-        page.goto(f"{url}/?ds={ds}&model=cnn&proj=umap&layers=images")
-        wait_scatter(page, "#ex-scatter", ds)
-        page.wait_for_function(drawn % "representatives", timeout=60_000)
-        page.wait_for_timeout(1200)
-        shot(page, f"semzoom-whole-{w}x{h}.png")
-        page.evaluate(ZOOM_JS, 300 if w < 500 else 600)
-        page.wait_for_function(drawn % "images", timeout=60_000)
-        page.wait_for_timeout(1200)
-        shot(page, f"semzoom-zoomed-{w}x{h}.png")
-        page.context.close()
-
-
 def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -276,13 +219,16 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
 
         # 6, 7. Label issues, and a layout coloured by its faithfulness
         take_scores(url, page_at, shot, fm, views)
-        # 9, 10, 11. The image map, the sub-clusters layer, the images on the scatter
+        # 9-12. The image map, the sub-clusters layer, the images on the scatter, atypicality
+        from scripts.image_screenshots import take_atypical, take_maps, take_semzoom
+
         take_maps(url, page_at, shot, fm, views)
         take_semzoom(url, page_at, shot, mn, views)
+        take_atypical(url, page_at, shot, fm, views)
         # 8. your own data: the imported datasets in every tab
         if "imported" in views:
             take_imported(url, page_at, shot, served)
-        if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom"}:
+        if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom", "atypical"}:
             browser.close()
             return written
 

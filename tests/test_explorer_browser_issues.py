@@ -75,7 +75,7 @@ def test_colour_by_faithfulness_shows_its_scale_and_note(page, explorer_url, exp
     m = explorer_app.explorer_store.get("mnist").model("cnn")
     open_app(page, explorer_url, "?ds=mnist&model=cnn&proj=umap")
     labels = [s.strip() for s in page.locator("#ctl-colour label").all_inner_texts()]
-    assert labels[-2:] == ["Label-issue score", "Faithfulness"]
+    assert labels[-3:] == ["Label-issue score", "Faithfulness", "Atypicality"]
     page.locator("#ctl-colour label", has_text="Faithfulness").click()
     page.wait_for_function(f"() => {GD.format(sel='#ex-scatter')}.layout.meta.colour === 'faith'")
     note = page.locator("#ctl-colour-note")

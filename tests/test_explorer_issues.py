@@ -170,7 +170,7 @@ def test_an_older_cache_without_them_keeps_working(cache_copy):
     client = app.server.test_client()
     m = app.explorer_store.get("mnist").model("cnn")
     assert m.issues is None and m.faithfulness("umap") is None
-    assert [o["value"] for o in colour_options(m, "umap")] == ["true", "pred", "correct", "confidence"]
+    assert [o["value"] for o in colour_options(m, "umap")] == ["true", "pred", "correct", "confidence", "atypical"]
     r = dash_post(client, app, "render_issues", ISSUES, changed=["tabs.value"])
     assert response_of(r, "li-missing.children") == ("Label issues are not computed for this model (CNN). "
                                                      "Rerun the pipeline to compute them.")

@@ -24,7 +24,7 @@ def test_colour_options_appear_only_where_the_data_exists(store, model, proj):
     values = [o["value"] for o in colour_options(m, proj)]
     expected = ["true", "pred", "correct", "confidence"]
     expected += ["issues"] * (model in ISSUE_MODELS) + ["faith"] * (proj in FAITH_PROJECTIONS.get(model, ()))
-    assert values == expected
+    assert values == expected + ["atypical"]  # from the k-NN graph every model has
 
 
 @pytest.mark.parametrize("model, proj", [("cnn", "umap"), ("cnn", "tsne"), ("mlp", "pca")])
@@ -76,7 +76,8 @@ def test_switching_to_a_model_without_the_data_resets_the_colouring(client, expl
     r = dash_post(client, explorer_app, "sync_url", {**values, "ctl-model.value": "pixels"},
                   changed=["ctl-model.value"])
     assert response_of(r, "ctl-colour.value") == "true"
-    assert [o["value"] for o in response_of(r, "ctl-colour.options")] == ["true", "pred", "correct", "confidence"]
+    assert [o["value"] for o in response_of(r, "ctl-colour.options")] == ["true", "pred", "correct", "confidence",
+                                                                         "atypical"]
     assert "colour=true" in response_of(r, "url.search")
     r = dash_post(client, explorer_app, "sync_url", {**values, "ctl-proj.value": "tsne"}, changed=["ctl-proj.value"])
     assert response_of(r, "ctl-colour.value") is None  # the CNN's t-SNE has faithfulness too: kept

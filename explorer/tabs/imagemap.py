@@ -1,6 +1,7 @@
 """The "Image map" tab (issue 24): the chosen model's chosen layout snapped to a grid, each cell the
 image put there (:mod:`explorer.imagemap`), for all images, Explore's selection (its box or lasso,
-confusion cell and filters) and one class or all; zoomable, its cells hovered and clicked (a click
+confusion cell and filters) or the most atypical images of each class (:mod:`explorer.atypical`), and
+one class or all; zoomable, its cells hovered and clicked (a click
 opens the image in Explore), downloaded as a PNG at the images' own pixel size or as one HTML file.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from .. import ids
+from ..atypical import MOST, most_atypical
 from ..checks import _event_points, _int, _model
 from ..export import export_name
 from ..imagemap import MAP_MAX, image_map, map_figure, map_html, map_title
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 HELP = ("The chosen layout snapped to a grid: each image sits in the cell nearest its point, so that "
         "neighbours stay neighbours (a linear assignment). Scroll to zoom, drag to pan, hover an image for "
         "its classes, click it to open it in Explore. Red frames: the model's mistakes.")
-SHOW_ALL, SHOW_FOCUS = "all", "focus"
+SHOW_ALL, SHOW_FOCUS, SHOW_ATYPICAL = "all", "focus", "atypical"
 ALL_CLASSES = "all"
 NO_FOCUS = "Explore has no selection: drag a box on its scatter or click a confusion cell, then come back."
 CONFIG = {**GRAPH_CONFIG, "scrollZoom": True, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
@@ -47,7 +49,8 @@ def layout(store: ExplorerStore) -> html.Div:
         html.Div([
             control("Images", dcc.RadioItems(id=ids.IM_SHOW, value=SHOW_ALL, inline=True, className="radio", options=[
                 {"label": f"All (at most {MAP_MAX:,})", "value": SHOW_ALL},
-                {"label": "Explore's selection", "value": SHOW_FOCUS}])),
+                {"label": "Explore's selection", "value": SHOW_FOCUS},
+                {"label": f"The most atypical ({MOST} a class)", "value": SHOW_ATYPICAL}])),
             control("Class", dcc.Dropdown(id=ids.IM_CLASS, options=class_options(store), value=ALL_CLASSES,
                                           clearable=False, searchable=False, className="im-class")),
             html.Div([
@@ -74,10 +77,14 @@ def subset(store: ExplorerStore, ds_name, model, show, klass, sel, cell_data, fl
         if rows is None:
             return m, None, ""
         words = f"Explore's selection ({words})"
+    elif show == SHOW_ATYPICAL:
+        rows, words = most_atypical(m), f"the {MOST} most atypical images of each class"
     if klass not in (None, ALL_CLASSES):
         k = _int(int(klass) if isinstance(klass, str) and klass.isdigit() else klass, 0, len(ds.class_names), "class")
         rows = rows[ds.labels[rows] == k]
-        words = f"class {ds.class_names[k]}" + (" in Explore's selection" if show == SHOW_FOCUS else "")
+        words = {SHOW_FOCUS: f"class {ds.class_names[k]} in Explore's selection",
+                 SHOW_ATYPICAL: f"the {MOST} most atypical images of class {ds.class_names[k]}"}.get(
+                     show, f"class {ds.class_names[k]}")
     return m, rows, words
 
 
@@ -140,7 +147,7 @@ def _class_value(v, r) -> str:
     return x if x is not None and x.isdigit() and int(x) < r.n_classes else ALL_CLASSES
 
 
-FIELDS = (Field("map", SHOW_ALL, lambda v, r: SHOW_FOCUS if last(v) == SHOW_FOCUS else SHOW_ALL,
+FIELDS = (Field("map", SHOW_ALL, lambda v, r: last(v) if last(v) in (SHOW_FOCUS, SHOW_ATYPICAL) else SHOW_ALL,
                 control=(ids.IM_SHOW, "value")),
           Field("mapclass", ALL_CLASSES, _class_value, control=(ids.IM_CLASS, "value")))
 
