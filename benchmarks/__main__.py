@@ -30,7 +30,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom")
+            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,17 +241,24 @@ def section_view3d(store, current, args) -> list[Row]:
 
 
 def section_imagemap(store, current, args) -> list[Row]:
-    from benchmarks.imagemap import bench_imagemap, bench_subclusters
+    from benchmarks.imagemap import bench_atypical, bench_imagemap, bench_subclusters
 
-    # sub-clusters also at 70,000 images where such a cache is given
-    return bench_imagemap(store.root) + bench_subclusters(store.root) + (
-        bench_subclusters(args.cache_70k) if args.cache_70k else [])
+    # sub-clusters and atypicality also at 70,000 images where such a cache is given
+    big = args.cache_70k
+    return (bench_imagemap(store.root) + bench_subclusters(store.root) + bench_atypical(store.root)
+            + (bench_subclusters(big) + bench_atypical(big) if big else []))
 
 
 def section_semzoom(store, current, args) -> list[Row]:
     from benchmarks.semzoom_bench import bench_semzoom
 
     return bench_semzoom(args.cache_70k)  # a real 70,000-point cache where given, else a synthetic one
+
+
+def section_faith(store, current, args) -> list[Row]:
+    from benchmarks.faith_planted import bench_planted
+
+    return bench_planted(store.root)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,28 @@ def bench_subclusters(cache: Path) -> list[Row]:
     return rows
 
 
+def bench_atypical(cache: Path) -> list[Row]:
+    """Each model's atypicality (explorer/atypical.py) from its cache: time to the colouring's values."""
+    from core.store import ArtifactStore
+    from explorer.atypical import atypicality, most_atypical
+    from explorer.store import ExplorerStore
+
+    store = ExplorerStore(ArtifactStore(cache))
+    section = "atypicality (outliers): the k-NN graph's mean distance as a percentile in each class, explorer/atypical.py"
+    rows = []
+    for name in store.names:
+        ds = store.get(name)
+        for model in ds.model_names:
+            m = ds.model(model)
+            t0 = time.perf_counter()
+            atypicality(m)
+            most = most_atypical(m)
+            seconds = time.perf_counter() - t0
+            rows.append(Row(section, f"{ds.title} · {m.title} ({ds.n:,} images): scores and the most atypical (s)",
+                            f"{seconds:.2f}", note=f"{len(most):,} most atypical kept"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.common import to_markdown
 
@@ -91,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("cache", type=Path, help="a default run's cache (its current.json)")
     cache = p.parse_args(argv).cache
-    print(to_markdown(bench_imagemap(cache) + bench_subclusters(cache)))
+    print(to_markdown(bench_imagemap(cache) + bench_subclusters(cache) + bench_atypical(cache)))
     return 0
 
 

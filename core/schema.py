@@ -159,8 +159,9 @@ ISSUES = Folder("issues", 1, "suspected label errors of one model's view of the 
          "\"score\", \"flagged\"}`"),
 ))
 FAITH = Folder("faith", 1, "where one layout keeps its model's neighbourhoods", (
-    File("faithfulness.npy", "share of row i's k = 10 nearest high-D neighbours that are also among its 10 "
-         "nearest in the layout (1 = the layout keeps them all)", _F32, (("n",),)),
+    File("faithfulness.npy", "share of row i's k = 10 nearest high-D neighbours that are among its window = 30 "
+         "nearest in the layout (1 = the layout keeps them all; folders without `window_used`: among its 10)",
+         _F32, (("n",),)),
     File("false_neighbours.npy", "share of its 10 nearest layout neighbours that are not among its 30 "
          "nearest high-D ones", _F32, (("n",),)),
 ))

@@ -310,7 +310,8 @@ def register(app, store: ExplorerStore) -> None:
         m = _model(store, ds_name, model)
         if not F.available(m, colour, proj):
             return "", {"display": "none"}
-        return F.COLOUR_NOTES[colour].format(model=m.possessive, proj=method_title(m.ds, proj)), {}
+        window = m.faith_sizes(proj)[1] if colour == "faith" else None
+        return F.COLOUR_NOTES[colour].format(model=m.possessive, proj=method_title(m.ds, proj), window=window), {}
 
 
 VIEW = View("controls", None, order=0, fields=FIELDS, layout=layout, register=register,

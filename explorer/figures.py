@@ -75,8 +75,8 @@ COLOUR_NOTES = {
     "issues": ("Label-issue score: how likely the given label is wrong, from {model} out-of-sample "
                "probability of it combined with the labels of its nearest neighbours in its embedding "
                "(red = suspect)."),
-    "faith": ("Faithfulness: share of a point's 10 nearest neighbours in {model} embedding that stay "
-              "among its 10 nearest in this {proj}; low (red) = the projection misleads here."),
+    "faith": ("Faithfulness: share of a point's 10 nearest neighbours in {model} embedding that are among "
+              "its {window} nearest in this {proj}; low (red) = the projection misleads here."),
     "atypical": ("Atypicality: how far an image is from its 10 nearest neighbours in {model} embedding, as a "
                  "percentile within its class (dark = its class's outliers; the Image map shows the most atypical)."),
 }

@@ -168,19 +168,21 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: in
     ]
 
 
-def kept_in_3d(m: ModelView, layout: str, row: int) -> tuple[int, int] | None:
-    """``(kept, k)``: how many of ``row``'s k nearest neighbours in ``layout``'s 3-D coordinates are among its
-    k nearest in ``m``'s embedding, counted here (the pipeline measures 2-D layouts only); k as the 2-D
-    layout's faithfulness counted, else :data:`~explorer.views.FAITH_K`.  ``None`` where k is 0."""
+def kept_in_3d(m: ModelView, layout: str, row: int) -> tuple[int, int, int] | None:
+    """``(kept, k, window)``: how many of ``row``'s k nearest neighbours in ``m``'s embedding are among its
+    ``window`` nearest in ``layout``'s 3-D coordinates, counted here (the pipeline measures 2-D layouts only);
+    k and window as the 2-D layout's faithfulness counted, else :data:`~explorer.views.FAITH_K` each.
+    ``None`` where k is 0."""
     knn = m.knn
-    k = min(m.faith_k(layout) if m.has_faithfulness(layout) else FAITH_K, knn.shape[1], m.ds.n - 1)
+    k, window = m.faith_sizes(layout) if m.has_faithfulness(layout) else (FAITH_K, FAITH_K)
+    k, window = min(k, knn.shape[1], m.ds.n - 1), min(window, m.ds.n - 1)
     if k < 1:
         return None
     xyz = m.coords(layout, dims=3)
     d = ((xyz - xyz[row]) ** 2).sum(axis=1)
     d[row] = np.inf
-    near = np.argpartition(d, k - 1)[:k]
-    return int(np.isin(near, np.asarray(knn[row][:k])).sum()), k
+    near = np.argpartition(d, window - 1)[:window]
+    return int(np.isin(np.asarray(knn[row][:k]), near).sum()), k, window
 
 
 def issue_line(m: ModelView, row: int) -> html.Div:
@@ -203,15 +205,15 @@ def quality_lines(m: ModelView, row: int, projection: str | None, dims: int = 2)
     in 3-D, of the 3-D ``projection`` drawn, counted here: :func:`kept_in_3d`)."""
     out = [issue_line(m, row)] if m.issues is not None else []
     if dims == 3:
-        kept, k = (kept_in_3d(m, projection, row) if projection else None) or (None, 0)
+        kept, k, window = (kept_in_3d(m, projection, row) if projection else None) or (None, 0, 0)
         label = f"3-D {method_title(m.ds, projection)}"
     else:
         kept = m.true_neighbours(projection, row) if projection else None
-        k = m.faith_k(projection) if kept is not None else 0
+        k, window = m.faith_sizes(projection) if kept is not None else (0, 0)
         label = method_title(m.ds, projection)
     if kept is not None:
-        out.append(html.Div([html.B(f"{kept} of its {k}"), f" nearest neighbours in this {label} are among "
-                             f"its {k} nearest in the space of {m.title}"
+        out.append(html.Div([html.B(f"{kept} of its {k}"), f" nearest neighbours in the space of {m.title} are "
+                             f"among its {window} nearest in this {label}"
                              + (" (the layout misleads here)" if kept <= k * 3 // 10 else "")],
                             className="detail-line", id="detail-faith", **{"data-kept": str(kept)}))
     return out

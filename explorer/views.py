@@ -370,9 +370,9 @@ class ModelView:
         return isinstance(projection, str) and projection in self.faith_dirs
 
     def faithfulness(self, projection: str) -> np.ndarray | None:
-        """float32 (n,) in [0, 1]: share of each row's :data:`FAITH_K` nearest neighbours in the model's
-        embedding that stay among its :data:`FAITH_K` nearest in the ``projection`` layout; ``None``
-        when not computed."""
+        """float32 (n,) in [0, 1]: share of each row's k nearest neighbours in the model's embedding that
+        are among its window nearest in the ``projection`` layout (:meth:`faith_sizes`); ``None`` when
+        not computed."""
         if not self.has_faithfulness(projection):
             return None
         path = self.faith_dirs[projection] / "faithfulness.npy"
@@ -385,16 +385,16 @@ class ModelView:
             return arr.astype(np.float32)
         return self.cached(f"faith-{projection}", load)
 
-    def faith_k(self, projection: str) -> int:
-        """Neighbours ``projection``'s faithfulness compared: its folder's ``k_used`` (clipped), else ``k``."""
-        def load() -> int:
+    def faith_sizes(self, projection: str) -> tuple[int, int]:
+        """``(k, window)`` of ``projection``'s faithfulness: its folder's ``k_used``, ``window_used`` (k before it)."""
+        def load() -> tuple[int, int]:
             config = self.ds.artifacts.recorded(self.faith_dirs[projection]).get("config") or {}
-            k = config.get("k_used", config.get("k"))
-            return k if isinstance(k, int) and not isinstance(k, bool) and k > 0 else FAITH_K
-        return self.cached(f"faith-k-{projection}", load)
+            k, w = config.get("k_used", config.get("k")), config.get("window_used", config.get("window"))
+            k = k if isinstance(k, int) and not isinstance(k, bool) and k > 0 else FAITH_K
+            return k, (w if isinstance(w, int) and not isinstance(w, bool) and w >= k else k)
+        return self.cached(f"faith-sizes-{projection}", load)
 
     def true_neighbours(self, projection: str, row: int) -> int | None:
-        """How many of ``row``'s :meth:`faith_k` nearest neighbours in the layout are among its
-        as many nearest in the embedding; ``None`` when faithfulness is not computed."""
+        """How many of ``row``'s k nearest in the embedding are among its window nearest in the layout, or ``None``."""
         f = self.faithfulness(projection)
-        return None if f is None else int(round(float(f[row]) * self.faith_k(projection)))
+        return None if f is None else int(round(float(f[row]) * self.faith_sizes(projection)[0]))

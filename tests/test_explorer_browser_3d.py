@@ -117,7 +117,7 @@ def test_turn_the_3d_view_then_hover_a_point_for_its_image_and_click_it_for_its_
     page.mouse.up()
     page.wait_for_function("(id) => document.querySelector('#ex-detail').innerText.includes('Sample #' + id)",
                            arg=int(ds.sample_ids[pt["row"]]))
-    assert "nearest neighbours in this 3-D UMAP are among" in page.inner_text("#ex-detail")  # the layout drawn
+    assert "nearest in this 3-D UMAP" in page.inner_text("#ex-detail")  # the layout drawn
     # the clicked point is ringed in 3-D and joined to its 10 nearest neighbours in the embedding
     page.wait_for_function(f"() => {GD}._fullData.some(t => t.name === 'clicked')")
     lines = page.evaluate(f"() => {GD}._fullData.filter(t => t.name.startsWith('neighbour-lines'))"

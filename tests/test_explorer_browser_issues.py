@@ -46,7 +46,7 @@ def test_click_a_suspect_to_see_it_in_explore(page, explorer_url, explorer_app):
     assert f"Label-issue score {float(m.issues.score[row]):.2f}" in text
     assert f"suggested label {m.ds.class_names[m.pred[row]]}" in text
     kept = round(10 * float(faithfulness_of(row, "cnn", "tsne")))
-    assert f"{kept} of its 10 nearest neighbours in this t-SNE" in text
+    assert f"{kept} of its 10 nearest neighbours in the space of CNN are among its 10 nearest in this t-SNE" in text
 
 
 def test_class_pair_filter_from_the_matrix_and_the_url(page, explorer_url, explorer_app):

@@ -100,8 +100,8 @@ def test_detail_panel_counts_the_true_neighbours(client, explorer_app, store, mo
         assert faith["props"]["data-kept"] == str(kept)
         label = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}[proj]
         assert faith["props"]["children"][0]["props"]["children"] == f"{kept} of its 10"
-        assert faith["props"]["children"][1].startswith(f" nearest neighbours in this {label} are among its 10 "
-                                                        f"nearest in the space of {m.title}")
+        assert faith["props"]["children"][1].startswith(f" nearest neighbours in the space of {m.title} are among "
+                                                        f"its 10 nearest in this {label}")
         (issue,) = [c for c in components(tree, "detail-line") if c["props"].get("id") == "detail-issue"]
         parts = issue["props"]["children"]
         assert parts[1]["props"]["children"] == f"{float(m.issues.score[row]):.2f}"

@@ -152,3 +152,24 @@ def test_end_to_end_publishes_both_stages(tiny_run):
         assert set(li) >= {"count", "threshold", "top"} and len(li["top"]) == 20
         assert all(0 <= i < 10000 for i in li["top"])
     assert "label suspects" in r.stdout and "t-SNE faith." in r.stdout
+
+
+def test_the_window_forgives_a_shuffle_inside_a_neighbourhood_and_still_finds_a_tear(rng):
+    """Issue 25 §4: each point nudged within its neighbourhood keeps its 10 nearest among the layout's 30
+    (tolerant) though not among its 10 (strict); a point moved far away loses them under both."""
+    X = rng.normal(size=(800, 2))
+    high = build_knn(X, 30, method="exact").indices
+    spacing = np.median(np.sort(((X[:, None] - X[None]) ** 2).sum(-1), 1)[:, 1] ** 0.5)
+    Y = X + rng.normal(0, spacing, X.shape)  # a shuffle among near neighbours: no tear
+    torn = 17
+    Y[torn] = X.max(0) + 10  # a tear: put among nobody
+    strict = faithfulness(high, Y, k=10, k_far=30)[0]
+    tolerant = faithfulness(high, Y, k=10, k_far=30, window=30)[0]
+    rest = np.arange(len(X)) != torn
+    assert tolerant[rest].mean() > strict[rest].mean() + 0.2
+    assert (tolerant[rest] <= 0.3).mean() < (strict[rest] <= 0.3).mean()
+    assert strict[torn] == tolerant[torn] == 0.0
+    with pytest.raises(ConfigError, match="window"):
+        faithfulness(high, Y, k=10, window=5)
+    with pytest.raises(ConfigError, match="window must be >= k"):
+        FaithConfig(k=10, window=5)

@@ -195,16 +195,16 @@ def test_the_explorer_takes_faithfulnesss_k_from_its_folder(tmp_path):
     write_synthetic_cache(tmp_path, n=120, seed=2)
     m = ExplorerStore(ArtifactStore(tmp_path)).get("mnist").model("cnn")
     proj = next(iter(m.faith_dirs))
-    assert m.faith_k(proj) == 10
+    assert m.faith_sizes(proj) == (10, 10)  # a folder from before the window: 10 among 10
     folder = m.faith_dirs[proj]
     record = json.loads((folder / "config.json").read_text())
-    record["config"]["k_used"] = 5
+    record["config"].update(k_used=5, window_used=15)
     (folder / "config.json").write_text(json.dumps(record))
     m2 = ExplorerStore(ArtifactStore(tmp_path)).get("mnist").model("cnn")
     f = m2.faithfulness(proj)
-    assert m2.faith_k(proj) == 5 and m2.true_neighbours(proj, 3) == round(float(f[3]) * 5)
+    assert m2.faith_sizes(proj) == (5, 15) and m2.true_neighbours(proj, 3) == round(float(f[3]) * 5)
     text = str(quality_lines(m2, 3, proj))
-    assert "B('2 of its 5')" in text and "among its 5 nearest in the space of CNN" in text
+    assert "B('2 of its 5')" in text and "nearest neighbours in the space of CNN are among its 15 nearest in this" in text
 
 
 def test_sample_ids_follow_the_datasets_own_training_size():
