@@ -241,12 +241,10 @@ def section_view3d(store, current, args) -> list[Row]:
 
 
 def section_imagemap(store, current, args) -> list[Row]:
-    from benchmarks.imagemap import bench_atypical, bench_imagemap, bench_subclusters
+    from benchmarks.imagemap import bench_imagemap, bench_layers
 
     # sub-clusters and atypicality also at 70,000 images where such a cache is given
-    big = args.cache_70k
-    return (bench_imagemap(store.root) + bench_subclusters(store.root) + bench_atypical(store.root)
-            + (bench_subclusters(big) + bench_atypical(big) if big else []))
+    return bench_imagemap(store.root) + bench_layers(store.root) + (bench_layers(args.cache_70k) if args.cache_70k else [])
 
 
 def section_semzoom(store, current, args) -> list[Row]:

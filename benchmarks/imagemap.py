@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Row
+from benchmarks.common import Row, timed
 from explorer.grid import kept_neighbours, snap
 
 SIZES = (2_500, 10_000)
@@ -61,48 +61,39 @@ def bench_imagemap(cache: Path) -> list[Row]:
     return rows
 
 
-def bench_subclusters(cache: Path) -> list[Row]:
-    """Each model's sub-clusters (explorer/subclusters.py): time, how many, the images in one."""
+def bench_layers(cache: Path) -> list[Row]:
+    """Each model's sub-clusters (explorer/subclusters.py) and atypicality (explorer/atypical.py), both made once
+    per model when first shown, each against the Density layer of the same model (explorer/layers.py), the
+    on-demand layer the page had before them, timed in the same loop."""
     from core.store import ArtifactStore
+    from explorer.atypical import atypicality, most_atypical
+    from explorer.layers import density_image
     from explorer.store import ExplorerStore
     from explorer.subclusters import find_subclusters
 
+    import sklearn.cluster  # noqa: F401 - imported before the clock, as the page has it by the second use
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
+
     store = ExplorerStore(ArtifactStore(cache))
-    section = "sub-clusters within each class (HDBSCAN in the model's embedding, explorer/subclusters.py)"
+    section = ("what the model found: sub-clusters in each class (HDBSCAN in the model's embedding) and atypicality "
+               "(the k-NN graph's mean distance as a percentile in each class), against the Density layer")
     rows = []
     for name in store.names:
         ds = store.get(name)
         for model in ds.model_names:
             m = ds.model(model)
-            t0 = time.perf_counter()
-            found = find_subclusters(m)
-            seconds = time.perf_counter() - t0
+            (found, sub), (most, atyp), (_, density) = (timed(f) for f in (
+                lambda: find_subclusters(m), lambda: (atypicality(m), most_atypical(m))[1],
+                lambda: density_image(m, "umap" if m.has("umap") else next(iter(m.projection_dirs)), "true")))
+            what = f"{ds.title} · {m.title} ({ds.n:,} images)"
             covered = sum(len(s.rows) for s in found)
-            rows.append(Row(section, f"{ds.title} · {m.title} ({ds.n:,} images): sub-clusters found (s)",
-                            f"{seconds:.1f}", note=f"{len(found)} sub-clusters in {len({s.cls for s in found})} "
-                                                    f"classes, holding {covered:,} images"))
-    return rows
-
-
-def bench_atypical(cache: Path) -> list[Row]:
-    """Each model's atypicality (explorer/atypical.py) from its cache: time to the colouring's values."""
-    from core.store import ArtifactStore
-    from explorer.atypical import atypicality, most_atypical
-    from explorer.store import ExplorerStore
-
-    store = ExplorerStore(ArtifactStore(cache))
-    section = "atypicality (outliers): the k-NN graph's mean distance as a percentile in each class, explorer/atypical.py"
-    rows = []
-    for name in store.names:
-        ds = store.get(name)
-        for model in ds.model_names:
-            m = ds.model(model)
-            t0 = time.perf_counter()
-            atypicality(m)
-            most = most_atypical(m)
-            seconds = time.perf_counter() - t0
-            rows.append(Row(section, f"{ds.title} · {m.title} ({ds.n:,} images): scores and the most atypical (s)",
-                            f"{seconds:.2f}", note=f"{len(most):,} most atypical kept"))
+            rows += [Row(section, f"{what}: sub-clusters found (s)", f"{sub:.2f}", reference=f"density {density:.2f}",
+                         ratio=f"{sub / density:.1f}x", note=f"{len(found)} sub-clusters in "
+                                                              f"{len({s.cls for s in found})} classes, holding {covered:,} images"),
+                     Row(section, f"{what}: atypicality and the most atypical (s)", f"{atyp:.2f}",
+                         reference=f"density {density:.2f}", ratio=f"{atyp / density:.2f}x",
+                         note=f"{len(most):,} most atypical kept")]
     return rows
 
 
@@ -113,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("cache", type=Path, help="a default run's cache (its current.json)")
     cache = p.parse_args(argv).cache
-    print(to_markdown(bench_imagemap(cache) + bench_subclusters(cache) + bench_atypical(cache)))
+    print(to_markdown(bench_imagemap(cache) + bench_layers(cache)))
     return 0
 
 

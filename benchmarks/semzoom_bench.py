@@ -16,13 +16,11 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import Row, to_markdown
+from benchmarks.common import Row, cache_or_synthetic, explorer_in_chromium, to_markdown
 
-log = logging.getLogger("benchmarks.semzoom")
 SECTION = "semzoom: Explore's images drawn on the scatter (the Images layer), frames per second while panning"
 CANVAS = "#ex-scatter canvas.semzoom"
 #: zoom to a box around the centre of the densest class holding about ``want`` points, in pan mode
@@ -106,33 +104,10 @@ def rows_of(m: dict, n: int, note: str) -> list[Row]:
 
 
 def bench_semzoom(cache: Path | None = None, n: int = 70_000) -> list[Row]:
-    from playwright.sync_api import sync_playwright
-
-    from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, Explorer
-
-    tmp = None
-    if cache is None:
-        from synthetic.cache import write_synthetic_cache
-
-        tmp = tempfile.TemporaryDirectory(prefix="bench-semzoom-")
-        cache = Path(tmp.name)
-        write_synthetic_cache(cache, n=n, seed=0)
-        note = "synthetic cache"
-    else:
-        from core.store import ArtifactStore
-
-        n = next(iter(ArtifactStore(cache).read_current()["datasets"].values()))["n"]
-        note = f"MNIST of the cache at {cache}"
-    try:
-        with Explorer(cache) as app, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                return rows_of(measure(browser, app.url), n, note)
-            finally:
-                browser.close()
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    with cache_or_synthetic(cache, n, "bench-semzoom-") as (cache, n, first):
+        note = f"{first['title']} of the cache at {cache}" if first else "synthetic cache"
+        with explorer_in_chromium(cache) as (browser, url):
+            return rows_of(measure(browser, url), n, note)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,16 +24,13 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Row, to_markdown
+from benchmarks.common import Row, cache_or_synthetic, explorer_in_chromium, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-log = logging.getLogger("benchmarks.view3d")
 SECTION = "view3d: Explore's 3-D view"
 TARGET_SWITCH_S = 3.0
 TARGET_HOVER_MS = 20.0
@@ -175,37 +172,11 @@ def rows_of(m: dict, n: int, note: str) -> list[Row]:
 
 def bench_view3d(cache: Path | None = None, n: int = 70_000, loads: int = 3, hovers: int = 20) -> list[Row]:
     """:func:`measure` on ``cache`` (default: a synthetic one of ``n`` points per dataset, in a temporary folder)."""
-    from playwright.sync_api import sync_playwright
-
-    from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, Explorer
-
-    tmp = None
-    if cache is None:
-        from synthetic.cache import write_synthetic_cache
-
-        tmp = tempfile.TemporaryDirectory(prefix="bench-3d-")
-        cache = Path(tmp.name)
-        t0 = time.perf_counter()
-        write_synthetic_cache(cache, n=n, seed=0)
-        log.info("synthetic %d-point cache written in %.0f s", n, time.perf_counter() - t0)
-        note = "synthetic cache (synthetic/cache.py): CNN with 3-D UMAP"
-    else:
-        from core.store import ArtifactStore
-
-        current = ArtifactStore(cache).read_current()
-        first = next(iter(current["datasets"].values()))
-        n = first["n"]
-        note = f"the cache at {cache}: {first['title']}, CNN"
-    try:
-        with Explorer(cache) as app, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                return rows_of(measure(browser, app.url, n, loads, hovers), n, note)
-            finally:
-                browser.close()
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    with cache_or_synthetic(cache, n, "bench-3d-") as (cache, n, first):
+        note = (f"the cache at {cache}: {first['title']}, CNN" if first
+                else "synthetic cache (synthetic/cache.py): CNN with 3-D UMAP")
+        with explorer_in_chromium(cache) as (browser, url):
+            return rows_of(measure(browser, url, n, loads, hovers), n, note)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ MOST = 100  # the Image map's "most atypical": this many of each class at most
 def raw_distance(m: ModelView) -> np.ndarray:
     """float32 (n,): each row's mean distance to its :data:`K` nearest neighbours in ``m``'s embedding."""
     def make() -> np.ndarray:
-        dist = m.ds.artifacts.load_array(m.embed_dir / "knn-distances.npy", mmap=True)
+        dist = m._array("knn-distances.npy", mmap=True)  # read as the model's other arrays: a row per image
         return np.asarray(dist[:, :K], dtype=np.float64).mean(1).astype(np.float32)
     return m.cached("knn-mean-distance", make)
 

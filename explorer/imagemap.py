@@ -21,6 +21,9 @@ import numpy as np
 from .grid import Grid, kept_neighbours, snap
 
 from .charts import WRONG_COLOUR
+from .export_html import CONFIG as HTML_CONFIG
+from .export_html import _script_json, plotly_source
+from .export_html import kept_rows as export_kept
 from .panels import pct
 from .store import ModelView, method_title
 from .thumbnails import encode_png
@@ -85,11 +88,9 @@ def map_key(m: ModelView, projection: str, rows: np.ndarray) -> str:
 
 
 def kept_rows(rows: np.ndarray, most: int = MAP_MAX, seed: int = SEED) -> np.ndarray:
-    """``rows`` sorted, or a seeded random ``most`` of them."""
+    """``rows`` sorted, or a seeded random ``most`` of them (as the HTML export keeps its points)."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
-    if len(rows) <= most:
-        return rows
-    return np.sort(np.random.default_rng(seed).choice(rows, most, replace=False))
+    return rows[export_kept(len(rows), None, most, seed)]
 
 
 def image_map(m: ModelView, projection: str, rows, label: str) -> ImageMap:
@@ -186,8 +187,6 @@ def map_title(m: ModelView, imap: ImageMap) -> str:
 
 def map_html(m: ModelView, imap: ImageMap) -> str:
     """The map as one HTML file that opens with no server: plotly.js, the figure and the PNG inline."""
-    from .export_html import CONFIG, _script_json, plotly_source
-
     uri = "data:image/png;base64," + base64.b64encode(imap.png).decode("ascii")
     fig = map_figure(m, imap, uri)
     title = html.escape(map_title(m, imap))
@@ -199,7 +198,7 @@ p {{ margin: 6px 10px; color: #444; }} #map image {{ image-rendering: pixelated;
 <script>{plotly_source()}</script></head>
 <body><p><b>{title}</b>: {html.escape(imap.words())}. Scroll to zoom, drag to pan; red frames: the model's mistakes.</p>
 <div id="map"></div>
-<script>const spec = {_script_json({**fig, "config": {**CONFIG, "scrollZoom": True}})};
+<script>const spec = {_script_json({**fig, "config": {**HTML_CONFIG, "scrollZoom": True}})};
 Plotly.newPlot("map", spec.data, spec.layout, spec.config);</script>
 </body></html>
 """

@@ -54,9 +54,8 @@ class SubCluster:
 
 def embedding(m: ModelView) -> np.ndarray:
     """The model's embedding of every row: ``space.npy``, or the pixels in [0, 1] where it has none."""
-    path = Path(m.embed_dir) / "space.npy"
-    if path.is_file():
-        return m.cached("space", lambda: m.ds.artifacts.load_array(path, mmap=True))
+    if (Path(m.embed_dir) / "space.npy").is_file():
+        return m._array("space.npy", mmap=True)  # checked to have a row per image, as the model's other arrays
     return m.ds.images.reshape(m.ds.n, -1)  # scaled by the caller, in float32 per class
 
 

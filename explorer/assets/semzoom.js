@@ -4,7 +4,8 @@
  * point, as large as the points in view leave room for (a whole multiple of its own size from there up,
  * so its pixels stay crisp), framed in its class's colour or red where the model is wrong. Zoomed out,
  * each class shows a few representative images at its densest places in view. It follows a pan or a
- * zoom frame by frame, and the canvas takes no pointer events: hover and selection work as without it.
+ * zoom frame by frame (a pan moves the last drawing, one blit a frame, and draws afresh when the drag ends),
+ * and the canvas takes no pointer events: hover and selection work as without it.
  *
  * The canvas says what it drew: data-mode ("images", "representatives" or "off") and, once the view
  * settles, data-drawn (JSON of {row, x, y, w, h}: each image's rectangle in CSS pixels of the plot area).
@@ -81,9 +82,19 @@
     const ctx = c.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, size.w, size.h);
-    if (!ticked()) { c.dataset.mode = "off"; c.dataset.drawn = "[]"; return; }
+    if (!ticked()) { c.dataset.mode = "off"; c.dataset.drawn = "[]"; s.last = null; return; }
     if (s.data !== gd.data || s.full !== gd._fullData) { s.traces = traces(gd); s.data = gd.data; s.full = gd._fullData; }
     const r = ranges(gd, ev), sx = size.w / (r[1] - r[0]), sy = size.h / (r[3] - r[2]);
+    const last = s.last;
+    if (!settled && last && last.w === c.width && last.h === c.height &&
+        Math.abs(last.r[1] - last.r[0] - (r[1] - r[0])) <= 1e-9 * Math.abs(r[1] - r[0]) &&
+        Math.abs(last.r[3] - last.r[2] - (r[3] - r[2])) <= 1e-9 * Math.abs(r[3] - r[2])) {
+      // a pan (the scale unchanged): the last full drawing moved with the points, one blit a frame; the
+      // images entering at the edges are drawn when the drag ends
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(last.canvas, Math.round((last.r[0] - r[0]) * sx * dpr), Math.round((r[2] - last.r[2]) * sy * dpr));
+      return;
+    }
     const seen = [];  // [px, py, row] of the points in view
     s.traces.forEach(function (t) {
       for (let i = 0; i < t.rows.length; i++) {
@@ -120,6 +131,13 @@
       ctx.strokeRect(x - f / 2, y - f / 2, dw + f, dh + f);
       drawn.push({row: row, x: x, y: y, w: dw, h: dh});
     });
+    // kept for the frames of a pan (above)
+    const kept = s.last && s.last.canvas.width === c.width && s.last.canvas.height === c.height
+      ? s.last.canvas : Object.assign(document.createElement("canvas"), {width: c.width, height: c.height});
+    const kc = kept.getContext("2d");
+    kc.clearRect(0, 0, kept.width, kept.height);
+    kc.drawImage(c, 0, 0);
+    s.last = {canvas: kept, r: r, w: c.width, h: c.height};
     const pending = Object.keys(waiting);
     c.dataset.pending = pending.length;
     if (settled || pending.length) c.dataset.drawn = JSON.stringify(drawn);

@@ -34,10 +34,8 @@ CONFIG = {**GRAPH_CONFIG, "scrollZoom": True, "modeBarButtonsToRemove": ["select
           "toImageButtonOptions": {**GRAPH_CONFIG.get("toImageButtonOptions", {}), "filename": "image-map"}}
 
 
-def class_options(store: ExplorerStore) -> list[dict]:
-    """"All classes" and each class of the dataset with the most (names differ by dataset: the
-    callback relabels them)."""
-    names = max((store.get(n).class_names for n in store.names), key=len)
+def class_options(names) -> list[dict]:
+    """"All classes" and each of ``names``."""
     return [{"label": "All classes", "value": ALL_CLASSES}] + [
         {"label": str(c), "value": str(i)} for i, c in enumerate(names)]
 
@@ -51,8 +49,10 @@ def layout(store: ExplorerStore) -> html.Div:
                 {"label": f"All (at most {MAP_MAX:,})", "value": SHOW_ALL},
                 {"label": "Explore's selection", "value": SHOW_FOCUS},
                 {"label": f"The most atypical ({MOST} a class)", "value": SHOW_ATYPICAL}])),
-            control("Class", dcc.Dropdown(id=ids.IM_CLASS, options=class_options(store), value=ALL_CLASSES,
-                                          clearable=False, searchable=False, className="im-class")),
+            # the dataset with the most classes; a callback names the shown one's
+            control("Class", dcc.Dropdown(id=ids.IM_CLASS, value=ALL_CLASSES, clearable=False, searchable=False,
+                                          className="im-class", options=class_options(
+                                              max((store.get(n).class_names for n in store.names), key=len)))),
             html.Div([
                 html.Button("Download PNG", id=ids.IM_PNG_BTN, className="btn",
                             title="The map at the images' own pixel size (a 28x28 image: 28 px a cell)"),
@@ -88,13 +88,21 @@ def subset(store: ExplorerStore, ds_name, model, show, klass, sel, cell_data, fl
     return m, rows, words
 
 
+def shown_map(store: ExplorerStore, ds_name, model, proj, *chosen):
+    """``(m, imap, rows, words)`` for the tab's controls (``chosen``: :func:`subset`'s after the model); ``imap``
+    is ``None`` where there are no rows (``rows`` ``None``: Explore has no selection)."""
+    m, rows, words = subset(store, ds_name, model, *chosen)
+    if rows is None or not len(rows):
+        return m, None, rows, words
+    proj = proj if m.has(proj) else next(iter(m.projection_dirs))  # a model without it: its first layout
+    return m, image_map(m, proj, rows, words), rows, words
+
+
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
     @app.callback(Output(ids.IM_CLASS, "options"), Input(ids.DATASET, "value"))
     def class_names(ds_name):
-        names = _model(store, ds_name, None).ds.class_names
-        return [{"label": "All classes", "value": ALL_CLASSES}] + [
-            {"label": str(c), "value": str(i)} for i, c in enumerate(names)]
+        return class_options(_model(store, ds_name, None).ds.class_names)
 
     @app.callback(
         Output(ids.IM_GRAPH, "figure"), Output(ids.IM_INFO, "children"),
@@ -104,13 +112,11 @@ def register(app, store: ExplorerStore) -> None:
     def render_map(tab, ds_name, model, proj, show, klass, sel, cell_data, flt):
         if tab != "imagemap":
             raise PreventUpdate  # made when the tab is opened
-        m, rows, words = subset(store, ds_name, model, show, klass, sel, cell_data, flt)
-        if rows is None or not len(rows):
+        m, imap, rows, words = shown_map(store, ds_name, model, proj, show, klass, sel, cell_data, flt)
+        if imap is None:
             empty = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
                                             "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
             return empty, NO_FOCUS if rows is None else f"No images: {words} is empty."
-        proj = proj if m.has(proj) else next(iter(m.projection_dirs))
-        imap = image_map(m, proj, rows, words)
         return map_figure(m, imap, f"/imagemap/{imap.key}.png"), [html.B(map_title(m, imap)), ": ", imap.words() + "."]
 
     @app.callback(
@@ -119,15 +125,13 @@ def register(app, store: ExplorerStore) -> None:
         State(ids.IM_CLASS, "value"), State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"),
         prevent_initial_call=True)
     def download(_png, _html, ds_name, model, proj, show, klass, sel, cell_data, flt):
-        m, rows, words = subset(store, ds_name, model, show, klass, sel, cell_data, flt)
-        if rows is None or not len(rows):
+        m, imap, _, _ = shown_map(store, ds_name, model, proj, show, klass, sel, cell_data, flt)
+        if imap is None:
             raise PreventUpdate
-        proj = proj if m.has(proj) else next(iter(m.projection_dirs))
-        imap = image_map(m, proj, rows, words)
         if ctx.triggered_id == ids.IM_HTML_BTN:
-            return dcc.send_string(map_html(m, imap), filename=export_name(m, proj, "image-map", "html"),
+            return dcc.send_string(map_html(m, imap), filename=export_name(m, imap.projection, "image-map", "html"),
                                    type="text/html")
-        return dcc.send_bytes(imap.png, filename=export_name(m, proj, "image-map", "png"), type="image/png")
+        return dcc.send_bytes(imap.png, filename=export_name(m, imap.projection, "image-map", "png"), type="image/png")
 
     @app.callback(
         Output(ids.CLICKED, "data", allow_duplicate=True), Output(ids.TABS_ID, "value", allow_duplicate=True),
