@@ -50,7 +50,9 @@ class FaithConfig:
         if self.k_far < self.k:
             raise ConfigError(f"k_far must be >= k (got k_far={self.k_far}, k={self.k})")
         if self.window < self.k:
-            raise ConfigError(f"window must be >= k (got window={self.window}, k={self.k})")
+            raise ConfigError(f"window must be >= k: the layout neighbours searched must hold the k compared "
+                              f"(got --faith-window {self.window}, --faith-k {self.k}); raise --faith-window or "
+                              "lower --faith-k")
 
 
 def layout_knn(Y: np.ndarray, k: int) -> KnnGraph:
