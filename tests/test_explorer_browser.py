@@ -78,13 +78,29 @@ def base_points(page, sel: str = "#ex-scatter") -> int:
     return sum(t["n"] for t in page.evaluate(TRACE_LENGTHS_JS, sel) if t["name"] != "highlight")
 
 
+def settled_points(page, sel: str = "#ex-scatter") -> list[dict]:
+    """POINTS_JS once the scatter has stopped moving: two reads 150 ms apart agree.
+
+    A page can still resize a plot after its first drawing (a neighbour's figure arriving), and a
+    drag aimed at where the points were a moment ago selects the wrong ones.
+    """
+    last = None
+    for _ in range(60):
+        now = page.evaluate(POINTS_JS, sel)
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(150)
+    raise AssertionError(f"the points of {sel} kept moving for 9 s")
+
+
 def highlight_count(page, sel: str = "#ex-scatter") -> int:
     return next(t["n"] for t in page.evaluate(TRACE_LENGTHS_JS, sel) if t["name"] == "highlight")
 
 
 def isolated_point(page, sel: str = "#ex-scatter") -> dict:
     """The point farthest from its nearest neighbour on screen, so a hover cannot miss it."""
-    pts = page.evaluate(POINTS_JS, sel)
+    pts = settled_points(page, sel)
     xy = np.array([[p["x"], p["y"]] for p in pts])
     d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
@@ -217,7 +233,7 @@ def test_confusion_cell_highlights_exactly_its_points(page, explorer_url, explor
 
 def test_box_selection_fills_gallery(page, explorer_url, explorer_app):
     open_app(page, explorer_url)
-    pts = page.evaluate(POINTS_JS, "#ex-scatter")
+    pts = settled_points(page, "#ex-scatter")
     xy = np.array([[q["x"], q["y"]] for q in pts])
     # a box around the left third of the plot: several clusters, a known set of points
     x0, x1 = xy[:, 0].min() - 5, edge_in_gap(xy[:, 0], 0.2, 0.45)
@@ -286,7 +302,7 @@ def test_compare_projections_links_selection(page, explorer_url):
              "#cp-left")
     wait_scatter(page, "#cp-right")
     assert base_points(page, "#cp-left") == base_points(page, "#cp-right") == 300
-    pts = page.evaluate(POINTS_JS, "#cp-left")
+    pts = settled_points(page, "#cp-left")
     xy = np.array([[q["x"], q["y"]] for q in pts])
     x0, x1 = edge_in_gap(xy[:, 0], 0.55, 0.8), xy[:, 0].max() + 5
     y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.tabs.explore import GALLERY_MAX
-from test_explorer_browser import POINTS_JS, open_app
+from test_explorer_browser import settled_points, open_app
 
 N = 2 * GALLERY_MAX + 100  # three pages, the last one short
 TILE_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
@@ -37,7 +37,7 @@ def big_url(big_app):
 
 def drag_all(page) -> list[int]:
     """Drag a box around every point of the scatter, as a user does; their rows."""
-    pts = page.evaluate(POINTS_JS, "#ex-scatter")
+    pts = settled_points(page, "#ex-scatter")
     xs, ys = [q["x"] for q in pts], [q["y"] for q in pts]
     x0, x1, y0, y1 = min(xs) - 5, max(xs) + 5, min(ys) - 5, max(ys) + 5
     page.mouse.move(x0, y0)

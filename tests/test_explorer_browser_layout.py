@@ -8,7 +8,7 @@ import contextlib
 
 import pytest
 
-from test_explorer_browser import GD, POINTS_JS, isolated_point, open_app, wait_hover_labels
+from test_explorer_browser import GD, settled_points, isolated_point, open_app, wait_hover_labels
 
 #: the blocks of Explore a user reads or presses, each a CSS selector (every match counts)
 BLOCKS = ["header h1", ".tagline", ".tabs .tab", "#ex-scatter .gtitle", "#ex-scatter .modebar-group",
@@ -88,6 +88,6 @@ def test_on_a_phone_a_tapped_points_detail_is_a_sheet_that_closes(browser, explo
         page.locator("#ex-detail .detail-close").tap()
         page.wait_for_function("() => getComputedStyle(document.querySelector('#ex-detail')).position !== 'fixed'")
         # the next point opened brings the sheet up again (the scatter scrolled to the top when the first opened)
-        again = next(p for p in page.evaluate(POINTS_JS, "#ex-scatter") if p["row"] == pt["row"])
+        again = next(p for p in settled_points(page, "#ex-scatter") if p["row"] == pt["row"])
         page.touchscreen.tap(again["x"], again["y"])
         page.wait_for_function("() => getComputedStyle(document.querySelector('#ex-detail')).position === 'fixed'")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthetic.cache import MODEL_CELLS
-from test_explorer_browser import GD, POINTS_JS, edge_in_gap, isolated_point, open_app, wait_scatter
+from test_explorer_browser import GD, settled_points, edge_in_gap, isolated_point, open_app, wait_scatter
 
 # Row -> [x, y] in data coordinates (from the plot units Plotly holds, by layout.meta.grid) of every
 # base point of a scatter, as Plotly holds them now.
@@ -105,7 +105,7 @@ def test_compare_view_links_a_selection_between_two_models(page, explorer_url, e
     assert np.allclose(drawn_coords(page, "#cp-right", ds.n), mlp.coords("umap"), atol=ATOL)
     page.wait_for_function("() => location.search.includes('model2=mlp')")
 
-    pts = page.evaluate(POINTS_JS, "#cp-left")
+    pts = settled_points(page, "#cp-left")
     xy = np.array([[q["x"], q["y"]] for q in pts])
     x0, x1 = edge_in_gap(xy[:, 0], 0.55, 0.8), xy[:, 0].max() + 5
     y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5

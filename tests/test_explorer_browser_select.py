@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.encoding import view_xy
-from test_explorer_browser import (GD, POINTS_JS, callbacks_completed, edge_in_gap, hover_isolated, click_isolated,
+from test_explorer_browser import (GD, settled_points, callbacks_completed, edge_in_gap, hover_isolated, click_isolated,
                                    open_app, wait_callbacks, wait_scatter)
 
 GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
@@ -13,7 +13,7 @@ GALLERY_ROWS_JS = "els => els.map(e => Number(e.dataset.row))"
 
 def drag_box(page, sel: str = "#ex-scatter", lo: float = 0.2, hi: float = 0.45) -> list[int]:
     """Drag a box over the left part of a scatter, as a user does; the rows inside it."""
-    pts = page.evaluate(POINTS_JS, sel)
+    pts = settled_points(page, sel)
     xy = np.array([[q["x"], q["y"]] for q in pts])
     x0, x1 = xy[:, 0].min() - 5, _edge(xy[:, 0], lo, hi)
     y0, y1 = xy[:, 1].min() - 5, xy[:, 1].max() + 5
@@ -251,7 +251,7 @@ def test_a_tap_on_a_touch_screen_opens_the_point(browser, explorer_url):
 
 def _another_isolated(page, not_this: dict) -> dict:
     """The most isolated point on screen other than ``not_this`` (and 40 px away from it)."""
-    pts = [p for p in page.evaluate(POINTS_JS, "#ex-scatter")
+    pts = [p for p in settled_points(page, "#ex-scatter")
            if p["row"] != not_this["row"] and abs(p["x"] - not_this["x"]) + abs(p["y"] - not_this["y"]) > 40]
     xy = np.array([[p["x"], p["y"]] for p in pts])
     d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))

@@ -11,7 +11,7 @@ import pytest
 
 from synthetic.cache import decode_row
 from explorer.thumbnails import page_count
-from test_explorer_browser import POINTS_JS, open_app, tooltip_image, wait_callbacks, wait_hover_labels
+from test_explorer_browser import settled_points, open_app, tooltip_image, wait_callbacks, wait_hover_labels
 
 N = 1500
 # every sprite page the page fetched: URL without its query, start (ms after navigation), bytes on the wire
@@ -48,7 +48,7 @@ def sprite_url(sprite_app):
 
 def isolated_in(page, lo: int, hi: int) -> dict:
     """The point of a row in ``lo..hi-1`` farthest from its nearest neighbour on screen."""
-    pts = page.evaluate(POINTS_JS, "#ex-scatter")
+    pts = settled_points(page, "#ex-scatter")
     xy = np.array([[p["x"], p["y"]] for p in pts])
     d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
