@@ -30,7 +30,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith")
+            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith", "depth")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,6 +257,12 @@ def section_faith(store, current, args) -> list[Row]:
     from benchmarks.faith_planted import bench_planted
 
     return bench_planted(store.root)
+
+
+def section_depth(store, current, args) -> list[Row]:
+    from benchmarks.depth_bench import bench_depth
+
+    return bench_depth(store.root)
 
 
 if __name__ == "__main__":

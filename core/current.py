@@ -48,6 +48,7 @@ class ModelEntry:
     # optional folders: absent, null (older caches) or empty where the run made none
     projections3d: dict[str, str] | None = dataclasses.field(default_factory=dict)  # the 3-D view's
     dynamics: str | None = None
+    layers: str | None = None  # the Layers view's frames (a network's; newer caches)
     issues: str | None = None
     faithfulness: dict[str, str] | None = dataclasses.field(default_factory=dict)
 
@@ -79,7 +80,7 @@ def to_json(datasets: dict[str, DatasetEntry | dict], report: str, run: dict, st
     for name, entry in datasets.items():
         d = dataclasses.asdict(entry) if dataclasses.is_dataclass(entry) else dict(entry)
         for model in d.get("models", {}).values():  # absent optional folders stay absent, as before
-            for key in ("issues", "faithfulness"):
+            for key in ("issues", "faithfulness", "layers"):
                 if not model.get(key):
                     model.pop(key, None)
         out[name] = d

@@ -150,6 +150,22 @@ DYNAMICS = Folder("dynamics", 1, "aligned per-epoch frames of a trained model's 
     File("epochs.json", "per frame: `frame`, `epoch`, `knn_accuracy`, `silhouette`, `snapshot_accuracy`, "
          "`test_accuracy`, `confusion` (on the subset, rows = true)"),
 ))
+LAYERS = Folder("layers", 1, "one network's layers, from the pixels to the logits: aligned frames and "
+                "separability by depth", (
+    File("rows.npy", "the frames' images: a fixed class-balanced subset, rows of the samples folder", _I64,
+         (("m",),)),
+    File("anchors.npy", "per layer, each row's 5 nearest framed images there (indices into `rows.npy`, a "
+         "framed row's own first): any image is placed on a frame at their mean", ("int32",), (("layers", "n", "k"),)),
+    File("pca.npy", "PCA of each layer's rows, each frame rotated onto the one before", _F32,
+         (("layers", "m", 2),), optional=True),
+    File("umap.npy", "UMAP of each layer (its first 50 principal components), each frame started from and "
+         "rotated onto the one before", _F32, (("layers", "m", 2),), optional=True),
+    File("tsne.npy", "t-SNE of each layer, each frame started from the one before (on request)", _F32,
+         (("layers", "m", 2),), optional=True),
+    File("layers.json", "`layers`: per layer (pixels first) `title`, `how` (what its row per image is), `dims`, "
+         "`knn_accuracy`, `probe_accuracy`, `silhouette`, `trustworthiness_<method>`, `seconds`; `methods`, `k`, "
+         "`extract_seconds`"),
+))
 ISSUES = Folder("issues", 1, "suspected label errors of one model's view of the samples", (
     File("score.npy", "how likely row i's given label is wrong, in [0, 1] (1 = surely wrong)", _F32, (("n",),)),
     File("suggested.npy", "the label the evidence prefers", _U8, (("n",),)),
@@ -171,8 +187,8 @@ REPORT = Folder("report", 1, "one dataset's part of the separability report (and
 ))
 
 #: Every stage folder, in the order the stages run.
-FOLDERS: dict[str, Folder] = {f.stage: f for f in (IMPORT, SAMPLES, MODEL, EMBED, PROJ, DYNAMICS, ISSUES,
-                                                   FAITH, REPORT)}
+FOLDERS: dict[str, Folder] = {f.stage: f for f in (IMPORT, SAMPLES, MODEL, EMBED, PROJ, DYNAMICS, LAYERS,
+                                                   ISSUES, FAITH, REPORT)}
 
 
 def version_of(stage: str) -> int:

@@ -101,7 +101,7 @@ def project_frames(embeddings: np.ndarray, config: DynamicsConfig, progress=None
         X = embeddings[e]
         knn = build_knn(X, min(int(3 * config.perplexity), n - 1))
         if config.alignment == "tsne-warm" and frames:
-            Y = _tsne_from(X, knn, frames[-1], config)
+            Y = tsne_from(X, knn, frames[-1], config)
         else:
             Y = TSNE(perplexity=config.perplexity, n_iter=config.n_iter, random_state=config.seed).fit_transform(X, knn=knn)
             if frames:
@@ -112,7 +112,7 @@ def project_frames(embeddings: np.ndarray, config: DynamicsConfig, progress=None
     return np.stack(frames)
 
 
-def _tsne_from(X: np.ndarray, knn, init: np.ndarray, config: DynamicsConfig) -> np.ndarray:
+def tsne_from(X: np.ndarray, knn, init: np.ndarray, config: DynamicsConfig) -> np.ndarray:
     """t-SNE optimisation started from ``init`` without early exaggeration."""
     from openTSNE import TSNEEmbedding, affinity
 

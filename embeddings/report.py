@@ -103,6 +103,10 @@ def model_report(labels: np.ndarray, class_names: list[str], samples_dir: Path, 
         # Per-snapshot separability of the model's embedding (training dynamics); confusions live in the folder.
         entry["epochs"] = [{k_: v for k_, v in row.items() if k_ != "confusion"}
                            for row in read(Path(m["dynamics_dir"]) / "epochs.json")]
+    if m.get("layers_dir") is not None:
+        # separability layer by layer, pixels first (embeddings/layers.py); the frames live in the folder
+        entry["layers"] = [{k_: v for k_, v in row.items() if k_ != "seconds"}
+                           for row in read(Path(m["layers_dir"]) / "layers.json")["layers"]]
     step.done("rest", "k-NN accuracy, overlap, pairs, label issues")
     log.info("report of %s: %s; silhouette and trustworthiness %s", step.name,
              ", ".join(f"{key} {sec:.1f} s" for key, sec in step.seconds.items()), how)
@@ -140,7 +144,7 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
     """One dataset's part of the report: each model's entry computed (or reused) on its own.
 
     ``models`` maps a model's name to ``title``, ``kind``, ``model_dir``, ``embed_dir``,
-    ``projections`` ({method: folder}), ``dynamics_dir`` (or None), ``issues_dir`` (or None)
+    ``projections`` ({method: folder}), ``dynamics_dir``, ``layers_dir`` and ``issues_dir`` (each or None)
     and ``faith`` ({method: folder}). Each entry is cached
     in ``<dataset>/report/<key>/`` keyed by that model's folders, so adding a model leaves
     the others' entries alone. ``progress(done, total)`` moves through each model's steps.
@@ -158,6 +162,8 @@ def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: 
             upstream.append(Path(m["dynamics_dir"]).name)
         if m.get("issues_dir"):
             upstream.append(Path(m["issues_dir"]).name)
+        if m.get("layers_dir"):
+            upstream.append(Path(m["layers_dir"]).name)
         upstream += sorted(Path(f).name for f in m.get("faith", {}).values())
 
         def make(folder: Path, m=m, name=name, i=i) -> None:
@@ -251,8 +257,22 @@ def format_table(report: dict) -> str:
                     ep = {round(float(r.get("epoch", i + 1)), 4): r for i, r in enumerate(eps)}.get(w)
                     cells.append(f"{ep['knn_accuracy']:.4f} / {ep['silhouette']:.4f}" if ep else "")
                 rows.append((f"    {frame_label(w)}", *cells))
+        rows += layer_rows(ds, m)
         blocks.append(_table(rows))
     return "\n\n".join(blocks)
+
+
+def layer_rows(ds: list[dict], model: str) -> list[tuple[str, ...]]:
+    """The per-layer table of one model across datasets: k-NN accuracy / linear probe / silhouette by depth."""
+    layers = [d["models"].get(model, {}).get("layers") or [] for d in ds]
+    if not any(layers):
+        return []
+    rows = [("  layers: k-NN acc / probe / silhouette", *["" for _ in ds])]
+    for i in range(max(len(x) for x in layers)):
+        title = next(x[i]["title"] for x in layers if i < len(x))
+        rows.append((f"    {i}. {title}", *[f"{x[i]['knn_accuracy']:.4f} / {x[i]['probe_accuracy']:.4f} / "
+                                             f"{x[i]['silhouette']:.3f}" if i < len(x) else "" for x in layers]))
+    return rows
 
 
 def models_table(report: dict) -> list[dict]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classes import FEW_CLASSES, MANY_CLASSES, PALETTE, class_colours, matrix_axes, matrix_cells
+from .classes import (FEW_CLASSES, MANY_CLASSES, PALETTE, class_colours, dataset_colours,  # noqa: F401
+                      matrix_axes, matrix_cells)
 from .store import ExplorerStore, ModelView, method_title, model_entry
 
 CORRECT_COLOUR, WRONG_COLOUR = "#b9c2cc", "#d62728"
@@ -99,11 +100,6 @@ def histogram_figure(m: ModelView, rows: np.ndarray, height: int = 220) -> dict:
                    "xaxis": {"tickangle": -40, "fixedrange": True, "type": "category",
                              **({"tickfont": {"size": 9}} if len(shown) > MANY_CLASSES else {})},
                    "yaxis": {"fixedrange": True}}}
-
-
-def dataset_colours(store: ExplorerStore) -> dict[str, str]:
-    """Each dataset's colour where datasets are compared: ``current.json``'s, else a palette colour by position."""
-    return {n: store.get(n).colour or PALETTE[i % len(PALETTE)] for i, n in enumerate(store.names)}
 
 
 def separability_figure(report: dict, models: dict[str, str], projection: str,

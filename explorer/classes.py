@@ -78,6 +78,12 @@ def class_colour(c: int, k: int) -> str:
     return class_colours(k)[int(c) % k]
 
 
+def dataset_colours(store) -> dict[str, str]:
+    """Each dataset of explorer store ``store``'s colour where datasets are compared: ``current.json``'s, else a
+    palette colour by position."""
+    return {n: store.get(n).colour or PALETTE[i % len(PALETTE)] for i, n in enumerate(store.names)}
+
+
 def legend(k: int, title: str) -> dict:
     """A scatter's class legend: as before up to :data:`FEW_CLASSES` classes; above, entries packed
     closer (smaller still above :data:`MANY_CLASSES`) in a legend that scrolls beside the plot (plotly.js

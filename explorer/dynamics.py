@@ -76,14 +76,36 @@ def epoch_label(epoch: float) -> str:
     return f"{100 * frac:.0f}% of epoch {whole + 1}"
 
 
+def pair_to_chart(ds: DatasetView) -> tuple[int, int]:
+    """The class pair charted first in "Training dynamics", as ``(low, high)``.
+
+    ``current.json``'s ``default_pair`` when it names two different classes; else the
+    pair the default dynamics model confused most at its last snapshot, or ``(0, 1)``
+    without snapshots.
+    """
+    k = len(ds.class_names)
+    pair = ds.default_pair
+    if pair is not None and pair[0] != pair[1] and all(0 <= c < k for c in pair):
+        return (min(pair), max(pair))
+    shown = ds.dynamics_model()
+    if shown is None or k < 2:
+        return (0, 1)
+    dyn = shown.dynamics
+    c = dyn.confusion(dyn.n_frames - 1)
+    both = c + c.T
+    np.fill_diagonal(both, -1)
+    a, b = np.unravel_index(int(both.argmax()), both.shape)
+    return (int(min(a, b)), int(max(a, b)))
+
+
 def default_pair(ds: DatasetView) -> tuple[int, int]:
     """The class pair charted first: ``current.json``'s ``default_pair``, else the most confused one.
 
-    See :meth:`DatasetView.pair_to_chart`; a dynamics folder that cannot be read gives
+    See :func:`pair_to_chart`; a dynamics folder that cannot be read gives
     ``(0, 1)`` here (the tab reports the problem itself).
     """
     try:
-        return ds.pair_to_chart()
+        return pair_to_chart(ds)
     except CacheError as e:
         log.warning("default class pair of %s: %s", ds.name, e)
         return (0, 1)

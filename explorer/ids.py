@@ -49,6 +49,10 @@ DY_MODEL = "dy-model"  # per dataset: which model's training is shown
 # Image map
 IM_GRAPH, IM_SHOW, IM_CLASS, IM_INFO = "im-graph", "im-show", "im-class", "im-info"
 IM_PNG_BTN, IM_HTML_BTN, IM_DOWNLOAD = "im-png", "im-html", "im-download"
+# the Layers tab (explorer/tabs/depth.py)
+LY_SCATTER, LY_CHART, LY_METHOD, LY_MEASURE = "ly-scatter", "ly-chart", "ly-method", "ly-measure"
+CD_DEPTH = "cd-depth"  # Compare datasets: separability by depth
+LY_FRAME, LY_PLAY, LY_TIMER, LY_INFO, LY_SHOWN = "ly-frame", "ly-play", "ly-timer", "ly-info", "ly-shown"
 # what each tab's figures were last drawn for, so that a tab switch redraws nothing
 EX_RENDERED, CD_RENDERED, CP_RENDERED, DY_RENDERED = "ex-rendered", "cd-rendered", "cp-rendered", "dy-rendered"
 # page-wide: the hover tooltip, one-line messages, pipeline progress and "new dataset ready"

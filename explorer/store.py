@@ -270,6 +270,7 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
                          embed_dir=artifacts.resolve(m["embed"]), model_dir=artifacts.resolve(m["model"]),
                          projection_dirs={p: artifacts.resolve(r) for p, r in m["projections"].items()},
                          dynamics_dir=artifacts.resolve(dyn) if dyn else None,
+                         layers_dir=artifacts.resolve(m["layers"]) if m.get("layers") else None,
                          # optional (issue 13): older caches have neither, null means not computed
                          issues_dir=artifacts.resolve(issues) if issues else None,
                          faith_dirs={p: artifacts.resolve(r) for p, r in (m.get("faithfulness") or {}).items()

@@ -149,7 +149,8 @@ class DatasetView:
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
                   projection_dirs: dict[str, Path], dynamics_dir: Path | None = None,
                   issues_dir: Path | None = None, faith_dirs: dict[str, Path] | None = None,
-                  projection3d_dirs: dict[str, Path] | None = None, article: str = "the") -> "ModelView":
+                  projection3d_dirs: dict[str, Path] | None = None, article: str = "the",
+                  layers_dir: Path | None = None) -> "ModelView":
         """Add one model's view (in ``current.json``'s order) and return it.
 
         ``issues_dir`` and ``faith_dirs`` (projection -> folder) are optional: a cache made
@@ -161,7 +162,7 @@ class DatasetView:
                          issues_dir=Path(issues_dir) if issues_dir else None,
                          faith_dirs={p: Path(d) for p, d in (faith_dirs or {}).items()},
                          projection3d_dirs={p: Path(d) for p, d in (projection3d_dirs or {}).items()},
-                         article=article)
+                         article=article, layers_dir=Path(layers_dir) if layers_dir else None)
         self.models[name] = view
         if not self.default_model:
             self.default_model = name
@@ -200,27 +201,6 @@ class DatasetView:
         order = [self.pick(prefer), self.pick(None), *self.models.values()]
         return next((m for m in order if m.dynamics_dir is not None), None)
 
-    def pair_to_chart(self) -> tuple[int, int]:
-        """The class pair charted first in "Training dynamics", as ``(low, high)``.
-
-        ``current.json``'s ``default_pair`` when it names two different classes; else the
-        pair the default dynamics model confused most at its last snapshot, or ``(0, 1)``
-        without snapshots.
-        """
-        k = len(self.class_names)
-        pair = self.default_pair
-        if pair is not None and pair[0] != pair[1] and all(0 <= c < k for c in pair):
-            return (min(pair), max(pair))
-        shown = self.dynamics_model()
-        if shown is None or k < 2:
-            return (0, 1)
-        dyn = shown.dynamics
-        c = dyn.confusion(dyn.n_frames - 1)
-        both = c + c.T
-        np.fill_diagonal(both, -1)
-        a, b = np.unravel_index(int(both.argmax()), both.shape)
-        return (int(min(a, b)), int(max(a, b)))
-
 
 @dataclass(eq=False)
 class ModelView:
@@ -244,6 +224,7 @@ class ModelView:
     faith_dirs: dict[str, Path] = field(default_factory=dict)
     projection3d_dirs: dict[str, Path] = field(default_factory=dict)  # the 3-D view's layouts, where made
     article: str = "the"  # current.json's: "" for a model called by its user's name
+    layers_dir: Path | None = None  # the Layers view's folder (a network's), where made
 
     def __repr__(self) -> str:
         return f"ModelView({self.ds.name}/{self.name})"
@@ -344,6 +325,14 @@ class ModelView:
         ds = self.ds
         return self.cached("dynamics", lambda: DynamicsView(self.dynamics_dir, ds.artifacts, ds.sample_ids,
                                                           ds.sample_set, ds.n_train))
+
+    @property
+    def depth(self):
+        """The network layer by layer (:class:`explorer.depth.DepthView`), or ``None`` for a model without layers."""
+        from .depth import DepthView
+
+        return None if self.layers_dir is None else self.cached(
+            "depth", lambda: DepthView.load(self.layers_dir, self.ds.artifacts, self.ds.n))
 
     # -- label issues and faithfulness (optional) ------------------------------------------
     @property

@@ -27,6 +27,7 @@ from embeddings.dynamics import DynamicsConfig
 from embeddings.extract import EmbedConfig
 from embeddings.faithfulness import FaithConfig
 from embeddings.label_issues import IssuesConfig
+from embeddings.layers import LayersConfig
 from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
@@ -71,10 +72,10 @@ class SeedOptions:
 SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
             "train": TrainOptions,
             "embed": EmbedConfig, "project": ProjectConfig, "faith": FaithConfig, "issues": IssuesConfig,
-            "dynamics": DynamicsConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
+            "dynamics": DynamicsConfig, "layers": LayersConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
 TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
           "embed": "embeddings", "project": "projections", "faith": "faithfulness", "issues": "label issues",
-          "dynamics": "training dynamics", "report": "report", "serve": "explorer", "imported": "your dataset"}
+          "dynamics": "training dynamics", "layers": "layer by layer", "report": "report", "serve": "explorer", "imported": "your dataset"}
 
 
 def _sections_of(stage: str) -> tuple[str, ...]:
@@ -106,6 +107,7 @@ class RunConfig:
     embed: EmbedConfig = EmbedConfig()
     project: ProjectConfig = ProjectConfig()
     dynamics: DynamicsConfig = DynamicsConfig()
+    layers: LayersConfig = LayersConfig()
     faith: FaithConfig = FaithConfig()
     issues: IssuesConfig = IssuesConfig()
     report: ReportConfig = ReportConfig()
@@ -122,6 +124,7 @@ class RunConfig:
         object.__setattr__(self, "embed", replace(self.embed, knn_k=knn_k, seed=seed))
         object.__setattr__(self, "project", replace(self.project, seed=seed))
         object.__setattr__(self, "dynamics", replace(self.dynamics, seed=seed))
+        object.__setattr__(self, "layers", replace(self.layers, seed=seed))
         object.__setattr__(self, "issues", replace(self.issues, seed=seed))
         object.__setattr__(self, "report", replace(self.report, seed=seed))
         if self.models.model and len(self.datasets) != 1:

@@ -26,6 +26,8 @@ class ModelRun:
     issues: Path | None = None
     dynamics: Path | None = None
     dynamics_done: bool = False  # a model trained without snapshots has none, and is done
+    layers: Path | None = None
+    layers_done: bool = False  # a model without a network (the pixels) has none, and is done
 
     def layouts(self, dims: int) -> dict[str, Path]:
         return self.projections if dims == 2 else self.projections3d
@@ -38,13 +40,15 @@ class ModelRun:
             projections={p: rel(f) for p, f in self.projections.items()},
             projections3d={p: rel(f) for p, f in self.projections3d.items()},
             dynamics=rel(self.dynamics) if self.dynamics else None,
+            layers=rel(self.layers) if self.layers else None,
             issues=rel(self.issues) if self.issues else None,
             faithfulness={p: rel(f) for p, f in self.faithfulness.items()})
 
     def report_input(self) -> dict:
         """What ``embeddings.report.dataset_part`` reads of this model."""
         return dict(title=self.spec.title, kind=self.spec.kind, model_dir=self.model, embed_dir=self.embed,
-                    projections=self.projections, dynamics_dir=self.dynamics, issues_dir=self.issues,
+                    projections=self.projections, dynamics_dir=self.dynamics, layers_dir=self.layers,
+                    issues_dir=self.issues,
                     faith=self.faithfulness)
 
 

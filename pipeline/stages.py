@@ -51,7 +51,9 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("faith", ("project",), ("faith",), "faith", "measuring how faithful each layout is"),
     Stage("issues", ("embed",), ("issues",), "issues", "looking for label errors"),
     Stage("dynamics", ("train",), ("dynamics",), "dynamics", "aligning training snapshots"),
-    Stage("report", ("project", "faith", "issues", "dynamics"), ("report",), "report", "measuring separability",
+    # after every view the first page shows (pipeline/schedule.py puts the report's step last)
+    Stage("layers", ("embed",), ("layers",), "layers", "following the classes through each layer"),
+    Stage("report", ("project", "faith", "issues", "dynamics", "layers"), ("report",), "report", "measuring separability",
           "separability report (JSON + table); updates what the explorer shows"),
 )}
 #: What the explorer says of a dataset before its first stage starts.

@@ -151,6 +151,20 @@ class StageTasks:
                                                 bar_updater(self.config.progress, f"dynamics {name} {m.spec.name}"))
                 m.dynamics_done = True
 
+    def stage_layers(self, names: Sequence[str] | None = None) -> None:
+        """Each network's layers from the pixels to the logits: frames and separability (``layers/<key>/``)."""
+        from embeddings.layers import build_layers
+
+        for name in self._names(names):
+            r = self.results[name]
+            for m in r.models.values():
+                if m.layers_done or not self._covers(m.spec.name):
+                    continue
+                self._status(name, "layers", f"{m.spec.name}: layer by layer")
+                m.layers = build_layers(name, m.spec, m.model, m.model.name, r.samples, self.config.layers, self.store,
+                                        bar_updater(self.config.progress, f"layers {name} {m.spec.name}"))
+                m.layers_done = True
+
     def stage_report(self, names: Sequence[str] | None = None) -> None:
         """Each dataset's part of the separability report, then the report of all datasets given."""
         from embeddings.report import combine, dataset_part

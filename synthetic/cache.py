@@ -25,6 +25,7 @@ import numpy as np
 from core import current as current_json
 from core.store import ArtifactStore, config_key, save_npy_atomic, write_json_atomic
 from synthetic.images import decode_row, draw_images, knn, knn_fake, write_issues  # noqa: F401 (decode_row: the tests' reader)
+from synthetic.layers import write_layers
 
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -296,6 +297,7 @@ def _model(store: ArtifactStore, name: str, model: str, index: int, labels: np.n
     current = {"title": MODEL_TITLES[model], "kind": model, "model": f"{name}/model/{mkey}",
                "embed": f"{name}/embed/{ekey}", "projections": projections, "projections3d": projections3d,
                "dynamics": dynamics_rel,
+               "layers": write_layers(store, name, model, labels, mkey, skey, seed) if trained else None,
                **quality_current}
     return current, report
 

@@ -69,6 +69,12 @@ def test_all_produces_every_artifact(first_run):
             epochs = np.load(cache / d["models"][model]["dynamics"] / "epochs.npy")
             # untrained, points inside the first epoch, then after it
             assert frames.shape == (len(epochs), 100, 2) and epochs[0] == 0 and epochs[-1] == 1
+        # the Layers view: each network from the pixels to the logits, every image anchored on each frame
+        for model, n_layers in (("mlp", 4), ("cnn", 5)):
+            folder = cache / d["models"][model]["layers"]
+            assert np.load(folder / "umap.npy").shape == np.load(folder / "pca.npy").shape == (n_layers, 400, 2)
+            assert np.load(folder / "anchors.npy").shape == (n_layers, 400, 5)
+        assert "layers" not in d["models"]["pixels"]
     report = json.loads((cache / current["report"]).read_text())
     fm = report["datasets"]["fashion-mnist"]["models"]
     assert set(fm) == {"pixels", "mlp", "cnn"}
@@ -76,6 +82,8 @@ def test_all_produces_every_artifact(first_run):
     assert set(fm["cnn"]["projections"]) == {"pca", "tsne", "umap"}
     assert 0 <= fm["pixels"]["projections"]["umap"]["trustworthiness"] <= 1
     assert "epochs" in fm["mlp"] and "epochs" not in fm["pixels"]
+    assert [x["title"] for x in fm["cnn"]["layers"]] == ["pixels", "conv stage 1", "conv stage 2", "embedding", "logits"]
+    assert "layers" not in fm["pixels"] and "layers: k-NN acc / probe / silhouette" in r.stdout
     # The side-by-side table and where results went are printed.
     assert "MNIST" in r.stdout and "Fashion-MNIST" in r.stdout and "most confused pair" in r.stdout
     assert all(f"  {m}  " in r.stdout for m in ("pixels", "mlp", "cnn"))  # the models table

@@ -27,7 +27,8 @@ VIEWS = [("Explore", None, "#ex-scatter .js-plotly-plot"),
          ("Compare datasets", "#tabs >> text=Compare datasets", "#cd-half-mnist .js-plotly-plot"),
          ("Image map", "#tabs >> text=Image map", "#im-graph image"),
          ("Compare models", "#tabs >> text=Compare models", "#cp-left .js-plotly-plot"),
-         ("Training dynamics", "#tabs >> text=Training dynamics", "#dy-frame [role=slider]")]
+         ("Training dynamics", "#tabs >> text=Training dynamics", "#dy-frame [role=slider]"),
+         ("Layers", "#tabs >> text=Layers", "#ly-chart .js-plotly-plot")]
 
 
 def violations(page) -> list[str]:
@@ -79,7 +80,7 @@ def test_a_keyboard_switches_tabs_and_datasets(page, explorer_url):
     page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'issues'")
     assert focused(page)["text"] == "Label issues"
     page.keyboard.press("End")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'dynamics'")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'layers'")
     page.keyboard.press("Home")
     page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'explore'")
     wait_scatter(page)

@@ -68,7 +68,7 @@ def embed_random_projection(spec: ModelSpec, model_dir: Path, samples: SampleSet
 
 RANDOM_PROJECTION = Kind(
     name="randproj", title="Random projection", fit=fit_random_projection, embed=embed_random_projection,
-    layers=lambda spec, model_dir, store: ("projection",), in_sample=True,
+    in_sample=True,
     words="drawing a {spec.config.dims}-D projection",
     rungs=(Rung("randproj", lambda dataset, train, seed: RandomProjectionConfig(
         dataset=dataset, seed=seed, train_subset=train.train_subset), default=False),))
@@ -116,21 +116,31 @@ def test_a_rung_makes_the_spec_the_ladder_made_before():
 
 
 @pytest.mark.slow  # trains two tiny networks
-def test_the_trained_networks_have_the_layers_their_kind_declares(tiny_images, tmp_path):
-    import keras
-
+def test_the_trained_networks_open_for_the_layers_view_with_the_layers_their_architecture_has(tiny_images, tmp_path):
+    """A network kind opens its saved model for the Layers view: each convolution stage, each dense layer and
+    the logits are followed, and the logits are the ones the softmax turns into the model's output."""
     from core.store import ArtifactStore
+    from embeddings.layers import activations, depth_taps
     from training.config import make_config
     from training.train import train
 
     store = ArtifactStore(tmp_path)
+    expected = {"cnn": ["conv stage 1", "conv stage 2", "embedding", "logits"],
+                "mlp": ["dense1", "embedding", "logits"]}
     for profile, kind in (("default", "cnn"), ("mlp", "mlp")):
         config = make_config("mnist", profile, epochs=1, snapshot_samples=0, batch_size=200)
         folder = train(config, tiny_images, store, progress=False)
-        model = keras.models.load_model(folder / "model.keras", safe_mode=True, compile=False)
-        declared = kinds.get(kind).layers(ModelSpec(kind, kind, kind, config), folder, store)
-        assert declared == ("embedding", "classes") and set(declared) <= {layer.name for layer in model.layers}
-    assert kinds.get("pixels").layers(None, None, None) == ()
+        model, to_input = kinds.get(kind).network(ModelSpec(kind, kind, kind, config), folder, store)
+        taps = depth_taps(model)
+        assert [t.title for t in taps] == expected[kind] and [t.logits for t in taps][-1]
+        images = tiny_images["x_test"][:40]
+        acts = activations(model, to_input, taps, images, batch=16)  # batches that do not divide 40
+        logits = acts[-1][0]
+        soft = np.exp(logits - logits.max(1, keepdims=True))
+        np.testing.assert_allclose(soft / soft.sum(1, keepdims=True),
+                                   model.predict(to_input(images), verbose=0), atol=1e-5)
+        assert all(len(X) == 40 and X.shape[1] <= 4096 for X, _ in acts)
+    assert kinds.get("pixels").network is None and kinds.get("given").network is None
 
 
 def test_how_words_name_a_model_comes_from_its_kind_through_current_json(tmp_path):

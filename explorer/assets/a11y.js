@@ -25,6 +25,10 @@
       const shown = document.getElementById("dy-frame-label");
       return shown ? shown.textContent.trim() : "";
     }],
+    "ly-frame": [["Layer of the network"], function (v) {  // the layer's title, as the slider's marks name it
+      const gd = document.querySelector(".depth-scatter .js-plotly-plot"), meta = gd && gd.layout && gd.layout.meta;
+      return meta && meta.titles && meta.titles[v] !== undefined ? "layer " + v + ": " + meta.titles[v] : String(v);
+    }],
   };
 
   function set(el, name, value) {

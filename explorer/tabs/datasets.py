@@ -15,6 +15,8 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..checks import BadInput, _model, _short
+from ..depth import curves as depth_curves
+from ..depth import depth_chart
 from ..panels import report_tables
 from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, method_title
@@ -66,6 +68,8 @@ def layout(store: ExplorerStore) -> html.Div:
                  className="pair"),
         html.Div([
             html.Div(dcc.Graph(id=ids.CD_BARS, config={"displayModeBar": False}), className="report-bars"),
+            # separability by depth (the Layers tab's chart): k-NN accuracy and the linear probe, layer by layer
+            html.Div(dcc.Graph(id=ids.CD_DEPTH, config={"displayModeBar": False}), className="report-bars cd-depth"),
             html.Div(id=ids.CD_REPORT, className="report-table"),
         ], className="report"),
         dcc.Store(id=ids.CD_RENDERED),
@@ -84,6 +88,7 @@ def register(app, store: ExplorerStore) -> None:
     @app.callback(
         output=dict(scatters=Output(ids.per_dataset(ids.CD_SCATTER, ALL), "figure"),
                     bars=Output(ids.CD_BARS, "figure"), report=Output(ids.CD_REPORT, "children"),
+                    depth=Output(ids.CD_DEPTH, "figure"), depth_shown=Output(ids.CD_DEPTH, "style"),
                     rendered=Output(ids.CD_RENDERED, "data")),
         inputs=dict(tab=Input(ids.TABS_ID, "value"), model=Input(ids.MODEL, "value"),
                     proj=Input(ids.PROJ, "value"), colour=Input(ids.COLOUR, "value"),
@@ -113,7 +118,9 @@ def register(app, store: ExplorerStore) -> None:
         report = store.report
         shown = {n: store.get(n).pick(model).name for n in chosen}
         colours = F.dataset_colours(store)
-        return {"scatters": figs,
+        curves = depth_curves(store, model, chosen)
+        return {"scatters": figs, "depth": depth_chart(curves, ("knn", "probe"), height=340),
+                "depth_shown": {} if curves else {"display": "none"},
                 "bars": F.separability_figure(report, shown, proj, colours={n: colours[n] for n in chosen},
                                               projection_title=method_title(store, proj)),
                 "report": report_tables(store, report, shown, proj) if chosen else

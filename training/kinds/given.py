@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from training.config import EMBEDDING_LAYER
-
 from .pixels import imported_spec
 from .registry import Kind, ModelSpec, SampleSet
 
@@ -35,12 +33,7 @@ def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=
             store.load_array(Path(model_dir) / "test-proba.npy")[ids])
 
 
-def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
-    """One: the given embeddings."""
-    return (EMBEDDING_LAYER,)
-
-
-KIND = Kind(name="given", title="Your embeddings", fit=fit, embed=embed, layers=layers,
+KIND = Kind(name="given", title="Your embeddings", fit=fit, embed=embed,
             in_sample=False,  # an imported dataset has no training images
             words="predictions of your embeddings", fit_bar="k-NN", fit_seconds=5)
 

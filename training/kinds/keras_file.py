@@ -25,12 +25,17 @@ def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=
     return emb, proba
 
 
-def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
-    """Every layer the file has, input aside, in order."""
-    import keras
+def network(spec: ModelSpec, model_dir: Path, store) -> tuple:
+    """(the user's network, how images become its input: scaled and shaped as its check found)."""
+    from training.user_model import load_checked
 
-    model = keras.models.load_model(store.check(Path(model_dir) / "model.keras"), safe_mode=True, compile=False)
-    return tuple(layer.name for layer in model.layers if type(layer).__name__ != "InputLayer")
+    checked = load_checked(store.check(Path(model_dir) / "model.keras"), spec.config)
+    shape = tuple(checked.model.inputs[0].shape[1:])
+
+    def to_input(images: np.ndarray) -> np.ndarray:
+        return (images.astype(np.float32) * checked.scale).reshape((len(images), *shape))
+
+    return checked.model, to_input
 
 
 def check(spec: ModelSpec) -> list[str]:
@@ -40,7 +45,7 @@ def check(spec: ModelSpec) -> list[str]:
     return load_checked(Path(spec.config.path), spec.config).notes
 
 
-KIND = Kind(name="keras", title="Your Keras model", fit=fit, embed=embed, layers=layers,
+KIND = Kind(name="keras", title="Your Keras model", fit=fit, embed=embed, network=network,
             in_sample=True,  # it may have learned from any training image
             words="checking your model", article="", check=check, fit_seconds=10)
 

@@ -7,8 +7,6 @@ from typing import Callable
 
 import numpy as np
 
-from training.config import CLASSES_LAYER, EMBEDDING_LAYER
-
 from .registry import Kind, ModelSpec, Rung, SampleSet
 
 
@@ -30,9 +28,13 @@ def embed(spec: ModelSpec, model_dir: Path, samples: SampleSet, store, progress=
     return tuple(embedding_model(model).predict(to_input(samples.images), batch_size=1000, verbose=0))
 
 
-def layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
-    """The layers ``training/model.py`` names for extraction: the embedding and the class scores."""
-    return (EMBEDDING_LAYER, CLASSES_LAYER)
+def network(spec: ModelSpec, model_dir: Path, store) -> tuple:
+    """(the trained network, ``training.train.to_input``): what the Layers view feeds and follows."""
+    import keras
+
+    from training.train import to_input
+
+    return keras.models.load_model(store.check(Path(model_dir) / "model.keras"), safe_mode=True, compile=False), to_input
 
 
 def profile(name: str | None) -> Callable:
@@ -42,5 +44,5 @@ def profile(name: str | None) -> Callable:
 
 def network_kind(name: str, title: str, rungs: tuple[Rung, ...], fit_seconds: float) -> Kind:
     """A kind of trained network: its predictions on its training images are in sample."""
-    return Kind(name=name, title=title, fit=fit, embed=embed, layers=layers, in_sample=True, snapshots=True,
+    return Kind(name=name, title=title, fit=fit, embed=embed, network=network, in_sample=True, snapshots=True,
                 words="{spec.config.epochs} epochs", rungs=rungs, fit_seconds=fit_seconds)

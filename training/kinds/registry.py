@@ -2,7 +2,7 @@
 
 A kind is one way of seeing a dataset through a model: the pixel k-NN, a trained network, a
 user's ``.keras`` file, an imported dataset's own embeddings. Its :class:`Kind` says how it is
-fit (its ``model/<key>/`` folder), how it embeds a sample set, which layers it exposes,
+fit (its ``model/<key>/`` folder), how it embeds a sample set, the network the Layers view opens,
 whether its predictions on the images it learned from are in sample (the label-issue stage
 then cross-validates them), whether it leaves training snapshots (the dynamics stage), and
 the words shown while it works. The pipeline and the embedding stages look a kind up here by
@@ -49,10 +49,6 @@ class SampleSet:
     sample_set: str
 
 
-def _no_layers(spec: ModelSpec, model_dir: Path, store) -> tuple[str, ...]:
-    return ()
-
-
 @dataclasses.dataclass(frozen=True)
 class Rung:
     """One rung of the model ladder: a name ``--models`` takes, and how its kind's config is made.
@@ -90,8 +86,10 @@ class Kind:
     embed : callable(spec, model_dir, samples, store, progress=callable) -> (embedding, probabilities)
         float32 (n, d) embedding of a :class:`SampleSet` (``None`` with :attr:`pixel_space`: the images
         themselves) and (n, classes) class probabilities.
-    layers : callable(spec, model_dir, store) -> tuple of str
-        The named layers whose activations could be its embedding (none for the pixels).
+    network : callable(spec, model_dir, store) -> (keras.Model, callable), optional
+        Opens its Keras network (safe mode) and says how uint8 images become its input, for the
+        Layers view (``embeddings/layers.py`` picks the layers it follows); ``None``: a kind with
+        no layers to follow (the pixels, given embeddings).
     in_sample : bool
         Its predictions on the images it learned from are in sample, so the label-issue stage
         cross-validates those rows (``cv-K``); else they are already out of sample (``loo``).
@@ -121,7 +119,7 @@ class Kind:
     embed: Callable[..., tuple]
     in_sample: bool
     words: str
-    layers: Callable[[ModelSpec, Path, Any], tuple[str, ...]] = _no_layers
+    network: Callable[[ModelSpec, Path, Any], tuple[Any, Callable[[np.ndarray], np.ndarray]]] | None = None
     snapshots: bool = False
     fit_bar: str = ""
     pixel_space: bool = False
