@@ -47,7 +47,7 @@ def bench_depth(cache: Path) -> list[Row]:
             taps = L.depth_taps(net)
             acts = L.activations(net, to_input, taps, images)
             layers = [("pixels", flat(images), ""), *[(t.title, X, w) for t, (X, w) in zip(taps, acts)]]
-            _, _, _, table = L.follow(layers, labels, config, pixels_key=(samples.name,))
+            _, _, _, table = L.follow(layers, labels, config, pixels_key=(str(samples),))
             seconds = time.perf_counter() - t0
             total += seconds
             rows.append(Row(section, f"{entry['title']} · {m['title']}: {len(layers)} layers (s)", f"{seconds:.1f}",

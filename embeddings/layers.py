@@ -15,8 +15,8 @@ Per layer, over the whole sample set: the k-NN accuracy (leave-one-out, ``k`` ne
 probe's accuracy (logistic regression, ``probe_folds``-fold cross-validated on up to ``probe_points``
 standardised rows) and the silhouette. The frames are made of a fixed class-balanced subset of
 ``points`` images: PCA and UMAP of each layer (t-SNE on request, ``--layers-methods``), each frame
-started from the previous layer's (UMAP's ``init``) and rotated onto it (orthogonal Procrustes, as the
-training-dynamics frames are), so a point moves only as far as the layer moved it; each frame's
+started from the previous layer's (UMAP's ``init``) and rotated onto it (orthogonal Procrustes, scaled to
+its spread: :func:`rotated_onto`), so a point moves only as far as the layer moved it; each frame's
 trustworthiness against its layer is kept.
 """
 from __future__ import annotations
@@ -34,7 +34,6 @@ from core.errors import ConfigError
 from core.options import option, validate
 from core.store import ArtifactStore, save_npy_atomic, write_json_atomic
 from embeddings import metrics
-from embeddings.dynamics import procrustes_align
 from embeddings.knn import build_knn
 
 log = logging.getLogger(__name__)
@@ -243,7 +242,19 @@ def _layout(method: str, X: np.ndarray, previous: np.ndarray | None, seed: int) 
 
         Y = tsne_from(X, build_knn(X, min(90, len(X) - 1)), previous, DynamicsConfig(seed=seed))
     Y = np.asarray(Y, np.float32)
-    return Y if previous is None else procrustes_align(Y, previous)
+    return Y if previous is None else rotated_onto(Y, previous)
+
+
+def rotated_onto(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``frame`` rotated (or reflected) onto ``reference`` (orthogonal Procrustes), centred on it and scaled to
+    its spread. The least-squares scale the training-dynamics frames take would shrink a layer whose layout
+    differs much from the one before (the logits after the embedding) towards a dot."""
+    from scipy.linalg import orthogonal_procrustes
+
+    F, R = frame - frame.mean(0), reference - reference.mean(0)
+    rot, _ = orthogonal_procrustes(F, R)
+    scale = np.sqrt((R ** 2).sum() / max(float((F ** 2).sum()), 1e-12))
+    return (scale * F @ rot + reference.mean(0)).astype(np.float32)
 
 
 def reduced(X: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -358,7 +369,7 @@ def build_layers(dataset: str, spec, model_dir: Path, model_key: str, samples_di
         pixels = flat(images)
         layers = [("pixels", pixels, how(tuple(images.shape[1:]), 1)),
                   *[(t.title, X, words) for t, (X, words) in zip(taps, acts)]]
-        rows, frames, near, table = follow(layers, labels, config, progress, pixels_key=(Path(samples_dir).name,))
+        rows, frames, near, table = follow(layers, labels, config, progress, pixels_key=(str(Path(samples_dir)),))
         save_npy_atomic(out / "rows.npy", rows)
         save_npy_atomic(out / "anchors.npy", near)
         for method, f in frames.items():

@@ -175,9 +175,9 @@ def depth_chart(curves: list[tuple[str, str, list[dict]]], measures: tuple[str, 
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": xs[mark], "x1": xs[mark],
                            "y0": 0, "y1": 1, "line": {"color": "#999", "dash": "dot", "width": 1}})
     labels = [MEASURES[m][0] for m in measures]
-    what = labels[0] if len(labels) == 1 else " and ".join(labels)
+    what = " and ".join(x[0].lower() + x[1:] if x[1].islower() else x for x in labels)  # "k-NN", "linear probe"
     return {"data": data, "layout": {
-        "title": {"text": f"Separability by depth: {what[0].lower() + what[1:] if what[1].islower() else what}",
+        "title": {"text": f"Separability by depth: {what}",
                   "font": {"size": 14}, "x": 0.01, "xanchor": "left"},
         "height": height, "margin": {"l": 50, "r": 10, "t": 40, "b": 60}, "font": FONT,
         "yaxis": {"title": labels[0] if len(labels) == 1 else None, "gridcolor": "#eee", "zeroline": False},

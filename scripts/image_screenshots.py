@@ -1,6 +1,6 @@
 """The screenshots of the explorer's image views for the README, taken by ``scripts/screenshots.py``
-(``--only imagemap,subclusters,semzoom,atypical``): the image map, the sub-clusters layer, the images
-drawn on the scatter, and atypicality.  Each function takes the running explorer's URL, a page maker,
+(``--only imagemap,subclusters,semzoom,atypical,layers``): the image map, the sub-clusters layer, the images
+drawn on the scatter, atypicality, and the network layer by layer.  Each function takes the running explorer's URL, a page maker,
 the screenshot writer, the dataset to show and the views asked for.
 """
 from __future__ import annotations
@@ -76,3 +76,34 @@ def take_atypical(url: str, page_at, shot, ds: str, views: set[str]) -> None:
     page.wait_for_timeout(2000)
     shot(page, "imagemap-atypical-1366x768.png")
     page.context.close()
+
+
+def take_layers(url: str, page_at, shot, ds: str, views: set[str]) -> None:
+    """The Layers tab: the CNN's pixels and its logits (a selection followed), and separability by depth on
+    Compare datasets; at 1366 and on a phone."""
+    graph = "document.querySelector('.depth-scatter .js-plotly-plot')"
+    for w, h in ((1366, 768), (390, 844)) if "layers" in views else ():
+        page = page_at(w, h)
+        page.goto(f"{url}/?tab=layers&ds={ds}&model=cnn&cell=6-0")  # Shirt taken for T-shirt/top, followed
+        page.wait_for_function(f"() => {{ const gd = {graph}; return gd && gd._fullData && gd._fullData.length > 3; }}",
+                               timeout=60_000)
+        page.wait_for_timeout(1500)
+        shot(page, f"layers-pixels-{w}x{h}.png", full=w < 500)
+        handle = page.locator("#ly-frame [role='slider']")
+        handle.focus()
+        for _ in range(int(handle.get_attribute("aria-valuemax"))):
+            handle.press("ArrowRight")
+        page.wait_for_function(f"() => {graph}.getAttribute('data-layer') === '{handle.get_attribute('aria-valuemax')}'"
+                               f" && !{graph}.hasAttribute('data-moving')", timeout=60_000)
+        page.wait_for_timeout(1200)
+        shot(page, f"layers-logits-{w}x{h}.png", full=w < 500)
+        page.context.close()
+    if "layers" in views:
+        page = page_at(1366, 768)
+        page.goto(f"{url}/?tab=datasets&model=cnn")
+        page.locator("#cd-depth .js-plotly-plot").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.evaluate("() => document.querySelector('#cd-depth').scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        shot(page, "compare-datasets-depth-1366x768.png")
+        page.context.close()

@@ -107,3 +107,30 @@ def test_the_depth_view_places_any_image_and_refuses_a_folder_that_disagrees(exp
     np.save(broken / "anchors.npy", depth.anchors[:, :10])
     with pytest.raises(CacheError, match="anchors.npy"):
         DepthView.load(broken, ArtifactStore(tmp_path), m.ds.n)
+
+
+def test_a_frame_keeps_the_spread_of_the_one_before_however_little_it_resembles_it():
+    from embeddings.layers import rotated_onto
+
+    rng = np.random.default_rng(0)
+    reference = rng.normal(0, 5, (300, 2)).astype(np.float32)
+    unrelated = rng.normal(0, 0.01, (300, 2)).astype(np.float32)  # least squares would shrink it to a dot
+    out = rotated_onto(unrelated, reference)
+    assert np.isclose(np.sqrt(((out - out.mean(0)) ** 2).sum()), np.sqrt(((reference - reference.mean(0)) ** 2).sum()),
+                      rtol=1e-4)
+    turned = reference @ np.array([[0, -1], [1, 0]], np.float32) * 3 + 7  # the same layout turned, grown, moved
+    np.testing.assert_allclose(rotated_onto(turned, reference), reference, atol=1e-3)
+
+
+def test_the_pixels_are_measured_once_per_sample_set_and_never_lent_to_another():
+    from embeddings import layers as L
+
+    mnist, labels = _layers(seed=1)
+    other, _ = _layers(seed=2)
+    config = LayersConfig(methods=("pca",), points=60, probe_points=120, probe_folds=2)
+    L._PIXELS.clear()
+    first = L.follow(mnist[:1], labels, config, pixels_key=("/cache/mnist/samples/k",))[3][0]
+    again = L.follow(other[:1], labels, config, pixels_key=("/cache/mnist/samples/k",))[3][0]
+    assert again == first  # the same sample set: measured once
+    own = L.follow(other[:1], labels, config, pixels_key=("/cache/fashion-mnist/samples/k",))[3][0]
+    assert own["knn_accuracy"] != first["knn_accuracy"] or own["silhouette"] != first["silhouette"]
