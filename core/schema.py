@@ -150,7 +150,7 @@ DYNAMICS = Folder("dynamics", 1, "aligned per-epoch frames of a trained model's 
     File("epochs.json", "per frame: `frame`, `epoch`, `knn_accuracy`, `silhouette`, `snapshot_accuracy`, "
          "`test_accuracy`, `confusion` (on the subset, rows = true)"),
 ))
-LAYERS = Folder("layers", 2, "one network's layers, from the pixels to the logits: aligned frames and "
+LAYERS = Folder("layers", 1, "one network's layers, from the pixels to the logits: aligned frames and "
                 "separability by depth", (
     File("rows.npy", "the frames' images: a fixed class-balanced subset, rows of the samples folder", _I64,
          (("m",),)),

@@ -43,9 +43,10 @@ METHODS = ("pca", "umap", "tsne")
 #: a layer's row per image holds at most this many values (above it, average pooling: see the module)
 MAX_FEATURES = 4096
 #: UMAP of a layer works on its first 50 principal components, for 200 epochs (the pixels' frame) or 100 (a
-#: frame started from the previous layer's): umap-learn gives a set this small 500. Its neighbours come from
-#: NN-descent (``force_approximation_algorithm``): below 4,096 rows umap-learn otherwise fills a full distance
-#: matrix through a Python callback, 11 s of a 2,000-image frame's 11.5 s (0.6 s with NN-descent).
+#: frame started from the previous layer's): umap-learn gives a set this small 500. Its 15 neighbours are given
+#: (``precomputed_knn``, exact at this size, as the layouts' shared graph is): below 4,096 rows umap-learn
+#: otherwise fills a full distance matrix through a Python callback, 11 s of a 2,000-image frame's 11.5 s
+#: (0.6 s with its own NN-descent, which a process then also compiles).
 UMAP_PCA, UMAP_EPOCHS, UMAP_WARM_EPOCHS = 50, 200, 100
 #: an image outside the frames' subset is placed at the mean of its this many nearest framed images in each layer
 ANCHORS = 5
@@ -227,12 +228,21 @@ def _layout(method: str, X: np.ndarray, previous: np.ndarray | None, seed: int) 
 
         Y = PCA(2, random_state=seed).fit_transform(X)
     elif method == "umap":
+        import warnings
+
         import umap
 
+        from embeddings.methods.umap import cache_umap_compilation
+
+        cache_umap_compilation()
+        R = reduced(X, seed)
+        idx, dist = build_knn(R, min(14, len(R) - 1), seed=seed).with_self(min(15, len(R)))
         init = "spectral" if previous is None else _scaled(previous)
         epochs = UMAP_EPOCHS if previous is None else UMAP_WARM_EPOCHS
-        Y = umap.UMAP(n_neighbors=15, min_dist=0.1, init=init, n_epochs=epochs, random_state=seed,
-                      n_jobs=1, force_approximation_algorithm=True).fit_transform(reduced(X, seed))
+        with warnings.catch_warnings():  # no new points are ever placed: its search index is not needed
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            Y = umap.UMAP(n_neighbors=idx.shape[1], min_dist=0.1, init=init, n_epochs=epochs, random_state=seed,
+                          n_jobs=1, precomputed_knn=(idx, dist), force_approximation_algorithm=True).fit_transform(R)
     elif previous is None:
         from embeddings.projections import TSNE
 

@@ -59,7 +59,8 @@ def test_the_slider_shows_each_layers_frame_and_a_clicked_image_follows(page, ex
     last = len(page.evaluate(f"() => {GD}._fullData.map(t => t.name)")) - 1
     page.wait_for_function(f"() => {GD}._fullData[{last}]._length === 1")
     assert page.evaluate(TRACE_JS, last)[0][0] == row
-    assert f"sample #{int(m.ds.sample_ids[row])}" in page.locator("#ly-info").inner_text()
+    page.wait_for_function(f"() => document.querySelector('#ly-info').innerText.includes("
+                           f"'sample #{int(m.ds.sample_ids[row])}')")
     for step in (0, 4, 1):
         at_layer(page, step)
         ring = page.evaluate(TRACE_JS, last)[0]

@@ -49,10 +49,10 @@ def layout(store: ExplorerStore) -> html.Div:
                                             options=[{"label": v[0], "value": k} for k, v in D.MEASURES.items()])),
         ], className="controls ly-controls"),
         html.Div([
-            html.Button("▶ Play", id=ids.LY_PLAY, className="btn dy-play"),
+            html.Button("▶ Play", id=ids.LY_PLAY, className="btn ly-play"),
             html.Div(dcc.Slider(id=ids.LY_FRAME, min=0, max=1, step=1, value=0, updatemode="drag",
-                                allow_direct_input=False), className="dy-slider ly-slider"),
-        ], className="dy-bar ly-bar"),
+                                allow_direct_input=False), className="ly-slider"),
+        ], className="ly-bar"),
         dcc.Interval(id=ids.LY_TIMER, interval=PLAY_MS, disabled=True),
         dcc.Store(id=ids.LY_SHOWN),
         html.P(id=ids.LY_INFO, className="ly-info"),
