@@ -1,7 +1,7 @@
 """Small component builders the page shell and the tabs share: radio groups, labelled controls, scatters."""
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
 # Nothing leaves the machine: no "Share chart" (an upload to Plotly Cloud), no Chart Studio link;
 # the camera button saves a PNG locally (Plotly.downloadImage draws it in the browser).
@@ -46,3 +46,29 @@ def scatter_graph(id_, height: str | None, config: dict | None = None) -> dcc.Gr
     """A scatter's ``dcc.Graph``; class ``explorer-scatter`` is what ``assets/hover.js`` binds to."""
     return dcc.Graph(id=id_, className="explorer-scatter", config=config or GRAPH_CONFIG,
                      style={"height": height} if height else {}, clear_on_unhover=True)
+
+
+def play_button(app, play: str, timer: str, frame: str) -> None:
+    """Play / Pause for a step slider ``frame``, in the browser: the button starts ``timer`` (from the first
+    step when at the last) or stops it; each tick moves the slider a step, and the last step stops it."""
+    app.clientside_callback(
+        """function(n, disabled, step, last) {
+            const nu = window.dash_clientside.no_update;
+            if (!n) return [nu, nu, nu];
+            if (disabled) {  // start: from the beginning when at the end
+                return [false, '❚❚ Pause', (step >= last) ? 0 : nu];
+            }
+            return [true, '▶ Play', nu];
+        }""",
+        Output(timer, "disabled"), Output(play, "children"), Output(frame, "value", allow_duplicate=True),
+        Input(play, "n_clicks"), State(timer, "disabled"), State(frame, "value"), State(frame, "max"),
+        prevent_initial_call=True)
+    app.clientside_callback(
+        """function(n, step, last) {
+            const next = (typeof step === 'number' ? step : 0) + 1;
+            if (next >= last) return [Math.min(next, last), true, '▶ Play'];
+            return [next, window.dash_clientside.no_update, window.dash_clientside.no_update];
+        }""",
+        Output(frame, "value", allow_duplicate=True), Output(timer, "disabled", allow_duplicate=True),
+        Output(play, "children", allow_duplicate=True),
+        Input(timer, "n_intervals"), State(frame, "value"), State(frame, "max"), prevent_initial_call=True)

@@ -84,3 +84,15 @@ def test_explores_selection_is_followed_through_the_layers_and_the_chart_compare
     assert f"Following {len(cell)} images of Explore's selection" in page.locator("#ly-info").inner_text()
     names = page.evaluate("() => document.querySelector('#ly-chart .js-plotly-plot').data.map(t => t.name)")
     assert names == ["MNIST", "Fashion-MNIST"]
+
+
+def test_play_walks_the_layers_to_the_logits_and_stops(page, explorer_url, explorer_app):
+    depth = explorer_app.explorer_store.get("mnist").model("cnn").depth
+    last = len(depth.layers) - 1
+    open_layers(page, explorer_url)
+    page.locator("#ly-play").click()
+    page.wait_for_function("() => document.querySelector('#ly-play').innerText.includes('Pause')")
+    page.wait_for_function(f"() => {GD}.getAttribute('data-layer') === '{last}' && !{GD}.hasAttribute('data-moving')"
+                           " && document.querySelector('#ly-play').innerText.includes('Play')", timeout=30_000)
+    assert depth.layers[last]["title"] in page.locator("#ly-info").inner_text()
+    page.wait_for_function(f"() => location.search.includes('depth={last}')")  # where play stopped

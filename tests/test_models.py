@@ -163,6 +163,9 @@ def test_a_user_model_is_seen_beside_the_ladder_and_keyed_by_its_content(user_mo
     metrics = json.loads((cache / cur["models"]["my-net"]["model"] / "metrics.json").read_text())
     assert any("softmax applied" in n for n in metrics["notes"]) and metrics["sha256"]
     assert "my-net" in r.stdout  # the models table
+    # the Layers view follows its dense layers, named as the file names them, its last as the logits
+    layers = json.loads((cache / cur["models"]["my-net"]["layers"] / "layers.json").read_text())["layers"]
+    assert [x["title"] for x in layers] == ["pixels", "odd_features_7", "logits"]
     # the same file again: everything reused; a changed file: its folders only are new
     _pipeline(*args)
     again = json.loads((cache / "current.json").read_text())["datasets"]["mnist"]

@@ -20,7 +20,7 @@ from ..checks import _choice, _event_points, _int, _model
 from ..registry import Field, View, last
 from ..selection import focus_rows
 from ..store import ExplorerStore
-from ..widgets import GRAPH_CONFIG, control, scatter_graph
+from ..widgets import GRAPH_CONFIG, control, play_button, scatter_graph
 
 log = logging.getLogger(__name__)
 
@@ -144,27 +144,7 @@ def register(app, store: ExplorerStore) -> None:
             if (window.explorerDepth && typeof step === 'number') window.explorerDepth.goTo(step);
             return step;
         }""", Output(ids.LY_SHOWN, "data"), Input(ids.LY_FRAME, "value"))
-    app.clientside_callback(
-        """function(n, disabled, step, last) {
-            const nu = window.dash_clientside.no_update;
-            if (!n) return [nu, nu, nu];
-            if (disabled) return [false, '❚❚ Pause', (step >= last) ? 0 : nu];
-            return [true, '▶ Play', nu];
-        }""",
-        Output(ids.LY_TIMER, "disabled"), Output(ids.LY_PLAY, "children"),
-        Output(ids.LY_FRAME, "value", allow_duplicate=True),
-        Input(ids.LY_PLAY, "n_clicks"), State(ids.LY_TIMER, "disabled"), State(ids.LY_FRAME, "value"),
-        State(ids.LY_FRAME, "max"), prevent_initial_call=True)
-    app.clientside_callback(
-        """function(n, step, last) {
-            const next = (typeof step === 'number' ? step : 0) + 1;
-            if (next >= last) return [Math.min(next, last), true, '▶ Play'];
-            return [next, window.dash_clientside.no_update, window.dash_clientside.no_update];
-        }""",
-        Output(ids.LY_FRAME, "value", allow_duplicate=True), Output(ids.LY_TIMER, "disabled", allow_duplicate=True),
-        Output(ids.LY_PLAY, "children", allow_duplicate=True),
-        Input(ids.LY_TIMER, "n_intervals"), State(ids.LY_FRAME, "value"), State(ids.LY_FRAME, "max"),
-        prevent_initial_call=True)
+    play_button(app, ids.LY_PLAY, ids.LY_TIMER, ids.LY_FRAME)
 
 
 def _layer(values, r) -> int:

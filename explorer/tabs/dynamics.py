@@ -22,7 +22,7 @@ from ..checks import BadInput, _choice, _dataset, _int, _short
 from ..registry import Field, Sync, View, ViewState, always, last
 from ..store import ExplorerStore, ModelView
 from ..urlvalues import COLOURS, MAX_FRAME, parse_pair
-from ..widgets import GRAPH_CONFIG
+from ..widgets import GRAPH_CONFIG, play_button
 
 log = logging.getLogger(__name__)
 
@@ -210,29 +210,7 @@ def register(app, store: ExplorerStore) -> None:
             return step;
         }""",
         Output(ids.DY_SHOWN, "data"), Input(ids.DY_FRAME, "value"))
-    app.clientside_callback(
-        """function(n, disabled, step, last) {
-            const nu = window.dash_clientside.no_update;
-            if (!n) return [nu, nu, nu];
-            if (disabled) {  // start: from the beginning when at the end
-                return [false, '❚❚ Pause', (step >= last) ? 0 : nu];
-            }
-            return [true, '▶ Play', nu];
-        }""",
-        Output(ids.DY_TIMER, "disabled"), Output(ids.DY_PLAY, "children"),
-        Output(ids.DY_FRAME, "value", allow_duplicate=True),
-        Input(ids.DY_PLAY, "n_clicks"), State(ids.DY_TIMER, "disabled"), State(ids.DY_FRAME, "value"),
-        State(ids.DY_FRAME, "max"), prevent_initial_call=True)
-    app.clientside_callback(
-        """function(n, step, last) {
-            const next = (typeof step === 'number' ? step : 0) + 1;
-            if (next >= last) return [Math.min(next, last), true, '▶ Play'];
-            return [next, window.dash_clientside.no_update, window.dash_clientside.no_update];
-        }""",
-        Output(ids.DY_FRAME, "value", allow_duplicate=True), Output(ids.DY_TIMER, "disabled", allow_duplicate=True),
-        Output(ids.DY_PLAY, "children", allow_duplicate=True),
-        Input(ids.DY_TIMER, "n_intervals"), State(ids.DY_FRAME, "value"), State(ids.DY_FRAME, "max"),
-        prevent_initial_call=True)
+    play_button(app, ids.DY_PLAY, ids.DY_TIMER, ids.DY_FRAME)
 
 
 # -- the URL: the slider's step and each dataset's class pair ------------------------------------
