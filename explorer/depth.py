@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import CacheError
 
-from .classes import class_colours, dataset_colours
+from .classes import FEW_CLASSES, class_colours, dataset_colours
 from .encoding import typed
 
 #: the measures the separability-by-depth chart offers: value -> (label, layers.json key)
@@ -140,7 +140,7 @@ def frame_figure(m, depth: DepthView, method: str, step: int, followed: np.ndarr
                  "sprite": ds.grid.meta(), "step": step, "layers": len(f), "m": len(depth.rows),
                  "titles": [x["title"] for x in depth.layers], "title": title.rsplit(" · ", 1)[0],
                  "frames": typed(f.astype(np.float32)), "followed": typed(at.astype(np.float32)),
-                 "n_followed": n_follow}}}
+                 "n_followed": n_follow, "many_classes": k > FEW_CLASSES}}}
 
 
 def layer_words(depth: DepthView, step: int, method: str) -> str:

@@ -287,9 +287,10 @@
   // under the toolbar and the plot a line lower (at 390 px the toolbar covered "CNN · UMAP"); whether
   // they fit depends on the widths only, so moving the title never moves it back.  True if it relaid out.
   const TITLE_TOP = 40, TITLE_LOW = 68;
+  const LAID_OUT = {scatter: true, depth: true};  // the scatters these two adjust: Explore's kind and Layers'
   function titleUnderToolbar(gd) {
     const lay = gd.layout, Plotly = window.Plotly;
-    if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return false;
+    if (!Plotly || !lay || !lay.meta || !LAID_OUT[lay.meta.explorer] || !(gd.clientWidth > 0)) return false;
     const title = gd.querySelector(".gtitle"), bar = gd.querySelector(".modebar");
     if (!title || !bar) return false;
     const crowded = title.getBoundingClientRect().width + bar.getBoundingClientRect().width + 24 > gd.clientWidth;
@@ -308,7 +309,7 @@
   const NARROW = 720;
   function narrowLegend(gd) {
     const lay = gd.layout, Plotly = window.Plotly;
-    if (!Plotly || !lay || !lay.meta || lay.meta.explorer !== "scatter" || !(gd.clientWidth > 0)) return;
+    if (!Plotly || !lay || !lay.meta || !LAID_OUT[lay.meta.explorer] || !(gd.clientWidth > 0)) return;
     const narrow = gd.clientWidth < NARROW;
     if (lay.meta.many_classes) {
       // dozens of classes would fill the phone's screen under the plot: no legend there (the hover
