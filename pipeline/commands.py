@@ -255,7 +255,7 @@ def _folders_in(store: ArtifactStore, current: dict) -> set[Path]:
         if entry.get("samples"):
             out.add(store.resolve(entry["samples"]))
         for model in (entry.get("models") or {}).values():
-            for key in ("model", "embed", "dynamics"):
+            for key in ("model", "embed", "dynamics", "layers"):
                 if model.get(key):
                     out.add(store.resolve(model[key]))
             for key in ("projections", "projections3d"):

@@ -96,3 +96,34 @@ def test_play_walks_the_layers_to_the_logits_and_stops(page, explorer_url, explo
                            " && document.querySelector('#ly-play').innerText.includes('Play')", timeout=30_000)
     assert depth.layers[last]["title"] in page.locator("#ly-info").inner_text()
     page.wait_for_function(f"() => location.search.includes('depth={last}')")  # where play stopped
+
+
+def test_a_damaged_layers_folder_is_said_on_the_tab_and_the_other_dataset_still_charted(browser, tmp_path):
+    """The page names the damaged folder and the fix; the chart keeps the datasets it can read."""
+    import shutil
+    import threading
+
+    from waitress import create_server
+
+    from core.store import ArtifactStore
+    from explorer.app import create_app
+    from synthetic.cache import write_synthetic_cache
+
+    write_synthetic_cache(tmp_path, n=300, seed=0)
+    store = ArtifactStore(tmp_path)
+    folder = store.resolve(store.read_current()["datasets"]["mnist"]["models"]["cnn"]["layers"])
+    np.save(folder / "umap.npy", np.zeros((2, 3, 2), np.float32))  # not what its record says
+    server = create_server(create_app(store).server, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.effective_port}/?tab=layers&ds=mnist&model=cnn")
+        page.wait_for_function("() => { const info = document.querySelector('#ly-info');"
+                               " return info && info.innerText.includes('verify --repair'); }")
+        assert str(folder.name) in page.locator("#ly-info").inner_text()
+        names = page.evaluate("() => document.querySelector('#ly-chart .js-plotly-plot').data.map(t => t.name)")
+        assert names == ["Fashion-MNIST"]
+    finally:
+        page.close()
+        server.close()
+        shutil.rmtree(tmp_path, ignore_errors=True)

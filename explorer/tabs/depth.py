@@ -14,6 +14,8 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from core.errors import CacheError
+
 from .. import depth as D
 from .. import ids
 from ..checks import _choice, _event_points, _int, _model
@@ -70,6 +72,19 @@ def followed(m, sel, cell_data, flt) -> tuple[np.ndarray, str]:
     return (np.zeros(0, np.int64), "") if rows is None else (np.asarray(rows, np.int64), words)
 
 
+def readable(store: ExplorerStore, ds_name, model):
+    """``(model view, its DepthView, None)``; ``(m, None, what is wrong)`` where its layers folder cannot be
+    read (the page says so and how to fix it); ``(None, None, None)`` where no model of the dataset has layers."""
+    m = D.shown(_model(store, ds_name, model))
+    if m is None:
+        return None, None, None
+    try:
+        return m, m.depth, None
+    except CacheError as e:
+        log.warning("layers of %s cannot be shown: %s", m, e)
+        return m, None, str(e)
+
+
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks (three on the server, three in the browser) to ``app``."""
     @app.callback(
@@ -82,10 +97,9 @@ def register(app, store: ExplorerStore) -> None:
         if tab != "layers":
             raise PreventUpdate
         _choice(method, tuple(METHOD_LABELS), "layout")
-        m = D.shown(_model(store, ds_name, model))
-        if m is None or m.depth is None:
+        m, depth, _ = readable(store, ds_name, model)
+        if depth is None:
             return EMPTY, 1, {}, 0, no_update
-        depth = m.depth
         method = method if method in depth.methods else depth.methods[0]
         step = min(_int(step or 0, 0, 10_001, "layer"), len(depth.layers) - 1)
         rows, _ = followed(m, sel, cell_data, flt)
@@ -106,11 +120,10 @@ def register(app, store: ExplorerStore) -> None:
         if tab != "layers":
             raise PreventUpdate
         _choice(measure, tuple(D.MEASURES), "chart")
-        m = D.shown(_model(store, ds_name, model))
+        m, depth, problem = readable(store, ds_name, model)
         chart = D.depth_chart(D.curves(store, model), (measure,), mark=step if isinstance(step, int) else None)
-        if m is None or m.depth is None:
-            return chart, NONE
-        depth = m.depth
+        if depth is None:
+            return chart, problem or NONE
         step = min(_int(step or 0, 0, 10_001, "layer"), len(depth.layers) - 1)
         method = method if method in depth.methods else depth.methods[0]
         rows, words = followed(m, sel, cell_data, flt)
@@ -131,12 +144,12 @@ def register(app, store: ExplorerStore) -> None:
         points = _event_points(click)
         if not points or not isinstance(points[0], dict) or points[0].get("curveNumber") != 0:
             raise PreventUpdate  # the rings and the legend's entries are not images to follow
-        m = D.shown(_model(store, ds_name, model))
-        if m is None or m.depth is None:
+        m, depth, _ = readable(store, ds_name, model)
+        if depth is None:
             raise PreventUpdate
         # a typed-array trace's click carries no customdata: its point number is the framed image's
-        k = _int(points[0].get("pointNumber"), 0, len(m.depth.rows), "clicked point")
-        return {"ds": m.ds.name, "row": int(m.depth.rows[k])}
+        k = _int(points[0].get("pointNumber"), 0, len(depth.rows), "clicked point")
+        return {"ds": m.ds.name, "row": int(depth.rows[k])}
 
     # the points move in the browser (assets/depth.js): no server round trip per animation frame
     app.clientside_callback(
