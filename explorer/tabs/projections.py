@@ -90,6 +90,11 @@ def register(app, store: ExplorerStore) -> None:
                     F.highlight_patch(right_m, proj2, colour, rows), count, no_update)
         left = F.scatter_figure(left_m, proj, colour, highlight=rows)
         right = F.scatter_figure(right_m, proj2, colour, highlight=rows, legend=False)
+        # a half is under 720 px wide on most screens, where assets/hover.js puts the legend beneath the points:
+        # drawn there from the start, the points do not jump 100 px a moment after they appear (wider, it moves
+        # beside them)
+        left["layout"]["legend"].update({"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top",
+                                         "title": {"text": ""}})
         left["layout"]["uirevision"] = f"L/{key}"
         right["layout"]["uirevision"] = f"R/{key}"
         return left, right, count, key
