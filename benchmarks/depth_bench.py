@@ -24,7 +24,6 @@ def bench_depth(cache: Path) -> list[Row]:
     from embeddings.extract import load_knn
     from embeddings.projections import UMAP
     from training import kinds
-    from training.pixels import flat
 
     store = ArtifactStore(cache)
     current = store.read_current()
@@ -42,12 +41,8 @@ def bench_depth(cache: Path) -> list[Row]:
             if kind.network is None:
                 continue
             t0 = time.perf_counter()
-            net, to_input = kind.network(kinds.ModelSpec(model, m["kind"], m["title"], None), store.resolve(m["model"]),
-                                         store)
-            taps = L.depth_taps(net)
-            acts = L.activations(net, to_input, taps, images)
-            layers = [("pixels", flat(images), ""), *[(t.title, X, w) for t, (X, w) in zip(taps, acts)]]
-            _, _, _, table = L.follow(layers, labels, config, pixels_key=(str(samples),))
+            table = L.measure(kinds.ModelSpec(model, m["kind"], m["title"], None), store.resolve(m["model"]), images,
+                              labels, config, store, pixels_key=(str(samples),)).table
             seconds = time.perf_counter() - t0
             total += seconds
             rows.append(Row(section, f"{entry['title']} · {m['title']}: {len(layers)} layers (s)", f"{seconds:.1f}",

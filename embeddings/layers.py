@@ -1,23 +1,16 @@
-"""The network layer by layer: each chosen layer's activations of the sample set, how separable the
-classes are there, and aligned 2-D frames from the pixels to the logits (the Layers view).
+"""The network layer by layer (the Layers view): each followed layer's activations of the sample set, how
+separable the classes are there, and aligned 2-D frames from the pixels to the logits.
 
-Which layers: a model kind with a network opens it (``training/kinds``: ``Kind.network``), and
-:func:`depth_taps` takes the output of each convolution stage (the last layer before the next
-convolution, ``Flatten`` or dense layer, once a pooling layer has run), every dense layer, and the
-logits of a softmax output (its input times its weights, plus its bias). The pixels come first.
+Which layers (:func:`depth_taps`, of the network ``Kind.network`` opens): the pixels, the output of each
+convolution stage (its last layer before the next convolution, ``Flatten`` or dense layer, once a pooling
+layer has run), every dense layer, and the logits of a softmax output (its input times its weights, plus
+its bias). A layer's row per image (:func:`features`) is its activations flattened, a map of more than
+:data:`MAX_FEATURES` values average-pooled over ``f x f`` cells first; its "how" says which.
 
-How a layer becomes one row per image (:func:`features`): its activations flattened; a convolution
-stage's map with more than :data:`MAX_FEATURES` values is first average-pooled over ``f x f`` cells
-(the smallest ``f`` that brings it under), so the 14 x 14 x 32 map after the CNN's first stage is
-seen as 7 x 7 x 32 = 1,568 values. Each layer's "how" says which.
-
-Per layer, over the whole sample set: the k-NN accuracy (leave-one-out, ``k`` neighbours), a linear
-probe's accuracy (logistic regression, ``probe_folds``-fold cross-validated on up to ``probe_points``
-standardised rows) and the silhouette. The frames are made of a fixed class-balanced subset of
-``points`` images: PCA and UMAP of each layer (t-SNE on request, ``--layers-methods``), each frame
-started from the previous layer's (UMAP's ``init``) and rotated onto it (orthogonal Procrustes, scaled to
-its spread: :func:`rotated_onto`), so a point moves only as far as the layer moved it; each frame's
-trustworthiness against its layer is kept.
+Per layer, over the whole sample set: the k-NN accuracy (leave-one-out), a linear probe (standardised
+logistic regression, cross-validated) and the silhouette. The frames are of a fixed class-balanced subset:
+PCA and UMAP (t-SNE on request), each started from the previous layer's frame and rotated onto it
+(:func:`rotated_onto`), so a point moves only as far as the layer moved it, with its trustworthiness.
 """
 from __future__ import annotations
 
@@ -42,16 +35,12 @@ STAGE = "layers"
 METHODS = ("pca", "umap", "tsne")
 #: a layer's row per image holds at most this many values (above it, average pooling: see the module)
 MAX_FEATURES = 4096
-#: UMAP of a layer works on its first 50 principal components, for 200 epochs (the pixels' frame) or 100 (a
-#: frame started from the previous layer's): umap-learn gives a set this small 500. Its 15 neighbours are given
-#: (``precomputed_knn``, exact at this size, as the layouts' shared graph is): below 4,096 rows umap-learn
-#: otherwise fills a full distance matrix through a Python callback, 11 s of a 2,000-image frame's 11.5 s
-#: (0.6 s with its own NN-descent, which a process then also compiles).
+#: UMAP of a layer: its first 50 principal components, 200 epochs (the pixels) or 100 (started from the layer
+#: before), its exact 15 neighbours given: below 4,096 rows umap-learn would fill a full distance matrix through
+#: a Python callback (11 of a 2,000-image frame's 11.5 s).
 UMAP_PCA, UMAP_EPOCHS, UMAP_WARM_EPOCHS = 50, 200, 100
-#: an image outside the frames' subset is placed at the mean of its this many nearest framed images in each layer
-ANCHORS = 5
-#: the silhouette of a layer is estimated on a seeded sample of this many rows
-SILHOUETTE_ROWS = 3000
+ANCHORS = 5  # an image outside the framed subset sits at the mean of its 5 nearest framed images in a layer
+SILHOUETTE_ROWS = 3000  # a layer's silhouette: on a seeded sample of this many rows
 #: the layer types after which a convolution stage ends (a tap is its last layer before one of these)
 _STAGE_ENDS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Flatten", "GlobalAveragePooling2D",
                "GlobalMaxPooling2D", "Dense")
@@ -347,45 +336,63 @@ def follow(layers: list[tuple[str, np.ndarray, str]], labels: np.ndarray, config
     return rows, {m: np.stack(f) for m, f in frames.items()}, np.stack(near), table
 
 
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """One network's layers measured (:func:`measure`): its taps, then what ``layers/<key>/`` holds (the
+    framed rows, {method: frames (layers, m, 2)}, anchors (layers, n, k), the per-layer table)."""
+
+    taps: list[Tap]
+    rows: np.ndarray
+    frames: dict[str, np.ndarray]
+    anchors: np.ndarray
+    table: list[dict]
+    extract_seconds: float
+
+
+def measure(spec, model_dir: Path, images: np.ndarray, labels: np.ndarray, config: LayersConfig, store,
+            progress: Callable[[int, int], None] | None = None, pixels_key: tuple | None = None) -> Measured:
+    """Open ``spec``'s network (its kind's ``network``), follow its layers over ``images`` and measure them."""
+    from training import kinds
+    from training.pixels import flat
+
+    kind = kinds.get(spec.kind)
+    model, to_input = kind.network(spec, model_dir, store)
+    # --layers-name chooses a user's file's layers; the ladder's networks follow their stages
+    taps = named_taps(model, config.names) if config.names and kind.check else depth_taps(model)
+    if not taps:
+        raise ConfigError(f"{spec.name}: {Path(model_dir) / 'model.keras'} has no dense or pooled convolution "
+                          "layer to follow; the Layers view needs at least one")
+    t0 = time.perf_counter()
+    acts = activations(model, to_input, taps, images)
+    extract = time.perf_counter() - t0
+    layers = [("pixels", flat(images), how(tuple(images.shape[1:]), 1)),
+              *[(t.title, X, words) for t, (X, words) in zip(taps, acts)]]
+    rows, frames, near, table = follow(layers, labels, config, progress, pixels_key=pixels_key)
+    return Measured(taps, rows, frames, near, table, extract)
+
+
 def build_layers(dataset: str, spec, model_dir: Path, model_key: str, samples_dir: Path, config: LayersConfig,
                  store: ArtifactStore, progress: Callable[[int, int], None] | None = None) -> Path | None:
     """Compute (or reuse) one model's ``layers/<key>/`` folder; ``None`` for a model without layers.
 
-    The folder holds ``rows.npy`` (the frames' subset, rows of the samples folder), ``anchors.npy``
-    (:func:`anchors` per layer), one
-    ``<method>.npy`` of frames (layers, m, 2) per layout method, and ``layers.json`` (per layer its
-    title, how its rows were made, and its separability; see :func:`follow`).
+    Its files are :class:`Measured`'s: ``rows.npy``, ``anchors.npy``, a ``<method>.npy`` per layout method and
+    ``layers.json`` (the table, see :func:`follow`).
     """
     from training import kinds
 
-    kind = kinds.get(spec.kind)
-    if kind.network is None:
+    if kinds.get(spec.kind).network is None:
         return None
 
     def make(out: Path) -> dict:
-        from training.pixels import flat
-
         images = store.load_array(Path(samples_dir) / "images.npy")
         labels = store.load_array(Path(samples_dir) / "labels.npy").astype(np.int64)
-        model, to_input = kind.network(spec, model_dir, store)
-        # --layers-name chooses a user's file's layers; the ladder's networks follow their stages
-        taps = named_taps(model, config.names) if config.names and kind.check else depth_taps(model)
-        if not taps:
-            raise ConfigError(f"{spec.name}: {model_dir / 'model.keras'} has no dense or pooled convolution "
-                              "layer to follow; the Layers view needs at least one")
-        t0 = time.perf_counter()
-        acts = activations(model, to_input, taps, images)
-        extract = time.perf_counter() - t0
-        pixels = flat(images)
-        layers = [("pixels", pixels, how(tuple(images.shape[1:]), 1)),
-                  *[(t.title, X, words) for t, (X, words) in zip(taps, acts)]]
-        rows, frames, near, table = follow(layers, labels, config, progress, pixels_key=(str(Path(samples_dir)),))
-        save_npy_atomic(out / "rows.npy", rows)
-        save_npy_atomic(out / "anchors.npy", near)
-        for method, f in frames.items():
+        got = measure(spec, model_dir, images, labels, config, store, progress, pixels_key=(str(Path(samples_dir)),))
+        save_npy_atomic(out / "rows.npy", got.rows)
+        save_npy_atomic(out / "anchors.npy", got.anchors)
+        for method, f in got.frames.items():
             save_npy_atomic(out / f"{method}.npy", f)
-        write_json_atomic(out / "layers.json", {"layers": table, "methods": list(frames), "k": config.k,
-                                                "extract_seconds": round(extract, 2)})
-        return {"layers": [t.name for t in taps]}
+        write_json_atomic(out / "layers.json", {"layers": got.table, "methods": list(got.frames), "k": config.k,
+                                                "extract_seconds": round(got.extract_seconds, 2)})
+        return {"layers": [t.name for t in got.taps]}
 
     return store.build(dataset, STAGE, config, make, upstream=(model_key, Path(samples_dir).name))
