@@ -45,7 +45,7 @@ def bench_depth(cache: Path) -> list[Row]:
                               labels, config, store, pixels_key=(str(samples),)).table
             seconds = time.perf_counter() - t0
             total += seconds
-            rows.append(Row(section, f"{entry['title']} · {m['title']}: {len(layers)} layers (s)", f"{seconds:.1f}",
+            rows.append(Row(section, f"{entry['title']} · {m['title']}: {len(table)} layers (s)", f"{seconds:.1f}",
                             note=", ".join(f"{x['title']} {x['seconds']:.1f}" for x in table)))
             for x in table:
                 rows.append(Row(section, f"{entry['title']} · {m['title']} · {x['title']}: k-NN / probe / silhouette",
