@@ -66,7 +66,7 @@ def _dataset(store: ExplorerStore, name) -> DatasetView:
     """The dataset called ``name``; ``BadInput`` with the known names otherwise."""
     if not isinstance(name, str) or name not in store.datasets:
         raise BadInput(f"unknown dataset {_short(name)}; known: {', '.join(store.names)}")
-    return store.datasets[name]
+    return store.get(name)
 
 
 def _view(store: ExplorerStore, ds_name, colour=None) -> DatasetView:

@@ -80,3 +80,8 @@ DIMS, DIMS_BOX = "ctl-dims", "ctl-dims-box"
 SCATTER3D, SCATTER3D_FIG, SCATTER3D_NOTE, PLOT2D_BOX, PLOT3D_BOX = (
     "ex-scatter3d", "ex-scatter3d-fig", "ex-scatter3d-note", "ex-plot2d-box", "ex-plot3d-box")
 SCATTER3D_KEY = "ex-scatter3d-key"  # what the drawn 3-D figure was made of (a hash), so an unchanged one is not resent
+# label corrections (explorer/corrections.py): the bar above every tab, and Explore's "relabel the selection"
+LABELS, CORR_BAR, CORR_TEXT, CORR_MSG = "corr-labels", "corr-bar", "corr-text", "corr-msg"
+CORR_UNDO_BTN, CORR_CSV, CORR_JSON = "corr-undo-btn", "corr-csv", "corr-json"
+CORR_VERSION, CORR_ACTION, CORR_UNDO = "corr-version", "corr-action", "corr-undo"
+SEL_FIX_CLASS, SEL_FIX_BTN = "ex-fix-class", "ex-fix-btn"

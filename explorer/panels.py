@@ -16,6 +16,7 @@ from dash import html
 
 from .accuracy import shown_accuracy
 from .classes import class_colours
+from .labels import fix_row
 from .store import DatasetView, ExplorerStore, ModelView, method_title, model_entry
 from .thumbnails import GALLERY_PX, sprite_style
 from .views import FAITH_K
@@ -162,6 +163,7 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: in
             ], className="detail-text"),
         ], className="detail-top"),
         *quality_lines(m, row, projection, dims),
+        fix_row(m, row, int(m.issues.suggested[row]) if m.issues is not None and m.issues.in_doubt(row) else None),
         html.Div(f"{len(nb)} nearest neighbours in the space of {m.title} "
                  f"({n_other} of another class, outlined red)", className="small-head"),
         html.Div(strip, className="nb-strip", id="nb-strip"),

@@ -33,6 +33,7 @@ from core.errors import CacheError
 
 from .dynamics import points_payload
 from .imagemap import kept_map
+from .labels import log_of
 from .precompress import register as register_brotli
 from .store import ExplorerStore, ModelView
 from .thumbnails import MAX_SCALE, SpriteCache, ThumbCache, page_count
@@ -45,7 +46,7 @@ _DIGITS = re.compile(r"[0-9]+")
 #: paths under these prefixes are ours: one that matches no route is a 404, never the app's page
 API_PREFIXES = ("/api/", "/sprites/", "/thumb/", "/imagemap/")
 OUR_ROUTES = "/api/points/<dataset>.json, /api/neighbours/<dataset>/<model>/<row>, /api/dynamics/<dataset>.json, " \
-             "/api/status, /sprites/<dataset>/<page>.png, /thumb/<dataset>/<row>.png, /imagemap/<key>.png"
+             "/api/status, /api/corrections/<dataset>.csv (or .json), /sprites/<dataset>/<page>.png, /thumb/<dataset>/<row>.png, /imagemap/<key>.png"
 _UNCACHED = "-"  # flask-compress cache key of a response compressed afresh each time
 ASSET_BUFFER_MAX = 4 << 20  # assets/ files larger than this are sent as they are, uncompressed
 
@@ -183,7 +184,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def dataset(name: str):
         if name not in store.datasets:
             raise BadRequest(f"unknown dataset {name[:40]!r}; known: {', '.join(store.names)}", 404)
-        return store.datasets[name]
+        return store.get(name)  # labelled as the page asks (its X-Labels header)
 
     def model(name: str, model_name: str | None) -> ModelView:
         """The model a request names (``None``: the dataset's default); 404 naming the dataset's models."""
@@ -278,7 +279,9 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
                 # in %, cut (not rounded) to 3 decimals: 99.9996 % must not read as 100 %
                 "conf": np.round(np.floor(m.confidence.astype(np.float64) * 1e5) / 1e3, 3).tolist()}
         resp = flask.jsonify(body)
-        resp.headers["Cache-Control"] = "public, max-age=3600"
+        # the labels may be corrected (and corrected again): asked afresh while the dataset has corrections
+        resp.headers["Cache-Control"] = "no-cache" if log_of(ds).digest() else "public, max-age=3600"
+        resp.headers["Vary"] = "X-Labels"
         return resp
 
     @server.route("/api/neighbours/<name>/<model_name>/<index>")
@@ -322,7 +325,8 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
     def healthz():
         return _text("ok", 200)
 
-    own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status", "imagemap"}
+    own = {"sprite", "thumb", "points", "neighbours", "dynamics", "status", "imagemap",
+           "corrections"}  # explorer/corrections.py's export
     # Flask runs these last registered first: buffer an assets/ file, give it brotli if made
     # (explorer.precompress), else flask-compress (registered earlier, by Dash) gzips it
     server.extensions["explorer_brotli"] = register_brotli(server)

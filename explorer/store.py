@@ -5,16 +5,15 @@ pipeline serves the first dataset while it still prepares the second); each data
 a :class:`~explorer.views.DatasetView` (its samples) with one
 :class:`~explorer.views.ModelView` per model, whose arrays are loaded on first use
 (images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.  A model's label issues and faithfulness folders are optional.  Datasets whose entries did not change keep their loaded arrays.
+load the same file twice.  Label issues and faithfulness are optional; unchanged entries keep their arrays.
 
 Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
 file that no longer matches the size and sha256 its folder recorded when it was
 published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
 which the page shows in its alert area and the HTTP routes answer with a 503.
 
-What the explorer knows about a dataset (title, class names, the class pair charted
-first, its colour in comparisons) comes from its ``current.json`` entry alone; the
-explorer holds no list of dataset names.
+What the explorer knows about a dataset (title, class names, the class pair charted first, its
+colour in comparisons) comes from its ``current.json`` entry alone; it holds no list of dataset names.
 """
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ from core import current as current_json
 from core.store import ArtifactStore, CacheError
 from core.vocab import PROJECTION_LABELS
 
+from .labels import shown
 from .snapshots import DynamicsView, rows_of_test_ids
 from .views import DEFAULT_IMAGE_SHAPE, SOURCES, DatasetView, ModelView
 
@@ -214,12 +214,12 @@ class ExplorerStore:
         return list(self.datasets)
 
     def get(self, name: str) -> DatasetView:
-        """The dataset called ``name``; ``KeyError`` with the known names otherwise."""
+        """The dataset ``name``, labelled as the request asks (:func:`.labels.shown`); else ``KeyError``."""
         try:
-            return self.datasets[name]
+            return shown(self.datasets[name])
         except (KeyError, TypeError):
-            shown = repr(name)[:40] if isinstance(name, str) else type(name).__name__
-            raise KeyError(f"unknown dataset {shown}; known: {', '.join(self.names)}") from None
+            asked = repr(name)[:40] if isinstance(name, str) else type(name).__name__
+            raise KeyError(f"unknown dataset {asked}; known: {', '.join(self.names)}") from None
 
     @property
     def report(self) -> dict:

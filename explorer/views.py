@@ -76,6 +76,9 @@ class DatasetView:
     #: read through :func:`explorer.store.method_facts`
     methods: dict[str, dict] = field(default_factory=dict)
     models: dict[str, "ModelView"] = field(default_factory=dict)
+    #: a view of ``base`` showing corrected labels (``explorer.corrections.shown``): arrays read from files are base's
+    base: "DatasetView | None" = field(default=None, repr=False)
+    label_override: np.ndarray | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -96,6 +99,8 @@ class DatasetView:
         a module-level cache, so that two apps in one process share nothing.  A ``make``
         that raises stores nothing: the next call tries again.
         """
+        if self.base is not None and (key.endswith((".npy", "sprite-grid")) or "/coords-" in key):
+            return self.base.cached(key, make)  # a file's array is the same whatever the labels
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = make()
@@ -139,7 +144,12 @@ class DatasetView:
 
     @property
     def labels(self) -> np.ndarray:
-        return self._array("labels.npy")
+        """The labels shown: the dataset's, or corrected ones in a corrected view (:attr:`base`)."""
+        return self._array("labels.npy") if self.label_override is None else self.label_override
+
+    @property
+    def original_labels(self) -> np.ndarray:
+        return (self.base or self).labels
 
     @property
     def sample_ids(self) -> np.ndarray:
@@ -349,10 +359,9 @@ class ModelView:
         core.store.CacheError
             If the folder is damaged or disagrees with the samples.
         """
-        if self.issues_dir is None:
-            return None
-        ds = self.ds
-        return self.cached("issues", lambda: LabelIssues.load(self.issues_dir, ds.artifacts, ds))
+        if self.issues_dir is None or self.ds.base is not None:  # scored against the dataset's own labels
+            return None if self.issues_dir is None else self.ds.base.models[self.name].issues
+        return self.cached("issues", lambda: LabelIssues.load(self.issues_dir, self.ds.artifacts, self.ds))
 
     def has_faithfulness(self, projection: str) -> bool:
         """Whether ``current.json`` names a faithfulness folder for this model's ``projection`` layout."""

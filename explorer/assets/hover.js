@@ -57,7 +57,9 @@
     requested[labels] = true;
     // after first paint: the scatter matters more than labels nobody hovered yet
     idle(function () {
-      fetch("/api/points/" + meta.dataset + ".json" + (meta.model ? "?model=" + encodeURIComponent(meta.model) : ""))
+      // ?fixes=: this page's corrections so far (assets/corrections.js), so a correction is never read from a cache
+      fetch("/api/points/" + meta.dataset + ".json?fixes=" + (window.explorerFixes || 0) +
+            (meta.model ? "&model=" + encodeURIComponent(meta.model) : ""))
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (j) { if (j) info[infoKey(meta)] = j; })
         .catch(function () { requested[labels] = false; });
@@ -401,5 +403,11 @@
   document.addEventListener("DOMContentLoaded", scan);
   // semzoom.js draws the images from the same sprite pages and frames them by the same labels
   window.explorerHover = {rowOf: rowOf, scan: scan, pct: pct, sheet: sheet, spriteUrl: spriteUrl, grid: grid,
-                          preload: preload, labels: function (meta) { return info[infoKey(meta)] || null; }};
+                          preload: preload,
+                          // a correction landed: the hover labels are asked for again when next needed
+                          forget: function () {
+                            Object.keys(info).forEach(function (k) { delete info[k]; });
+                            Object.keys(requested).forEach(function (k) { if (k.startsWith("points:")) delete requested[k]; });
+                          },
+                          labels: function (meta) { return info[infoKey(meta)] || null; }};
 })();

@@ -8,12 +8,12 @@ switching, the URL, alerts, the progress banner) is :mod:`explorer.page`'s.
 """
 from __future__ import annotations
 
-from .. import controls
+from .. import controls, corrections
 from ..registry import register_view
 from . import datasets, depth, dynamics, explore, imagemap, issues, projections
 
 #: the views the explorer ships with; the page shows the tabs by their ``order``
-BUILTIN = (controls.VIEW, explore.VIEW, issues.VIEW, datasets.VIEW, imagemap.VIEW, projections.VIEW, dynamics.VIEW,
+BUILTIN = (controls.VIEW, corrections.VIEW, explore.VIEW, issues.VIEW, datasets.VIEW, imagemap.VIEW, projections.VIEW, dynamics.VIEW,
            depth.VIEW)
 for _view in BUILTIN:
     register_view(_view)

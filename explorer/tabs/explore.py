@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..accuracy import shown_accuracy
+from ..corrections import class_options
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..encoding import ranges_to_data, ranges_to_plot, view_grid
 from ..layers import layers as draw_layers
@@ -79,6 +80,10 @@ def layout(store: ExplorerStore) -> html.Div:
                     html.Button("Zip of PNGs", id=ids.ZIP_BTN, className="btn", disabled=True,
                                 title="One PNG per image, named by sample id and classes, and the CSV"),
                     html.Button("Clear", id=ids.CLEAR_BTN, className="btn btn-light"),
+                    html.Span([dcc.Dropdown(id=ids.SEL_FIX_CLASS, options=class_options(store.get(store.names[0])),
+                                            value=0, clearable=False, className="fix-class"),
+                               html.Button("Relabel selection", id=ids.SEL_FIX_BTN, className="btn btn-light")],
+                              className="sel-fix", title="Give every image shown here this label (Undo takes it back)"),
                     html.Button("Export view as HTML", id=ids.HTML_BTN, className="btn btn-light",
                                 title="This scatter, its colours and hover images as one file that opens "
                                       "without a server"),
@@ -155,8 +160,10 @@ def register(app, store: ExplorerStore) -> None:
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
         Input(ids.PROJ, "value"), Input(ids.COLOUR, "value"), Input(ids.CELL, "data"),
         Input(ids.SELECTION, "data"), Input(ids.CLICKED, "data"), Input(ids.FILTER, "data"), Input(ids.FIND, "value"),
-        Input(ids.LAYERS, "value"), State(ids.EX_RENDERED, "data"), State(ids.ZOOM, "data"))
-    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, layers, rendered, zoom):
+        Input(ids.LAYERS, "value"), Input(ids.CORR_VERSION, "data"), State(ids.EX_RENDERED, "data"),
+        State(ids.ZOOM, "data"))
+    def render_scatter(tab, ds_name, model, proj, colour, cell_data, sel, clicked, flt, find, layers, fixes, rendered,
+                       zoom):
         if tab != "explore":
             raise PreventUpdate  # drawn when the tab is opened, not before
         m = _model(store, ds_name, model, proj, colour)
@@ -165,7 +172,7 @@ def register(app, store: ExplorerStore) -> None:
         row = clicked_row(clicked, ds_name, m.ds.n)
         found, _ = find_rows(m, find)
         shapes = F.found_rings(m, proj, [] if found is None else found[:FOUND_MAX]) + F.clicked_ring(m, proj, row)
-        key = f"{ds_name}/{m.name}/{proj}/{colour}"
+        key = f"{ds_name}/{m.name}/{proj}/{colour}/{fixes}"  # a correction redraws: the labels' colours moved
         if key == rendered:
             changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
             if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION, ids.FILTER, ids.FIND, ids.LAYERS}:
@@ -182,7 +189,7 @@ def register(app, store: ExplorerStore) -> None:
                     patch["layout"][k] = v
             return patch, no_update
         fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row, layers=layers)
-        fig["layout"]["uirevision"] = key
+        fig["layout"]["uirevision"] = key.rsplit("/", 1)[0]
         fig["layout"]["shapes"] = shapes
         ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring
         if ranges:  # kept in data coordinates; the axes are in plot units
@@ -258,8 +265,8 @@ def register(app, store: ExplorerStore) -> None:
     # -- confusion matrix, selection panel, CSV -------------------------------------------
     @app.callback(Output(ids.CONFUSION, "figure"),
                   Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
-                  Input(ids.CELL, "data"))
-    def render_confusion(ds_name, model, sel, cell_data):
+                  Input(ids.CELL, "data"), Input(ids.CORR_VERSION, "data"))
+    def render_confusion(ds_name, model, sel, cell_data, _fixes):
         m = _model(store, ds_name, model)
         ds = m.ds
         rows = _rows_of(sel, ds_name, ds.n)
@@ -288,8 +295,9 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.GALLERY_PAGER, "style"), Output(ids.PAGE_TEXT, "children"),
         Output(ids.PAGE_PREV, "disabled"), Output(ids.PAGE_NEXT, "disabled"),
         Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
-        Input(ids.CELL, "data"), Input(ids.FILTER, "data"), Input(ids.GALLERY_PAGE, "data"))
-    def render_focus(ds_name, model, sel, cell_data, flt, page):
+        Input(ids.CELL, "data"), Input(ids.FILTER, "data"), Input(ids.GALLERY_PAGE, "data"),
+        Input(ids.CORR_VERSION, "data"))
+    def render_focus(ds_name, model, sel, cell_data, flt, page, _fixes):
         m = _model(store, ds_name, model)
         rows, label = focus_rows(m, sel, cell_data, flt)
         if rows is None:
@@ -343,8 +351,9 @@ def register(app, store: ExplorerStore) -> None:
     # a click on the scatter, a gallery tile or a neighbour sets CLICKED in assets/hover.js:
     # the browser knows the hovered row, and Plotly sends no click in select drag mode
     @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.MODEL, "value"),
-                  Input(ids.DATASET, "value"), Input(ids.PROJ, "value"), Input(ids.DIMS, "value"))
-    def render_detail(clicked, model, ds_name, proj, dims):
+                  Input(ids.DATASET, "value"), Input(ids.PROJ, "value"), Input(ids.DIMS, "value"),
+                  Input(ids.CORR_VERSION, "data"))
+    def render_detail(clicked, model, ds_name, proj, dims, _fixes):
         m = _model(store, ds_name, model, proj)
         ds = m.ds
         if clicked and not isinstance(clicked, dict):

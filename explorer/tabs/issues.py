@@ -18,6 +18,7 @@ from ..charts import FONT
 from ..checks import _event_points, _int, _model, _pair_of
 from ..classes import MANY_CLASSES, matrix_axes, matrix_cells
 from ..labelissues import LabelIssues, issues_csv
+from ..labels import row_states, shown
 from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, ModelView
 from ..thumbnails import CARD_MOST, CARD_PX, sprite_style
@@ -30,6 +31,9 @@ HELP = ("A suspect's score says how likely its given label is wrong: the model's
         "of the given label, combined with the labels of the image's nearest neighbours in the model's "
         "embedding; images are flagged by confident learning (cleanlab). Most likely wrong first; click one "
         "to see it in Explore, or a cell of the matrix to keep one given → suggested pair.")
+KEYS = ("Review with the keyboard: on a suspect, A takes the suggested label, C says the label is right, M marks it "
+        "ambiguous, a digit relabels it as that class (with up to 10 classes), U undoes the last correction; "
+        "each moves on to the next suspect, and the arrow keys move too. Enter opens it in Explore.")
 NOT_COMPUTED = "Label issues are not computed for this model ({title})."
 EMPTY = "No suspected label errors for this model: confident learning flagged none."
 
@@ -38,6 +42,7 @@ def layout(store: ExplorerStore) -> html.Div:
     """The tab's panel, filled by :func:`register`'s callbacks when the tab is opened."""
     return html.Div([
         html.P(HELP, className="help"),
+        html.P(KEYS, className="help li-keys"),
         html.P(id=ids.LI_MISSING, className="placeholder li-missing", style={"display": "none"}),
         html.Div([
             html.Div([
@@ -81,10 +86,11 @@ def pair_name(m: ModelView, pair: tuple[int, int]) -> str:
     return f"{names[pair[0]]} → {names[pair[1]]}"
 
 
-def card(m: ModelView, issues: LabelIssues, rank: int, row: int) -> html.Div:
-    """One suspect: its image, given and suggested label, score; ``data-row`` opens it in Explore."""
+def card(m: ModelView, issues: LabelIssues, rank: int, row: int, mark: str | None = None) -> html.Div:
+    """One suspect: its image, given and suggested label, score, and what a correction made of it (``mark``,
+    the log's last action on it); ``data-row`` opens it in Explore, the keys correct it (``assets/corrections.js``)."""
     ds, names = m.ds, m.ds.class_names
-    g, s, score = int(ds.labels[row]), int(issues.suggested[row]), float(issues.score[row])
+    g, s, score = int(ds.original_labels[row]), int(issues.suggested[row]), float(issues.score[row])
     tip = (f"#{int(ds.sample_ids[row])} · given {names[g]} · suggested {names[s]} · score {score:.3f}"
            " · click to see it in Explore")
     return html.Div([
@@ -94,8 +100,17 @@ def card(m: ModelView, issues: LabelIssues, rank: int, row: int) -> html.Div:
                   html.Span(f"{score:.2f}", className="issue-score")], className="issue-head"),
         html.Div(["given ", html.B(names[g])], className="issue-given"),
         html.Div(["→ ", html.B(names[s])], className="issue-suggested"),
-    ], className="issue-card", title=tip, role="button", tabIndex=0,
-        **{"data-row": str(row), "data-dataset": ds.name, "data-rank": str(rank)})
+        html.Div(decision(ds, row, mark), className="issue-decision") if mark else None,
+    ], className="issue-card" + (f" decided {mark}" if mark else ""), title=tip, role="button", tabIndex=0,
+        **{"data-row": str(row), "data-dataset": ds.name, "data-rank": str(rank), "data-model": m.name,
+           "data-suggested": str(s)})
+
+
+def decision(ds, row: int, mark: str) -> str:
+    """A reviewed suspect's badge: its label now, or the mark it got."""
+    if mark in ("relabel", "accept"):
+        return f"✓ now {ds.class_names[int(shown(ds.base or ds, 'corrected').labels[row])]}"
+    return {"confirmed": "✓ label right", "ambiguous": "? ambiguous"}.get(mark, mark)
 
 
 def matrix_figure(m: ModelView, counts: np.ndarray, pair: tuple[int, int] | None) -> dict:
@@ -149,8 +164,8 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.LI_GRID, "children"), Output(ids.LI_MORE, "children"), Output(ids.LI_MORE, "style"),
         Output(ids.LI_DOWNLOAD_BTN, "disabled"), Output(ids.LI_ALL, "disabled"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
-        Input(ids.LI_PAIR, "data"), Input(ids.LI_SHOWN, "data"))
-    def render_issues(tab, ds_name, model, pair_data, shown_data):
+        Input(ids.LI_PAIR, "data"), Input(ids.LI_SHOWN, "data"), Input(ids.CORR_VERSION, "data"))
+    def render_issues(tab, ds_name, model, pair_data, shown_data, _fixes):
         if tab != "issues":
             raise PreventUpdate  # drawn when the tab is opened
         m = _model(store, ds_name, model)
@@ -170,7 +185,8 @@ def register(app, store: ExplorerStore) -> None:
         what = f" · given {pair_name(m, pair)}" if pair else ""
         title = [html.Span(f"{len(shown):,}", className="count", id="li-count"),
                  f" of {len(rows):,} suspects{what}, most likely wrong first"]
-        grid = [card(m, issues, rank[int(r)], int(r)) for r in shown]
+        marks = row_states(m.ds)
+        grid = [card(m, issues, rank[int(r)], int(r), marks.get(int(r))) for r in shown]
         if not len(rows):
             grid = [html.P(EMPTY if not len(issues.rows) else "No suspects with this pair of labels.",
                            className="placeholder")]

@@ -1,0 +1,187 @@
+"""Label corrections in the page: which labels a page shows, the corrected view of a dataset, the
+actions that correct (a point's detail panel, Explore's selection, the Label issues grid and its keys),
+undo, the switch and the exports.
+
+The log is :class:`core.corrections.CorrectionLog` (``<cache>/<dataset>/corrections.jsonl``). A page
+shows the corrected labels unless its URL says ``labels=original``; ``assets/corrections.js`` sends that
+choice with each of the page's requests (header ``X-Labels``), and :func:`shown` gives every view the
+dataset as the choice has it (:meth:`explorer.store.ExplorerStore.get`): a corrected view is a
+:class:`~explorer.views.DatasetView` whose ``labels`` are corrected, sharing the arrays read from files.
+Every correction goes through :func:`register`'s one callback, which bumps ``CORR_VERSION``: the views
+that show labels take it as an input and draw again.
+"""
+from __future__ import annotations
+
+import flask
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from core.corrections import ACTIONS, states
+
+from . import ids
+from .checks import BadInput, _model, _short
+from .labels import CHOICES, changed_rows, keys_of, log_of, shown
+from .registry import Field, View, pick
+from .selection import focus_rows
+from .views import DatasetView
+
+MOST_ROWS = 100_000  # rows one action may correct (a selection of every image of the 70,000 set fits)
+
+
+def class_options(ds: DatasetView) -> list[dict]:
+    return [{"label": n, "value": k} for k, n in enumerate(ds.class_names)]
+
+
+def apply(ds: DatasetView, model: str | None, rows, action: str, new=None) -> str:
+    """Correct ``rows`` of ``ds`` by ``action`` (``new``: the class of a relabel; ``accept`` takes the
+    model's suggested label) as one batch; its id (what undo takes back)."""
+    if action not in ACTIONS or action == "undo":
+        raise BadInput(f"action must be one of {', '.join(a for a in ACTIONS if a != 'undo')} (got {_short(action)})")
+    if not isinstance(rows, list) or not 0 < len(rows) <= MOST_ROWS or not all(
+            isinstance(r, int) and not isinstance(r, bool) and 0 <= r < ds.n for r in rows):
+        raise BadInput(f"rows must be 1 to {MOST_ROWS} row numbers below {ds.n}")
+    base = ds.base or ds
+    shown_labels = shown(base, "corrected").labels
+    if action == "accept":
+        issues = base.pick(model).issues
+        if issues is None:
+            raise BadInput(f"{base.pick(model).title} has no suggested labels to accept")
+        targets = [int(issues.suggested[r]) for r in rows]
+    elif action == "relabel":
+        if not isinstance(new, int) or isinstance(new, bool) or not 0 <= new < len(ds.class_names):
+            raise BadInput(f"new label must be a class number 0 to {len(ds.class_names) - 1} (got {_short(new)})")
+        targets = [new] * len(rows)
+    else:
+        targets = [int(shown_labels[r]) for r in rows]
+    keys = keys_of(base)
+    entries = [{"split": keys.key(r)[0], "index": keys.key(r)[1], "old": int(shown_labels[r]), "new": t,
+                "action": action} for r, t in zip(rows, targets)]
+    made = log_of(base).append(entries)
+    return made[0].batch if made else ""
+
+
+def undo(ds: DatasetView, batch) -> int:
+    if not isinstance(batch, str) or not 0 < len(batch) <= 64:
+        raise BadInput("undo takes a batch id from this page")
+    return len(log_of(ds).undo(batch=batch))
+
+
+# -- the bar: counts, the switch, undo, exports ---------------------------------------------------
+def bar_words(ds: DatasetView, m) -> str:
+    """What the bar says of ``ds``'s corrections: how many labels changed, and the accuracy both ways."""
+    base = ds.base or ds
+    problem = base._cache.get("corrections-problem")
+    if problem:
+        return f"Corrections not shown: {problem}"
+    entries = log_of(base).entries()
+    if not entries:
+        return ""
+    changed = changed_rows(base)
+    st = states(entries)
+    marks = {a: sum(1 for s in st.values() if s.action == a) for a in ("ambiguous", "confirmed")}
+    train = sum(1 for (split, _), s in st.items() if split == "train" and s.label is not None)
+    words = [f"{len(changed):,} label{'s' if len(changed) != 1 else ''} corrected here"]
+    if train and base.sample_set == "test":
+        words.append(f"{train:,} of training images (used when the models are retrained)")
+    words += [f"{v:,} {ACTIONS[a]}" for a, v in marks.items() if v]
+    if m is not None:
+        before = np.mean(base.labels == m.pred) if base.n else 0
+        after = np.mean(shown(base, "corrected").labels == m.pred) if base.n else 0
+        words.append(f"{m.possessive} accuracy {100 * after:.2f} % against the corrected labels "
+                     f"({100 * before:.2f} % against the original)")
+    return " · ".join(words)
+
+
+def layout(store) -> html.Div:
+    return html.Div([
+        html.Span(id=ids.CORR_TEXT, className="corr-text"),
+        dcc.RadioItems(id=ids.LABELS, options=[{"label": "Corrected labels", "value": "corrected"},
+                                               {"label": "Original labels", "value": "original"}],
+                       value="corrected", inline=True, className="radio corr-switch"),
+        html.Button("Undo", id=ids.CORR_UNDO_BTN, className="btn btn-light", disabled=True,
+                    title="Take back this page's last correction (key U in the Label issues grid)"),
+        html.A("Export CSV", id=ids.CORR_CSV, className="btn btn-light", download=""),
+        html.A("Export JSON", id=ids.CORR_JSON, className="btn btn-light", download=""),
+        html.Span(id=ids.CORR_MSG, className="corr-msg", role="status"),
+        dcc.Store(id=ids.CORR_VERSION, data=0), dcc.Store(id=ids.CORR_ACTION),
+        dcc.Store(id=ids.CORR_UNDO, storage_type="session", data=[]),
+    ], id=ids.CORR_BAR, className="corr-bar", style={"display": "none"})
+
+
+def register(app, store) -> None:
+    @app.callback(
+        Output(ids.CORR_VERSION, "data"), Output(ids.CORR_UNDO, "data"), Output(ids.CORR_MSG, "children"),
+        Input(ids.CORR_ACTION, "data"), Input(ids.CORR_UNDO_BTN, "n_clicks"), Input(ids.SEL_FIX_BTN, "n_clicks"),
+        State(ids.SEL_FIX_CLASS, "value"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
+        State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"),
+        State(ids.CORR_UNDO, "data"), State(ids.CORR_VERSION, "data"), prevent_initial_call=True)
+    def correct(action, _undo, _sel, sel_class, ds_name, model, sel, cell, flt, stack, version):
+        stack = [b for b in stack if isinstance(b, list) and len(b) == 2][-200:] if isinstance(stack, list) else []
+        version = (version if isinstance(version, int) else 0) + 1
+        if ctx.triggered_id == ids.CORR_UNDO_BTN:
+            if not stack:
+                raise PreventUpdate
+            name, batch = stack.pop()
+            n = undo(store.get(name), batch)
+            return version, stack, f"Undone: {n} correction{'s' if n != 1 else ''}."
+        if ctx.triggered_id == ids.SEL_FIX_BTN:
+            m = _model(store, ds_name, model)
+            rows, _ = focus_rows(m, sel, cell, flt)
+            if rows is None or not len(rows):
+                return no_update, no_update, "Select images first (box, lasso, a cell or the filters)."
+            batch = apply(m.ds, m.name, [int(r) for r in rows], "relabel", sel_class)
+            return version, stack + [[m.ds.name, batch]], \
+                f"{len(rows):,} image{'s' if len(rows) != 1 else ''} relabelled {m.ds.class_names[sel_class]}."
+        if not isinstance(action, dict):
+            raise BadInput("a correction must be an object")
+        m = _model(store, action.get("dataset"), action.get("model"))
+        batch = apply(m.ds, m.name, action.get("rows"), action.get("action"), action.get("new"))
+        return version, stack + [[m.ds.name, batch]], ""
+
+    @app.callback(Output(ids.CORR_TEXT, "children"), Output(ids.CORR_BAR, "style"), Output(ids.CORR_UNDO_BTN,
+                  "disabled"), Output(ids.CORR_CSV, "href"), Output(ids.CORR_JSON, "href"),
+                  Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.CORR_VERSION, "data"),
+                  Input(ids.CORR_UNDO, "data"))
+    def bar(ds_name, model, _version, stack):
+        m = _model(store, ds_name, model)
+        words = bar_words(m.ds, m)
+        base = f"/api/corrections/{m.ds.name}"
+        return (words, {} if words else {"display": "none"}, not stack, base + ".csv", base + ".json")
+
+    @app.callback(Output(ids.SEL_FIX_CLASS, "options"), Output(ids.SEL_FIX_CLASS, "value"),
+                  Input(ids.DATASET, "value"), State(ids.SEL_FIX_CLASS, "value"))
+    def fix_classes(ds_name, chosen):
+        ds = _model(store, ds_name, None).ds
+        return class_options(ds), chosen if isinstance(chosen, int) and 0 <= chosen < len(ds.class_names) else 0
+
+    # the switch: the page loads again with the other labels (every view draws them), its URL saying which
+    app.clientside_callback(
+        """function (v) {
+            if (v !== 'original' && v !== 'corrected' || v === window.explorerLabels) {
+                return window.dash_clientside.no_update;
+            }
+            const url = new URL(window.location.href);
+            if (v === 'original') url.searchParams.set('labels', 'original'); else url.searchParams.delete('labels');
+            window.location.replace(url.toString());
+            return window.dash_clientside.no_update;
+        }""", Output(ids.CORR_MSG, "title"), Input(ids.LABELS, "value"), prevent_initial_call=True)
+
+    server = app.server
+
+    @server.route("/api/corrections/<name>.<fmt>", endpoint="corrections")
+    def export(name: str, fmt: str):
+        if name not in store.datasets or fmt not in ("csv", "json"):
+            return flask.Response(f"no corrections export {name[:40]}.{fmt[:8]}: use "
+                                  f"/api/corrections/<dataset>.csv or .json for one of {', '.join(store.names)}\n",
+                                  status=404, mimetype="text/plain")
+        log = log_of(store.datasets[name])
+        body = log.to_csv() if fmt == "csv" else log.to_json()
+        resp = flask.Response(body, mimetype="text/csv" if fmt == "csv" else "application/json")
+        resp.headers["Content-Disposition"] = f"attachment; filename={name}-corrections.{fmt}"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+
+FIELDS = (Field("labels", "corrected", lambda v, r: pick(v, CHOICES, "corrected"), None, (ids.LABELS, "value"), at=4.5),)
+VIEW = View("corrections", None, order=1, fields=FIELDS, layout=layout, register=register)
