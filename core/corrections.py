@@ -384,10 +384,10 @@ class CorrectionLog:
             return made
 
 
-def parse_file(path: Path, dataset: str) -> list[tuple[str, dict]]:
+def parse_file(path: Path, dataset: str | None) -> list[tuple[str, dict]]:
     """``(where, row)`` of each entry of an exported corrections file (CSV, or JSON by its first character).
 
-    Checks the file's shape and its dataset; each row's values are checked as the log takes them.
+    Checks the file's shape and its dataset (``None``: any); each row's values are checked as the log takes them.
     """
     path = Path(path)
     try:
@@ -404,7 +404,7 @@ def parse_file(path: Path, dataset: str) -> list[tuple[str, dict]]:
         rows = _csv_rows(path, text)
     for where, raw in rows:
         named = raw.get("dataset")
-        if named not in (None, "") and named != dataset:
+        if named not in (None, "") and dataset is not None and named != dataset:
             raise CorrectionsError(f"{where}: the row is of dataset {_short(named)}, not {dataset}; import it "
                                    f"with --dataset {named}")
     return rows

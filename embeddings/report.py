@@ -259,7 +259,19 @@ def format_table(report: dict) -> str:
                 rows.append((f"    {frame_label(w)}", *cells))
         rows += layer_rows(ds, m)
         blocks.append(_table(rows))
+    blocks += [corrections_words(d) for d in ds if d.get("corrections")]
     return "\n\n".join(blocks)
+
+
+def corrections_words(d: dict) -> str:
+    """A dataset's label corrections (``pipeline/corrections.py``'s part): counts, and accuracy both ways."""
+    c = d["corrections"]
+    marks = ", ".join(f"{v} {k}" for k, v in c.get("marked", {}).items() if v)
+    lines = [f"{d['title']}: {c['changed']} label(s) of these images corrected, {c['train_changed']} of training "
+             f"images (the models learn from those){'; ' + marks if marks else ''}; log {c['log']}"]
+    lines += [f"  {m}: accuracy {a['corrected']:.4f} against the corrected labels, {a['original']:.4f} against "
+              "the original" for m, a in c.get("accuracy", {}).items()]
+    return "\n".join(lines)
 
 
 def layer_rows(ds: list[dict], model: str) -> list[tuple[str, ...]]:

@@ -25,6 +25,8 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         return 0
     if command == "verify":
         return verify(ArtifactStore(config.where.cache_dir), repair=args.repair, quiet=config.data.quiet)
+    if command == "import" and config.corrections.corrections and config.imported.images is None:
+        return import_corrections(config)
     if command == "import":
         from pipeline.own_data import add
         from training.import_files import read
@@ -37,6 +39,11 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
         summary(pipe, "import")
         return 0
     pipe = Pipeline(config)
+    if config.corrections.corrections:  # added to the logs first: the models learn from the corrected labels
+        from pipeline.corrections import import_files
+
+        pipe.run("fetch")
+        print("\n".join(import_files(pipe.store, config.corrections.corrections, pipe.names, pipe._arrays)), flush=True)
     if command != "all":
         pipe.run(command)
         if command == "report":
@@ -55,6 +62,26 @@ def dispatch(command: str, config: RunConfig, args: argparse.Namespace) -> int:
     finally:
         if server:
             server.stop()
+
+
+def import_corrections(config: RunConfig) -> int:
+    """``import [NAME] --corrections FILE ...``: each file added to its built-in dataset's log, all of it or none."""
+    from pipeline.corrections import dataset_of, import_files
+    from training import datasets as facts
+
+    store = ArtifactStore(config.where.cache_dir)
+    names = list(facts.NAMES)
+    arrays = {}
+    for path in config.corrections.corrections:
+        name = config.imported.name or dataset_of(path, names)
+        if name not in facts.NAMES:
+            raise DataError(f"--corrections {path}: {name!r} is not a built-in dataset ({', '.join(facts.NAMES)}); "
+                            "correct a dataset of your own in the explorer, whose exports re-import there")
+        if name not in arrays:
+            arrays[name] = facts.open_dataset(name, store.root / "data", store)[1]
+    print("\n".join(import_files(store, config.corrections.corrections, list(arrays), arrays)))
+    print("the explorer shows them at once; `./run.sh` retrains on them where they correct training images")
+    return 0
 
 
 def _named_file(error: Exception, options) -> Exception:

@@ -32,6 +32,7 @@ from embeddings.project import ProjectConfig
 from embeddings.report import ReportConfig
 from explorer.options import ServeOptions
 from pipeline import stages
+from pipeline.corrections import CorrectionsOptions
 from training import datasets as facts
 from training import kinds
 from training.config import TrainConfig, TrainOptions
@@ -72,10 +73,12 @@ class SeedOptions:
 SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
             "train": TrainOptions,
             "embed": EmbedConfig, "project": ProjectConfig, "faith": FaithConfig, "issues": IssuesConfig,
-            "dynamics": DynamicsConfig, "layers": LayersConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions}
+            "dynamics": DynamicsConfig, "layers": LayersConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions,
+            "corrections": CorrectionsOptions}
 TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
           "embed": "embeddings", "project": "projections", "faith": "faithfulness", "issues": "label issues",
-          "dynamics": "training dynamics", "layers": "layer by layer", "report": "report", "serve": "explorer", "imported": "your dataset"}
+          "dynamics": "training dynamics", "layers": "layer by layer", "report": "report", "serve": "explorer", "imported": "your dataset",
+          "corrections": "label corrections"}
 
 
 def _sections_of(stage: str) -> tuple[str, ...]:
@@ -86,12 +89,13 @@ def _sections_of(stage: str) -> tuple[str, ...]:
 #: The sections each command uses: a stage runs the ones it needs, so it takes their options
 #: (``pipeline/stages.py`` declares which sections shape which stage).
 COMMANDS = {
-    **{name: _sections_of(name) for name, s in stages.STAGES.items() if s.help},
-    "all": _sections_of("report") + ("serve",),
+    **{name: _sections_of(name) + (("corrections",) if name == "train" else ())
+       for name, s in stages.STAGES.items() if s.help},
+    "all": _sections_of("report") + ("corrections", "serve"),
     "serve": ("where", "serve"),
     "verify": ("where", "data"),
     # your own dataset: read, checked, then the stages from the k-NN graph to the report, published
-    "import": ("where", "imported", "seed", "project", "faith", "issues", "report"),
+    "import": ("where", "imported", "seed", "project", "faith", "issues", "report", "corrections"),
 }
 
 
@@ -113,6 +117,7 @@ class RunConfig:
     report: ReportConfig = ReportConfig()
     serve: ServeOptions = ServeOptions()
     imported: ImportOptions = ImportOptions()
+    corrections: CorrectionsOptions = CorrectionsOptions()
 
     def __post_init__(self) -> None:
         for name in SECTIONS:

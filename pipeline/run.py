@@ -22,9 +22,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 from core import current as current_json
 from core import schema
+from core.corrections import fixes_digest, train_fixes
 from core.store import ArtifactStore, write_json_atomic
 from pipeline import schedule, stages
 from pipeline.config import SECTIONS, RunConfig
+from pipeline.corrections import log_of, with_fixes
 from pipeline.results import DatasetRun
 from pipeline.tasks import StageTasks
 from training import datasets as facts
@@ -135,7 +137,8 @@ class Pipeline(StageTasks):
             from training.ladder import imported_specs, specs
 
             self._specs[name] = (imported_specs(name, self.imported[name], self.store) if name in self.imported else
-                                 specs(name, self.config.models, self.config.train, self.config.seed.seed))
+                                 with_fixes(specs(name, self.config.models, self.config.train, self.config.seed.seed),
+                                            fixes_digest(train_fixes(log_of(self.store, name).entries()))))
         return self._specs[name]
 
     def check_models(self) -> None:

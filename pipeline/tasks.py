@@ -49,11 +49,18 @@ class StageTasks:
                 self._status(name, "train", f"{spec.name}: {kind.fit_words(spec)}")
                 step = (bar_updater(self.config.progress, f"  {name} {spec.name} {kind.fit_bar}")
                         if kind.fit_bar else None)
-                folder = fit(spec, self._arrays[name], self.store, progress=self.config.progress, step=step,
+                folder = fit(spec, self._learned(name), self.store, progress=self.config.progress, step=step,
                              on_epoch=self._epoch_watcher(name, spec))
                 self._epochs.pop(name, None)
                 self._fit_left.pop((name, spec.name), None)
                 done[spec.name] = ModelRun(spec=spec, model=folder)
+
+    def _learned(self, name: str) -> dict:
+        """The arrays a model learns from: the training labels corrected by the cache's log, where it has any
+        (``pipeline/corrections.py``; the samples the views show keep the dataset's own)."""
+        from pipeline.corrections import fixed_training
+
+        return fixed_training(self.store, name, self._arrays[name])[0]
 
     def _epoch_watcher(self, name: str, spec) -> Callable[[dict], None]:
         """Each finished epoch of ``spec``'s training, told to a running explorer (``progress.json``'s ``epochs``)."""
@@ -83,7 +90,7 @@ class StageTasks:
                     continue
                 self._status(name, "embed", m.spec.name)
                 with ticking(self.config.progress, f"  {name} {m.spec.name}: predictions, k-NN graph") as step:
-                    m.embed = embed(name, m.spec, m.model, m.model.name, r.samples, self._arrays[name],
+                    m.embed = embed(name, m.spec, m.model, m.model.name, r.samples, self._learned(name),
                                     self.config.embed, self.store, progress=step)
 
     def stage_project(self, names: Sequence[str] | None = None) -> None:
@@ -168,6 +175,7 @@ class StageTasks:
     def stage_report(self, names: Sequence[str] | None = None) -> None:
         """Each dataset's part of the separability report, then the report of all datasets given."""
         from embeddings.report import combine, dataset_part
+        from pipeline.corrections import report_part
 
         for name in self._names(names):
             r, info = self.results[name], facts.get(name)
@@ -177,6 +185,9 @@ class StageTasks:
                 r.report = dataset_part(name, info.title, list(info.class_names), r.samples, models,
                                         self.store, self.config.report,
                                         progress=bar_updater(self.config.progress, f"report {name}"))
+                fixes = report_part(self.store, name, r.samples, {k: m.embed for k, m in r.models.items()})
+                if fixes:
+                    r.report["corrections"] = fixes
         self.report_path = combine({n: self.results[n].report for n in self._names(names)},
                                    self.store, self.config.report.k)
 

@@ -168,3 +168,30 @@ def test_serve_without_a_cache_says_what_to_run(tmp_path):
     assert r.returncode == 2
     assert "current.json is missing" in r.stderr and "python -m pipeline all" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_corrections_file_retrains_what_learns_from_the_training_labels(first_run, tmp_path):
+    """``train --corrections FILE``: the rows join the cache's log, and every model of that dataset that learns
+    from labels is trained again on the corrected ones (a new folder, keyed by them); the other dataset's stay."""
+    cache, args, _, _ = first_run
+    before = artifact_dirs(cache)
+    path = tmp_path / "fixes.csv"
+    path.write_text("dataset,split,index,new,action\nmnist,train,3,7,relabel\nmnist,train,7,1,relabel\n"
+                    "mnist,test,5,2,relabel\n")
+    train_args = ["train", *[a for a in args[1:] if a != "--no-serve"]]
+    r = run(*train_args, "--corrections", path)
+    assert "3 corrections added to" in r.stdout
+    made = artifact_dirs(cache) - before
+    assert {d.rsplit("/", 1)[0] for d in made} == {"mnist/model"} and len(made) == 3  # pixels, mlp, cnn
+    for d in made:
+        record = json.loads((cache / d / "config.json").read_text())["config"]
+        assert len(record["label_fixes"]) == 16
+    again = run(*train_args, "--corrections", path)  # nothing new in the file: nothing retrained
+    assert "0 corrections added" in again.stdout and artifact_dirs(cache) - before == made
+    bad = tmp_path / "bad.csv"
+    bad.write_text("dataset,split,index,new\nmnist,train,3,7\nmnist,train,60000,1\n")
+    r = run(*train_args, "--corrections", bad, check=False)
+    assert r.returncode == 2 and "bad.csv, line 3: no train image '60000'" in r.stderr
+    log = (cache / "mnist" / "corrections.jsonl").read_text().splitlines()
+    assert len(log) == 3  # the bad file's good first row was not added either

@@ -45,6 +45,8 @@ class TrainConfig:
     snapshot_samples: int = option(2000, "snapshot images", lo=0, hi=10000)
     # Extra snapshots inside the first epoch, where most of the separation happens (0.0 = untrained).
     snapshot_fractions: tuple[float, ...] = (0.0, 0.05, 0.15, 0.35, 0.6)
+    # key of the corrected training labels it learns from (core.corrections.fixes_digest; "" for none)
+    label_fixes: str = ""
 
     def __post_init__(self) -> None:
         validate(self, "training")
@@ -67,6 +69,8 @@ class TrainConfig:
             values.pop(name)
         if not self.pool_first:  # added later: networks without it keep the key they had
             values.pop("pool_first", None)
+        if not self.label_fixes:  # the dataset's own labels: the key it had before corrections existed
+            values.pop("label_fixes")
         return values
 
 

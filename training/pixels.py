@@ -36,6 +36,8 @@ class PixelsConfig:
     train_subset: int | None = option(None, "first N training images", lo=10, hi=60000)
     #: the import folder's key, for a dataset of the user's own (its content keys this model)
     source: str | None = None
+    #: key of the corrected training labels it votes with (core.corrections.fixes_digest; "" for none)
+    label_fixes: str = ""
 
     def __post_init__(self) -> None:
         validate(self, "pixels classifier")
@@ -107,4 +109,6 @@ def fit_pixels(config: PixelsConfig, arrays: Arrays, store: ArtifactStore,
     record = {"kind": "pixels", **dataclasses.asdict(config)}
     if record["source"] is None:  # built-in datasets keep the key they had before imports existed
         del record["source"]
+    if not record["label_fixes"]:  # the dataset's own labels: the key it had before corrections existed
+        del record["label_fixes"]
     return store.build(config.dataset, STAGE, record, make)

@@ -57,9 +57,10 @@
     requested[labels] = true;
     // after first paint: the scatter matters more than labels nobody hovered yet
     idle(function () {
-      // ?fixes=: this page's corrections so far (assets/corrections.js), so a correction is never read from a cache
-      fetch("/api/points/" + meta.dataset + ".json?fixes=" + (window.explorerFixes || 0) +
-            (meta.model ? "&model=" + encodeURIComponent(meta.model) : ""))
+      // fixes=: this page's corrections so far (assets/corrections.js), so a correction is never read from a cache
+      const query = [meta.model ? "model=" + encodeURIComponent(meta.model) : "",
+                     window.explorerFixes ? "fixes=" + window.explorerFixes : ""].filter(Boolean).join("&");
+      fetch("/api/points/" + meta.dataset + ".json" + (query ? "?" + query : ""))
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (j) { if (j) info[infoKey(meta)] = j; })
         .catch(function () { requested[labels] = false; });
