@@ -4,17 +4,16 @@
 pipeline serves the first dataset while it still prepares the second); each dataset is
 a :class:`~explorer.views.DatasetView` (its samples) with one
 :class:`~explorer.views.ModelView` per model, whose arrays are loaded on first use
-(images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.  A model's label issues and faithfulness folders are optional.  Datasets whose entries did not change keep their loaded arrays.
+(images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never load the same file
+twice.  A model's label issues and faithfulness folders, and a dataset's near-duplicates, are optional.
+Datasets whose entries did not change keep their loaded arrays.
 
-Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
-file that no longer matches the size and sha256 its folder recorded when it was
-published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
+Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a file that no longer
+matches the size and sha256 its folder recorded when it was published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
 which the page shows in its alert area and the HTTP routes answer with a 503.
 
-What the explorer knows about a dataset (title, class names, the class pair charted
-first, its colour in comparisons) comes from its ``current.json`` entry alone; the
-explorer holds no list of dataset names.
+What the explorer knows about a dataset (title, class names, the class pair charted first, its colour
+in comparisons) comes from its ``current.json`` entry alone; the explorer holds no list of dataset names.
 """
 from __future__ import annotations
 
@@ -282,6 +281,7 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
         raise CacheError(f"{where} is incomplete ({err!r}); rerun the pipeline") from None
     if not ds.models:
         raise CacheError(f"current.json entry {name!r} lists no models; rerun the pipeline")
+    ds.duplicates_dir = artifacts.resolve(e["duplicates"]) if e.get("duplicates") else None
     default = e.get("default_model")
     if default in ds.models:
         ds.default_model = default

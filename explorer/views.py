@@ -75,6 +75,7 @@ class DatasetView:
     #: ``current.json``'s projection methods: ``{name: {"title", "about"[, "order"]}}`` ({} in an older cache);
     #: read through :func:`explorer.store.method_facts`
     methods: dict[str, dict] = field(default_factory=dict)
+    duplicates_dir: Path | None = None  # its near-duplicates folder, where made (newer caches)
     models: dict[str, "ModelView"] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # reentrant: a derived array (confidence, confusion) loads its inputs under the same lock
@@ -144,6 +145,14 @@ class DatasetView:
     @property
     def sample_ids(self) -> np.ndarray:
         return self._array("index.npy")
+
+    @property
+    def duplicates(self):
+        """Its near-duplicate groups (:class:`explorer.duplicates.Duplicates`), or ``None`` where not made."""
+        from .duplicates import Duplicates
+
+        return None if self.duplicates_dir is None else self.cached(
+            "duplicates", lambda: Duplicates.load(self.duplicates_dir, self.artifacts, self))
 
     # -- models ---------------------------------------------------------------------------
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
