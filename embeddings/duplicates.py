@@ -135,7 +135,7 @@ def calibrate(images: np.ndarray, nearest: np.ndarray, config: DuplicatesConfig)
     images = check_images(images)
     rows = rng.choice(len(images), min(config.planted, len(images)), replace=False)
     planted = aligned_distance(images[rows], plant_copies(images[rows], rng, config.noise), config.shift)
-    q_planted = float(np.quantile(planted, config.recall))
+    q_planted = float(np.quantile(planted, config.recall, method="higher"))  # at least `recall` of them under it
     nearest = np.asarray(nearest, np.float64)
     nearest = nearest[np.isfinite(nearest)]
     q_guard = float(np.quantile(nearest, config.guard)) if len(nearest) else q_planted
