@@ -10,7 +10,8 @@ every stage per dataset at 70,000 points; leaves that cache showing it), ``proje
 stage's cost against t-SNE and UMAP at 70,000 points), ``report`` (the report stage at 70,000 points:
 each metric's cost, sampled estimates against exact ones), ``umap`` (ours on the shared graph against
 plain umap-learn, each in a fresh process), ``view3d`` (Explore's 3-D view: opening it, its hovers, against
-the 2-D page in the same run).
+the 2-D page in the same run), ``duplicates`` (the near-duplicate stage at 70,000 points against the shared
+k-NN graph build, with the counts found).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -30,7 +31,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith", "depth")
+            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith", "depth", "duplicates")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     store = ArtifactStore(args.cache_dir)
     # the verify section writes a synthetic cache of its own; the pipeline section makes its own run
     current = store.read_current() if set(sections) - {"verify", "pipeline", "live_load", "full", "report", "umap",
-                                                        "view3d", "semzoom"} else {}
+                                                        "view3d", "semzoom", "duplicates"} else {}
     store_file = args.out.with_suffix(".json")
     saved = json.loads(store_file.read_text()) if store_file.is_file() else {}
     for section in sections:
@@ -263,6 +264,12 @@ def section_depth(store, current, args) -> list[Row]:
     from benchmarks.depth_bench import bench_depth
 
     return bench_depth(store.root)
+
+
+def section_duplicates(store, current, args) -> list[Row]:
+    from benchmarks.duplicates_bench import bench_duplicates
+
+    return bench_duplicates(args.cache_70k or store.root)  # the stage at 70,000 points: a --sample-set all cache
 
 
 if __name__ == "__main__":

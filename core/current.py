@@ -72,6 +72,7 @@ class DatasetEntry:
     default_model: str = ""
     models: dict[str, ModelEntry]
     methods: dict[str, dict] = dataclasses.field(default_factory=dict)
+    duplicates: str | None = None  # its near-duplicates folder (newer caches)
 
 
 def to_json(datasets: dict[str, DatasetEntry | dict], report: str, run: dict, stages: dict[str, int]) -> dict:
@@ -83,6 +84,8 @@ def to_json(datasets: dict[str, DatasetEntry | dict], report: str, run: dict, st
             for key in ("issues", "faithfulness", "layers"):
                 if not model.get(key):
                     model.pop(key, None)
+        if not d.get("duplicates"):
+            d.pop("duplicates", None)
         out[name] = d
     return {"version": CURRENT_VERSION, "datasets": out, "report": report, "run": run, "stages": dict(stages)}
 

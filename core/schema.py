@@ -174,6 +174,18 @@ ISSUES = Folder("issues", 1, "suspected label errors of one model's view of the 
     File("ranked.json", "the suspects, most likely wrong first: `{\"row\", \"id\", \"given\", \"suggested\", "
          "\"score\", \"flagged\"}`"),
 ))
+DUPLICATES = Folder("duplicates", 1, "near-duplicate images of one dataset's samples (and, with the test sample "
+                    "set, their nearest training images)", (
+    File("group.npy", "row i's near-duplicate group (-1: none); groups with differing labels first, then larger",
+         ("int32",), (("n",),)),
+    File("nearest.npy", "row i's aligned cosine distance to its nearest candidate (1: none)", _F32, (("n",),)),
+    File("images.npy", "every group member's image, in the order of `duplicates.json`'s `image` fields (training "
+         "images the sample set lacks included)", _U8, _IMAGES),
+    File("duplicates.json", "`threshold`, `calibration` (`rule`, `bound`, quantiles, `planted_found`), `distance`, "
+         "`sources`, `counts` (`groups`, `images`, `pairs`, `within_train`, `within_test`, `train_test`, "
+         "`mixed_labels`), `groups` (`members`: `id`, `row`, `split`, `label`, `image`), `pairs` (`a`, `b`, "
+         "splits, labels, `distance`, `found_by`, `group`)"),
+))
 FAITH = Folder("faith", 1, "where one layout keeps its model's neighbourhoods", (
     File("faithfulness.npy", "share of row i's k = 10 nearest high-D neighbours that are among its window = 30 "
          "nearest in the layout (1 = the layout keeps them all; folders without `window_used`: among its 10)",
@@ -188,7 +200,7 @@ REPORT = Folder("report", 1, "one dataset's part of the separability report (and
 
 #: Every stage folder, in the order the stages run.
 FOLDERS: dict[str, Folder] = {f.stage: f for f in (IMPORT, SAMPLES, MODEL, EMBED, PROJ, DYNAMICS, LAYERS,
-                                                   ISSUES, FAITH, REPORT)}
+                                                   ISSUES, DUPLICATES, FAITH, REPORT)}
 
 
 def version_of(stage: str) -> int:

@@ -14,6 +14,7 @@ from core.store import ArtifactStore, config_key, read_json, write_json_atomic
 from embeddings import metrics
 from embeddings.extract import load_knn, space_matrix
 from embeddings.faithfulness import layout_knn
+from embeddings.duplicates import summary as duplicates_summary
 from embeddings.label_issues import summary as issues_summary
 
 log = logging.getLogger(__name__)
@@ -140,18 +141,22 @@ class _Steps:
 
 
 def dataset_part(dataset: str, title: str, class_names: list[str], samples_dir: Path, models: dict[str, dict],
-                 store: ArtifactStore, config: ReportConfig = ReportConfig(), progress=None) -> dict:
+                 store: ArtifactStore, config: ReportConfig = ReportConfig(), progress=None,
+                 duplicates_dir: Path | None = None) -> dict:
     """One dataset's part of the report: each model's entry computed (or reused) on its own.
 
     ``models`` maps a model's name to ``title``, ``kind``, ``model_dir``, ``embed_dir``,
     ``projections`` ({method: folder}), ``dynamics_dir``, ``layers_dir`` and ``issues_dir`` (each or None)
-    and ``faith`` ({method: folder}). Each entry is cached
+    and ``faith`` ({method: folder}); ``duplicates_dir``, the dataset's near-duplicates folder, gives
+    the part's ``duplicates`` counts. Each entry is cached
     in ``<dataset>/report/<key>/`` keyed by that model's folders, so adding a model leaves
     the others' entries alone. ``progress(done, total)`` moves through each model's steps.
     """
     labels = None
     n = int(len(store.load_array(Path(samples_dir) / "labels.npy", mmap=True)))
     out = {"title": title, "n": n, "class_names": class_names, "models": {}}
+    if duplicates_dir is not None:
+        out["duplicates"] = duplicates_summary(Path(duplicates_dir), store.read_json)
     total = 100 * len(models)
     for i, (name, m) in enumerate(models.items()):
         if progress:
@@ -233,6 +238,8 @@ def format_table(report: dict) -> str:
     if any(r["silhouette_se"] or r["tsne_trustworthiness_se"] for r in table):
         blocks[0] += (f"\n± one standard error: above {metrics.EXACT_MAX:,} points silhouette and trustworthiness "
                       f"are means over {metrics.SAMPLE_QUERIES:,} seeded query points, each against all points")
+    if any("duplicates" in d for d in ds):
+        blocks.append(_table(duplicate_rows(ds)))
     for m in models:
         rows: list[tuple[str, ...]] = [(f"[{m}]", *[d["title"] for d in ds])]
         methods = sorted({p for d in ds for p in d["models"].get(m, {}).get("projections", {})})
@@ -272,6 +279,22 @@ def corrections_words(d: dict) -> str:
     lines += [f"  {m}: accuracy {a['corrected']:.4f} against the corrected labels, {a['original']:.4f} against "
               "the original" for m, a in c.get("accuracy", {}).items()]
     return "\n".join(lines)
+
+
+#: The near-duplicate counts of the report's table, in order: (key, words).
+DUPLICATE_ROWS = (("groups", "groups"), ("images", "images in groups"), ("within_train", "pairs within train"),
+                  ("within_test", "pairs within test"), ("train_test", "pairs train-test"),
+                  ("mixed_labels", "groups with mixed labels"))
+
+
+def duplicate_rows(ds: list[dict]) -> list[tuple[str, ...]]:
+    """The near-duplicates table: each dataset's counts and threshold (``-``: not looked for)."""
+    rows = [("[near-duplicates]", *[d["title"] for d in ds])]
+    for key, words in DUPLICATE_ROWS:
+        rows.append((f"  {words}", *[str(d["duplicates"][key]) if "duplicates" in d else "-" for d in ds]))
+    rows.append(("  threshold (bound)", *[f"{d['duplicates']['threshold']:.4f} ({d['duplicates']['bound']})"
+                                          if "duplicates" in d else "-" for d in ds]))
+    return rows
 
 
 def layer_rows(ds: list[dict], model: str) -> list[tuple[str, ...]]:

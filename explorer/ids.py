@@ -33,6 +33,10 @@ LI_PAIR, LI_SHOWN, LI_MATRIX, LI_GRID, LI_TITLE = "li-pair", "li-shown", "li-mat
 LI_SUMMARY, LI_MORE, LI_ALL, LI_DOWNLOAD_BTN, LI_DOWNLOAD = (
     "li-summary", "li-more", "li-all", "li-download-btn", "li-download")
 LI_BODY, LI_MISSING = "li-body", "li-missing"
+# Duplicates: only groups with differing labels, how many groups are shown {"key", "count"}
+DU_MIXED, DU_SHOWN, DU_LIST, DU_TITLE, DU_NOTE, DU_MORE = (
+    "du-mixed", "du-shown", "du-list", "du-title", "du-note", "du-more")
+DU_DOWNLOAD_BTN, DU_DOWNLOAD, DU_BODY, DU_MISSING = "du-download-btn", "du-download", "du-body", "du-missing"
 # Compare datasets
 CD_SCATTER = "cd-scatter"  # pattern id {"type": CD_SCATTER, "dataset": name}
 CD_REPORT, CD_BARS = "cd-report", "cd-bars"

@@ -5,11 +5,10 @@ pipeline serves the first dataset while it still prepares the second); each data
 a :class:`~explorer.views.DatasetView` (its samples) with one
 :class:`~explorer.views.ModelView` per model, whose arrays are loaded on first use
 (images and k-NN memory-mapped) and kept, behind a lock so that waitress threads never
-load the same file twice.  Label issues and faithfulness are optional; unchanged entries keep their arrays.
+load the same file twice.  Label issues, faithfulness and near-duplicates are optional.
 
-Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a
-file that no longer matches the size and sha256 its folder recorded when it was
-published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
+Every file is read through :class:`core.store.ArtifactStore`'s verified loaders: a file that no longer
+matches the size and sha256 its folder recorded when it was published raises :class:`core.store.DamagedArtifact` (a ``CacheError``) naming it,
 which the page shows in its alert area and the HTTP routes answer with a 503.
 
 What the explorer knows about a dataset (title, class names, the class pair charted first, its
@@ -282,6 +281,7 @@ def _dataset_view(artifacts: ArtifactStore, name: str, e: dict) -> DatasetView:
         raise CacheError(f"{where} is incomplete ({err!r}); rerun the pipeline") from None
     if not ds.models:
         raise CacheError(f"current.json entry {name!r} lists no models; rerun the pipeline")
+    ds.duplicates_dir = artifacts.resolve(e["duplicates"]) if e.get("duplicates") else None
     default = e.get("default_model")
     if default in ds.models:
         ds.default_model = default

@@ -1,13 +1,11 @@
 """One dataset as ``current.json`` (version 2) names it, and each model's view of its samples.
 
-A :class:`DatasetView` holds what every model shares: the sample set (images, true
-labels, sample ids) and the dataset's facts.  Its :class:`ModelView`\\ s, one per model
-in ``current.json``'s order, hold what a model makes of those samples: predictions,
-probabilities, the k-NN graph of its embedding, one layout per projection and, for a
-model trained with snapshots, its training dynamics; where the pipeline made them, its
-suspected label errors (``issues/<key>/``) and per layout how faithfully it keeps the
-model's neighbourhoods (``faith/<key>/``).  Arrays are loaded on first use
-(images and k-NN memory-mapped) through :class:`core.store.ArtifactStore`'s verified
+A :class:`DatasetView` holds what every model shares: the sample set (images, true labels, sample ids)
+and the dataset's facts.  Its :class:`ModelView`\\ s, one per model in ``current.json``'s order, hold
+what a model makes of those samples: predictions, probabilities, the k-NN graph of its embedding, a
+layout per projection, its training dynamics, suspected label errors (``issues/<key>/``) and per
+layout how faithfully it keeps its neighbourhoods (``faith/<key>/``), where made.  Arrays are loaded
+on first use (images and k-NN memory-mapped) through :class:`core.store.ArtifactStore`'s verified
 loaders and kept on the dataset's view, behind its lock.
 """
 from __future__ import annotations
@@ -46,17 +44,14 @@ def _rows_checked(arr: np.ndarray, path: Path, n: int) -> np.ndarray:
 class DatasetView:
     """One dataset: its samples (``samples/<key>/``), its facts and its models.
 
-    Row ``i`` of every array, the dataset's and each model's, is the same sample;
-    ``row`` is the index the whole explorer passes around (URLs, figures, CSV).
-    ``sample_ids[row]`` is the id of ``index.npy`` (0-9999 test, or 0-69999 for the full set;
-    for an imported dataset 0 to n-1, the user's order, with no train/test split).
+    Row ``i`` of every array, the dataset's and each model's, is the same sample; ``row`` is the index the
+    whole explorer passes around (URLs, figures, CSV). ``sample_ids[row]`` is the id of ``index.npy``
+    (0-9999 test, or 0-69999 for the full set; an imported dataset's 0 to n-1, with no train/test split).
 
-    ``artifacts`` verifies each file against its folder's record before it is read; a
-    view made without one (tests) verifies against a store rooted at the samples
-    folder's parent.  ``default_pair`` and ``colour`` are ``current.json``'s facts,
-    ``None`` where a cache lacks them.  ``image_shape`` is ``(h, w, c)``, c = 1 (grey) or 3
-    (RGB); ``source`` is ``"builtin"`` or ``"imported"`` (a user's own images).  ``models`` is
-    filled with :meth:`add_model`.
+    ``artifacts`` verifies each file against its folder's record before it is read (made without one,
+    against a store at the samples folder's parent).  ``default_pair`` and ``colour`` are
+    ``current.json``'s facts (``None`` where it lacks them); ``image_shape`` is ``(h, w, c)``, c = 1 or 3;
+    ``source`` is ``"builtin"`` or ``"imported"``; ``models`` is filled with :meth:`add_model`.
     """
 
     name: str
@@ -75,6 +70,7 @@ class DatasetView:
     #: ``current.json``'s projection methods: ``{name: {"title", "about"[, "order"]}}`` ({} in an older cache);
     #: read through :func:`explorer.store.method_facts`
     methods: dict[str, dict] = field(default_factory=dict)
+    duplicates_dir: Path | None = None  # its near-duplicates folder, where made (newer caches)
     models: dict[str, "ModelView"] = field(default_factory=dict)
     #: a view of ``base`` showing corrected labels (``explorer.corrections.shown``): arrays read from files are base's
     base: "DatasetView | None" = field(default=None, repr=False)
@@ -95,9 +91,8 @@ class DatasetView:
     def cached(self, key: str, make) -> Any:
         """``make()``, computed once per view and kept (a new folder gets a new view).
 
-        Anything derived from the arrays (figure groups, say) belongs here rather than in
-        a module-level cache, so that two apps in one process share nothing.  A ``make``
-        that raises stores nothing: the next call tries again.
+        Anything derived from the arrays (figure groups, say) belongs here, not in a module-level cache:
+        two apps in one process share nothing.  A ``make`` that raises stores nothing.
         """
         if self.base is not None and (key.endswith((".npy", "sprite-grid")) or "/coords-" in key):
             return self.base.cached(key, make)  # a file's array is the same whatever the labels
@@ -155,6 +150,15 @@ class DatasetView:
     def sample_ids(self) -> np.ndarray:
         return self._array("index.npy")
 
+    @property
+    def duplicates(self):
+        """Its near-duplicate groups (:class:`explorer.duplicates.Duplicates`), or ``None`` where not made."""
+        from .duplicates import Duplicates
+
+        ds = self.base or self  # the dataset's own labels, also in a corrected view
+        return None if self.duplicates_dir is None else ds.cached(
+            "duplicates", lambda: Duplicates.load(self.duplicates_dir, ds.artifacts, ds))
+
     # -- models ---------------------------------------------------------------------------
     def add_model(self, name: str, title: str, kind: str, embed_dir: Path, model_dir: Path,
                   projection_dirs: dict[str, Path], dynamics_dir: Path | None = None,
@@ -192,11 +196,8 @@ class DatasetView:
             raise KeyError(f"{self.title} has no model {shown}; its models: {', '.join(self.models)}") from None
 
     def pick(self, name: Any) -> "ModelView":
-        """The model called ``name`` if this dataset has it, else its default model.
-
-        What a view shows after the dataset changed to one without the chosen model, or
-        for a model in a URL that outlived its cache.
-        """
+        """The model ``name`` if this dataset has it, else its default model (the dataset changed, or a URL
+        outlived its cache)."""
         if isinstance(name, str) and name in self.models:
             return self.models[name]
         return self.models[self.default_model]

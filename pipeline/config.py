@@ -23,6 +23,7 @@ from pathlib import Path
 
 from core.errors import ConfigError
 from core.options import option, validate
+from embeddings.duplicates import DuplicatesConfig
 from embeddings.dynamics import DynamicsConfig
 from embeddings.extract import EmbedConfig
 from embeddings.faithfulness import FaithConfig
@@ -73,12 +74,12 @@ class SeedOptions:
 SECTIONS = {"where": WhereOptions, "data": DataOptions, "seed": SeedOptions, "models": ModelOptions,
             "train": TrainOptions,
             "embed": EmbedConfig, "project": ProjectConfig, "faith": FaithConfig, "issues": IssuesConfig,
-            "dynamics": DynamicsConfig, "layers": LayersConfig, "report": ReportConfig, "serve": ServeOptions, "imported": ImportOptions,
-            "corrections": CorrectionsOptions}
+            "duplicates": DuplicatesConfig, "dynamics": DynamicsConfig, "layers": LayersConfig, "report": ReportConfig,
+            "serve": ServeOptions, "imported": ImportOptions, "corrections": CorrectionsOptions}
 TITLES = {"where": "cache", "data": "datasets", "seed": "randomness", "models": "models", "train": "training",
           "embed": "embeddings", "project": "projections", "faith": "faithfulness", "issues": "label issues",
-          "dynamics": "training dynamics", "layers": "layer by layer", "report": "report", "serve": "explorer", "imported": "your dataset",
-          "corrections": "label corrections"}
+          "duplicates": "near-duplicates", "dynamics": "training dynamics", "layers": "layer by layer", "report": "report",
+          "serve": "explorer", "imported": "your dataset", "corrections": "label corrections"}
 
 
 def _sections_of(stage: str) -> tuple[str, ...]:
@@ -95,7 +96,7 @@ COMMANDS = {
     "serve": ("where", "serve"),
     "verify": ("where", "data"),
     # your own dataset: read, checked, then the stages from the k-NN graph to the report, published
-    "import": ("where", "imported", "seed", "project", "faith", "issues", "report", "corrections"),
+    "import": ("where", "imported", "seed", "project", "faith", "issues", "duplicates", "report", "corrections"),
 }
 
 
@@ -114,6 +115,7 @@ class RunConfig:
     layers: LayersConfig = LayersConfig()
     faith: FaithConfig = FaithConfig()
     issues: IssuesConfig = IssuesConfig()
+    duplicates: DuplicatesConfig = DuplicatesConfig()
     report: ReportConfig = ReportConfig()
     serve: ServeOptions = ServeOptions()
     imported: ImportOptions = ImportOptions()
@@ -131,6 +133,7 @@ class RunConfig:
         object.__setattr__(self, "dynamics", replace(self.dynamics, seed=seed))
         object.__setattr__(self, "layers", replace(self.layers, seed=seed))
         object.__setattr__(self, "issues", replace(self.issues, seed=seed))
+        object.__setattr__(self, "duplicates", replace(self.duplicates, seed=seed))
         object.__setattr__(self, "report", replace(self.report, seed=seed))
         if self.models.model and len(self.datasets) != 1:
             raise ConfigError(f"--model needs one --dataset (the one your model was trained on); "

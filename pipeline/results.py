@@ -58,4 +58,5 @@ class DatasetRun:
 
     models: dict[str, ModelRun] = dataclasses.field(default_factory=dict)
     samples: Path | None = None
+    duplicates: Path | None = None  # its near-duplicates folder
     report: dict | None = None  # its part of the report

@@ -191,6 +191,7 @@ class Pipeline(StageTasks):
                 n=len(self.store.load_array(schema.SAMPLES.path(r.samples, "labels"), mmap=True)),
                 samples=rel(r.samples),
                 default_model=kinds.preferred(models),
+                duplicates=rel(r.duplicates) if r.duplicates else None,
                 models=models, methods=method_facts(methods))
             if r.report is not None:
                 self._status(name, "ready")

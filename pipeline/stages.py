@@ -50,10 +50,11 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("project", ("embed",), ("project",), "proj", "projecting", "layouts of every model (PCA, t-SNE, UMAP, ...)"),
     Stage("faith", ("project",), ("faith",), "faith", "measuring how faithful each layout is"),
     Stage("issues", ("embed",), ("issues",), "issues", "looking for label errors"),
+    Stage("duplicates", ("embed",), ("duplicates",), "duplicates", "looking for near-duplicate images"),
     Stage("dynamics", ("train",), ("dynamics",), "dynamics", "aligning training snapshots"),
     # after every view the first page shows (pipeline/schedule.py puts the report's step last)
     Stage("layers", ("embed",), ("layers",), "layers", "following the classes through each layer"),
-    Stage("report", ("project", "faith", "issues", "dynamics", "layers"), ("report",), "report", "measuring separability",
+    Stage("report", ("project", "faith", "issues", "duplicates", "dynamics", "layers"), ("report",), "report", "measuring separability",
           "separability report (JSON + table); updates what the explorer shows"),
 )}
 #: What the explorer says of a dataset before its first stage starts.

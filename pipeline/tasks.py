@@ -143,6 +143,26 @@ class StageTasks:
                     m.issues = build_issues(name, model, m.spec.kind, m.embed, r.samples, self.store,
                                             self.config.issues, progress=with_status(step, self._status, name, model))
 
+    def stage_duplicates(self, names: Sequence[str] | None = None) -> None:
+        """Per dataset, near-duplicate images found from every model's k-NN graph (``duplicates/<key>/``)."""
+        from embeddings.duplicates import build_duplicates
+        from training import kinds
+
+        for name in self._names(names):
+            r = self.results[name]
+            # after every model's graph: a step narrowed to some models (a layout) leaves it for later
+            if r.duplicates is not None or r.samples is None or (self._scope and self._scope.models is not None):
+                continue
+            embeds = {model: (m.embed, kinds.get(m.spec.kind).pixel_space) for model, m in r.models.items()
+                      if m.embed is not None}
+            if not embeds:
+                continue
+            self._status(name, "duplicates", "near-copies within and across the splits")
+            arrays = self._arrays[name]
+            train = (arrays["x_train"], arrays["y_train"]) if len(arrays.get("x_train", ())) else None
+            r.duplicates = build_duplicates(name, r.samples, embeds, self.store, self.config.duplicates, train=train,
+                                            n_train=len(arrays.get("x_train", ())))
+
     def stage_dynamics(self, names: Sequence[str] | None = None) -> None:
         """Aligned per-epoch frames for the training-dynamics view (models trained with snapshots)."""
         from embeddings.dynamics import build_dynamics
@@ -184,7 +204,8 @@ class StageTasks:
                 models = {model: m.report_input() for model, m in r.models.items()}
                 r.report = dataset_part(name, info.title, list(info.class_names), r.samples, models,
                                         self.store, self.config.report,
-                                        progress=bar_updater(self.config.progress, f"report {name}"))
+                                        progress=bar_updater(self.config.progress, f"report {name}"),
+                                        duplicates_dir=r.duplicates)
                 fixes = report_part(self.store, name, r.samples, {k: m.embed for k, m in r.models.items()})
                 if fixes:
                     r.report["corrections"] = fixes

@@ -107,3 +107,19 @@ def take_layers(url: str, page_at, shot, ds: str, views: set[str]) -> None:
         page.wait_for_timeout(500)
         shot(page, "compare-datasets-depth-1366x768.png")
         page.context.close()
+
+
+def take_duplicates(url: str, page_at, shot, ds: str, views: set[str]) -> None:
+    """The Duplicates tab (groups side by side, differing labels first), then a member opened in Explore;
+    at 1366x768 and 390 px wide."""
+    for w, h in ((1366, 768), (390, 844)) if "duplicates" in views else ():
+        page = page_at(w, h)
+        page.goto(f"{url}/?tab=duplicates&ds={ds}&model=cnn")
+        page.wait_for_selector("#du-list .du-group", timeout=60_000)
+        page.wait_for_timeout(600)
+        shot(page, f"duplicates-{w}x{h}.png")
+        page.locator("#du-list .du-member.issue-card").first.click()
+        page.wait_for_selector("#detail-img", timeout=60_000)
+        page.wait_for_timeout(800)
+        shot(page, f"duplicates-opened-in-explore-{w}x{h}.png", full=w < 800)
+        page.context.close()

@@ -78,7 +78,7 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
 
 
 VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported", "imagemap", "subclusters",
-         "semzoom", "atypical", "layers")
+         "semzoom", "atypical", "layers", "duplicates")
 #: ``--imported`` adds these to a synthetic cache: RGB 32x32 of 20 classes and grey 20x40 of 100
 IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
             {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
@@ -220,16 +220,18 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
         # 6, 7. Label issues, and a layout coloured by its faithfulness
         take_scores(url, page_at, shot, fm, views)
         # 9-12. The image map, the sub-clusters layer, the images on the scatter, atypicality
-        from scripts.image_screenshots import take_atypical, take_layers, take_maps, take_semzoom
+        from scripts.image_screenshots import take_atypical, take_duplicates, take_layers, take_maps, take_semzoom
 
         take_maps(url, page_at, shot, fm, views)
         take_semzoom(url, page_at, shot, mn, views)
         take_atypical(url, page_at, shot, fm, views)
         take_layers(url, page_at, shot, fm, views)
+        take_duplicates(url, page_at, shot, fm, views)
         # 8. your own data: the imported datasets in every tab
         if "imported" in views:
             take_imported(url, page_at, shot, served)
-        if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom", "atypical", "layers"}:
+        if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom", "atypical", "layers",
+                      "duplicates"}:
             browser.close()
             return written
 

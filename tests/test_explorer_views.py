@@ -65,8 +65,8 @@ def test_a_registered_view_is_a_tab_whose_field_round_trips(hello, explorer_cach
     app = create_app(ArtifactStore(explorer_cache))
     client = app.server.test_client()
     layout = client.get("/_dash-layout").get_json()
-    assert tab_labels(layout) == ["Explore", "Label issues", "Compare datasets", "Image map", "Compare models",
-                                  "Training dynamics", "Layers", "Hello"]
+    assert tab_labels(layout) == ["Explore", "Label issues", "Duplicates", "Compare datasets", "Image map",
+                                  "Compare models", "Training dynamics", "Layers", "Hello"]
     text = json.dumps(layout)
     assert '"panel-hello"' in text and f'"{GREETING}"' in text
     assert any("panel-hello.style" in key for key in app.callback_map)

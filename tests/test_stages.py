@@ -14,7 +14,8 @@ from pipeline.run import Pipeline
 
 def test_each_stage_runs_after_what_it_needs():
     names = [s.name for s in stages.order("report")]
-    assert names == ["fetch", "train", "embed", "project", "faith", "issues", "dynamics", "layers", "report"]
+    assert names == ["fetch", "train", "embed", "project", "faith", "issues", "duplicates", "dynamics",
+                     "layers", "report"]
     for i, name in enumerate(names):
         assert set(stages.STAGES[name].needs) <= set(names[:i])
     assert [s.name for s in stages.order("project")] == ["fetch", "train", "embed", "project"]
@@ -23,7 +24,8 @@ def test_each_stage_runs_after_what_it_needs():
 
 
 def test_what_a_stage_feeds():
-    assert stages.downstream("embed") == {"embed", "project", "faith", "issues", "layers", "report"}
+    assert stages.downstream("embed") == {"embed", "project", "faith", "issues", "duplicates", "layers",
+                                            "report"}
     assert stages.downstream("layers") == {"layers", "report"}
     assert stages.downstream("dynamics") == {"dynamics", "report"}
 
@@ -42,7 +44,7 @@ def test_commands_take_the_sections_of_every_stage_they_run():
     assert COMMANDS["embed"] == COMMANDS["project"] == ("where", "data", "seed", "models", "train", "embed",
                                                         "project", "report")
     assert COMMANDS["report"] == ("where", "data", "seed", "models", "train", "embed", "project", "faith",
-                                  "issues", "dynamics", "layers", "report")
+                                  "issues", "duplicates", "dynamics", "layers", "report")
     assert COMMANDS["all"] == COMMANDS["report"] + ("serve",)
 
 

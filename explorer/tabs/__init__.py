@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from .. import controls, corrections
 from ..registry import register_view
-from . import datasets, depth, dynamics, explore, imagemap, issues, projections
+from . import datasets, depth, duplicates, dynamics, explore, imagemap, issues, projections
 
 #: the views the explorer ships with; the page shows the tabs by their ``order``
-BUILTIN = (controls.VIEW, corrections.VIEW, explore.VIEW, issues.VIEW, datasets.VIEW, imagemap.VIEW, projections.VIEW, dynamics.VIEW,
-           depth.VIEW)
+BUILTIN = (controls.VIEW, corrections.VIEW, explore.VIEW, issues.VIEW, datasets.VIEW, imagemap.VIEW,
+           projections.VIEW, dynamics.VIEW, depth.VIEW, duplicates.VIEW)
 for _view in BUILTIN:
     register_view(_view)
 
-__all__ = ["BUILTIN", "datasets", "depth", "dynamics", "explore", "imagemap", "issues", "projections"]
+__all__ = ["BUILTIN", "datasets", "depth", "duplicates", "dynamics", "explore", "imagemap", "issues", "projections"]
