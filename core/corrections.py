@@ -17,8 +17,7 @@ Entries are never rewritten: an undo is an entry of its own. A sample's label is
 last standing label-changing entry (one no undo took back), its mark the last standing entry's action.
 Each write takes the log's lock (threads and processes), reads the log, appends and replaces the
 file atomically, so two pages correcting at once lose nothing and a crash leaves the old log or the
-new one. :class:`CorrectionLog` reads and writes it; :func:`parse_file` reads an exported file
-(CSV or JSON) back, refusing the whole file at its first bad row.
+new one. :class:`CorrectionLog` reads and writes it, exports it and imports an export (``core.correction_files``).
 """
 from __future__ import annotations
 
@@ -35,7 +34,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from core.errors import ProjectError
+from core.correction_files import COLUMNS, parse_file
+from core.errors import CorrectionsError
 from core.files import atomic_file
 
 FILE = "corrections.jsonl"
@@ -45,13 +45,8 @@ ACTIONS = {"relabel": "relabelled", "accept": "suggested label taken", "ambiguou
 CHANGES = ("relabel", "accept")  # the actions that change a label
 MARKS = ("ambiguous", "confirmed")  # the actions that keep it
 SPLITS = ("train", "test", "all")
-COLUMNS = ("seq", "time", "dataset", "split", "index", "old", "new", "action", "batch", "undoes")
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
-
-
-class CorrectionsError(ProjectError):
-    """A corrections log or file that cannot be read as one; the message names the row and the fix."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +63,7 @@ class Correction:
     batch: str = ""
     undoes: int | None = None
 
-    @property
-    def sample(self) -> tuple[str, int]:
-        return self.split, self.index
+    sample = property(lambda self: (self.split, self.index))
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
@@ -382,68 +375,6 @@ class CorrectionLog:
             if made:
                 self._write(have + made)
             return made
-
-
-def parse_file(path: Path, dataset: str | None) -> list[tuple[str, dict]]:
-    """``(where, row)`` of each entry of an exported corrections file (CSV, or JSON by its first character).
-
-    Checks the file's shape and its dataset (``None``: any); each row's values are checked as the log takes them.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CorrectionsError(f"--corrections {path}: no such file; give the CSV or JSON the explorer's "
-                               "'Export corrections' wrote") from None
-    except (UnicodeDecodeError, OSError) as e:
-        raise CorrectionsError(f"--corrections {path}: not a readable text file ({type(e).__name__}); "
-                               "give the CSV or JSON the explorer exported") from None
-    if text.lstrip().startswith(("{", "[")):
-        rows = _json_rows(path, text)
-    else:
-        rows = _csv_rows(path, text)
-    for where, raw in rows:
-        named = raw.get("dataset")
-        if named not in (None, "") and dataset is not None and named != dataset:
-            raise CorrectionsError(f"{where}: the row is of dataset {_short(named)}, not {dataset}; import it "
-                                   f"with --dataset {named}")
-    return rows
-
-
-def _json_rows(path: Path, text: str) -> list[tuple[str, dict]]:
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise CorrectionsError(f"--corrections {path}: not valid JSON ({e.msg} at line {e.lineno}); "
-                               "fix the file or export it again") from None
-    entries = data.get("corrections") if isinstance(data, dict) else data
-    if not isinstance(entries, list):
-        raise CorrectionsError(f"--corrections {path}: expected a list of corrections (or an object with "
-                               "'corrections'); export it again from the explorer")
-    named = data.get("dataset") if isinstance(data, dict) else None
-    out = []
-    for n, raw in enumerate(entries, 1):
-        if not isinstance(raw, dict):
-            raise CorrectionsError(f"{path}, entry {n}: expected an object; got {_short(raw)}")
-        out.append((f"{path}, entry {n}", {"dataset": named, **raw} if named else raw))
-    return out
-
-
-def _csv_rows(path: Path, text: str) -> list[tuple[str, dict]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"split", "index", "new"} - set(reader.fieldnames or ())
-    if missing:
-        raise CorrectionsError(f"--corrections {path}: the header lacks {', '.join(sorted(missing))} (it has "
-                               f"{', '.join(reader.fieldnames or ['nothing'])}); a corrections CSV needs split, index "
-                               "and new at least")
-    out = []
-    for raw in reader:
-        where = f"{path}, line {reader.line_num}"
-        if None in raw or any(v is None for v in raw.values()):
-            raise CorrectionsError(f"{where}: {len(reader.fieldnames)} values expected, as the header has; "
-                                   "fix the row")
-        out.append((where, {k: v.strip() for k, v in raw.items()}))
-    return out
 
 
 def _label(state: SampleState | None, e: Correction, initial: bool = False) -> int:

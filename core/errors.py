@@ -15,3 +15,7 @@ class ConfigError(ProjectError, ValueError):
 
 class CacheError(ProjectError):
     """A cached artifact is missing or unreadable; the message says what to delete."""
+
+
+class CorrectionsError(ProjectError):
+    """A label corrections log or file that cannot be read as one; the message names the row and the fix."""

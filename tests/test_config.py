@@ -143,7 +143,10 @@ def test_a_cnn_keeps_its_cache_key_and_a_dense_network_records_only_its_own_fiel
 
     cnn = make_config("mnist")
     fields = {f.name for f in dataclasses.fields(cnn)}
-    assert set(cnn.record()) == fields - {"architecture", "hidden"}
+    assert set(cnn.record()) == fields - {"architecture", "hidden", "label_fixes"}
+    # trained on corrected labels (pipeline/corrections.py): another key; without corrections, the old one
+    fixed = dataclasses.replace(cnn, label_fixes="0123456789abcdef")
+    assert fixed.record() == {**cnn.record(), "label_fixes": "0123456789abcdef"}
     mlp = make_config("mnist", "mlp")
     assert mlp.record()["hidden"] == [256, 128] or mlp.record()["hidden"] == (256, 128)
     assert not {"widths", "convs_per_stage", "batch_norm", "augment", "embedding_dim"} & set(mlp.record())

@@ -40,12 +40,13 @@ def test_every_stage_has_its_method_folder_and_words():
 
 def test_commands_take_the_sections_of_every_stage_they_run():
     # what the hand-kept table said before the graph, plus the two sections that now reach the command line
-    assert COMMANDS["train"] == ("where", "data", "seed", "models", "train")
+    # and the corrections files a run adds to the logs before it trains (pipeline/corrections.py)
+    assert COMMANDS["train"] == ("where", "data", "seed", "models", "train", "corrections")
     assert COMMANDS["embed"] == COMMANDS["project"] == ("where", "data", "seed", "models", "train", "embed",
                                                         "project", "report")
     assert COMMANDS["report"] == ("where", "data", "seed", "models", "train", "embed", "project", "faith",
                                   "issues", "duplicates", "dynamics", "layers", "report")
-    assert COMMANDS["all"] == COMMANDS["report"] + ("serve",)
+    assert COMMANDS["all"] == COMMANDS["report"] + ("corrections", "serve")
 
 
 def test_faith_and_issues_settings_reach_the_command_line_and_the_run_record():

@@ -172,7 +172,8 @@ def register(app, store: ExplorerStore) -> None:
         row = clicked_row(clicked, ds_name, m.ds.n)
         found, _ = find_rows(m, find)
         shapes = F.found_rings(m, proj, [] if found is None else found[:FOUND_MAX]) + F.clicked_ring(m, proj, row)
-        key = f"{ds_name}/{m.name}/{proj}/{colour}/{fixes}"  # a correction redraws: the labels' colours moved
+        view = f"{ds_name}/{m.name}/{proj}/{colour}"
+        key = view + (f"/{fixes}" if fixes else "")  # a correction redraws: the labels' colours moved
         if key == rendered:
             changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
             if not changed & {ids.CELL, ids.CLICKED, ids.TABS_ID, ids.SELECTION, ids.FILTER, ids.FIND, ids.LAYERS}:
@@ -189,7 +190,7 @@ def register(app, store: ExplorerStore) -> None:
                     patch["layout"][k] = v
             return patch, no_update
         fig = F.scatter_figure(m, proj, colour, highlight=highlight, clicked=row, layers=layers)
-        fig["layout"]["uirevision"] = key.rsplit("/", 1)[0]
+        fig["layout"]["uirevision"] = view
         fig["layout"]["shapes"] = shapes
         ranges = zoom_of(zoom, f"{ds_name}/{m.name}/{proj}")  # the URL's, or kept from another colouring
         if ranges:  # kept in data coordinates; the axes are in plot units
