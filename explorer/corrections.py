@@ -20,6 +20,7 @@ from dash.exceptions import PreventUpdate
 from core.corrections import ACTIONS, states
 
 from . import ids
+from .accuracy import Accuracy, accuracy_rows
 from .checks import BadInput, _model, _short
 from .labels import CHOICES, changed_rows, keys_of, log_of, shown
 from .registry import Field, View, pick
@@ -81,23 +82,27 @@ def bar_words(ds: DatasetView, m) -> str:
     st = states(entries)
     marks = {a: sum(1 for s in st.values() if s.action == a) for a in ("ambiguous", "confirmed")}
     train = sum(1 for (split, _), s in st.items() if split == "train" and s.label is not None)
-    words = [f"{len(changed):,} label{'s' if len(changed) != 1 else ''} corrected here"]
+    words = [f"{len(changed):,} label{'s' if len(changed) != 1 else ''} corrected"]
     if train and base.sample_set == "test":
-        words.append(f"{train:,} of training images (used when the models are retrained)")
-    words += [f"{v:,} {ACTIONS[a]}" for a, v in marks.items() if v]
+        words.append(f"{train:,} training image{'s' if train != 1 else ''} (the next run trains on them)")
+    words += [f"{v:,} {SHORT[a]}" for a, v in marks.items() if v]
     if m is not None:
-        before = np.mean(base.labels == m.pred) if base.n else 0
-        after = np.mean(shown(base, "corrected").labels == m.pred) if base.n else 0
-        words.append(f"{m.possessive} accuracy {100 * after:.2f} % against the corrected labels "
-                     f"({100 * before:.2f} % against the original)")
+        rows, images = accuracy_rows(base)
+        before, after = (Accuracy.of(np.mean(labels[rows] == m.pred[rows]) if len(rows) else 0, len(rows), images)
+                         for labels in (base.labels, shown(base, "corrected").labels))
+        words.append(f"{m.title} {after.percent} right against them, {before.percent} against the original")
     return " · ".join(words)
+
+
+SHORT = {"ambiguous": "ambiguous", "confirmed": "confirmed right"}
 
 
 def layout(store) -> html.Div:
     return html.Div([
         html.Span(id=ids.CORR_TEXT, className="corr-text"),
-        dcc.RadioItems(id=ids.LABELS, options=[{"label": "Corrected labels", "value": "corrected"},
-                                               {"label": "Original labels", "value": "original"}],
+        html.Span("Labels", className="corr-label", id="corr-labels-name"),
+        dcc.RadioItems(id=ids.LABELS, options=[{"label": "corrected", "value": "corrected"},
+                                               {"label": "original", "value": "original"}],
                        value="corrected", inline=True, className="radio corr-switch"),
         html.Button("Undo", id=ids.CORR_UNDO_BTN, className="btn btn-light", disabled=True,
                     title="Take back this page's last correction (key U in the Label issues grid)"),

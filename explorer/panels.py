@@ -162,8 +162,8 @@ def detail_panel(m: ModelView, row: int, projection: str | None = None, dims: in
                 *bars,
             ], className="detail-text"),
         ], className="detail-top"),
-        *quality_lines(m, row, projection, dims),
         fix_row(m, row, int(m.issues.suggested[row]) if m.issues is not None and m.issues.in_doubt(row) else None),
+        *quality_lines(m, row, projection, dims),
         html.Div(f"{len(nb)} nearest neighbours in the space of {m.title} "
                  f"({n_other} of another class, outlined red)", className="small-head"),
         html.Div(strip, className="nb-strip", id="nb-strip"),

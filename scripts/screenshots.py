@@ -78,7 +78,7 @@ def box_select(page, sel: str, fx0: float, fx1: float, fy0: float, fy1: float) -
 
 
 VIEWS = ("explore", "selection", "datasets", "projections", "dynamics", "issues", "faith", "imported", "imagemap", "subclusters",
-         "semzoom", "atypical", "layers", "duplicates")
+         "semzoom", "atypical", "layers", "duplicates", "corrections")
 #: ``--imported`` adds these to a synthetic cache: RGB 32x32 of 20 classes and grey 20x40 of 100
 IMPORTED = [{"name": "own", "title": "Own photos", "shape": (32, 32, 3), "classes": 20},
             {"name": "wide.grey", "shape": (20, 40, 1), "classes": 100, "models": ("pixels", "given"),
@@ -227,11 +227,14 @@ def take(url: str, out: Path, views: set[str] | None = None) -> list[Path]:
         take_atypical(url, page_at, shot, fm, views)
         take_layers(url, page_at, shot, fm, views)
         take_duplicates(url, page_at, shot, fm, views)
+        from scripts.correction_screenshots import take_corrections
+
+        take_corrections(url, page_at, shot, fm, views)  # writes the cache's corrections log: give it a copy
         # 8. your own data: the imported datasets in every tab
         if "imported" in views:
             take_imported(url, page_at, shot, served)
         if views <= {"issues", "faith", "imported", "imagemap", "subclusters", "semzoom", "atypical", "layers",
-                      "duplicates"}:
+                      "duplicates", "corrections"}:
             browser.close()
             return written
 

@@ -179,7 +179,8 @@ def test_corrections_file_retrains_what_learns_from_the_training_labels(first_ru
     path = tmp_path / "fixes.csv"
     path.write_text("dataset,split,index,new,action\nmnist,train,3,7,relabel\nmnist,train,7,1,relabel\n"
                     "mnist,test,5,2,relabel\n")
-    train_args = ["train", *[a for a in args[1:] if a != "--no-serve"]]
+    keep = ("--cache-dir", "--data-dir", "--train-subset", "--epochs", "--snapshot-samples")  # the train stage's
+    train_args = ["train", "-q", *[x for i, x in enumerate(args) if x in keep or (i and args[i - 1] in keep)]]
     r = run(*train_args, "--corrections", path)
     assert "3 corrections added to" in r.stdout
     made = artifact_dirs(cache) - before

@@ -97,6 +97,11 @@
         set(tab, "role", "tab");
         set(tab, "aria-selected", selected ? "true" : "false");
         set(tab, "tabindex", selected ? "0" : "-1");  // one stop in the tab order; the arrows move along
+        if (selected && list.dataset.a11yShown !== tab.textContent) {  // a phone's row scrolls: show the tab chosen
+          list.dataset.a11yShown = tab.textContent;
+          const row = tab.closest(".tabs") || list, t = tab.getBoundingClientRect(), r = row.getBoundingClientRect();
+          if (t.left < r.left || t.right > r.right) row.scrollLeft += t.left - r.left - 8;
+        }
       });
     });
   }
