@@ -1,13 +1,10 @@
 """A dataset's label corrections: an append-only log kept in the cache, never in the dataset's files.
 
-``<cache>/<dataset>/corrections.jsonl`` holds one entry a line, oldest first::
-
-    {"seq": 3, "time": "2026-12-06T23:40:12Z", "split": "test", "index": 4, "old": 9, "new": 4,
-     "action": "accept", "batch": "b3f2..."}
-
-``split`` and ``index`` name the image the way its dataset does (``train`` / ``test``, or ``all`` for a
-user's own images, which have no split), so an entry means the same image whichever sample set a
-run shows. ``old`` and ``new`` are class numbers: the label before and after. The actions:
+``<cache>/<dataset>/corrections.jsonl`` holds one entry a line, oldest first: ``{"seq": 3, "time":
+"2026-12-06T23:40:12Z", "split": "test", "index": 4, "old": 9, "new": 4, "action": "accept", "batch": "b3f2"}``.
+``split`` and ``index`` name the image as its dataset does (``train`` / ``test``, or ``all`` for a user's
+own images), the same whichever sample set a run shows; ``old`` and ``new`` are the class numbers
+before and after. The actions:
 
 - ``relabel``: another class chosen; ``accept``: the suggested label taken (both change the label);
 - ``ambiguous`` and ``confirmed`` ("the label is right"): marks, the label kept (``new == old``);
@@ -45,14 +42,13 @@ ACTIONS = {"relabel": "relabelled", "accept": "suggested label taken", "ambiguou
 CHANGES = ("relabel", "accept")  # the actions that change a label
 MARKS = ("ambiguous", "confirmed")  # the actions that keep it
 SPLITS = ("train", "test", "all")
-_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS: dict[Path, threading.Lock] = {}  # one per log file in this process (the file lock spans processes)
 _LOCKS_GUARD = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
 class Correction:
     """One entry of the log (the module's docstring says what each field means)."""
-
     seq: int
     time: str
     split: str
@@ -364,6 +360,11 @@ class CorrectionLog:
                         raw["old"] = raw.get("new")
                 e = self._checked({**raw, "seq": seq + 1}, where, have + made)
                 same = known.get((e.time, e.split, e.index, e.old, e.new, e.action, e.batch, e.undoes))
+                if same is None and not raw.get("time"):  # a row of a hand-made file: skipped where in effect
+                    st = states(have + made).get(e.sample)
+                    now_label = st.label if st and st.label is not None else e.old
+                    if now_label == e.new if e.action in CHANGES else (st is not None and st.action == e.action):
+                        same = st.entry.seq if st else -1
                 if same is not None:
                     seq_map[theirs if theirs is not None else -1] = same
                     continue

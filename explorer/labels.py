@@ -53,6 +53,14 @@ def keys_of(ds: DatasetView) -> SampleKeys:
                                                          base.imported))
 
 
+def has_log(ds: DatasetView) -> bool:
+    """Whether ``ds``'s corrections log holds anything (a damaged one too: its labels may change when mended)."""
+    try:
+        return bool(log_of(ds).digest())
+    except CorrectionsError:
+        return True
+
+
 def shown(ds: DatasetView, which: str | None = None) -> DatasetView:
     """``ds`` as the page's choice has it: with its corrected labels where the log changes any of its rows."""
     if (which or choice()) == "original":
@@ -61,8 +69,9 @@ def shown(ds: DatasetView, which: str | None = None) -> DatasetView:
     try:
         digest = log.digest()
     except CorrectionsError as e:  # a damaged log: the original labels, and the bar says why
-        ds.cached("corrections-problem", lambda: str(e))
+        ds._cache["corrections-problem"] = str(e)
         return ds
+    ds._cache.pop("corrections-problem", None)
     if not digest:
         return ds
     with _guard:
@@ -85,7 +94,11 @@ def row_states(ds: DatasetView) -> dict[int, str]:
     """``{row: action}``: the last standing correction of each row of ``ds`` the log touched."""
     keys = keys_of(ds)
     out = {}
-    for (split, index), st in states(log_of(ds).entries()).items():
+    try:
+        entries = log_of(ds).entries()
+    except CorrectionsError:  # a damaged log: no marks (the corrections bar says why)
+        return out
+    for (split, index), st in states(entries).items():
         row = keys.row(split, index)
         if row is not None:
             out[row] = st.action

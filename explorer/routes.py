@@ -33,7 +33,7 @@ from core.errors import CacheError
 
 from .dynamics import points_payload
 from .imagemap import kept_map
-from .labels import log_of
+from .labels import has_log
 from .precompress import register as register_brotli
 from .store import ExplorerStore, ModelView
 from .thumbnails import MAX_SCALE, SpriteCache, ThumbCache, page_count
@@ -280,7 +280,7 @@ def register_routes(server: flask.Flask, store: ExplorerStore) -> None:
                 "conf": np.round(np.floor(m.confidence.astype(np.float64) * 1e5) / 1e3, 3).tolist()}
         resp = flask.jsonify(body)
         # the labels may be corrected (and corrected again): asked afresh while the dataset has corrections
-        resp.headers["Cache-Control"] = "no-cache" if log_of(ds).digest() else "public, max-age=3600"
+        resp.headers["Cache-Control"] = "no-cache" if has_log(ds) else "public, max-age=3600"
         resp.headers["Vary"] = "X-Labels"
         return resp
 
