@@ -194,12 +194,13 @@ def test_sigkill_while_an_artifact_is_being_written(tiny_cache, real_data_dir, r
     # Epochs train the CNN only (the pixel k-NN has none); the seed also moves the pixels' graph
     # search and layouts; a subset is a new sample set for both models. Every new layout gets its
     # faithfulness folder, every new embedding its label issues, every network made or fed anew its layers.
+    # The near-duplicates take their candidates from every model's graph: a new graph, new duplicates.
     (["--epochs", "2"], {"model": 1, "embed": 1, "proj": 4, "faith": 3, "issues": 1, "dynamics": 1, "layers": 1,
-                         "report": 1}),
+                         "duplicates": 1, "report": 1}),
     (["--seed", "1"], {"model": 1, "embed": 2, "proj": 8, "faith": 6, "issues": 2, "dynamics": 1, "layers": 1,
-                       "report": 2}),
+                       "duplicates": 1, "report": 2}),
     (["--embed-subset", "250"], {"samples": 1, "embed": 2, "proj": 8, "faith": 6, "issues": 2, "layers": 1,
-                                 "report": 2}),
+                                 "duplicates": 1, "report": 2}),
     (["--umap-min-dist", "0.3"], {"proj": 2, "faith": 2, "report": 2}),
 ])
 def test_a_config_change_recomputes_exactly_what_it_affects(change, expected, tiny_cache, real_data_dir):
