@@ -12,6 +12,7 @@ import pytest
 from core.corrections import CorrectionLog, SampleKeys, corrected, states
 from explorer.labels import log_of
 from test_explorer_browser import GD, open_app
+from test_explorer_browser_a11y import violations
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +86,7 @@ def test_review_suspects_with_the_keyboard_undo_and_reload(page, served):
     page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[1]}'] .issue-decision")
     assert "label right" in page.locator(f"#li-grid .issue-card[data-row='{ranked[1]}']").inner_text()
     assert page.locator("#corr-text").inner_text().startswith("1 label corrected · 1 confirmed right · CNN ")
+    assert violations(page) == []  # the bar, its switch and the reviewed cards' badges: WCAG A/AA (axe-core)
 
 
 def test_relabel_a_point_and_a_selection_and_the_switch_moves_the_matrix(page, served):
