@@ -22,12 +22,19 @@ from core.corrections import ACTIONS, states
 from . import ids
 from .accuracy import Accuracy, accuracy_rows
 from .checks import BadInput, _model, _short
-from .labels import CHOICES, changed_rows, keys_of, log_of, shown
+from .labels import CHOICES, changed_rows, decision, keys_of, log_of, row_states, shown
 from .registry import Field, View, pick
 from .selection import focus_rows
 from .views import DatasetView
 
 MOST_ROWS = 100_000  # rows one action may correct (a selection of every image of the 70,000 set fits)
+
+
+def hidden_correction(tab) -> None:
+    """Explore's matrix, gallery and detail draw a correction made on another tab (a review in Label issues)
+    when Explore is opened, not at each key while hidden."""
+    if ctx.triggered_id in (ids.CORR_VERSION, ids.TABS_ID) and tab != "explore":
+        raise PreventUpdate
 
 
 def class_options(ds: DatasetView) -> list[dict]:
@@ -62,10 +69,20 @@ def apply(ds: DatasetView, model: str | None, rows, action: str, new=None) -> st
     return made[0].batch if made else ""
 
 
-def undo(ds: DatasetView, batch) -> int:
+def undo(ds: DatasetView, batch) -> list[int]:
+    """Take back a batch this page made; the rows of ``ds`` it touched."""
     if not isinstance(batch, str) or not 0 < len(batch) <= 64:
         raise BadInput("undo takes a batch id from this page")
-    return len(log_of(ds).undo(batch=batch))
+    keys = keys_of(ds)
+    return [r for r in (keys.row(e.split, e.index) for e in log_of(ds).undo(batch=batch)) if r is not None]
+
+
+def marks(ds: DatasetView, rows) -> dict:
+    """What ``corrections.js`` writes on the Label issues cards of ``rows``: ``{"dataset", "marks": {row: [action,
+    badge] or None}}`` (the grid is not drawn again: Dash re-rendering 48 cards took a second a key)."""
+    now = row_states(ds)
+    return {"dataset": (ds.base or ds).name,
+            "marks": {str(r): [now[r], decision(ds, r, now[r])] if r in now else None for r in rows}}
 
 
 # -- the bar: counts, the switch, undo, exports ---------------------------------------------------
@@ -109,7 +126,7 @@ def layout(store) -> html.Div:
         html.A("Export CSV", id=ids.CORR_CSV, className="btn btn-light", download=""),
         html.A("Export JSON", id=ids.CORR_JSON, className="btn btn-light", download=""),
         html.Span(id=ids.CORR_MSG, className="corr-msg", role="status"),
-        dcc.Store(id=ids.CORR_VERSION, data=0), dcc.Store(id=ids.CORR_ACTION),
+        dcc.Store(id=ids.CORR_VERSION, data=0), dcc.Store(id=ids.CORR_ACTION), dcc.Store(id=ids.CORR_DONE),
         dcc.Store(id=ids.CORR_UNDO, storage_type="session", data=[]),
     ], id=ids.CORR_BAR, className="corr-bar", style={"display": "none"})
 
@@ -117,6 +134,7 @@ def layout(store) -> html.Div:
 def register(app, store) -> None:
     @app.callback(
         Output(ids.CORR_VERSION, "data"), Output(ids.CORR_UNDO, "data"), Output(ids.CORR_MSG, "children"),
+        Output(ids.CORR_DONE, "data"),
         Input(ids.CORR_ACTION, "data"), Input(ids.CORR_UNDO_BTN, "n_clicks"), Input(ids.SEL_FIX_BTN, "n_clicks"),
         State(ids.SEL_FIX_CLASS, "value"), State(ids.DATASET, "value"), State(ids.MODEL, "value"),
         State(ids.SELECTION, "data"), State(ids.CELL, "data"), State(ids.FILTER, "data"),
@@ -128,21 +146,22 @@ def register(app, store) -> None:
             if not stack:
                 raise PreventUpdate
             name, batch = stack.pop()
-            n = undo(store.get(name), batch)
-            return version, stack, f"Undone: {n} correction{'s' if n != 1 else ''}."
+            ds = store.get(name)
+            rows = undo(ds, batch)
+            return version, stack, f"Undone: {len(rows)} correction{'s' if len(rows) != 1 else ''}.", marks(ds, rows)
         if ctx.triggered_id == ids.SEL_FIX_BTN:
             m = _model(store, ds_name, model)
             rows, _ = focus_rows(m, sel, cell, flt)
             if rows is None or not len(rows):
-                return no_update, no_update, "Select images first (box, lasso, a cell or the filters)."
+                return no_update, no_update, "Select images first (box, lasso, a cell or the filters).", no_update
             batch = apply(m.ds, m.name, [int(r) for r in rows], "relabel", sel_class)
-            return version, stack + [[m.ds.name, batch]], \
-                f"{len(rows):,} image{'s' if len(rows) != 1 else ''} relabelled {m.ds.class_names[sel_class]}."
+            return (version, stack + [[m.ds.name, batch]], f"{len(rows):,} image{'s' if len(rows) != 1 else ''} "
+                    f"relabelled {m.ds.class_names[sel_class]}.", marks(m.ds, rows[:1000].tolist()))
         if not isinstance(action, dict):
             raise BadInput("a correction must be an object")
         m = _model(store, action.get("dataset"), action.get("model"))
         batch = apply(m.ds, m.name, action.get("rows"), action.get("action"), action.get("new"))
-        return version, stack + [[m.ds.name, batch]], ""
+        return version, stack + [[m.ds.name, batch]], "", marks(m.ds, action["rows"])
 
     @app.callback(Output(ids.CORR_TEXT, "children"), Output(ids.CORR_BAR, "style"), Output(ids.CORR_UNDO_BTN,
                   "disabled"), Output(ids.CORR_CSV, "href"), Output(ids.CORR_JSON, "href"),
@@ -159,6 +178,12 @@ def register(app, store) -> None:
     def fix_classes(ds_name, chosen):
         ds = _model(store, ds_name, None).ds
         return class_options(ds), chosen if isinstance(chosen, int) and 0 <= chosen < len(ds.class_names) else 0
+
+    # the cards a correction touched show it (assets/corrections.js), without the grid drawn again
+    app.clientside_callback("function (done) { window.explorerCorrections.mark(done); "
+                            "return window.dash_clientside.no_update; }",
+                            Output(ids.CORR_DONE, "modified_timestamp"), Input(ids.CORR_DONE, "data"),
+                            prevent_initial_call=True)
 
     # the switch: the page loads again with the other labels (every view draws them), its URL saying which
     app.clientside_callback(

@@ -87,5 +87,5 @@ SCATTER3D_KEY = "ex-scatter3d-key"  # what the drawn 3-D figure was made of (a h
 # label corrections (explorer/corrections.py): the bar above every tab, and Explore's "relabel the selection"
 LABELS, CORR_BAR, CORR_TEXT, CORR_MSG = "corr-labels", "corr-bar", "corr-text", "corr-msg"
 CORR_UNDO_BTN, CORR_CSV, CORR_JSON = "corr-undo-btn", "corr-csv", "corr-json"
-CORR_VERSION, CORR_ACTION, CORR_UNDO = "corr-version", "corr-action", "corr-undo"
+CORR_VERSION, CORR_ACTION, CORR_UNDO, CORR_DONE = "corr-version", "corr-action", "corr-undo", "corr-done"
 SEL_FIX_CLASS, SEL_FIX_BTN = "ex-fix-class", "ex-fix-btn"

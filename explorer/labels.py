@@ -136,3 +136,10 @@ def fix_row(m, row: int, suggested: int | None = None):
                 html.Button("Ambiguous", className="btn btn-light", **{"data-fix": "ambiguous"})]
     return html.Div([html.Div(" · ".join(words), className="fix-note") if words else None, *buttons],
                     className="fix-row", **{"data-fix-row": str(row), "data-dataset": base.name, "data-model": m.name})
+
+
+def decision(ds: DatasetView, row: int, mark: str) -> str:
+    """A reviewed suspect's badge in the Label issues grid: its label now, or the mark it got."""
+    if mark in ("relabel", "accept"):
+        return f"✓ now {ds.class_names[int(shown(ds.base or ds, 'corrected').labels[row])]}"
+    return {"confirmed": "✓ label right", "ambiguous": "? ambiguous"}.get(mark, mark)

@@ -67,7 +67,7 @@ def test_review_suspects_with_the_keyboard_undo_and_reload(page, served):
     page.wait_for_selector("#li-grid .issue-card")
     page.locator("#li-grid .issue-card").first.focus()
     page.keyboard.press("a")  # the first suspect takes its suggested label, and the review moves on
-    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[0]}'] .issue-decision")
+    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[0]}'][data-decision]")
     page.wait_for_function(f"() => document.activeElement.dataset.row === '{ranked[1]}'")
     page.keyboard.press("c")  # the second: its label is right
     page.wait_for_function(f"() => document.activeElement.dataset.row === '{ranked[2]}'")
@@ -76,15 +76,16 @@ def test_review_suspects_with_the_keyboard_undo_and_reload(page, served):
     got = log_states(app)
     assert got == {ranked[0]: ("accept", int(m.issues.suggested[ranked[0]])),
                    ranked[1]: ("confirmed", None), ranked[2]: ("relabel", 3)}
-    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[2]}'] .issue-decision")
+    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[2]}'][data-decision]")
     page.keyboard.press("u")  # takes back the last correction only
     wait_entries(page, app, 4)
     assert set(log_states(app)) == {ranked[0], ranked[1]}
-    page.wait_for_function(f"() => !document.querySelector(\"#li-grid .issue-card[data-row='{ranked[2]}'] "
-                           ".issue-decision\")")
+    page.wait_for_function(f"() => !document.querySelector(\"#li-grid .issue-card[data-row='{ranked[2]}']"
+                           "[data-decision]\")")
     page.reload()  # kept: the log is in the cache
-    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[1]}'] .issue-decision")
-    assert "label right" in page.locator(f"#li-grid .issue-card[data-row='{ranked[1]}']").inner_text()
+    page.wait_for_selector(f"#li-grid .issue-card[data-row='{ranked[1]}'][data-decision]")
+    assert page.locator(f"#li-grid .issue-card[data-row='{ranked[1]}']").get_attribute("data-decision") == \
+        "✓ label right"
     assert page.locator("#corr-text").inner_text().startswith("1 label corrected · 1 confirmed right · CNN ")
     assert violations(page) == []  # the bar, its switch and the reviewed cards' badges: WCAG A/AA (axe-core)
 

@@ -23,12 +23,44 @@
   };
 
   window.explorerFixes = 0;
+  // the cards of the Label issues grid a correction touched (the server's "corr-done": {dataset, marks: {row:
+  // [action, badge] or null}}): marked in place, as the grid draws them (explorer/tabs/issues.py's card)
+  window.explorerCorrections = {mark: function (done) {
+    inFlight = 0;
+    setTimeout(pump, 0);
+    if (!done || !done.marks) return;
+    Object.keys(done.marks).forEach(function (row) {
+      const mark = done.marks[row];
+      document.querySelectorAll('#li-grid .issue-card[data-row="' + row + '"][data-dataset="' + done.dataset + '"]')
+        .forEach(function (card) {
+          card.classList.remove("decided", "relabel", "accept", "ambiguous", "confirmed");
+          if (mark) {
+            card.classList.add("decided", mark[0]);
+            card.dataset.decision = mark[1];
+          } else {
+            delete card.dataset.decision;
+          }
+        });
+    });
+  }};
   let focusRank = null, focusAt = 0;  // the suspect to focus while the grid is drawn again (for 5 s)
-  function send(data) {
-    data.nonce = Date.now() + Math.random();
+  // one correction in flight at a time: Dash sends only the last of several changes of an input made while its
+  // callback is queued, so keys pressed faster than the server answers would lose corrections
+  const queue = [];
+  let inFlight = 0;  // when the correction in flight was sent (0: none)
+  function pump() {
+    if (inFlight && Date.now() - inFlight < 5000) return;  // 5 s: a refused one never answers
+    const data = queue.shift();
+    if (!data) { inFlight = 0; return; }
+    inFlight = Date.now();
     window.explorerFixes += 1;
     if (window.explorerHover && window.explorerHover.forget) window.explorerHover.forget();
     window.dash_clientside.set_props("corr-action", {data: data});
+  }
+  function send(data) {
+    data.nonce = Date.now() + Math.random();
+    queue.push(data);
+    pump();
   }
 
   // the detail panel's buttons

@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 from .. import figures as F
 from .. import ids
 from ..accuracy import shown_accuracy
-from ..corrections import class_options
+from ..corrections import class_options, hidden_correction
 from ..checks import BadInput, _cell_of, _event_points, _int, _model, _rows_of, _short
 from ..encoding import ranges_to_data, ranges_to_plot, view_grid
 from ..layers import layers as draw_layers
@@ -266,8 +266,9 @@ def register(app, store: ExplorerStore) -> None:
     # -- confusion matrix, selection panel, CSV -------------------------------------------
     @app.callback(Output(ids.CONFUSION, "figure"),
                   Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
-                  Input(ids.CELL, "data"), Input(ids.CORR_VERSION, "data"))
-    def render_confusion(ds_name, model, sel, cell_data, _fixes):
+                  Input(ids.CELL, "data"), Input(ids.CORR_VERSION, "data"), Input(ids.TABS_ID, "value"))
+    def render_confusion(ds_name, model, sel, cell_data, _fixes, tab):
+        hidden_correction(tab)
         m = _model(store, ds_name, model)
         ds = m.ds
         rows = _rows_of(sel, ds_name, ds.n)
@@ -297,8 +298,9 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.PAGE_PREV, "disabled"), Output(ids.PAGE_NEXT, "disabled"),
         Input(ids.DATASET, "value"), Input(ids.MODEL, "value"), Input(ids.SELECTION, "data"),
         Input(ids.CELL, "data"), Input(ids.FILTER, "data"), Input(ids.GALLERY_PAGE, "data"),
-        Input(ids.CORR_VERSION, "data"))
-    def render_focus(ds_name, model, sel, cell_data, flt, page, _fixes):
+        Input(ids.CORR_VERSION, "data"), Input(ids.TABS_ID, "value"))
+    def render_focus(ds_name, model, sel, cell_data, flt, page, _fixes, tab):
+        hidden_correction(tab)
         m = _model(store, ds_name, model)
         rows, label = focus_rows(m, sel, cell_data, flt)
         if rows is None:
@@ -353,8 +355,9 @@ def register(app, store: ExplorerStore) -> None:
     # the browser knows the hovered row, and Plotly sends no click in select drag mode
     @app.callback(Output(ids.DETAIL, "children"), Input(ids.CLICKED, "data"), Input(ids.MODEL, "value"),
                   Input(ids.DATASET, "value"), Input(ids.PROJ, "value"), Input(ids.DIMS, "value"),
-                  Input(ids.CORR_VERSION, "data"))
-    def render_detail(clicked, model, ds_name, proj, dims, _fixes):
+                  Input(ids.CORR_VERSION, "data"), Input(ids.TABS_ID, "value"))
+    def render_detail(clicked, model, ds_name, proj, dims, _fixes, tab):
+        hidden_correction(tab)
         m = _model(store, ds_name, model, proj)
         ds = m.ds
         if clicked and not isinstance(clicked, dict):

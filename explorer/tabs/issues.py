@@ -18,7 +18,7 @@ from ..charts import FONT
 from ..checks import _event_points, _int, _model, _pair_of
 from ..classes import MANY_CLASSES, matrix_axes, matrix_cells
 from ..labelissues import LabelIssues, issues_csv
-from ..labels import row_states, shown
+from ..labels import decision, row_states
 from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, ModelView
 from ..thumbnails import CARD_MOST, CARD_PX, sprite_style
@@ -100,17 +100,9 @@ def card(m: ModelView, issues: LabelIssues, rank: int, row: int, mark: str | Non
                   html.Span(f"{score:.2f}", className="issue-score")], className="issue-head"),
         html.Div(["given ", html.B(names[g])], className="issue-given"),
         html.Div(["→ ", html.B(names[s])], className="issue-suggested"),
-        html.Div(decision(ds, row, mark), className="issue-decision") if mark else None,
     ], className="issue-card" + (f" decided {mark}" if mark else ""), title=tip, role="button", tabIndex=0,
         **{"data-row": str(row), "data-dataset": ds.name, "data-rank": str(rank), "data-model": m.name,
-           "data-suggested": str(s)})
-
-
-def decision(ds, row: int, mark: str) -> str:
-    """A reviewed suspect's badge: its label now, or the mark it got."""
-    if mark in ("relabel", "accept"):
-        return f"✓ now {ds.class_names[int(shown(ds.base or ds, 'corrected').labels[row])]}"
-    return {"confirmed": "✓ label right", "ambiguous": "? ambiguous"}.get(mark, mark)
+           "data-suggested": str(s)}, **({"data-decision": decision(ds, row, mark)} if mark else {}))
 
 
 def matrix_figure(m: ModelView, counts: np.ndarray, pair: tuple[int, int] | None) -> dict:
@@ -164,8 +156,8 @@ def register(app, store: ExplorerStore) -> None:
         Output(ids.LI_GRID, "children"), Output(ids.LI_MORE, "children"), Output(ids.LI_MORE, "style"),
         Output(ids.LI_DOWNLOAD_BTN, "disabled"), Output(ids.LI_ALL, "disabled"),
         Input(ids.TABS_ID, "value"), Input(ids.DATASET, "value"), Input(ids.MODEL, "value"),
-        Input(ids.LI_PAIR, "data"), Input(ids.LI_SHOWN, "data"), Input(ids.CORR_VERSION, "data"))
-    def render_issues(tab, ds_name, model, pair_data, shown_data, _fixes):
+        Input(ids.LI_PAIR, "data"), Input(ids.LI_SHOWN, "data"))
+    def render_issues(tab, ds_name, model, pair_data, shown_data):
         if tab != "issues":
             raise PreventUpdate  # drawn when the tab is opened
         m = _model(store, ds_name, model)
