@@ -11,7 +11,8 @@ stage's cost against t-SNE and UMAP at 70,000 points), ``report`` (the report st
 each metric's cost, sampled estimates against exact ones), ``umap`` (ours on the shared graph against
 plain umap-learn, each in a fresh process), ``view3d`` (Explore's 3-D view: opening it, its hovers, against
 the 2-D page in the same run), ``duplicates`` (the near-duplicate stage at 70,000 points against the shared
-k-NN graph build, with the counts found).
+k-NN graph build, with the counts found), ``review`` (label suspects reviewed with the keyboard, against the
+Label issues tab's load; on a hard-linked copy of the cache).
 Needs the default run's cache (``./run.sh --no-serve`` first); the 70k sections embed
 all 70,000 Fashion-MNIST images with the cached model.
 """
@@ -31,7 +32,7 @@ from benchmarks.common import Row, machine, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTIONS = ("training", "models", "pipeline", "live_load", "full", "projections", "dynamics", "app", "verify",
-            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith", "depth", "duplicates")
+            "label_issues", "report", "umap", "view3d", "imagemap", "semzoom", "faith", "depth", "duplicates", "review")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +265,12 @@ def section_depth(store, current, args) -> list[Row]:
     from benchmarks.depth_bench import bench_depth
 
     return bench_depth(store.root)
+
+
+def section_review(store, current, args) -> list[Row]:
+    from benchmarks.review_bench import bench_review
+
+    return bench_review(store.root)  # the default run's cache, copied: the review writes a corrections log
 
 
 def section_duplicates(store, current, args) -> list[Row]:
