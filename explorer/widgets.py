@@ -72,3 +72,13 @@ def play_button(app, play: str, timer: str, frame: str) -> None:
         Output(frame, "value", allow_duplicate=True), Output(timer, "disabled", allow_duplicate=True),
         Output(play, "children", allow_duplicate=True),
         Input(timer, "n_intervals"), State(frame, "value"), State(frame, "max"), prevent_initial_call=True)
+
+
+def shown_count(data, key: str, page: int) -> int:
+    """How many items a "Show more" list shows: the stored ``{"key", "count"}`` when it is ``key``'s (another
+    dataset or filter starts again), else one ``page``."""
+    if isinstance(data, dict) and data.get("key") == key:
+        count = data.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            return min(count, 10_000_000)
+    return page

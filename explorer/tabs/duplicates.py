@@ -18,6 +18,7 @@ from ..duplicates import Duplicates, duplicates_csv
 from ..registry import View
 from ..store import DatasetView, ExplorerStore
 from ..thumbnails import encode_png
+from ..widgets import shown_count
 
 PAGE = 24  # groups per "Show more"
 TILE_SCALE = 3  # a 28 px image drawn 84 px wide
@@ -95,13 +96,6 @@ def note(dup: Duplicates) -> list:
     return [html.Span(line), html.Br(), html.Span(dup.rule_words())]
 
 
-def shown_count(data, key: str) -> int:
-    if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("count"), int) \
-            and not isinstance(data.get("count"), bool) and data["count"] > 0:
-        return min(data["count"], 1_000_000)
-    return PAGE
-
-
 def register(app, store: ExplorerStore) -> None:
     """Attach the tab's callbacks to ``app``."""
     @app.callback(
@@ -120,7 +114,7 @@ def register(app, store: ExplorerStore) -> None:
             return NOT_COMPUTED.format(title=ds.title), {}, hide, no_update, no_update, [], no_update, hide, True
         mixed_only = "mixed" in (mixed or [])
         groups = dup.groups(mixed_only)
-        count = shown_count(shown_data, f"{ds.name}/{mixed_only}")
+        count = shown_count(shown_data, f"{ds.name}/{mixed_only}", PAGE)
         shown = groups[:count]
         title = [html.Span(f"{len(shown):,}", className="count", id="du-count"),
                  f" of {len(groups):,} groups" + (" whose labels differ" if mixed_only else ", differing labels first")]
@@ -135,7 +129,7 @@ def register(app, store: ExplorerStore) -> None:
                   State(ids.DATASET, "value"), State(ids.DU_MIXED, "value"), prevent_initial_call=True)
     def on_more(_, shown_data, ds_name, mixed):
         key = f"{_dataset(store, ds_name).name}/{'mixed' in (mixed or [])}"
-        return {"key": key, "count": shown_count(shown_data, key) + PAGE}
+        return {"key": key, "count": shown_count(shown_data, key, PAGE) + PAGE}
 
     @app.callback(Output(ids.DU_DOWNLOAD, "data"), Input(ids.DU_DOWNLOAD_BTN, "n_clicks"),
                   State(ids.DATASET, "value"), State(ids.DU_MIXED, "value"), prevent_initial_call=True)

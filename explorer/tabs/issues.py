@@ -23,6 +23,7 @@ from ..registry import Field, Sync, View, ViewState, last
 from ..store import ExplorerStore, ModelView
 from ..thumbnails import CARD_MOST, CARD_PX, sprite_style
 from ..urlvalues import pair_text, parse_pair
+from ..widgets import shown_count
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +71,6 @@ def layout(store: ExplorerStore) -> html.Div:
 def shown_key(m: ModelView, pair: tuple[int, int] | None) -> str:
     """What a "Show more" count belongs to: another dataset, model or filter starts at one page again."""
     return f"{m.ds.name}/{m.name}/{pair}"
-
-
-def shown_count(data, key: str) -> int:
-    """How many suspects to show: the stored count for ``key``, else one page."""
-    if isinstance(data, dict) and data.get("key") == key:
-        count = data.get("count")
-        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
-            return min(count, 10_000_000)
-    return PAGE
 
 
 def pair_name(m: ModelView, pair: tuple[int, int]) -> str:
@@ -172,7 +164,7 @@ def register(app, store: ExplorerStore) -> None:
         pair = _pair_of(pair_data, ds_name, len(m.ds.class_names))
         rows = issues.ranked_rows(pair)
         rank = {int(r): i + 1 for i, r in enumerate(issues.rows)}
-        count = shown_count(shown_data, shown_key(m, pair))
+        count = shown_count(shown_data, shown_key(m, pair), PAGE)
         shown = rows[:count]
         what = f" · given {pair_name(m, pair)}" if pair else ""
         title = [html.Span(f"{len(shown):,}", className="count", id="li-count"),
@@ -217,7 +209,7 @@ def register(app, store: ExplorerStore) -> None:
     def on_more(_, shown_data, ds_name, model, pair_data):
         m = _model(store, ds_name, model)
         key = shown_key(m, _pair_of(pair_data, ds_name, len(m.ds.class_names)))
-        return {"key": key, "count": shown_count(shown_data, key) + PAGE}
+        return {"key": key, "count": shown_count(shown_data, key, PAGE) + PAGE}
 
     @app.callback(
         Output(ids.LI_DOWNLOAD, "data"), Input(ids.LI_DOWNLOAD_BTN, "n_clicks"), State(ids.DATASET, "value"),
