@@ -1,14 +1,11 @@
-"""Label corrections in the page: which labels a page shows, the corrected view of a dataset, the
-actions that correct (a point's detail panel, Explore's selection, the Label issues grid and its keys),
-undo, the switch and the exports.
+"""Label corrections in the page: the actions that correct (a point's detail panel, Explore's selection, the
+Label issues grid and its keys), undo, the bar with its counts, switch and exports.
 
-The log is :class:`core.corrections.CorrectionLog` (``<cache>/<dataset>/corrections.jsonl``). A page
-shows the corrected labels unless its URL says ``labels=original``; ``assets/corrections.js`` sends that
-choice with each of the page's requests (header ``X-Labels``), and :func:`shown` gives every view the
-dataset as the choice has it (:meth:`explorer.store.ExplorerStore.get`): a corrected view is a
-:class:`~explorer.views.DatasetView` whose ``labels`` are corrected, sharing the arrays read from files.
-Every correction goes through :func:`register`'s one callback, which bumps ``CORR_VERSION``: the views
-that show labels take it as an input and draw again.
+The log is :class:`core.corrections.CorrectionLog` (``<cache>/<dataset>/corrections.jsonl``); which labels
+a request sees is :mod:`explorer.labels`' (``labels=original`` in the URL, sent as ``X-Labels``). Every
+correction goes through :func:`register`'s one callback: it bumps ``CORR_VERSION``, which Explore's
+views and the bar take as an input, and sets ``CORR_DONE``, the marks ``assets/corrections.js`` writes on
+the Label issues cards it touched (the grid is not drawn again: a key costs 0.3-0.4 s, not 1.3 s).
 """
 from __future__ import annotations
 
