@@ -139,9 +139,9 @@ def register(app, store) -> None:
     def correct(action, _undo, _sel, sel_class, ds_name, model, sel, cell, flt, stack, version):
         stack = [b for b in stack if isinstance(b, list) and len(b) == 2][-200:] if isinstance(stack, list) else []
         version = (version if isinstance(version, int) else 0) + 1
-        if ctx.triggered_id == ids.CORR_UNDO_BTN:
+        if ctx.triggered_id == ids.CORR_UNDO_BTN or (isinstance(action, dict) and action.get("undo") is True):
             if not stack:
-                raise PreventUpdate
+                return no_update, no_update, "Nothing of this page's to undo.", {"marks": {}}
             name, batch = stack.pop()
             ds = store.get(name)
             rows = undo(ds, batch)

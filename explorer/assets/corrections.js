@@ -43,7 +43,6 @@
         });
     });
   }};
-  let focusRank = null, focusAt = 0;  // the suspect to focus while the grid is drawn again (for 5 s)
   // one correction in flight at a time: Dash sends only the last of several changes of an input made while its
   // callback is queued, so keys pressed faster than the server answers would lose corrections
   const queue = [];
@@ -90,17 +89,13 @@
     const move = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, j: 1, k: -1}[e.key];
     if (move) {
       e.preventDefault();
-      const to = all[Math.min(all.length - 1, Math.max(0, at + move))];
-      if (focusRank !== null) focusRank = to.dataset.rank;
-      focusCard(to);
+      focusCard(all[Math.min(all.length - 1, Math.max(0, at + move))]);
       return;
     }
     const key = e.key.toLowerCase();
-    if (key === "u") {
+    if (key === "u") {  // the page's last correction taken back, in the queue after those still to go
       e.preventDefault();
-      focusRank = card.dataset.rank; focusAt = Date.now();
-      const undo = document.getElementById("corr-undo-btn");
-      if (undo && !undo.disabled) undo.click();
+      send({undo: true});
       return;
     }
     const row = parseInt(card.dataset.row, 10);
@@ -111,16 +106,7 @@
     else if (/^[0-9]$/.test(key)) { data.action = "relabel"; data.new = parseInt(key, 10); }
     else return;
     e.preventDefault();
-    const next = all[at + 1];
-    focusRank = next ? next.dataset.rank : card.dataset.rank; focusAt = Date.now();
-    focusCard(next || card);
+    focusCard(all[at + 1] || card);  // on to the next suspect: the cards are marked in place, focus stays put
     send(data);
   });
-  // the grid drawn again after a correction: focus the suspect the review moved on to
-  new MutationObserver(function () {
-    if (focusRank === null) return;
-    if (Date.now() - focusAt > 5000) { focusRank = null; return; }
-    const card = document.querySelector('#li-grid .issue-card[data-rank="' + focusRank + '"]');
-    if (card && document.activeElement !== card) focusCard(card);
-  }).observe(document.documentElement, {childList: true, subtree: true});
 })();
