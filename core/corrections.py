@@ -62,10 +62,7 @@ class Correction:
     sample = property(lambda self: (self.split, self.index))
 
     def to_json(self) -> dict:
-        d = dataclasses.asdict(self)
-        if self.undoes is None:
-            d.pop("undoes")
-        return d
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "undoes" or v is not None}
 
 
 def now() -> str:
@@ -89,13 +86,16 @@ class SampleState:
 
 def states(entries: Sequence[Correction]) -> dict[tuple[str, int], SampleState]:
     """Per sample the log touched and did not wholly take back: its :class:`SampleState`."""
-    label: dict[tuple[str, int], int] = {}
-    last: dict[tuple[str, int], Correction] = {}
+    now: dict[tuple[str, int], SampleState] = {}
     for e in standing(entries):
-        last[e.sample] = e
-        if e.action in CHANGES:
-            label[e.sample] = e.new
-    return {s: SampleState(label.get(s), e.action, e) for s, e in last.items()}
+        step(now, e)
+    return now
+
+
+def step(now: dict, e: Correction) -> None:
+    """:func:`states`' map after one more standing entry ``e`` (a mark keeps the label it finds)."""
+    was = now.get(e.sample)
+    now[e.sample] = SampleState(e.new if e.action in CHANGES else was.label if was else None, e.action, e)
 
 
 class SampleKeys:
@@ -163,6 +163,7 @@ class CorrectionLog:
             self._thread_lock = _LOCKS.setdefault(self.path.resolve(), threading.Lock())
         self._seen: tuple | None = None
         self._entries: list[Correction] = []
+        self._digest = ""
 
     # -- reading --------------------------------------------------------------------------
     def _stamp(self) -> tuple | None:
@@ -176,16 +177,16 @@ class CorrectionLog:
         """Every entry, oldest first, checked (re-read only when the file changed)."""
         stamp = self._stamp()
         if stamp != self._seen:
-            self._entries = self._read() if stamp is not None else []
+            self._entries, self._digest = self._read() if stamp is not None else ([], "")
             self._seen = stamp
         return list(self._entries)
 
     def digest(self) -> str:
-        """A key of the log's content ("" when there is none)."""
-        e = self.entries()
-        return hashlib.sha256(json.dumps([x.to_json() for x in e]).encode()).hexdigest()[:16] if e else ""
+        """A key of the log's content ("" when there is none): asked on every request, so kept with the entries."""
+        self.entries()
+        return self._digest
 
-    def _read(self) -> list[Correction]:
+    def _read(self) -> tuple[list[Correction], str]:
         out: list[Correction] = []
         text = self.path.read_text(encoding="utf-8")
         for n, line in enumerate(text.splitlines(), 1):
@@ -199,7 +200,7 @@ class CorrectionLog:
                                        "`pipeline import --corrections`: restore it from an export, or remove the "
                                        "line") from None
             out.append(self._checked(raw, where, out, numbers_only=True))
-        return out
+        return out, hashlib.sha256(text.encode()).hexdigest()[:16] if out else ""
 
     def _checked(self, raw, where: str, before: Sequence[Correction], numbers_only: bool = False,
                  seq: int | None = None) -> Correction:
@@ -271,26 +272,20 @@ class CorrectionLog:
             return made
 
     def _made(self, rows: list[dict], have: list[Correction], original: Mapping, where: str) -> list[Correction]:
-        batch = uuid.uuid4().hex[:12]
-        seq = have[-1].seq if have else 0
+        """The entries of ``rows`` (no undo: :meth:`undo` makes those), checked, numbered after ``have``."""
+        batch, last = uuid.uuid4().hex[:12], have[-1].seq if have else 0
         made: list[Correction] = []
         label = {s: st.label for s, st in states(have).items() if st.label is not None}
         for n, raw in enumerate(rows, 1):
-            seq += 1
-            raw = dict(raw)
-            key = (raw.get("split"), _integer(raw.get("index")))
-            current = label.get(key, original.get(key))
-            if raw.get("old") in (None, "") and current is not None:
-                raw["old"] = current
+            raw, key = dict(raw), (raw.get("split"), _integer(raw.get("index")))
+            if raw.get("old") in (None, ""):
+                raw["old"] = label.get(key, original.get(key))
             if raw.get("action") in MARKS and raw.get("new") in (None, ""):
                 raw["new"] = raw.get("old")
             raw.setdefault("batch", batch)
-            e = self._checked(raw, where or f"correction {n}", have + made, seq=seq)
-            made.append(e)
+            made.append(e := self._checked(raw, where or f"correction {n}", have + made, seq=last + n))
             if e.action in CHANGES:
                 label[e.sample] = e.new
-            elif e.action == "undo":
-                label = {s: st.label for s, st in states(have + made).items() if st.label is not None}
         return made
 
     def undo(self, batch: str | None = None, seqs: Sequence[int] = ()) -> list[Correction]:
@@ -344,7 +339,7 @@ class CorrectionLog:
             seq_map: dict[int, int] = {}
             made: list[Correction] = []
             seq = have[-1].seq if have else 0
-            label = {s: st.label for s, st in states(have).items() if st.label is not None}
+            now = states(have)  # kept up to date row by row (recomputed only after an undo)
             for where, raw in rows:
                 theirs = _integer(raw.get("seq"))
                 if raw.get("undoes") not in (None, ""):
@@ -355,13 +350,14 @@ class CorrectionLog:
                     raw = {**raw, "undoes": mapped}
                 key = (raw.get("split"), _integer(raw.get("index")))
                 if raw.get("old") in (None, ""):
-                    raw = {**raw, "old": label.get(key, (original or {}).get(key))}
+                    held = now[key].label if key in now and now[key].label is not None else None
+                    raw = {**raw, "old": held if held is not None else (original or {}).get(key)}
                     if raw["old"] is None:
                         raw["old"] = raw.get("new")
                 e = self._checked({**raw, "seq": seq + 1}, where, have + made)
                 same = known.get((e.time, e.split, e.index, e.old, e.new, e.action, e.batch, e.undoes))
                 if same is None and not raw.get("time"):  # a row of a hand-made file: skipped where in effect
-                    st = states(have + made).get(e.sample)
+                    st = now.get(e.sample)
                     now_label = st.label if st and st.label is not None else e.old
                     if now_label == e.new if e.action in CHANGES else (st is not None and st.action == e.action):
                         same = st.entry.seq if st else -1
@@ -372,7 +368,10 @@ class CorrectionLog:
                 made.append(e)
                 if theirs is not None:
                     seq_map[theirs] = e.seq
-                label = {s: st.label for s, st in states(have + made).items() if st.label is not None}
+                if e.action == "undo":
+                    now = states(have + made)
+                else:
+                    step(now, e)
             if made:
                 self._write(have + made)
             return made
